@@ -1,0 +1,190 @@
+#include "common/partition_config.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+
+namespace distsage {
+namespace {
+
+using nlohmann::json;
+
+std::string JoinPath(const std::string& base, const std::string& relative) {
+  if (relative.empty() || relative[0] == '/' || base.empty()) return relative;
+  return (std::filesystem::path(base) / relative).string();
+}
+
+}  // namespace
+
+std::string PartitionConfig::PartPath(int part) const {
+  return JoinPath(base_dir, parts[part].path);
+}
+
+std::string PartitionConfig::OrigNodeIdsPath() const {
+  return JoinPath(base_dir, orig_node_ids_path);
+}
+
+const FeatureSpec* PartitionConfig::FindFeature(const std::string& name) const {
+  for (const FeatureSpec& spec : node_features) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
+std::string PartitionConfig::ToJson() const {
+  json j;
+  j["format_version"] = kPartitionFormatVersion;
+  j["graph_name"] = graph_name;
+  j["num_nodes"] = num_nodes;
+  j["num_edges"] = num_edges;
+  j["part_method"] = part_method;
+  j["num_parts"] = num_parts();
+  j["balance_train"] = balance_train;
+  j["balance_edges"] = balance_edges;
+  json ranges = json::array();
+  for (int p = 0; p < static_cast<int>(range_ends.size()); ++p) {
+    ranges.push_back({p == 0 ? 0 : range_ends[p - 1], range_ends[p]});
+  }
+  j["node_ranges"] = ranges;
+  j["orig_node_ids"] = orig_node_ids_path;
+  json features = json::array();
+  for (const FeatureSpec& spec : node_features) {
+    features.push_back({{"name", spec.name}, {"dtype", spec.dtype}, {"shape", {spec.dim}}});
+  }
+  j["node_features"] = features;
+  j["num_classes"] = num_classes;
+  j["split_name"] = split_name;
+  j["split_sizes"] = {{"train", num_train}, {"valid", num_valid}, {"test", num_test}};
+  j["edge_cut"] = edge_cut;
+  json part_list = json::array();
+  for (const PartInfo& part : parts) {
+    part_list.push_back({{"part_id", part.part_id},
+                         {"path", part.path},
+                         {"num_nodes", part.num_nodes},
+                         {"num_in_edges", part.num_in_edges},
+                         {"num_train", part.num_train},
+                         {"num_valid", part.num_valid},
+                         {"num_test", part.num_test},
+                         {"edge_cut", part.edge_cut}});
+  }
+  j["parts"] = part_list;
+  return j.dump(2) + "\n";
+}
+
+absl::Status PartitionConfig::Save(const std::string& path) const {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << ToJson();
+    out.flush();
+    if (!out) return absl::InternalError(absl::StrCat("cannot write partition config '", tmp, "'"));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename '", tmp, "' to '", path, "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PartitionConfig> PartitionConfig::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat(
+        "cannot read partition config '", path,
+        "': missing or unreadable (partition_graph writes it as OUT/<graph_name>.json)"));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  PartitionConfig config;
+  try {
+    json j = json::parse(text.str());
+    const int version = j.at("format_version").get<int>();
+    if (version != kPartitionFormatVersion) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, ": format_version ", version, " is not supported (this build reads ",
+                       kPartitionFormatVersion, "); re-run partition_graph"));
+    }
+    config.graph_name = j.at("graph_name").get<std::string>();
+    config.num_nodes = j.at("num_nodes").get<int64_t>();
+    config.num_edges = j.at("num_edges").get<int64_t>();
+    config.part_method = j.at("part_method").get<std::string>();
+    config.balance_train = j.value("balance_train", false);
+    config.balance_edges = j.value("balance_edges", false);
+    for (const json& range : j.at("node_ranges")) {
+      config.range_ends.push_back(range.at(1).get<int64_t>());
+    }
+    config.orig_node_ids_path = j.value("orig_node_ids", "");
+    for (const json& feature : j.at("node_features")) {
+      FeatureSpec spec;
+      spec.name = feature.at("name").get<std::string>();
+      spec.dtype = feature.at("dtype").get<std::string>();
+      spec.dim = feature.at("shape").at(0).get<int64_t>();
+      config.node_features.push_back(spec);
+    }
+    config.num_classes = j.at("num_classes").get<int64_t>();
+    config.split_name = j.value("split_name", "");
+    config.num_train = j.at("split_sizes").at("train").get<int64_t>();
+    config.num_valid = j.at("split_sizes").at("valid").get<int64_t>();
+    config.num_test = j.at("split_sizes").at("test").get<int64_t>();
+    config.edge_cut = j.value("edge_cut", int64_t{0});
+    for (const json& part : j.at("parts")) {
+      PartInfo info;
+      info.part_id = part.at("part_id").get<int>();
+      info.path = part.at("path").get<std::string>();
+      info.num_nodes = part.at("num_nodes").get<int64_t>();
+      info.num_in_edges = part.at("num_in_edges").get<int64_t>();
+      info.num_train = part.value("num_train", int64_t{0});
+      info.num_valid = part.value("num_valid", int64_t{0});
+      info.num_test = part.value("num_test", int64_t{0});
+      info.edge_cut = part.value("edge_cut", int64_t{0});
+      config.parts.push_back(info);
+    }
+    if (j.at("num_parts").get<int>() != config.num_parts()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": num_parts says ", j.at("num_parts").get<int>(), " but 'parts' lists ",
+                       config.num_parts()));
+    }
+  } catch (const json::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a valid partition config: ", e.what()));
+  }
+  config.base_dir = std::filesystem::path(path).parent_path().string();
+  if (absl::Status status = config.Validate(path); !status.ok()) return status;
+  return config;
+}
+
+absl::Status PartitionConfig::Validate(const std::string& source) const {
+  auto invalid = [&](auto&&... parts) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", parts...));
+  };
+  if (parts.empty()) return invalid("no partitions listed");
+  if (range_ends.size() != parts.size()) {
+    return invalid("node_ranges has ", range_ends.size(), " entries for ", parts.size(), " parts");
+  }
+  int64_t begin = 0;
+  for (int p = 0; p < num_parts(); ++p) {
+    if (parts[p].part_id != p) return invalid("parts[", p, "] has part_id ", parts[p].part_id);
+    if (range_ends[p] < begin) return invalid("node_ranges[", p, "] ends before it begins");
+    if (range_ends[p] - begin != parts[p].num_nodes) {
+      return invalid("part ", p, " owns ", parts[p].num_nodes, " nodes but its range holds ",
+                     range_ends[p] - begin);
+    }
+    begin = range_ends[p];
+  }
+  if (begin != num_nodes) {
+    return invalid("node ranges cover ", begin, " nodes but num_nodes is ", num_nodes);
+  }
+  for (const FeatureSpec& spec : node_features) {
+    if (spec.dtype != "float32" || spec.dim <= 0) {
+      return invalid("feature '", spec.name, "' has unsupported dtype/shape ", spec.dtype, "[",
+                     spec.dim, "]");
+    }
+  }
+  if (num_classes < 0) return invalid("num_classes is negative");
+  return absl::OkStatus();
+}
+
+}  // namespace distsage

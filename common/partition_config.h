@@ -1,0 +1,95 @@
+// The partition config, `OUT/<graph_name>.json`: what partition_graph wrote and
+// what servers and trainers read to find partitions and to know the graph's
+// shape. Paths inside it are relative to the file, so the folder can be copied.
+//
+//   {
+//     "format_version": 1,
+//     "graph_name": "cora",
+//     "num_nodes": 2708, "num_edges": 10556,        (directed edges, inverses included)
+//     "part_method": "metis", "num_parts": 2,
+//     "balance_train": true, "balance_edges": true,
+//     "node_ranges": [[0, 1354], [1354, 2708]],     (relabelled global IDs per part)
+//     "orig_node_ids": "orig_node_ids.bin",          (LE int64, original ID of each new ID)
+//     "node_features": [{"name": "feat", "dtype": "float32", "shape": [1433]}],
+//     "num_classes": 7,
+//     "split_name": "planetoid",
+//     "split_sizes": {"train": 140, "valid": 500, "test": 1000},
+//     "edge_cut": 812,                               (directed edges crossing parts)
+//     "parts": [{"part_id": 0, "path": "part0", "num_nodes": 1354, "num_in_edges": 5301,
+//                "num_train": 70, "num_valid": 250, "num_test": 500, "edge_cut": 406}, ...]
+//   }
+#ifndef DISTSAGE_COMMON_PARTITION_CONFIG_H_
+#define DISTSAGE_COMMON_PARTITION_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/partition_book.h"
+
+namespace distsage {
+
+inline constexpr int kPartitionFormatVersion = 1;
+
+// A dense per-node feature. Only float32 row vectors are produced today.
+struct FeatureSpec {
+  std::string name;
+  std::string dtype = "float32";
+  int64_t dim = 0;  // Row length; "shape" in JSON is [dim].
+};
+
+struct PartInfo {
+  int part_id = 0;
+  std::string path;  // RocksDB folder, relative to the config file.
+  int64_t num_nodes = 0;
+  int64_t num_in_edges = 0;
+  int64_t num_train = 0;
+  int64_t num_valid = 0;
+  int64_t num_test = 0;
+  int64_t edge_cut = 0;  // In-edges of owned nodes whose source is owned elsewhere.
+};
+
+struct PartitionConfig {
+  std::string graph_name;
+  int64_t num_nodes = 0;
+  int64_t num_edges = 0;
+  std::string part_method;
+  bool balance_train = false;
+  bool balance_edges = false;
+  std::vector<int64_t> range_ends;  // Partition p owns [range_ends[p-1], range_ends[p]).
+  std::string orig_node_ids_path;   // Relative to the config file.
+  std::vector<FeatureSpec> node_features;
+  int64_t num_classes = 0;
+  std::string split_name;
+  int64_t num_train = 0;
+  int64_t num_valid = 0;
+  int64_t num_test = 0;
+  int64_t edge_cut = 0;
+  std::vector<PartInfo> parts;
+
+  // Folder holding the config file; set by Load, used to resolve paths.
+  std::string base_dir;
+
+  int num_parts() const { return static_cast<int>(parts.size()); }
+  PartitionBook Book() const { return PartitionBook(range_ends); }
+  // Absolute (or base_dir-relative) path of partition `part`'s RocksDB folder.
+  std::string PartPath(int part) const;
+  std::string OrigNodeIdsPath() const;
+  // The spec of feature `name`, or nullptr.
+  const FeatureSpec* FindFeature(const std::string& name) const;
+
+  // Reads and validates a config; errors name the file and the bad field.
+  static absl::StatusOr<PartitionConfig> Load(const std::string& path);
+  // Checks internal consistency (ranges contiguous and covering all nodes,
+  // part counts adding up). `source` names the file in messages.
+  absl::Status Validate(const std::string& source) const;
+  std::string ToJson() const;
+  // Writes the JSON to `path` (via a temporary file and rename).
+  absl::Status Save(const std::string& path) const;
+};
+
+}  // namespace distsage
+
+#endif  // DISTSAGE_COMMON_PARTITION_CONFIG_H_

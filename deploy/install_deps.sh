@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package distsage needs to build, test and run.
+# Run as root (or via sudo); safe to run again.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git ca-certificates time
+  # RPC layer: gRPC C++ runtime, its code generator, Protobuf.
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  # Abseil: flags, status, strings, synchronization, containers.
+  libabsl-dev
+  # Partitioning and storage.
+  libmetis-dev librocksdb-dev zlib1g-dev
+  # Model: LibTorch (CPU) and the Gloo headers c10d needs.
+  libtorch-dev libgloo-dev
+  # OpenBLAS: Debian's LibTorch calls BLAS through libblas.so.3, which is the
+  # slow reference BLAS unless an optimised one is installed (16x on matmul).
+  libopenblas0-openmp
+  # Logging (LibTorch links glog already), JSON, GoogleTest.
+  libgoogle-glog-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install_deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

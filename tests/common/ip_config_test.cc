@@ -1,0 +1,44 @@
+#include "common/ip_config.h"
+
+#include <fstream>
+
+#include "gtest/gtest.h"
+#include "tests/common/test_util.h"
+
+namespace distsage {
+namespace {
+
+TEST(IpConfigTest, ParsesMachinesWithAndWithoutPorts) {
+  auto machines = ParseIpConfig("# cluster\n127.0.0.1 40000\n\n  10.0.0.2  \n::1 5000\n", "ip.txt");
+  ASSERT_TRUE(machines.ok()) << machines.status();
+  ASSERT_EQ(machines->size(), 3u);
+  EXPECT_EQ((*machines)[0].host, "127.0.0.1");
+  EXPECT_EQ((*machines)[0].base_port, 40000);
+  EXPECT_EQ((*machines)[1].host, "10.0.0.2");
+  EXPECT_EQ((*machines)[1].base_port, kDefaultServerPort);
+  EXPECT_EQ(ServerAddress((*machines)[0], 2), "127.0.0.1:40002");
+  EXPECT_EQ(ServerAddress((*machines)[2], 0), "[::1]:5000");
+}
+
+TEST(IpConfigTest, RejectsBadLinesNamingFileAndLine) {
+  auto bad_port = ParseIpConfig("127.0.0.1 30050\n127.0.0.2 http\n", "ip.txt");
+  ASSERT_FALSE(bad_port.ok());
+  EXPECT_NE(bad_port.status().message().find("ip.txt:2"), std::string::npos)
+      << bad_port.status();
+  EXPECT_FALSE(ParseIpConfig("1.2.3.4 1 2\n", "x").ok());
+  EXPECT_FALSE(ParseIpConfig("1.2.3.4 70000\n", "x").ok());
+  EXPECT_FALSE(ParseIpConfig("# only comments\n", "x").ok());
+}
+
+TEST(IpConfigTest, ReadsFileAndReportsMissingOne) {
+  testing::TempDir dir;
+  std::ofstream(dir.Join("ip_config.txt")) << "127.0.0.1 31000\n";
+  auto machines = ReadIpConfig(dir.Join("ip_config.txt"));
+  ASSERT_TRUE(machines.ok()) << machines.status();
+  EXPECT_EQ(machines->at(0).base_port, 31000);
+  auto missing = ReadIpConfig(dir.Join("nope.txt"));
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace distsage

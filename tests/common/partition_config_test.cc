@@ -1,0 +1,88 @@
+#include "common/partition_config.h"
+
+#include <fstream>
+
+#include "common/partition_format.h"
+#include "gtest/gtest.h"
+#include "tests/common/test_util.h"
+
+namespace distsage {
+namespace {
+
+PartitionConfig TwoPartConfig() {
+  PartitionConfig config;
+  config.graph_name = "tiny";
+  config.num_nodes = 5;
+  config.num_edges = 8;
+  config.part_method = "metis";
+  config.range_ends = {2, 5};
+  config.orig_node_ids_path = "orig_node_ids.bin";
+  config.node_features = {{"feat", "float32", 3}};
+  config.num_classes = 2;
+  config.num_train = 2;
+  for (int p = 0; p < 2; ++p) {
+    PartInfo part;
+    part.part_id = p;
+    part.path = "part" + std::to_string(p);
+    part.num_nodes = p == 0 ? 2 : 3;
+    part.num_in_edges = 4;
+    config.parts.push_back(part);
+  }
+  return config;
+}
+
+TEST(PartitionConfigTest, SaveLoadRoundTripResolvesRelativePaths) {
+  testing::TempDir dir;
+  const std::string path = dir.Join("tiny.json");
+  ASSERT_TRUE(TwoPartConfig().Save(path).ok());
+  auto loaded = PartitionConfig::Load(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->graph_name, "tiny");
+  EXPECT_EQ(loaded->num_parts(), 2);
+  EXPECT_EQ(loaded->Book().OwnerOf(3), 1);
+  EXPECT_EQ(loaded->PartPath(1), dir.Join("part1"));
+  ASSERT_NE(loaded->FindFeature("feat"), nullptr);
+  EXPECT_EQ(loaded->FindFeature("feat")->dim, 3);
+  EXPECT_EQ(loaded->ToJson(), TwoPartConfig().ToJson());
+}
+
+TEST(PartitionConfigTest, RejectsInconsistentRanges) {
+  PartitionConfig config = TwoPartConfig();
+  config.range_ends = {2, 4};
+  EXPECT_FALSE(config.Validate("x").ok());
+  config = TwoPartConfig();
+  config.parts[1].num_nodes = 1;
+  EXPECT_FALSE(config.Validate("x").ok());
+}
+
+TEST(PartitionConfigTest, LoadReportsMissingAndMalformedFiles) {
+  testing::TempDir dir;
+  EXPECT_EQ(PartitionConfig::Load(dir.Join("none.json")).status().code(),
+            absl::StatusCode::kNotFound);
+  std::ofstream(dir.Join("bad.json")) << "{\"graph_name\": 1";
+  auto bad = PartitionConfig::Load(dir.Join("bad.json"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("bad.json"), std::string::npos);
+}
+
+TEST(PartitionFormatTest, KeysSortNumericallyAndDecode) {
+  using namespace partition_format;
+  EXPECT_LT(AdjacencyKey(255), AdjacencyKey(256));
+  EXPECT_LT(AdjacencyKey(1), FeatureKey("feat", 0));
+  EXPECT_EQ(NodeOfKey(FeatureKey("feat", 123456789012)), 123456789012);
+  PartitionMeta meta;
+  meta.graph_name = "g";
+  meta.part_id = 1;
+  meta.num_parts = 2;
+  meta.node_begin = 2;
+  meta.node_end = 5;
+  meta.node_features = {{"feat", "float32", 3}};
+  auto decoded = PartitionMeta::FromJson(meta.ToJson());
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->node_end, 5);
+  EXPECT_EQ(decoded->node_features[0].dim, 3);
+  EXPECT_FALSE(PartitionMeta::FromJson("{").ok());
+}
+
+}  // namespace
+}  // namespace distsage
