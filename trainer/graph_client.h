@@ -2,9 +2,9 @@
 // global node IDs, whichever partitions own them. Implementations:
 //   * a remote client that routes IDs to graph_server processes over gRPC,
 //     one RPC per partition, in parallel, and reassembles answers in request
-//     order (server/remote_graph_client.h);
+//     order (trainer/remote_graph_client.h);
 //   * an in-process client serving a partition that lives in this process with
-//     no sockets (standalone mode; server/local_graph_client.h).
+//     no sockets (standalone mode; trainer/local_graph_client.h).
 // Both return identical results for identical requests. All methods are
 // thread-safe. Errors are absl::Status values naming the server/partition.
 #ifndef DISTSAGE_TRAINER_GRAPH_CLIENT_H_
