@@ -54,6 +54,9 @@ class GraphClient {
                                     float* out) = 0;
   // Labels of `ids` into `out` (ids.size() entries; -1 = unlabelled).
   virtual absl::Status PullLabels(absl::Span<const int64_t> ids, int64_t* out) = 0;
+  // Split membership of `ids` into `out` (ids.size() bytes, bits of
+  // partition_format::SplitMask: 1 train, 2 valid, 4 test).
+  virtual absl::Status PullSplitMasks(absl::Span<const int64_t> ids, uint8_t* out) = 0;
   // In-degrees of `ids` into `out` (ids.size() entries).
   virtual absl::Status InDegrees(absl::Span<const int64_t> ids, int64_t* out) = 0;
   // Owned nodes of partition `part` in `split`, ascending.
