@@ -1,0 +1,100 @@
+#include "trainer/sage_model.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "trainer/neighbor_mean.h"
+
+namespace distsage {
+namespace {
+
+// Destinations 0..2 are the first sources; node 2 has no in-edges.
+Block SmallBlock() {
+  Block block;
+  block.num_dst = 3;
+  block.src_nodes = {5, 6, 7, 8, 9};
+  block.indptr = {0, 3, 4, 4};
+  block.indices = {1, 3, 4, 0};
+  block.BuildReverse();
+  return block;
+}
+
+torch::Tensor Param(torch::nn::Module& module, const std::string& name) {
+  return module.named_parameters()[name];
+}
+
+// DGL's SAGEConv('mean') written out densely.
+torch::Tensor DenseSage(torch::nn::Module& conv, const torch::Tensor& x) {
+  const torch::Tensor neigh = torch::stack(
+      {x.index_select(0, torch::tensor({1, 3, 4})).mean(0), x[0], torch::zeros({x.size(1)})});
+  return torch::matmul(x.narrow(0, 0, 3), Param(conv, "weight_self").t()) +
+         torch::matmul(neigh, Param(conv, "weight_neigh").t()) + Param(conv, "bias");
+}
+
+TEST(SageConvTest, MatchesDenseFormulaWhenAggregatingFirst) {
+  torch::manual_seed(0);
+  SageConv conv(4, 6);
+  ASSERT_FALSE(conv->project_first());
+  torch::NoGradGuard no_grad;
+  Param(*conv, "bias").uniform_();
+  const torch::Tensor x = torch::randn({5, 4});
+  EXPECT_TRUE(torch::allclose(conv->Forward(x, SmallBlock()), DenseSage(*conv, x), 1e-5, 1e-6));
+}
+
+TEST(SageConvTest, MatchesDenseFormulaWhenProjectingFirst) {
+  torch::manual_seed(0);
+  SageConv conv(6, 2);
+  ASSERT_TRUE(conv->project_first());
+  torch::NoGradGuard no_grad;
+  Param(*conv, "bias").uniform_();
+  const torch::Tensor x = torch::randn({5, 6});
+  EXPECT_TRUE(torch::allclose(conv->Forward(x, SmallBlock()), DenseSage(*conv, x), 1e-5, 1e-6));
+}
+
+TEST(SageConvTest, WithoutEdgesOnlyTheSelfTermRemains) {
+  torch::manual_seed(0);
+  SageConv conv(6, 2);
+  Block block;
+  block.num_dst = 2;
+  block.src_nodes = {1, 2};
+  block.indptr = {0, 0, 0};
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = torch::randn({2, 6});
+  EXPECT_TRUE(torch::allclose(conv->Forward(x, block),
+                              torch::matmul(x, Param(*conv, "weight_self").t()), 1e-6, 1e-6));
+}
+
+TEST(GraphSageTest, TwoLayerForwardHasSeedRowsAndTrainsEveryParameter) {
+  torch::manual_seed(0);
+  ModelOptions options;
+  options.in_dim = 6;
+  options.num_hidden = 8;
+  options.num_classes = 3;
+  options.num_layers = 2;
+  options.layer_norm = true;
+  GraphSage model(options);
+  // Layer 0: five destinations over seven sources; layer 1: the first two of them.
+  Block first;
+  first.num_dst = 5;
+  first.src_nodes = {0, 1, 2, 3, 4, 5, 6};
+  first.indptr = {0, 2, 3, 5, 6, 7};
+  first.indices = {5, 6, 0, 1, 2, 3, 4};
+  first.BuildReverse();
+  Block second = SmallBlock();
+  second.num_dst = 2;
+  second.src_nodes = {0, 1, 2, 3, 4};
+  second.indptr = {0, 3, 4};
+  second.indices = {1, 3, 4, 0};
+  second.BuildReverse();
+  const std::vector<Block> blocks = {first, second};
+  const torch::Tensor logits = model->Forward(torch::randn({7, 6}), blocks);
+  ASSERT_EQ(logits.sizes(), (std::vector<int64_t>{2, 3}));
+  torch::nn::functional::cross_entropy(logits, torch::tensor({0, 2})).backward();
+  for (const auto& param : model->named_parameters()) {
+    ASSERT_TRUE(param.value().grad().defined()) << param.key();
+    EXPECT_GT(param.value().grad().abs().sum().item<float>(), 0.0f) << param.key();
+  }
+}
+
+}  // namespace
+}  // namespace distsage

@@ -1,0 +1,49 @@
+// Builds the blocks of one mini-batch by neighbour sampling through a
+// GraphClient, the way DGL's NeighborSampler.sample_blocks does: from the
+// seeds (the output layer) inwards, each layer samples in-neighbours of the
+// current frontier, and the new frontier is the frontier followed by the
+// sampled nodes not yet in it (deduplicated with a hash map).
+#ifndef DISTSAGE_TRAINER_BLOCK_SAMPLER_H_
+#define DISTSAGE_TRAINER_BLOCK_SAMPLER_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "trainer/block.h"
+#include "trainer/graph_client.h"
+
+namespace distsage {
+
+class BlockSampler {
+ public:
+  // `fanouts` lists one fan-out per layer in input-to-output order, like
+  // DGL's "10,25" (the seeds get 25 neighbours, their neighbours 10 each).
+  // A fan-out of -1 takes all in-edges; 0 takes none, which turns the layer's
+  // neighbour aggregation off (the features-only ablation). `client` must
+  // outlive the sampler. Thread-safe: Sample may run on several threads.
+  BlockSampler(GraphClient* client, std::vector<int> fanouts, bool build_reverse);
+
+  // The blocks for `seeds`, input layer first: blocks->back() has the seeds
+  // as its destination nodes and blocks->front().src_nodes are the nodes
+  // whose features the model reads. `rng_seed` makes the draw reproducible.
+  absl::Status Sample(absl::Span<const int64_t> seeds, uint64_t rng_seed,
+                      std::vector<Block>* blocks) const;
+
+  const std::vector<int>& fanouts() const { return fanouts_; }
+
+ private:
+  GraphClient* client_;
+  std::vector<int> fanouts_;
+  // Whether blocks get their transposed CSR (needed only for training).
+  bool build_reverse_;
+};
+
+// A well-mixed 64-bit seed from a base seed and a sequence of counters
+// (epoch, batch, layer ...), so that every draw has its own stream.
+uint64_t MixSeed(uint64_t base, std::initializer_list<uint64_t> counters);
+
+}  // namespace distsage
+
+#endif  // DISTSAGE_TRAINER_BLOCK_SAMPLER_H_

@@ -1,0 +1,99 @@
+#include "trainer/neighbor_mean.h"
+
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+#include <torch/autograd.h>
+
+#include <algorithm>
+
+namespace distsage {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Rows per parallel task: enough that a task moves ~64K scalars.
+int64_t GrainSize(int64_t num_rows, int64_t num_edges, int64_t dim) {
+  const int64_t work_per_row =
+      std::max<int64_t>(1, (num_edges / std::max<int64_t>(1, num_rows) + 1) * dim);
+  return std::max<int64_t>(1, (int64_t{1} << 16) / work_per_row);
+}
+
+// out[row] = scale(row) * sum of x[index[e]] over e in [ptr[row], ptr[row+1]),
+// where scale(row) = 1 / (segment length of `norm_ptr` at the node it names).
+// The forward pass is the case row == segment; the backward pass sums the
+// destinations of a source, each weighted by 1 / that destination's degree.
+template <typename scalar_t>
+void SegmentSum(const scalar_t* x, int64_t dim, const int64_t* ptr, const int64_t* index,
+                int64_t num_rows, const int64_t* norm_ptr, bool scale_by_target, scalar_t* out) {
+  at::parallel_for(
+      0, num_rows, GrainSize(num_rows, ptr[num_rows], dim), [&](int64_t begin, int64_t end) {
+        for (int64_t row = begin; row < end; ++row) {
+          scalar_t* out_row = out + row * dim;
+          std::fill(out_row, out_row + dim, scalar_t(0));
+          const int64_t first = ptr[row];
+          const int64_t last = ptr[row + 1];
+          if (!scale_by_target) {
+            for (int64_t e = first; e < last; ++e) {
+              const scalar_t* in_row = x + index[e] * dim;
+              for (int64_t d = 0; d < dim; ++d) out_row[d] += in_row[d];
+            }
+            if (last > first) {
+              const scalar_t inv = scalar_t(1) / static_cast<scalar_t>(last - first);
+              for (int64_t d = 0; d < dim; ++d) out_row[d] *= inv;
+            }
+          } else {
+            for (int64_t e = first; e < last; ++e) {
+              const int64_t target = index[e];
+              const scalar_t inv =
+                  scalar_t(1) / static_cast<scalar_t>(norm_ptr[target + 1] - norm_ptr[target]);
+              const scalar_t* in_row = x + target * dim;
+              for (int64_t d = 0; d < dim; ++d) out_row[d] += inv * in_row[d];
+            }
+          }
+        }
+      });
+}
+
+class NeighborMeanFunction : public torch::autograd::Function<NeighborMeanFunction> {
+ public:
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const Block* block) {
+    ctx->saved_data["block"] = reinterpret_cast<int64_t>(block);
+    ctx->saved_data["num_src"] = x.size(0);
+    const at::Tensor input = x.contiguous();
+    at::Tensor out = at::empty({block->num_dst, x.size(1)}, x.options());
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "NeighborMean", [&] {
+      SegmentSum<scalar_t>(input.data_ptr<scalar_t>(), x.size(1), block->indptr.data(),
+                           block->indices.data(), block->num_dst, nullptr, false,
+                           out.data_ptr<scalar_t>());
+    });
+    return out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const Block* block = reinterpret_cast<const Block*>(ctx->saved_data["block"].toInt());
+    const int64_t num_src = ctx->saved_data["num_src"].toInt();
+    TORCH_CHECK(static_cast<int64_t>(block->rev_indptr.size()) == num_src + 1,
+                "NeighborMean backward needs Block::BuildReverse() over the ", num_src,
+                " source rows");
+    const at::Tensor grad_out = grad_outputs[0].contiguous();
+    at::Tensor grad_x = at::empty({num_src, grad_out.size(1)}, grad_out.options());
+    AT_DISPATCH_FLOATING_TYPES(grad_out.scalar_type(), "NeighborMeanBackward", [&] {
+      SegmentSum<scalar_t>(grad_out.data_ptr<scalar_t>(), grad_out.size(1),
+                           block->rev_indptr.data(), block->rev_indices.data(), num_src,
+                           block->indptr.data(), true, grad_x.data_ptr<scalar_t>());
+    });
+    return {grad_x, at::Tensor()};
+  }
+};
+
+}  // namespace
+
+at::Tensor NeighborMean(const at::Tensor& x, const Block& block) {
+  TORCH_CHECK(x.dim() == 2, "NeighborMean expects a 2-D input, got ", x.dim(), "-D");
+  TORCH_CHECK(static_cast<int64_t>(block.indptr.size()) == block.num_dst + 1, "block has ",
+              block.indptr.size(), " indptr entries for ", block.num_dst, " destinations");
+  return NeighborMeanFunction::apply(x, &block);
+}
+
+}  // namespace distsage

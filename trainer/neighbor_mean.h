@@ -1,0 +1,26 @@
+// The mean aggregator of GraphSAGE as a LibTorch autograd op: for every
+// destination node of a block, the mean of its sampled in-neighbours' rows,
+// computed as a CSR segment-mean (no E x D gather is materialised). The
+// backward pass walks the block's transposed CSR, so both directions run in
+// parallel over output rows without atomics.
+#ifndef DISTSAGE_TRAINER_NEIGHBOR_MEAN_H_
+#define DISTSAGE_TRAINER_NEIGHBOR_MEAN_H_
+
+#include <ATen/core/Tensor.h>
+
+#include "trainer/block.h"
+
+namespace distsage {
+
+// out[i] = mean of x[block.indices[e]] over e in [indptr[i], indptr[i+1]),
+// and 0 for a destination without in-edges (DGL's SAGEConv('mean')).
+// `x` is a 2-D float or double tensor whose rows the block's indices address
+// (the block's source nodes in training, any row set in layer-wise
+// inference); the result has block.num_dst rows. The backward pass needs
+// block.BuildReverse() to have run and `block` to stay alive and unchanged
+// until it has run; the tensor is wrapped, not copied.
+at::Tensor NeighborMean(const at::Tensor& x, const Block& block);
+
+}  // namespace distsage
+
+#endif  // DISTSAGE_TRAINER_NEIGHBOR_MEAN_H_

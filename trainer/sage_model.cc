@@ -1,0 +1,68 @@
+#include "trainer/sage_model.h"
+
+#include <torch/nn/functional/dropout.h>
+#include <torch/nn/init.h>
+
+#include <cmath>
+#include <string>
+
+#include "trainer/neighbor_mean.h"
+
+namespace distsage {
+
+SageConvImpl::SageConvImpl(int64_t in_dim, int64_t out_dim) : in_dim_(in_dim), out_dim_(out_dim) {
+  weight_self_ = register_parameter("weight_self", torch::empty({out_dim, in_dim}));
+  weight_neigh_ = register_parameter("weight_neigh", torch::empty({out_dim, in_dim}));
+  bias_ = register_parameter("bias", torch::zeros({out_dim}));
+  const double gain = std::sqrt(2.0);  // nn.init.calculate_gain("relu")
+  torch::nn::init::xavier_uniform_(weight_self_, gain);
+  torch::nn::init::xavier_uniform_(weight_neigh_, gain);
+}
+
+at::Tensor SageConvImpl::PrepareSource(const at::Tensor& x_src) {
+  return project_first() ? at::matmul(x_src, weight_neigh_.t()) : x_src;
+}
+
+at::Tensor SageConvImpl::Combine(const at::Tensor& x_dst, const at::Tensor& aggregated) {
+  at::Tensor out = at::addmm(bias_, x_dst, weight_self_.t());
+  return project_first() ? out.add(aggregated) : at::addmm(out, aggregated, weight_neigh_.t());
+}
+
+at::Tensor SageConvImpl::Forward(const at::Tensor& x_src, const Block& block) {
+  const at::Tensor x_dst = x_src.narrow(0, 0, block.num_dst);
+  // Without edges (fan-out 0) the neighbour term is exactly zero.
+  if (block.num_edges() == 0) return at::addmm(bias_, x_dst, weight_self_.t());
+  return Combine(x_dst, NeighborMean(PrepareSource(x_src), block));
+}
+
+GraphSageImpl::GraphSageImpl(const ModelOptions& options) : options_(options) {
+  for (int i = 0; i < options.num_layers; ++i) {
+    const int64_t in = i == 0 ? options.in_dim : options.num_hidden;
+    const int64_t out = i == options.num_layers - 1 ? options.num_classes : options.num_hidden;
+    layers_.push_back(register_module("layer" + std::to_string(i), SageConv(in, out)));
+    if (options.layer_norm && i + 1 < options.num_layers) {
+      norms_.push_back(register_module("norm" + std::to_string(i),
+                                       torch::nn::LayerNorm(torch::nn::LayerNormOptions({out}))));
+    }
+  }
+}
+
+at::Tensor GraphSageImpl::BetweenLayers(int index, const at::Tensor& h) {
+  at::Tensor out = options_.layer_norm ? norms_[index]->forward(h) : h;
+  out = at::relu(out);
+  return torch::nn::functional::dropout(
+      out, torch::nn::functional::DropoutFuncOptions().p(options_.dropout).training(is_training()));
+}
+
+at::Tensor GraphSageImpl::Forward(const at::Tensor& features, const std::vector<Block>& blocks) {
+  TORCH_CHECK(static_cast<int>(blocks.size()) == num_layers(), "got ", blocks.size(),
+              " blocks for a ", num_layers(), "-layer model");
+  at::Tensor h = features;
+  for (int i = 0; i < num_layers(); ++i) {
+    h = layers_[i]->Forward(h, blocks[i]);
+    if (i + 1 < num_layers()) h = BetweenLayers(i, h);
+  }
+  return h;
+}
+
+}  // namespace distsage

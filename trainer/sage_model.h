@@ -1,0 +1,73 @@
+// GraphSAGE with the mean aggregator, layer for layer what DGL's
+// SAGEConv('mean') computes:
+//   h_dst' = W_self h_dst + W_neigh mean(h_src over sampled in-neighbours) + b
+// with ReLU and dropout between layers (optionally LayerNorm before them).
+#ifndef DISTSAGE_TRAINER_SAGE_MODEL_H_
+#define DISTSAGE_TRAINER_SAGE_MODEL_H_
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/nn/pimpl.h>
+
+#include <vector>
+
+#include "trainer/block.h"
+#include "trainer/train_options.h"
+
+namespace distsage {
+
+class SageConvImpl : public torch::nn::Module {
+ public:
+  // Weights as DGL initialises them (Xavier-uniform, ReLU gain; zero bias).
+  SageConvImpl(int64_t in_dim, int64_t out_dim);
+
+  // One layer over a block: rows of `x_src` are the block's source nodes (so
+  // its first block.num_dst rows are the destinations); block.num_dst rows out.
+  at::Tensor Forward(const at::Tensor& x_src, const Block& block);
+
+  // The two halves of Forward, for layer-wise inference that aggregates many
+  // destination batches over one shared source tensor. Since the mean is
+  // linear, mean(W x) = W mean(x): PrepareSource projects the sources first
+  // when that narrows them (in_dim > out_dim) and is the identity otherwise;
+  // Combine adds the self term, the (remaining) projection and the bias.
+  at::Tensor PrepareSource(const at::Tensor& x_src);
+  at::Tensor Combine(const at::Tensor& x_dst, const at::Tensor& aggregated);
+
+  bool project_first() const { return in_dim_ > out_dim_; }
+  int64_t in_dim() const { return in_dim_; }
+  int64_t out_dim() const { return out_dim_; }
+
+ private:
+  int64_t in_dim_;
+  int64_t out_dim_;
+  at::Tensor weight_self_;   // [out_dim, in_dim]
+  at::Tensor weight_neigh_;  // [out_dim, in_dim]
+  at::Tensor bias_;          // [out_dim]
+};
+TORCH_MODULE(SageConv);
+
+class GraphSageImpl : public torch::nn::Module {
+ public:
+  explicit GraphSageImpl(const ModelOptions& options);
+
+  // Logits of blocks.back()'s destination nodes from the input features of
+  // blocks.front()'s source nodes. Dropout is active in training mode.
+  at::Tensor Forward(const at::Tensor& features, const std::vector<Block>& blocks);
+
+  int num_layers() const { return static_cast<int>(layers_.size()); }
+  SageConv& layer(int index) { return layers_[index]; }
+  // What follows hidden layer `index`: LayerNorm (if configured), ReLU, and
+  // dropout in training mode. Not applied after the output layer.
+  at::Tensor BetweenLayers(int index, const at::Tensor& h);
+  const ModelOptions& options() const { return options_; }
+
+ private:
+  ModelOptions options_;
+  std::vector<SageConv> layers_;
+  std::vector<torch::nn::LayerNorm> norms_;
+};
+TORCH_MODULE(GraphSage);
+
+}  // namespace distsage
+
+#endif  // DISTSAGE_TRAINER_SAGE_MODEL_H_

@@ -1,0 +1,72 @@
+// What a training run is asked to do: the model's shape (saved beside a
+// checkpoint, so a saved model can be rebuilt) and the schedule. Plain data,
+// no LibTorch, so the CLI and tests can build and check it cheaply.
+#ifndef DISTSAGE_TRAINER_TRAIN_OPTIONS_H_
+#define DISTSAGE_TRAINER_TRAIN_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/partition_config.h"
+
+namespace distsage {
+
+// How input features are scaled before the first layer.
+enum class FeatureNorm {
+  kNone,
+  kRow,  // Each row divided by its sum (GCN/Planetoid preprocessing).
+};
+
+struct ModelOptions {
+  int64_t in_dim = 0;       // Taken from the partition config's feature.
+  int64_t num_classes = 0;  // Taken from the partition config.
+  int num_hidden = 16;
+  int num_layers = 2;
+  double dropout = 0.5;
+  bool layer_norm = false;  // LayerNorm after every hidden layer (Luo et al. 2024).
+  FeatureNorm feature_norm = FeatureNorm::kNone;
+  // Training fan-outs, input layer first; a 0 also switches the layer's
+  // aggregation off at evaluation time, where other layers see all in-edges.
+  std::vector<int> fanouts = {10, 25};
+
+  // The fan-outs of full-neighbourhood inference: -1 where training
+  // samples, 0 where the layer's aggregation is off.
+  std::vector<int> EvalFanouts() const;
+  std::string ToJson() const;
+  static absl::StatusOr<ModelOptions> FromJson(const std::string& json, const std::string& source);
+};
+
+struct TrainOptions {
+  ModelOptions model;
+  std::string feature_name = "feat";
+  int num_epochs = 20;
+  int64_t batch_size = 1000;
+  int64_t batch_size_eval = 100000;
+  double lr = 0.003;
+  double weight_decay = 0.0;
+  int eval_every = 5;  // 0: evaluate only after the last epoch.
+  int log_every = 20;
+  uint64_t seed = 0;
+  int num_threads = 0;         // 0: all cores.
+  int num_loader_threads = 0;  // 0: derived from num_threads.
+  int prefetch = 4;            // Batches prepared ahead of the model step.
+  std::string metrics_out;     // CSV of per-epoch figures, when set.
+  std::string save_model;      // Folder for the trained model, when set.
+};
+
+absl::StatusOr<FeatureNorm> ParseFeatureNorm(const std::string& name);
+std::string FeatureNormName(FeatureNorm norm);
+// "10,25" -> {10, 25}; each entry -1 or >= 0.
+absl::StatusOr<std::vector<int>> ParseFanouts(const std::string& text);
+
+// Checks options on their own and against the graph they will train on;
+// fills model.in_dim and model.num_classes from `config`. Messages name the
+// flag at fault and how to fix it.
+absl::Status ValidateTrainOptions(const PartitionConfig& config, TrainOptions* options);
+
+}  // namespace distsage
+
+#endif  // DISTSAGE_TRAINER_TRAIN_OPTIONS_H_
