@@ -1,0 +1,245 @@
+#include "partitioner/partition_verifier.h"
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "common/partition_config.h"
+#include "common/partition_format.h"
+#include "common/status_macros.h"
+#include "partitioner/progress_meter.h"
+#include "rocksdb/db.h"
+
+namespace distsage {
+namespace {
+
+namespace pf = partition_format;
+
+absl::StatusOr<std::vector<int64_t>> ReadOrigNodeIds(const PartitionConfig& config) {
+  const std::string path = config.OrigNodeIdsPath();
+  std::ifstream in(path, std::ios::binary);
+  std::vector<int64_t> ids(config.num_nodes);
+  in.read(reinterpret_cast<char*>(ids.data()),
+          static_cast<std::streamsize>(ids.size() * sizeof(int64_t)));
+  if (!in || in.peek() != std::char_traits<char>::eof()) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": expected exactly ", config.num_nodes, " LE int64 IDs"));
+  }
+  return ids;
+}
+
+// Checks one partition; `seen` marks original IDs owned so far.
+class PartChecker {
+ public:
+  PartChecker(const PartitionConfig& config, const GraphDataset& source,
+              const std::vector<int64_t>& orig_ids, int part)
+      : config_(config),
+        source_(source),
+        orig_ids_(orig_ids),
+        part_(part),
+        begin_(config.Book().RangeBegin(part)),
+        end_(config.Book().RangeEnd(part)),
+        feature_prefix_(pf::FeatureKeyPrefix(
+            config.node_features.empty() ? std::string() : config.node_features[0].name)) {}
+
+  absl::Status Run(ProgressMeter* progress) {
+    const std::string path = config_.PartPath(part_);
+    rocksdb::DB* raw_db = nullptr;
+    rocksdb::Status opened = rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, &raw_db);
+    if (!opened.ok()) return Fail("cannot open ", path, ": ", opened.ToString());
+    std::unique_ptr<rocksdb::DB> db(raw_db);
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const absl::string_view key(it->key().data(), it->key().size());
+      const absl::string_view value(it->value().data(), it->value().size());
+      DS_RETURN_IF_ERROR(CheckEntry(key, value));
+      if (key[0] == pf::kAdjacencyPrefix) progress->Add(1);
+    }
+    if (!it->status().ok()) return Fail("cannot read ", path, ": ", it->status().ToString());
+    const int64_t owned = end_ - begin_;
+    const int64_t expected_features = config_.node_features.empty() ? 0 : owned;
+    if (next_[0] != end_ || next_[2] != end_ || next_[3] != end_ ||
+        feature_rows_ != expected_features) {
+      return Fail("missing keys: found ", next_[0] - begin_, " adjacency, ", feature_rows_,
+                  " feature, ", next_[2] - begin_, " label, ", next_[3] - begin_,
+                  " split records for ", owned, " owned nodes");
+    }
+    if (!has_meta_) return Fail("no meta record");
+    for (int s = 0; s < 3; ++s) {
+      if (!has_list_[s]) return Fail("no list of ", pf::kSplitNames[s], " nodes");
+    }
+    if (num_in_edges_ != config_.parts[part_].num_in_edges) {
+      return Fail("holds ", num_in_edges_, " in-edges, config says ",
+                  config_.parts[part_].num_in_edges);
+    }
+    return absl::OkStatus();
+  }
+
+  int64_t num_in_edges() const { return num_in_edges_; }
+
+ private:
+  template <typename... Args>
+  absl::Status Fail(const Args&... args) const {
+    return absl::DataLossError(absl::StrCat("verify: part ", part_, ": ", args...));
+  }
+
+  // Node keys of each kind must visit the owned range in order, once each.
+  absl::Status CheckNodeKey(int kind, absl::string_view key, size_t key_size, int64_t* orig) {
+    const int64_t node = key.size() == key_size ? pf::NodeOfKey(key) : -1;
+    if (node != next_[kind] || node >= end_) {
+      return Fail("unexpected key kind '", std::string(1, key[0]), "' for node ", node,
+                  " (expected node ", next_[kind], " of range [", begin_, ", ", end_, "))");
+    }
+    ++next_[kind];
+    *orig = orig_ids_[node];
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckEntry(absl::string_view key, absl::string_view value) {
+    int64_t orig = 0;
+    switch (key[0]) {
+      case pf::kAdjacencyPrefix: {
+        DS_RETURN_IF_ERROR(CheckNodeKey(0, key, 9, &orig));
+        std::vector<int64_t> sources;
+        if (!pf::UnpackArray(value, &sources)) return Fail("node ", orig, ": torn adjacency");
+        for (int64_t& s : sources) {
+          if (s < 0 || s >= config_.num_nodes) return Fail("edge source ", s, " out of range");
+          s = orig_ids_[s];
+        }
+        std::vector<int64_t> expected(source_.in_src.begin() + source_.in_ptr[orig],
+                                      source_.in_src.begin() + source_.in_ptr[orig + 1]);
+        std::sort(sources.begin(), sources.end());
+        std::sort(expected.begin(), expected.end());
+        if (sources != expected) {
+          return Fail("in-edges of node ", next_[0] - 1, " (original ", orig,
+                      ") differ: ", sources.size(), " stored, ", expected.size(),
+                      " in the dataset");
+        }
+        num_in_edges_ += static_cast<int64_t>(sources.size());
+        return absl::OkStatus();
+      }
+      case pf::kFeaturePrefix: {
+        if (key.substr(0, feature_prefix_.size()) != feature_prefix_ ||
+            config_.node_features.empty()) {
+          return Fail("unknown feature key");
+        }
+        DS_RETURN_IF_ERROR(CheckNodeKey(1, key, feature_prefix_.size() + 8, &orig));
+        ++feature_rows_;
+        const int64_t dim = source_.feat_dim;
+        const size_t bytes = dim * sizeof(float);
+        if (value.size() != bytes ||
+            std::memcmp(value.data(), source_.features.data() + orig * dim, bytes) != 0) {
+          return Fail("feature row of original node ", orig, " differs from the dataset");
+        }
+        return absl::OkStatus();
+      }
+      case pf::kLabelPrefix: {
+        DS_RETURN_IF_ERROR(CheckNodeKey(2, key, 9, &orig));
+        if (value != pf::PackArray(&source_.labels[orig], 1)) {
+          return Fail("label of original node ", orig, " differs from the dataset");
+        }
+        return absl::OkStatus();
+      }
+      case pf::kSplitPrefix: {
+        DS_RETURN_IF_ERROR(CheckNodeKey(3, key, 9, &orig));
+        const uint8_t mask = source_.split_mask[orig];
+        if (value.size() != 1 || static_cast<uint8_t>(value[0]) != mask) {
+          return Fail("split membership of original node ", orig, " differs from the dataset");
+        }
+        for (int s = 0; s < 3; ++s) {
+          if (mask & (1 << s)) expected_lists_[s].push_back(next_[3] - 1);
+        }
+        return absl::OkStatus();
+      }
+      case pf::kMetaPrefix: {
+        if (key.size() != 1) return Fail("unknown meta key");
+        DS_ASSIGN_OR_RETURN(pf::PartitionMeta meta, pf::PartitionMeta::FromJson(value));
+        if (meta.graph_name != config_.graph_name || meta.part_id != part_ ||
+            meta.num_parts != config_.num_parts() || meta.node_begin != begin_ ||
+            meta.node_end != end_ || meta.num_in_edges != config_.parts[part_].num_in_edges ||
+            meta.node_features.size() != config_.node_features.size()) {
+          return Fail("meta record ", std::string(value), " disagrees with the config");
+        }
+        has_meta_ = true;
+        return absl::OkStatus();
+      }
+      case pf::kSplitListPrefix: {
+        for (int s = 0; s < 3; ++s) {
+          if (key.substr(1) != pf::kSplitNames[s]) continue;
+          // Lists sort after the "S" records, so expected_lists_ is complete.
+          if (value != pf::PackArray(expected_lists_[s].data(), expected_lists_[s].size())) {
+            return Fail("list of ", pf::kSplitNames[s], " nodes differs from the dataset");
+          }
+          has_list_[s] = true;
+          return absl::OkStatus();
+        }
+        return Fail("unknown split list key");
+      }
+      default:
+        return Fail("unexpected key with prefix '", std::string(1, key[0]), "'");
+    }
+  }
+
+  const PartitionConfig& config_;
+  const GraphDataset& source_;
+  const std::vector<int64_t>& orig_ids_;
+  const int part_;
+  const int64_t begin_;
+  const int64_t end_;
+  const std::string feature_prefix_;
+  int64_t next_[4] = {begin_, begin_, begin_, begin_};  // A, F, L, S.
+  int64_t feature_rows_ = 0;
+  int64_t num_in_edges_ = 0;
+  bool has_meta_ = false;
+  bool has_list_[3] = {false, false, false};
+  std::vector<int64_t> expected_lists_[3];
+};
+
+}  // namespace
+
+absl::Status VerifyPartitions(const std::string& config_path, const GraphDataset& source) {
+  DS_ASSIGN_OR_RETURN(PartitionConfig config, PartitionConfig::Load(config_path));
+  auto fail = [&](auto&&... args) {
+    return absl::DataLossError(absl::StrCat("verify: ", config_path, ": ", args...));
+  };
+  if (config.num_nodes != source.num_nodes || config.num_edges != source.num_edges()) {
+    return fail("has ", config.num_nodes, " nodes / ", config.num_edges, " edges, dataset has ",
+                source.num_nodes, " / ", source.num_edges());
+  }
+  const bool has_features = source.feat_dim > 0;
+  if (config.node_features.size() != (has_features ? 1u : 0u) ||
+      (has_features && config.node_features[0].dim != source.feat_dim)) {
+    return fail("feature spec disagrees with the dataset");
+  }
+  if (config.num_train != source.CountSplit(pf::kTrainBit) ||
+      config.num_valid != source.CountSplit(pf::kValidBit) ||
+      config.num_test != source.CountSplit(pf::kTestBit) ||
+      config.split_name != source.split_name || config.num_classes != source.num_classes) {
+    return fail("split sizes, split name or class count disagree with the dataset");
+  }
+  DS_ASSIGN_OR_RETURN(std::vector<int64_t> orig_ids, ReadOrigNodeIds(config));
+  std::vector<bool> seen(source.num_nodes, false);
+  for (int64_t orig : orig_ids) {
+    if (orig < 0 || orig >= source.num_nodes || seen[orig]) {
+      return fail("orig_node_ids is not a permutation: original ID ", orig,
+                  " is out of range or owned twice");
+    }
+    seen[orig] = true;
+  }
+  ProgressMeter progress("verify", "nodes", source.num_nodes);
+  int64_t total_edges = 0;
+  for (int p = 0; p < config.num_parts(); ++p) {
+    PartChecker checker(config, source, orig_ids, p);
+    DS_RETURN_IF_ERROR(checker.Run(&progress));
+    total_edges += checker.num_in_edges();
+  }
+  progress.Finish();
+  if (total_edges != source.num_edges()) {
+    return fail("parts hold ", total_edges, " edges, dataset has ", source.num_edges());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace distsage
