@@ -53,9 +53,11 @@ bool GzipLineReader::Refill() {
   if (buffer_.size() - end_ < kChunkBytes / 2) buffer_.resize(buffer_.size() * 2);
   const int want = static_cast<int>(buffer_.size() - end_);
   const int got = gzread(file_, buffer_.data() + end_, want);
-  if (got < 0) {
-    int code = 0;
-    const char* message = gzerror(file_, &code);
+  int code = Z_OK;
+  const char* message = got > 0 ? "" : gzerror(file_, &code);
+  // A truncated stream ends with Z_BUF_ERROR ("unexpected end of file") and
+  // a read of 0 bytes rather than -1.
+  if (got < 0 || code != Z_OK) {
     status_ = absl::DataLossError(
         absl::StrCat(path_, ": cannot decompress after line ", line_number_, ": ", message,
                      " (the file is corrupt or truncated; re-download the dataset)"));

@@ -77,8 +77,7 @@ absl::StatusOr<std::vector<int32_t>> MetisAssignment(const GraphDataset& dataset
         absl::StrCat("METIS_PartGraphKway failed with code ", result,
                      result == METIS_ERROR_MEMORY ? " (out of memory)" : " (invalid input)"));
   }
-  progress.Add(num_nodes);
-  progress.Finish();
+  progress.Finish(num_nodes);
   return std::vector<int32_t>(part.begin(), part.end());
 }
 

@@ -172,8 +172,7 @@ absl::Status Run() {
                  "labels and splits identical\n");
   }
   DS_RETURN_IF_ERROR(output.Commit(config_file));
-  total.Add(dataset.num_nodes);
-  total.Finish();
+  total.Finish(dataset.num_nodes);
   std::printf("%s", FormatPartitionSummary(config).c_str());
   std::printf("wrote %s\n",
               (std::filesystem::path(absl::GetFlag(FLAGS_out)) / config_file).string().c_str());

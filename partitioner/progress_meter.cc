@@ -28,9 +28,9 @@ void ProgressMeter::Add(int64_t n) {
   Print(done, /*final=*/false);
 }
 
-void ProgressMeter::Finish() {
+void ProgressMeter::Finish(int64_t n) {
   std::lock_guard<std::mutex> lock(print_mutex_);
-  Print(done_.load(), /*final=*/true);
+  Print(done_.fetch_add(n) + n, /*final=*/true);
 }
 
 void ProgressMeter::Print(int64_t done, bool final) {

@@ -22,8 +22,9 @@ class ProgressMeter {
   // Counts `n` more items; prints at most one line every two seconds.
   // Thread-safe.
   void Add(int64_t n);
-  // Prints the final count, elapsed time and rate.
-  void Finish();
+  // Counts `n` more items without printing, then prints the final count,
+  // elapsed time and rate.
+  void Finish(int64_t n = 0);
   double ElapsedSeconds() const;
 
  private:

@@ -1,0 +1,277 @@
+// Drives partition_graph as a user does and checks what it leaves on disk.
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "common/partition_config.h"
+#include "common/partition_format.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "tests/common/test_util.h"
+#include "tests/partitioner/tiny_dataset.h"
+
+namespace distsage {
+namespace {
+
+namespace fs = std::filesystem;
+namespace pf = partition_format;
+
+testing::CommandResult PartitionGraph(std::vector<std::string> args) {
+  // tests/CMakeLists.txt passes its two ENVIRONMENT entries as separate
+  // arguments, so CTest drops DISTSAGE_BIN; fall back to this build's bin/.
+  setenv("DISTSAGE_BIN", DISTSAGE_TEST_BIN_DIR, /*overwrite=*/0);
+  args.insert(args.begin(), testing::BinPath("partition_graph"));
+  return testing::RunCommand(args);
+}
+
+PartitionConfig LoadConfig(const std::string& path) {
+  auto config = PartitionConfig::Load(path);
+  EXPECT_TRUE(config.ok()) << config.status();
+  return config.ok() ? *config : PartitionConfig();
+}
+
+// Every key and value of every part, in order: equal dumps mean equal
+// partition contents (SST bytes also hold timestamps and session IDs).
+std::vector<std::string> DumpParts(const PartitionConfig& config) {
+  std::vector<std::string> dumps;
+  for (int p = 0; p < config.num_parts(); ++p) {
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status status =
+        rocksdb::DB::OpenForReadOnly(rocksdb::Options(), config.PartPath(p), &raw);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    if (!status.ok()) return dumps;
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    std::string dump;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      dump += it->key().ToString() + '\x01' + it->value().ToString() + '\x02';
+    }
+    dumps.push_back(dump);
+  }
+  return dumps;
+}
+
+// Names in `dir` that make up (part of) a partition set or a staging folder.
+std::vector<std::string> PartitionArtifacts(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator(dir, ignored))
+    names.push_back(entry.path().filename());
+  return names;
+}
+
+int64_t PartitionEdgeCut(const std::string& dataset, const std::string& method,
+                         const testing::TempDir& tmp) {
+  const std::string out = tmp.Join(dataset + "-" + method);
+  auto result = PartitionGraph({"--dataset", dataset, "--data_root", testing::DatasetDir(""),
+                                "--num_parts", "4", "--part_method", method, "--out", out});
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  return LoadConfig(out + "/" + dataset + ".json").edge_cut;
+}
+
+TEST(PartitionGraphCliTest, CoraMetisPartitionsKeepEveryNodeAndEdgeOnce) {
+  testing::TempDir tmp;
+  const std::string out = tmp.Join("out");
+  auto result = PartitionGraph({"--dataset_dir", testing::DatasetDir("cora"), "--num_parts", "4",
+                                "--balance_train", "--balance_edges", "--out", out, "--verify"});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("[verify] OK"), std::string::npos);
+  EXPECT_NE(result.output.find("edge cut:"), std::string::npos);
+  const PartitionConfig config = LoadConfig(out + "/cora.json");
+  ASSERT_EQ(config.num_parts(), 4);
+  EXPECT_EQ(config.num_nodes, 2708);
+  EXPECT_EQ(config.num_edges, 10556);
+  EXPECT_EQ(config.num_train + config.num_valid + config.num_test, 140 + 500 + 1000);
+  // The ID map is a permutation: every original node owned exactly once.
+  const std::string ids = testing::ReadFile(out + "/orig_node_ids.bin");
+  ASSERT_EQ(ids.size(), 2708u * 8);
+  std::vector<int64_t> orig(2708);
+  std::memcpy(orig.data(), ids.data(), ids.size());
+  std::sort(orig.begin(), orig.end());
+  for (int64_t v = 0; v < 2708; ++v) ASSERT_EQ(orig[v], v);
+  // Contiguous ranges in part order, each holding its nodes' keys only.
+  int64_t begin = 0, edges = 0;
+  const std::vector<std::string> dumps = DumpParts(config);
+  for (int p = 0; p < 4; ++p) {
+    EXPECT_EQ(config.Book().RangeBegin(p), begin);
+    begin = config.Book().RangeEnd(p);
+    // METIS balances each constraint to ufactor 1.03; small graphs with three
+    // constraints land slightly above, so allow 10% over the mean.
+    EXPECT_LE(config.parts[p].num_nodes, 1.10 * 2708 / 4);
+    EXPECT_LE(config.parts[p].num_train, 1.10 * 140 / 4);
+    edges += config.parts[p].num_in_edges;
+  }
+  EXPECT_EQ(begin, 2708);
+  EXPECT_EQ(edges, 10556);
+  EXPECT_EQ(dumps.size(), 4u);
+}
+
+TEST(PartitionGraphCliTest, MetisCutsFarFewerEdgesThanRandom) {
+  testing::TempDir tmp;
+  for (const std::string dataset : {"cora", "amazon-computers"}) {
+    const int64_t metis = PartitionEdgeCut(dataset, "metis", tmp);
+    const int64_t random = PartitionEdgeCut(dataset, "random", tmp);
+    EXPECT_LT(metis * 2, random) << dataset << ": metis " << metis << ", random " << random;
+  }
+}
+
+TEST(PartitionGraphCliTest, SameSeedGivesIdenticalConfigAndContents) {
+  testing::TempDir tmp;
+  for (const std::string method : {"metis", "random"}) {
+    std::vector<std::string> configs;
+    std::vector<std::vector<std::string>> dumps;
+    for (const std::string run : {"a", "b"}) {
+      const std::string out = tmp.Join(method + run);
+      auto result = PartitionGraph({"--dataset_dir", testing::DatasetDir("amazon_photo"),
+                                    "--num_parts", "3", "--part_method", method, "--balance_train",
+                                    "--seed", "11", "--out", out});
+      ASSERT_EQ(result.exit_code, 0) << result.output;
+      configs.push_back(testing::ReadFile(out + "/amazon-photo.json"));
+      dumps.push_back(DumpParts(LoadConfig(out + "/amazon-photo.json")));
+    }
+    EXPECT_EQ(configs[0], configs[1]) << method;
+    EXPECT_TRUE(dumps[0] == dumps[1]) << method;
+  }
+}
+
+TEST(PartitionGraphCliTest, OnePartIsStandaloneMode) {
+  testing::TempDir tmp;
+  auto result = PartitionGraph({"--dataset", "cora", "--data_root", testing::DatasetDir(""),
+                                "--out", tmp.Join("out"), "--verify"});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(result.output.find("[metis]"), std::string::npos);
+  const PartitionConfig config = LoadConfig(tmp.Join("out/cora.json"));
+  ASSERT_EQ(config.num_parts(), 1);
+  EXPECT_EQ(config.parts[0].num_in_edges, 10556);
+  EXPECT_EQ(config.edge_cut, 0);
+}
+
+TEST(PartitionGraphCliTest, SyntheticGraphPartitionsAndVerifies) {
+  testing::TempDir tmp;
+  auto result =
+      PartitionGraph({"--dataset", "synthetic", "--num_nodes", "5000", "--avg_degree", "10",
+                      "--feat_dim", "8", "--num_classes", "5", "--num_parts", "2",
+                      "--balance_train", "--balance_edges", "--out", tmp.Join("out"), "--verify"});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const PartitionConfig config = LoadConfig(tmp.Join("out/synthetic.json"));
+  EXPECT_EQ(config.num_nodes, 5000);
+  EXPECT_EQ(config.num_edges, 50000);
+  EXPECT_EQ(config.node_features[0].dim, 8);
+}
+
+TEST(PartitionGraphCliTest, RefusesExistingSetUnlessOverwrite) {
+  testing::TempDir tmp;
+  const std::string out = tmp.Join("out");
+  const std::vector<std::string> base = {"--dataset_dir", testing::DatasetDir("cora"), "--out",
+                                         out};
+  auto args = base;
+  args.insert(args.end(), {"--num_parts", "4"});
+  ASSERT_EQ(PartitionGraph(args).exit_code, 0);
+  const std::string before = testing::ReadFile(out + "/cora.json");
+
+  args = base;
+  args.insert(args.end(), {"--num_parts", "2"});
+  auto refused = PartitionGraph(args);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("already holds a partition set"), std::string::npos)
+      << refused.output;
+  EXPECT_NE(refused.output.find("--overwrite"), std::string::npos);
+  EXPECT_EQ(testing::ReadFile(out + "/cora.json"), before);
+
+  args.push_back("--overwrite");
+  auto replaced = PartitionGraph(args);
+  ASSERT_EQ(replaced.exit_code, 0) << replaced.output;
+  EXPECT_EQ(LoadConfig(out + "/cora.json").num_parts(), 2);
+  EXPECT_FALSE(fs::exists(out + "/part2"));
+  EXPECT_FALSE(fs::exists(out + "/part3"));
+  for (const std::string& name : PartitionArtifacts(out)) {
+    EXPECT_EQ(name.find(".partition_graph.tmp"), std::string::npos) << name;
+  }
+}
+
+TEST(PartitionGraphCliTest, HelpListsFlagsWithDefaults) {
+  auto result = PartitionGraph({"--help"});
+  for (const char* flag :
+       {"--num_parts", "--part_method", "--balance_train", "--balance_edges", "--dataset_dir",
+        "--data_root", "--verify", "--overwrite", "default: \"metis\"", "NOT deduplicated"}) {
+    EXPECT_NE(result.output.find(flag), std::string::npos) << flag;
+  }
+}
+
+struct BadCliCase {
+  std::string name;
+  std::vector<std::string> args;  // "TINY" is replaced by the tiny dataset folder.
+  std::string file;               // Tiny-dataset file to replace ("" for none).
+  std::string text;
+  std::string expected_message;
+};
+
+class PartitionGraphBadInputTest : public ::testing::TestWithParam<BadCliCase> {};
+
+TEST_P(PartitionGraphBadInputTest, FailsClearlyAndLeavesNoPartitionSet) {
+  const BadCliCase& c = GetParam();
+  testing::TempDir tmp;
+  testing::DatasetFiles files = testing::TinyDatasetFiles();
+  if (c.file == "-") {
+    files.erase("raw/node-feat.csv.gz");
+  } else if (!c.file.empty()) {
+    files[c.file] = c.text;
+  }
+  const std::string tiny = testing::WriteTinyDataset(tmp.path(), files);
+  std::vector<std::string> args;
+  for (const std::string& arg : c.args) args.push_back(arg == "TINY" ? tiny : arg);
+  const std::string out = tmp.Join("out");
+  args.insert(args.end(), {"--out", out});
+  auto result = PartitionGraph(args);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("partition_graph: error: "), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find(c.expected_message), std::string::npos) << result.output;
+  EXPECT_TRUE(PartitionArtifacts(out).empty()) << "left output behind";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, PartitionGraphBadInputTest,
+    ::testing::Values(
+        BadCliCase{"ZeroParts",
+                   {"--dataset_dir", "TINY", "--num_parts", "0"},
+                   "",
+                   "",
+                   "--num_parts 0 is out of range"},
+        BadCliCase{"MorePartsThanNodes",
+                   {"--dataset_dir", "TINY", "--num_parts", "6"},
+                   "",
+                   "",
+                   "--num_parts 6 is out of range: use 1..5"},
+        BadCliCase{"UnknownDataset",
+                   {"--dataset", "ogbn-nope", "--data_root", "TINY/.."},
+                   "",
+                   "",
+                   "unknown dataset 'ogbn-nope'"},
+        BadCliCase{"UnknownMethod",
+                   {"--dataset_dir", "TINY", "--part_method", "spectral"},
+                   "",
+                   "",
+                   "unknown --part_method 'spectral'"},
+        BadCliCase{"MissingFile", {"--dataset_dir", "TINY"}, "-", "", "node-feat.csv.gz"},
+        BadCliCase{"MalformedCsv",
+                   {"--dataset_dir", "TINY"},
+                   "raw/edge.csv.gz",
+                   "0,1\n1 2\n0,1\n3,3\n",
+                   "raw/edge.csv.gz:2: malformed line"},
+        BadCliCase{"EndpointOutOfRange",
+                   {"--dataset_dir", "TINY", "--num_parts", "2"},
+                   "raw/edge.csv.gz",
+                   "0,1\n1,2\n0,7\n3,3\n",
+                   "raw/edge.csv.gz:3: edge endpoint 7 is out of range"},
+        BadCliCase{"SplitNamesUnknownNode",
+                   {"--dataset_dir", "TINY"},
+                   "split/s1/valid.csv.gz",
+                   "2\n-1\n",
+                   "valid.csv.gz:2: split names unknown node -1"},
+        BadCliCase{"NoDatasetGiven", {"--num_parts", "2"}, "", "", "say where the dataset is"}),
+    [](const ::testing::TestParamInfo<BadCliCase>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace distsage
