@@ -39,6 +39,44 @@ uint64_t StreamSeed(uint64_t seed, uint64_t stream, uint64_t index) {
 // Uniform double in [0, 1) from 53 random bits.
 double UnitDouble(uint64_t bits) { return (bits >> 11) * 0x1.0p-53; }
 
+// Walker/Vose alias table: draws index i with probability weight[i] / sum
+// in constant time.
+class AliasTable {
+ public:
+  explicit AliasTable(const std::vector<double>& weight)
+      : probability_(weight.size()), alias_(weight.size()) {
+    const int64_t n = static_cast<int64_t>(weight.size());
+    double total = 0;
+    for (double w : weight) total += w;
+    std::vector<int64_t> small, large;
+    for (int64_t i = 0; i < n; ++i) {
+      probability_[i] = weight[i] * n / total;
+      (probability_[i] < 1.0 ? small : large).push_back(i);
+    }
+    while (!small.empty() && !large.empty()) {
+      const int64_t s = small.back(), l = large.back();
+      small.pop_back();
+      alias_[s] = l;
+      probability_[l] -= 1.0 - probability_[s];
+      if (probability_[l] < 1.0) {
+        large.pop_back();
+        small.push_back(l);
+      }
+    }
+    for (int64_t i : small) probability_[i] = 1.0;
+    for (int64_t i : large) probability_[i] = 1.0;
+  }
+
+  int64_t Pick(std::mt19937_64& rng) const {
+    const int64_t slot = static_cast<int64_t>(UnitDouble(rng()) * probability_.size());
+    return UnitDouble(rng()) < probability_[slot] ? slot : alias_[slot];
+  }
+
+ private:
+  std::vector<double> probability_;
+  std::vector<int64_t> alias_;
+};
+
 // Runs body(chunk) for chunk in [0, num_chunks) on `num_threads` threads.
 void ParallelChunks(int64_t num_chunks, int num_threads, const std::function<void(int64_t)>& body) {
   std::atomic<int64_t> next{0};
@@ -102,20 +140,25 @@ absl::StatusOr<GraphDataset> GenerateSyntheticGraph(const SyntheticGraphOptions&
   }
   for (int64_t c = 0; c < num_communities; ++c) community_begin[c + 1] += community_begin[c];
   // Members grouped by community, with prefix sums of their weights, so an
-  // endpoint is a binary search globally or within one community.
+  // endpoint inside a community is a short binary search; endpoints drawn
+  // from the whole graph use an alias table (O(1), one cache miss or two).
   std::vector<int64_t> members(n);
   std::vector<double> cumulative(n);
+  std::vector<double> weight(n);
   {
     std::vector<int64_t> cursor(community_begin.begin(), community_begin.end() - 1);
     for (int64_t v = 0; v < n; ++v) members[cursor[community[v]]++] = v;
     double total = 0;
     for (int64_t i = 0; i < n; ++i) {
       const double u = UnitDouble(StreamSeed(seed, 2, members[i]));
-      total += std::min(kMaxWeight, std::pow(1.0 - u, -1.0 / (kParetoAlpha - 1.0)));
+      weight[i] = std::min(kMaxWeight, std::pow(1.0 - u, -1.0 / (kParetoAlpha - 1.0)));
+      total += weight[i];
       cumulative[i] = total;
     }
   }
-  auto pick = [&](int64_t begin, int64_t end, double unit) {
+  const AliasTable global_table(weight);
+  weight = {};
+  auto pick_in = [&](int64_t begin, int64_t end, double unit) {
     const double low = begin == 0 ? 0.0 : cumulative[begin - 1];
     const double target = low + unit * (cumulative[end - 1] - low);
     const int64_t i =
@@ -135,15 +178,16 @@ absl::StatusOr<GraphDataset> GenerateSyntheticGraph(const SyntheticGraphOptions&
       std::mt19937_64 rng(StreamSeed(seed, 3, chunk));
       const int64_t end = std::min(num_rows, (chunk + 1) * kRowsPerChunk);
       for (int64_t r = chunk * kRowsPerChunk; r < end; ++r) {
-        const int64_t u = pick(0, n, UnitDouble(rng()));
+        const int64_t u = members[global_table.Pick(rng)];
         const bool intra = UnitDouble(rng()) < options.intra_community;
-        const int64_t begin = intra ? community_begin[community[u]] : 0;
-        const int64_t stop = intra ? community_begin[community[u] + 1] : n;
-        int64_t v = pick(begin, stop, UnitDouble(rng()));
+        const int64_t begin = community_begin[community[u]];
+        const int64_t stop = community_begin[community[u] + 1];
+        auto pick_v = [&] {
+          return intra ? pick_in(begin, stop, UnitDouble(rng())) : members[global_table.Pick(rng)];
+        };
+        int64_t v = pick_v();
         // Re-draw self-loops a few times; a one-node community keeps its loop.
-        for (int attempt = 0; v == u && attempt < 8; ++attempt) {
-          v = pick(begin, stop, UnitDouble(rng()));
-        }
+        for (int attempt = 0; v == u && attempt < 8; ++attempt) v = pick_v();
         rows[2 * r] = u;
         rows[2 * r + 1] = v;
       }
