@@ -1,0 +1,577 @@
+// graph_server processes on loopback, driven through RemoteGraphClient (and a
+// raw stub where a client would refuse to send the request), checked against
+// answers computed straight from the bundled datasets' source files.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "grpcpp/grpcpp.h"
+#include "proto/graph.grpc.pb.h"
+#include "server/neighbor_sampler.h"
+#include "server/partition_store.h"
+#include "tests/common/test_util.h"
+#include "tests/server/dataset_reference.h"
+#include "tests/server/health_probe.grpc.pb.h"
+#include "tests/server/reflection_probe.grpc.pb.h"
+#include "tests/server/server_cluster.h"
+#include "trainer/local_graph_client.h"
+#include "trainer/remote_graph_client.h"
+
+namespace distsage {
+namespace {
+
+namespace pf = partition_format;
+using ::distsage::testing::DatasetReference;
+using ::distsage::testing::GraphServerProcess;
+using ::distsage::testing::PartitionDataset;
+using ::distsage::testing::ServerCluster;
+using ::distsage::testing::TempDir;
+
+std::vector<int64_t> Sorted(std::vector<int64_t> values) {
+  std::sort(values.begin(), values.end());
+  return values;
+}
+
+// The edges sampled for seed i.
+std::vector<int64_t> EdgesOf(const SampledNeighbors& sampled, size_t i) {
+  return std::vector<int64_t>(sampled.src.begin() + sampled.offsets[i],
+                              sampled.src.begin() + sampled.offsets[i + 1]);
+}
+
+std::unique_ptr<GraphClient> ConnectOrDie(const PartitionConfig& config,
+                                          const std::vector<std::vector<std::string>>& addresses,
+                                          RemoteGraphClientOptions options = {}) {
+  absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client =
+      RemoteGraphClient::Connect(config, addresses, options);
+  EXPECT_TRUE(client.ok()) << client.status();
+  return client.ok() ? std::unique_ptr<GraphClient>(*std::move(client)) : nullptr;
+}
+
+struct ClusterCase {
+  std::string dataset;
+  int num_parts;
+  std::string cache;
+};
+
+std::string CaseName(const ::testing::TestParamInfo<ClusterCase>& info) {
+  return info.param.dataset + "_" + std::to_string(info.param.num_parts) + "parts_cache_" +
+         info.param.cache;
+}
+
+class GraphServerClusterTest : public ::testing::TestWithParam<ClusterCase> {
+ protected:
+  void SetUp() override {
+    const ClusterCase& param = GetParam();
+    const std::string config_path =
+        PartitionDataset(param.dataset, param.num_parts, dir_.Join("data"));
+    absl::StatusOr<PartitionConfig> config = PartitionConfig::Load(config_path);
+    ASSERT_TRUE(config.ok()) << config.status();
+    config_ = *config;
+    ref_ = testing::LoadDatasetReference(testing::DatasetDir(param.dataset), config_.split_name,
+                                         config_.OrigNodeIdsPath());
+    ASSERT_EQ(ref_.num_nodes, config_.num_nodes);
+    cluster_ = std::make_unique<ServerCluster>(config_path, param.num_parts, dir_.path(),
+                                               std::vector<std::string>{"--cache", param.cache});
+    client_ = ConnectOrDie(config_, cluster_->addresses());
+    ASSERT_NE(client_, nullptr);
+  }
+
+  // Every node once, shuffled, with some repeated: exercises routing and
+  // reassembly in request order.
+  std::vector<int64_t> ShuffledIds(uint32_t seed) const {
+    std::vector<int64_t> ids(ref_.num_nodes);
+    for (int64_t v = 0; v < ref_.num_nodes; ++v) ids[v] = v;
+    ids.insert(ids.end(), ids.begin(), ids.begin() + std::min<int64_t>(ref_.num_nodes, 100));
+    std::shuffle(ids.begin(), ids.end(), std::mt19937(seed));
+    return ids;
+  }
+
+  TempDir dir_;
+  PartitionConfig config_;
+  DatasetReference ref_;
+  std::unique_ptr<ServerCluster> cluster_;
+  std::unique_ptr<GraphClient> client_;
+};
+
+TEST_P(GraphServerClusterTest, AnswersEveryRpcLikeTheSourceDataset) {
+  // GetGraphInfo, straight from each server.
+  for (int p = 0; p < config_.num_parts(); ++p) {
+    auto stub = GraphService::NewStub(
+        grpc::CreateChannel(cluster_->server(p).address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    GraphInfo info;
+    ASSERT_TRUE(stub->GetGraphInfo(&context, GetGraphInfoRequest(), &info).ok());
+    EXPECT_EQ(info.graph_name(), config_.graph_name);
+    EXPECT_EQ(info.part_id(), p);
+    EXPECT_EQ(info.num_nodes(), ref_.num_nodes);
+    EXPECT_EQ(info.num_parts(), config_.num_parts());
+    EXPECT_EQ(std::vector<int64_t>(info.range_ends().begin(), info.range_ends().end()),
+              config_.range_ends);
+    ASSERT_EQ(info.node_features_size(), 1);
+    EXPECT_EQ(info.node_features(0).dim(), ref_.feat_dim);
+    EXPECT_EQ(info.num_classes(), config_.num_classes);
+    EXPECT_EQ(info.num_train() + info.num_valid() + info.num_test(),
+              config_.num_train + config_.num_valid + config_.num_test);
+    EXPECT_EQ(info.cache_mode(), GetParam().cache);
+  }
+
+  const std::vector<int64_t> ids = ShuffledIds(1);
+  const std::string feature = config_.node_features[0].name;
+  std::vector<float> rows(ids.size() * ref_.feat_dim);
+  ASSERT_TRUE(client_->PullFeatures(feature, ids, rows.data()).ok());
+  std::vector<int64_t> labels(ids.size()), degrees(ids.size());
+  std::vector<uint8_t> masks(ids.size());
+  ASSERT_TRUE(client_->PullLabels(ids, labels.data()).ok());
+  ASSERT_TRUE(client_->InDegrees(ids, degrees.data()).ok());
+  ASSERT_TRUE(client_->PullSplitMasks(ids, masks.data()).ok());
+  SampledNeighbors all;
+  ASSERT_TRUE(client_->SampleNeighbors(ids, {-1, false, 3}, &all).ok());
+  ASSERT_EQ(all.offsets.size(), ids.size() + 1);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const int64_t v = ids[i];
+    ASSERT_TRUE(std::equal(rows.begin() + i * ref_.feat_dim, rows.begin() + (i + 1) * ref_.feat_dim,
+                           ref_.features.begin() + v * ref_.feat_dim))
+        << "features of node " << v;
+    ASSERT_EQ(labels[i], ref_.labels[v]) << "node " << v;
+    ASSERT_EQ(masks[i], ref_.split_masks[v]) << "node " << v;
+    ASSERT_EQ(degrees[i], static_cast<int64_t>(ref_.in_neighbors[v].size())) << "node " << v;
+    ASSERT_EQ(Sorted(EdgesOf(all, i)), ref_.in_neighbors[v]) << "in-edges of node " << v;
+  }
+
+  const PartitionBook book = config_.Book();
+  for (int p = 0; p < config_.num_parts(); ++p) {
+    for (int split = 0; split < 3; ++split) {
+      absl::StatusOr<std::vector<int64_t>> nodes =
+          client_->SplitNodes(p, static_cast<Split>(split));
+      ASSERT_TRUE(nodes.ok()) << nodes.status();
+      std::vector<int64_t> expected;
+      for (int64_t v = book.RangeBegin(p); v < book.RangeEnd(p); ++v) {
+        if (ref_.split_masks[v] & (1 << split)) expected.push_back(v);
+      }
+      EXPECT_EQ(*nodes, expected) << "partition " << p << " split " << split;
+    }
+  }
+}
+
+TEST_P(GraphServerClusterTest, SamplesWithDglSemantics) {
+  const std::vector<int64_t> ids = ShuffledIds(2);
+  for (const bool replace : {false, true}) {
+    SampledNeighbors sampled;
+    ASSERT_TRUE(client_->SampleNeighbors(ids, {5, replace, 11}, &sampled).ok());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const std::vector<int64_t>& in = ref_.in_neighbors[ids[i]];
+      const std::vector<int64_t> got = Sorted(EdgesOf(sampled, i));
+      const int64_t d = static_cast<int64_t>(in.size());
+      ASSERT_EQ(static_cast<int64_t>(got.size()),
+                replace ? (d > 0 ? 5 : 0) : std::min<int64_t>(d, 5))
+          << "node " << ids[i];
+      if (replace) {
+        for (int64_t u : got) ASSERT_TRUE(std::binary_search(in.begin(), in.end(), u));
+      } else {
+        ASSERT_TRUE(std::includes(in.begin(), in.end(), got.begin(), got.end()))
+            << "node " << ids[i] << ": not a sub-multiset of its in-edges";
+      }
+    }
+  }
+}
+
+TEST_P(GraphServerClusterTest, SamplingIsDeterministicAndIndependentOfRequestSplitting) {
+  const std::vector<int64_t> ids = ShuffledIds(3);
+  const SampleOptions options{10, false, 1234};
+  SampledNeighbors whole, again, other_seed;
+  ASSERT_TRUE(client_->SampleNeighbors(ids, options, &whole).ok());
+  ASSERT_TRUE(client_->SampleNeighbors(ids, options, &again).ok());
+  EXPECT_EQ(whole.src, again.src);
+  EXPECT_EQ(whole.offsets, again.offsets);
+  ASSERT_TRUE(client_->SampleNeighbors(ids, {10, false, 1235}, &other_seed).ok());
+  EXPECT_NE(whole.src, other_seed.src);
+
+  // Batches of 97 seeds give each node exactly the edges of the whole request.
+  for (size_t begin = 0; begin < ids.size(); begin += 97) {
+    const size_t count = std::min<size_t>(97, ids.size() - begin);
+    SampledNeighbors part;
+    ASSERT_TRUE(
+        client_->SampleNeighbors(absl::MakeConstSpan(ids).subspan(begin, count), options, &part)
+            .ok());
+    for (size_t i = 0; i < count; ++i) ASSERT_EQ(EdgesOf(part, i), EdgesOf(whole, begin + i));
+  }
+
+  // Standalone mode (the same partitions in this process) answers identically.
+  LocalGraphClientOptions local_options;
+  local_options.store.cache = *ParseCacheMode(GetParam().cache);
+  absl::StatusOr<std::unique_ptr<GraphClient>> local = OpenLocalGraphClient(config_, local_options);
+  ASSERT_TRUE(local.ok()) << local.status();
+  for (const bool replace : {false, true}) {
+    SampledNeighbors remote_answer, local_answer;
+    ASSERT_TRUE(client_->SampleNeighbors(ids, {7, replace, 99}, &remote_answer).ok());
+    ASSERT_TRUE((*local)->SampleNeighbors(ids, {7, replace, 99}, &local_answer).ok());
+    EXPECT_EQ(remote_answer.offsets, local_answer.offsets);
+    EXPECT_EQ(remote_answer.src, local_answer.src);
+  }
+
+  // A client with partition 0 in this process and the rest over the network.
+  RemoteGraphClientOptions mixed_options;
+  PartitionStoreOptions store_options;
+  store_options.cache = local_options.store.cache;
+  absl::StatusOr<std::unique_ptr<PartitionStore>> store =
+      PartitionStore::Open(config_, 0, store_options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  mixed_options.local_parts[0] = *std::move(store);
+  std::unique_ptr<GraphClient> mixed = ConnectOrDie(config_, cluster_->addresses(), mixed_options);
+  ASSERT_NE(mixed, nullptr);
+  SampledNeighbors mixed_answer;
+  ASSERT_TRUE(mixed->SampleNeighbors(ids, options, &mixed_answer).ok());
+  EXPECT_EQ(mixed_answer.src, whole.src);
+  std::vector<float> remote_rows(ids.size() * ref_.feat_dim), mixed_rows(remote_rows.size());
+  ASSERT_TRUE(client_->PullFeatures(config_.node_features[0].name, ids, remote_rows.data()).ok());
+  ASSERT_TRUE(mixed->PullFeatures(config_.node_features[0].name, ids, mixed_rows.data()).ok());
+  EXPECT_EQ(remote_rows, mixed_rows);
+}
+
+TEST_P(GraphServerClusterTest, ServesManyConcurrentClients) {
+  constexpr int kThreads = 8;
+  constexpr int kRounds = 25;
+  std::unique_ptr<GraphClient> second = ConnectOrDie(config_, cluster_->addresses());
+  ASSERT_NE(second, nullptr);
+  std::vector<int> failures(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      GraphClient* client = t % 2 == 0 ? client_.get() : second.get();
+      std::mt19937_64 rng(t);
+      std::uniform_int_distribution<int64_t> node(0, ref_.num_nodes - 1);
+      for (int round = 0; round < kRounds; ++round) {
+        std::vector<int64_t> ids(256);
+        for (int64_t& id : ids) id = node(rng);
+        std::vector<float> rows(ids.size() * ref_.feat_dim);
+        SampledNeighbors sampled;
+        if (!client->PullFeatures(config_.node_features[0].name, ids, rows.data()).ok() ||
+            !client->SampleNeighbors(ids, {10, false, static_cast<uint64_t>(round)}, &sampled)
+                 .ok()) {
+          ++failures[t];
+          continue;
+        }
+        for (size_t i = 0; i < ids.size(); ++i) {
+          const std::vector<int64_t>& in = ref_.in_neighbors[ids[i]];
+          const std::vector<int64_t> got = Sorted(EdgesOf(sampled, i));
+          if (!std::equal(rows.begin() + i * ref_.feat_dim, rows.begin() + (i + 1) * ref_.feat_dim,
+                          ref_.features.begin() + ids[i] * ref_.feat_dim) ||
+              !std::includes(in.begin(), in.end(), got.begin(), got.end()) ||
+              got.size() != std::min<size_t>(in.size(), 10)) {
+            ++failures[t];
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], 0) << "thread " << t;
+}
+
+INSTANTIATE_TEST_SUITE_P(Datasets, GraphServerClusterTest,
+                         ::testing::Values(ClusterCase{"cora", 1, "memory"},
+                                           ClusterCase{"cora", 4, "memory"},
+                                           ClusterCase{"cora", 4, "none"},
+                                           ClusterCase{"amazon_photo", 4, "memory"}),
+                         CaseName);
+
+// Single-server scenarios on Cora in 4 partitions.
+class GraphServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_path_ = PartitionDataset("cora", 4, dir_.Join("data"));
+    absl::StatusOr<PartitionConfig> config = PartitionConfig::Load(config_path_);
+    ASSERT_TRUE(config.ok()) << config.status();
+    config_ = *config;
+    ip_config_ = testing::WriteLoopbackIpConfig(dir_.Join("ip_config.txt"), 4);
+  }
+
+  std::vector<std::string> ServerArgs(int server_id, std::vector<std::string> extra = {}) const {
+    std::vector<std::string> args = {testing::BinPath("graph_server"),
+                                     "--ip_config",
+                                     ip_config_,
+                                     "--part_config",
+                                     config_path_,
+                                     "--server_id",
+                                     std::to_string(server_id),
+                                     "--listen",
+                                     "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
+  TempDir dir_;
+  std::string config_path_;
+  std::string ip_config_;
+  PartitionConfig config_;
+};
+
+std::string PackIds(const std::vector<int64_t>& ids) {
+  return pf::PackArray(ids.data(), ids.size());
+}
+
+// Without replacement every in-edge of a node is equally likely to be picked:
+// Pearson's chi-square over the 168 in-edges of Cora's highest-degree node,
+// 20000 draws of 10 (rng seeds 0..19999, so the outcome is fixed). With 167
+// degrees of freedom the statistic exceeds 260 with probability < 1e-6 under
+// uniformity.
+TEST_F(GraphServerTest, SamplingWithoutReplacementIsUniform) {
+  absl::StatusOr<std::unique_ptr<GraphClient>> client = OpenLocalGraphClient(config_);
+  ASSERT_TRUE(client.ok()) << client.status();
+  std::vector<int64_t> ids(config_.num_nodes), degrees(config_.num_nodes);
+  for (int64_t v = 0; v < config_.num_nodes; ++v) ids[v] = v;
+  ASSERT_TRUE((*client)->InDegrees(ids, degrees.data()).ok());
+  const int64_t hub = std::max_element(degrees.begin(), degrees.end()) - degrees.begin();
+  const int64_t degree = degrees[hub];
+  ASSERT_EQ(degree, 168);
+
+  SampledNeighbors all;
+  const std::vector<int64_t> seed = {hub};
+  ASSERT_TRUE((*client)->SampleNeighbors(seed, {-1, false, 0}, &all).ok());
+  const std::vector<int64_t> neighbors = Sorted(all.src);  // Distinct in Cora.
+  ASSERT_EQ(std::adjacent_find(neighbors.begin(), neighbors.end()), neighbors.end());
+
+  constexpr int kTrials = 20000;
+  constexpr int kFanout = 10;
+  std::vector<int64_t> hits(degree, 0);
+  for (int trial = 0; trial < kTrials; ++trial) {
+    SampledNeighbors sampled;
+    ASSERT_TRUE(
+        (*client)
+            ->SampleNeighbors(seed, {kFanout, false, static_cast<uint64_t>(trial)}, &sampled)
+            .ok());
+    ASSERT_EQ(Sorted(sampled.src).size(), static_cast<size_t>(kFanout));
+    const std::vector<int64_t> picked = Sorted(sampled.src);
+    ASSERT_EQ(std::adjacent_find(picked.begin(), picked.end()), picked.end()) << "repeated edge";
+    for (int64_t u : picked) {
+      ++hits[std::lower_bound(neighbors.begin(), neighbors.end(), u) - neighbors.begin()];
+    }
+  }
+  const double expected = static_cast<double>(kTrials) * kFanout / degree;
+  double chi_square = 0;
+  for (int64_t h : hits) chi_square += (h - expected) * (h - expected) / expected;
+  EXPECT_LT(chi_square, 260.0);
+  EXPECT_GT(chi_square, 100.0);  // Not suspiciously perfect either (p < 1e-5 below 100).
+}
+
+TEST_F(GraphServerTest, RejectsBadInputAndKeepsServing) {
+  GraphServerProcess server(ServerArgs(1, {"--max_message_mb", "1"}), dir_.Join("server.log"));
+  const std::string address = server.WaitUntilReady();
+  auto stub =
+      GraphService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  const PartitionBook book = config_.Book();
+  const int64_t owned = book.RangeBegin(1);
+  const int64_t foreign = book.RangeBegin(2);
+
+  auto pull = [&](const std::string& feature, const std::vector<int64_t>& ids,
+                  const std::string& graph = "") {
+    grpc::ClientContext context;
+    PullFeaturesRequest request;
+    request.set_graph_name(graph);
+    request.set_feature(feature);
+    request.set_ids(PackIds(ids));
+    PullFeaturesResponse response;
+    return stub->PullFeatures(&context, request, &response);
+  };
+  auto still_serving = [&] {
+    const grpc::Status status = pull("feat", {owned, owned + 1});
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  };
+
+  grpc::Status status = pull("feat", {owned, foreign, foreign + 1});
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("node " + std::to_string(foreign)), std::string::npos)
+      << status.error_message();
+  still_serving();
+
+  status = pull("no_such_feature", {owned});
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(status.error_message().find("feat"), std::string::npos) << status.error_message();
+  still_serving();
+
+  status = pull("feat", {owned}, "another-graph");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  still_serving();
+
+  // 1433 floats a row: 200 rows is over the 1 MiB answer limit.
+  std::vector<int64_t> many(200, owned);
+  status = pull("feat", many);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  still_serving();
+
+  for (const int fanout : {-2, kMaxFanout + 1}) {
+    grpc::ClientContext context;
+    SampleNeighborsRequest request;
+    request.set_seeds(PackIds({owned}));
+    request.set_fanout(fanout);
+    SampleNeighborsResponse response;
+    status = stub->SampleNeighbors(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << fanout;
+    EXPECT_NE(status.error_message().find("fan-out"), std::string::npos);
+    still_serving();
+  }
+
+  {
+    grpc::ClientContext context;
+    NodeIdsRequest request;
+    request.set_ids("12345");  // Not a whole number of int64.
+    PullLabelsResponse response;
+    status = stub->PullLabels(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    still_serving();
+  }
+
+  // The client names the server and partition in its errors.
+  std::vector<std::vector<std::string>> addresses(4);
+  for (int p = 0; p < 4; ++p) addresses[p] = {address};
+  absl::StatusOr<std::unique_ptr<RemoteGraphClient>> wrong =
+      RemoteGraphClient::Connect(config_, addresses);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find(address), std::string::npos) << wrong.status();
+}
+
+TEST_F(GraphServerTest, RefusesToStartOnAMissingOrMismatchedPartition) {
+  // A config whose partition 1 points at partition 2's folder.
+  PartitionConfig swapped = config_;
+  swapped.parts[1].path = config_.parts[2].path;
+  ASSERT_TRUE(swapped.Save(dir_.Join("data/swapped.json")).ok());
+  std::vector<std::string> args = ServerArgs(1);
+  args[4] = dir_.Join("data/swapped.json");
+  testing::CommandResult result = testing::RunCommand(args);
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.output.find("does not match the partition config"), std::string::npos)
+      << result.output;
+
+  // A missing folder.
+  PartitionConfig missing = config_;
+  missing.parts[3].path = "no_such_part";
+  ASSERT_TRUE(missing.Save(dir_.Join("data/missing.json")).ok());
+  args = ServerArgs(3);
+  args[4] = dir_.Join("data/missing.json");
+  result = testing::RunCommand(args);
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.output.find("no_such_part"), std::string::npos) << result.output;
+
+  // A server_id the ip_config cannot place.
+  result = testing::RunCommand(ServerArgs(4));
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.output.find("--server_id 4"), std::string::npos) << result.output;
+}
+
+TEST_F(GraphServerTest, KilledServerRestartsAndServesTheSameData) {
+  ServerCluster cluster(config_path_, 4, dir_.path());
+  std::unique_ptr<GraphClient> client = ConnectOrDie(config_, cluster.addresses());
+  ASSERT_NE(client, nullptr);
+  std::vector<int64_t> ids(config_.num_nodes);
+  for (int64_t v = 0; v < config_.num_nodes; ++v) ids[v] = v;
+  const int64_t dim = config_.node_features[0].dim;
+  std::vector<float> before(ids.size() * dim), after(before.size());
+  SampledNeighbors sampled_before, sampled_after;
+  ASSERT_TRUE(client->PullFeatures("feat", ids, before.data()).ok());
+  ASSERT_TRUE(client->SampleNeighbors(ids, {10, false, 5}, &sampled_before).ok());
+
+  cluster.server(2).process().Signal(SIGKILL);
+  cluster.server(2).process().Wait();
+  cluster.Restart(2);
+  // The same client object reconnects (its calls wait for the server).
+  ASSERT_TRUE(client->PullFeatures("feat", ids, after.data()).ok());
+  ASSERT_TRUE(client->SampleNeighbors(ids, {10, false, 5}, &sampled_after).ok());
+  EXPECT_EQ(before, after);
+  EXPECT_EQ(sampled_before.src, sampled_after.src);
+}
+
+TEST_F(GraphServerTest, ShutsDownCleanlyOnSigterm) {
+  for (const int signal_number : {SIGTERM, SIGINT}) {
+    GraphServerProcess server(ServerArgs(0), dir_.Join("sig" + std::to_string(signal_number)));
+    ASSERT_FALSE(server.WaitUntilReady().empty());
+    server.process().Signal(signal_number);
+    EXPECT_EQ(server.process().Wait(), 0);
+    EXPECT_NE(server.process().ReadLog().find("graph_server stopped"), std::string::npos);
+  }
+}
+
+TEST_F(GraphServerTest, ExposesReflectionAndHealth) {
+  GraphServerProcess server(ServerArgs(0), dir_.Join("server.log"));
+  auto channel = grpc::CreateChannel(server.WaitUntilReady(), grpc::InsecureChannelCredentials());
+
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  for (const std::string service : {"", "distsage.GraphService"}) {
+    grpc::ClientContext context;
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    ASSERT_TRUE(health->Check(&context, request, &response).ok());
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+
+  auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  grpc::ClientContext context;
+  auto stream = reflection->ServerReflectionInfo(&context);
+  grpc::reflection::v1alpha::ServerReflectionRequest request;
+  request.set_list_services("");
+  ASSERT_TRUE(stream->Write(request));
+  grpc::reflection::v1alpha::ServerReflectionResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  std::vector<std::string> services;
+  for (const auto& service : response.list_services_response().service()) {
+    services.push_back(service.name());
+  }
+  EXPECT_NE(std::find(services.begin(), services.end(), "distsage.GraphService"), services.end());
+  request.set_file_containing_symbol("distsage.GraphService");
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_GT(response.file_descriptor_response().file_descriptor_proto_size(), 0);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+// DGL's layout with backups: machine m (its own 127.x address) runs servers
+// m*2 and m*2+1 on ports base and base+1, both serving partition m.
+TEST_F(GraphServerTest, PlacesServersByIpConfigWithBackups) {
+  std::vector<int> bases;
+  for (int m = 0; m < 4; ++m) {
+    // Two free consecutive ports per machine, found by binding port 0.
+    GraphServerProcess probe(ServerArgs(0), dir_.Join("probe" + std::to_string(m)));
+    const std::string address = probe.WaitUntilReady();
+    probe.process().Signal(SIGTERM);
+    probe.process().Wait();
+    bases.push_back(std::stoi(address.substr(address.rfind(':') + 1)));
+  }
+  const std::string ip_config = dir_.Join("ip_config_backups.txt");
+  {
+    std::ofstream out(ip_config);
+    for (int m = 0; m < 4; ++m) out << "127.0.0." << (m + 1) << " " << bases[m] << "\n";
+  }
+  std::vector<std::unique_ptr<GraphServerProcess>> servers;
+  for (int id = 0; id < 8; ++id) {
+    servers.push_back(std::make_unique<GraphServerProcess>(
+        std::vector<std::string>{testing::BinPath("graph_server"), "--ip_config", ip_config,
+                                 "--part_config", config_path_, "--server_id", std::to_string(id),
+                                 "--num_servers", "2"},
+        dir_.Join("backup" + std::to_string(id) + ".log")));
+  }
+  for (int id = 0; id < 8; ++id) {
+    const std::string expected =
+        "127.0.0." + std::to_string(id / 2 + 1) + ":" + std::to_string(bases[id / 2] + id % 2);
+    EXPECT_EQ(servers[id]->WaitUntilReady(), expected);
+  }
+  RemoteGraphClientOptions options;
+  options.num_servers = 2;
+  absl::StatusOr<std::unique_ptr<GraphClient>> client =
+      OpenRemoteGraphClient(ip_config, config_, options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  std::vector<int64_t> ids(config_.num_nodes);
+  for (int64_t v = 0; v < config_.num_nodes; ++v) ids[v] = v;
+  std::vector<int64_t> first(ids.size()), second(ids.size());
+  // Two calls rotate over both servers of each partition.
+  ASSERT_TRUE((*client)->InDegrees(ids, first.data()).ok());
+  ASSERT_TRUE((*client)->InDegrees(ids, second.data()).ok());
+  EXPECT_EQ(first, second);
+}
+
+}  // namespace
+}  // namespace distsage

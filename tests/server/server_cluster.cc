@@ -1,0 +1,81 @@
+#include "tests/server/server_cluster.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace distsage::testing {
+
+std::string PartitionDataset(const std::string& dataset, int num_parts,
+                             const std::string& out_dir) {
+  const CommandResult result =
+      RunCommand({BinPath("partition_graph"), "--dataset_dir", DatasetDir(dataset), "--num_parts",
+                  std::to_string(num_parts), "--out", out_dir});
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  for (const auto& entry : std::filesystem::directory_iterator(out_dir)) {
+    if (entry.path().extension() == ".json") return entry.path().string();
+  }
+  ADD_FAILURE() << "partition_graph wrote no config into " << out_dir;
+  return "";
+}
+
+std::string WriteLoopbackIpConfig(const std::string& path, int num_machines) {
+  std::ofstream out(path);
+  for (int m = 0; m < num_machines; ++m) out << "127.0.0.1 " << (30050 + 10 * m) << "\n";
+  return path;
+}
+
+GraphServerProcess::GraphServerProcess(const std::vector<std::string>& args,
+                                       const std::string& log_path)
+    : process_(args, log_path) {}
+
+std::string GraphServerProcess::WaitUntilReady() {
+  const std::string line = process_.WaitForLogLine("listening on ");
+  const size_t at = line.find("listening on ");
+  if (at == std::string::npos) {
+    ADD_FAILURE() << "graph_server did not become ready:\n" << process_.ReadLog();
+    return "";
+  }
+  const size_t begin = at + std::string("listening on ").size();
+  address_ = line.substr(begin, line.find(' ', begin) - begin);
+  return address_;
+}
+
+ServerCluster::ServerCluster(const std::string& config_path, int num_parts,
+                             const std::string& work_dir,
+                             const std::vector<std::string>& extra_args)
+    : config_path_(config_path),
+      ip_config_(WriteLoopbackIpConfig(work_dir + "/ip_config.txt", num_parts)),
+      work_dir_(work_dir),
+      extra_args_(extra_args) {
+  for (int part = 0; part < num_parts; ++part) {
+    servers_.push_back(std::make_unique<GraphServerProcess>(
+        ArgsFor(part, "127.0.0.1:0"), work_dir + "/server" + std::to_string(part) + ".log"));
+  }
+  for (auto& server : servers_) server->WaitUntilReady();
+}
+
+std::vector<std::string> ServerCluster::ArgsFor(int part, const std::string& listen) const {
+  std::vector<std::string> args = {BinPath("graph_server"), "--ip_config", ip_config_,
+                                   "--part_config",         config_path_,  "--server_id",
+                                   std::to_string(part),    "--listen",    listen};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  return args;
+}
+
+std::vector<std::vector<std::string>> ServerCluster::addresses() const {
+  std::vector<std::vector<std::string>> addresses;
+  for (const auto& server : servers_) addresses.push_back({server->address()});
+  return addresses;
+}
+
+void ServerCluster::Restart(int part) {
+  const std::string address = servers_[part]->address();
+  servers_[part] = std::make_unique<GraphServerProcess>(
+      ArgsFor(part, address), work_dir_ + "/server" + std::to_string(part) + ".restart" +
+                                  std::to_string(++restarts_) + ".log");
+  EXPECT_EQ(servers_[part]->WaitUntilReady(), address);
+}
+
+}  // namespace distsage::testing

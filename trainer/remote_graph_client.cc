@@ -1,0 +1,342 @@
+#include "trainer/remote_graph_client.h"
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "common/ip_config.h"
+#include "common/status_macros.h"
+#include "grpcpp/grpcpp.h"
+#include "server/graph_service.h"
+#include "server/neighbor_sampler.h"
+
+namespace distsage {
+namespace {
+
+namespace pf = partition_format;
+
+absl::Status FromGrpcStatus(const grpc::Status& status, absl::string_view context) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      absl::StrCat(context, ": ", status.error_message()));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<GraphClient>> OpenRemoteGraphClient(
+    const std::string& ip_config_path, const PartitionConfig& config,
+    const RemoteGraphClientOptions& options) {
+  DS_ASSIGN_OR_RETURN(std::vector<MachineAddress> machines, ReadIpConfig(ip_config_path));
+  if (static_cast<int>(machines.size()) != config.num_parts()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        ip_config_path, " lists ", machines.size(), " machines but graph '", config.graph_name,
+        "' has ", config.num_parts(), " partitions; machine i serves partition i"));
+  }
+  std::vector<std::vector<std::string>> addresses(machines.size());
+  for (size_t p = 0; p < machines.size(); ++p) {
+    if (options.local_parts.count(static_cast<int>(p)) > 0) continue;
+    for (int s = 0; s < options.num_servers; ++s) {
+      addresses[p].push_back(ServerAddress(machines[p], s));
+    }
+  }
+  DS_ASSIGN_OR_RETURN(std::unique_ptr<RemoteGraphClient> client,
+                      RemoteGraphClient::Connect(config, addresses, options));
+  return std::unique_ptr<GraphClient>(std::move(client));
+}
+
+RemoteGraphClient::RemoteGraphClient(PartitionConfig config, absl::Duration deadline)
+    : config_(std::move(config)), book_(config_.Book()), deadline_(deadline) {}
+
+absl::StatusOr<std::unique_ptr<RemoteGraphClient>> RemoteGraphClient::Connect(
+    const PartitionConfig& config, const std::vector<std::vector<std::string>>& server_addresses,
+    const RemoteGraphClientOptions& options) {
+  if (static_cast<int>(server_addresses.size()) != config.num_parts()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("server addresses given for ", server_addresses.size(), " partitions, graph '",
+                     config.graph_name, "' has ", config.num_parts()));
+  }
+  std::unique_ptr<RemoteGraphClient> client(new RemoteGraphClient(config, options.deadline));
+  grpc::ChannelArguments channel_args;
+  channel_args.SetMaxReceiveMessageSize(static_cast<int>(kMaxMessageBytes));
+  channel_args.SetMaxSendMessageSize(static_cast<int>(kMaxMessageBytes));
+  for (int p = 0; p < config.num_parts(); ++p) {
+    auto partition = std::make_unique<Partition>();
+    const auto local = options.local_parts.find(p);
+    if (local != options.local_parts.end()) {
+      if (local->second->part_id() != p) {
+        return absl::InvalidArgumentError(absl::StrCat("the in-process store given for partition ",
+                                                       p, " holds partition ",
+                                                       local->second->part_id()));
+      }
+      partition->local = local->second;
+    } else if (server_addresses[p].empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("partition ", p, " has neither a server address nor an in-process store"));
+    }
+    for (const std::string& address : server_addresses[p]) {
+      if (partition->local != nullptr) break;
+      Server server;
+      server.address = address;
+      server.stub = GraphService::NewStub(
+          grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), channel_args));
+      // Waits for a server that is still starting, up to the deadline.
+      grpc::ClientContext context;
+      context.set_wait_for_ready(true);
+      context.set_deadline(absl::ToChronoTime(absl::Now() + options.deadline));
+      GraphInfo info;
+      const grpc::Status status = server.stub->GetGraphInfo(&context, GetGraphInfoRequest(), &info);
+      if (!status.ok()) {
+        return FromGrpcStatus(status, absl::StrCat("graph server ", address, " (partition ", p,
+                                                   ") did not answer GetGraphInfo"));
+      }
+      if (info.graph_name() != config.graph_name || info.part_id() != p ||
+          info.num_parts() != config.num_parts()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("graph server ", address, " serves partition ", info.part_id(), " of ",
+                         info.num_parts(), " of graph '", info.graph_name(),
+                         "', expected partition ", p, " of ", config.num_parts(), " of '",
+                         config.graph_name, "'; check ip_config.txt and the servers' --server_id"));
+      }
+      partition->servers.push_back(std::move(server));
+    }
+    client->parts_.push_back(std::move(partition));
+  }
+  return client;
+}
+
+const RemoteGraphClient::Server& RemoteGraphClient::PickServer(int part) {
+  Partition& partition = *parts_[part];
+  const uint32_t turn = partition.next_server.fetch_add(1, std::memory_order_relaxed);
+  return partition.servers[turn % partition.servers.size()];
+}
+
+template <typename Request, typename Response, typename MakeRequest, typename Start,
+          typename ServeLocal, typename TakeResponse>
+absl::Status RemoteGraphClient::Fanout(const std::vector<int>& parts, const char* method,
+                                       MakeRequest make_request, Start start,
+                                       ServeLocal serve_local, TakeResponse take_response) {
+  struct Call {
+    int part = 0;
+    const Server* server = nullptr;
+    grpc::ClientContext context;
+    Request request;
+    Response response;
+    grpc::Status status;
+  };
+  std::vector<std::unique_ptr<Call>> calls;
+  for (const int part : parts) {
+    if (parts_[part]->local != nullptr) continue;
+    auto call = std::make_unique<Call>();
+    call->part = part;
+    call->server = &PickServer(part);
+    call->context.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+    // A restarting server is waited for (up to the deadline), not failed fast.
+    call->context.set_wait_for_ready(true);
+    make_request(part, &call->request);
+    calls.push_back(std::move(call));
+  }
+  absl::BlockingCounter pending(static_cast<int>(calls.size()));
+  for (const std::unique_ptr<Call>& call : calls) {
+    Call* raw = call.get();
+    start(raw->server->stub->async(), &raw->context, &raw->request, &raw->response,
+          [raw, &pending](grpc::Status status) {
+            raw->status = std::move(status);
+            pending.DecrementCount();
+          });
+  }
+  absl::Status local_status;
+  for (const int part : parts) {
+    if (parts_[part]->local == nullptr || !local_status.ok()) continue;
+    local_status = serve_local(part, *parts_[part]->local);
+  }
+  pending.Wait();
+  DS_RETURN_IF_ERROR(local_status);
+  for (const std::unique_ptr<Call>& call : calls) {
+    if (!call->status.ok()) {
+      return FromGrpcStatus(call->status,
+                            absl::StrCat("GraphService.", method, " on partition ", call->part,
+                                         " (server ", call->server->address, ")"));
+    }
+  }
+  for (const std::unique_ptr<Call>& call : calls) {
+    DS_RETURN_IF_ERROR(take_response(call->part, call->response));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemoteGraphClient::SampleNeighbors(absl::Span<const int64_t> seeds,
+                                                const SampleOptions& options,
+                                                SampledNeighbors* out) {
+  DS_RETURN_IF_ERROR(CheckFanout(options.fanout));
+  DS_ASSIGN_OR_RETURN(const IdRouter router, IdRouter::Route(book_, seeds));
+  std::vector<std::vector<int32_t>> counts(config_.num_parts());
+  std::vector<std::vector<int64_t>> src(config_.num_parts());
+  DS_RETURN_IF_ERROR((Fanout<SampleNeighborsRequest, SampleNeighborsResponse>(
+      router.parts(), "SampleNeighbors",
+      [&](int part, SampleNeighborsRequest* request) {
+        const absl::Span<const int64_t> ids = router.ids_of(part);
+        request->set_graph_name(config_.graph_name);
+        request->set_seeds(pf::PackArray(ids.data(), ids.size()));
+        request->set_fanout(options.fanout);
+        request->set_replace(options.replace);
+        request->set_rng_seed(options.rng_seed);
+      },
+      [](auto* async, grpc::ClientContext* context, const SampleNeighborsRequest* request,
+         SampleNeighborsResponse* response, std::function<void(grpc::Status)> done) {
+        async->SampleNeighbors(context, request, response, std::move(done));
+      },
+      [&](int part, const PartitionStore& store) {
+        const absl::Span<const int64_t> ids = router.ids_of(part);
+        counts[part].resize(ids.size());
+        return distsage::SampleNeighbors(store, ids,
+                                         {options.fanout, options.replace, options.rng_seed},
+                                         counts[part].data(), &src[part]);
+      },
+      [&](int part, const SampleNeighborsResponse& response) {
+        int64_t total = 0;
+        const bool ok = pf::UnpackArray(response.counts(), &counts[part]) &&
+                        pf::UnpackArray(response.src(), &src[part]) &&
+                        counts[part].size() == router.ids_of(part).size();
+        for (size_t i = 0; ok && i < counts[part].size(); ++i) total += counts[part][i];
+        if (!ok || total != static_cast<int64_t>(src[part].size())) {
+          return absl::DataLossError(absl::StrCat(
+              "SampleNeighbors answer of partition ", part,
+              " is malformed: ", response.counts().size(), " count bytes and ",
+              response.src().size(), " src bytes for ", router.ids_of(part).size(), " seeds"));
+        }
+        return absl::OkStatus();
+      })));
+  router.MergeSamples(counts, src, &out->offsets, &out->src);
+  return absl::OkStatus();
+}
+
+template <typename T, typename Request, typename Response, typename FillRequest, typename Start,
+          typename RowsOf, typename GatherLocal>
+absl::Status RemoteGraphClient::PullRows(absl::Span<const int64_t> ids, size_t width,
+                                         const char* method, T* out, FillRequest fill_request,
+                                         Start start, RowsOf rows_of, GatherLocal gather_local) {
+  DS_ASSIGN_OR_RETURN(const IdRouter router, IdRouter::Route(book_, ids));
+  std::vector<T> local_rows;
+  return Fanout<Request, Response>(
+      router.parts(), method,
+      [&](int part, Request* request) {
+        const absl::Span<const int64_t> part_ids = router.ids_of(part);
+        request->set_graph_name(config_.graph_name);
+        request->set_ids(pf::PackArray(part_ids.data(), part_ids.size()));
+        fill_request(request);
+      },
+      start,
+      [&](int part, const PartitionStore& store) {
+        const absl::Span<const int64_t> part_ids = router.ids_of(part);
+        if (router.single_part()) return gather_local(store, part_ids, out);
+        local_rows.resize(part_ids.size() * width);
+        DS_RETURN_IF_ERROR(gather_local(store, part_ids, local_rows.data()));
+        router.Scatter(part, local_rows.data(), width, out);
+        return absl::OkStatus();
+      },
+      [&](int part, const Response& response) {
+        const std::string& rows = rows_of(response);
+        const size_t expected = router.ids_of(part).size() * width * sizeof(T);
+        if (rows.size() != expected) {
+          return absl::DataLossError(absl::StrCat(method, " answer of partition ", part, " has ",
+                                                  rows.size(), " bytes, expected ", expected));
+        }
+        if (router.single_part()) {
+          if (expected > 0) std::memcpy(out, rows.data(), expected);
+        } else {
+          router.Scatter(part, reinterpret_cast<const T*>(rows.data()), width, out);
+        }
+        return absl::OkStatus();
+      });
+}
+
+absl::Status RemoteGraphClient::PullFeatures(const std::string& name, absl::Span<const int64_t> ids,
+                                             float* out) {
+  const FeatureSpec* spec = config_.FindFeature(name);
+  if (spec == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("graph '", config_.graph_name, "' has no node feature '", name, "'"));
+  }
+  return PullRows<float, PullFeaturesRequest, PullFeaturesResponse>(
+      ids, static_cast<size_t>(spec->dim), "PullFeatures", out,
+      [&](PullFeaturesRequest* request) { request->set_feature(name); },
+      [](auto* async, grpc::ClientContext* context, const PullFeaturesRequest* request,
+         PullFeaturesResponse* response, std::function<void(grpc::Status)> done) {
+        async->PullFeatures(context, request, response, std::move(done));
+      },
+      [](const PullFeaturesResponse& response) -> const std::string& { return response.rows(); },
+      [&](const PartitionStore& store, absl::Span<const int64_t> part_ids, float* rows) {
+        return store.GatherFeatures(name, part_ids, rows);
+      });
+}
+
+absl::Status RemoteGraphClient::PullLabels(absl::Span<const int64_t> ids, int64_t* out) {
+  return PullRows<int64_t, NodeIdsRequest, PullLabelsResponse>(
+      ids, 1, "PullLabels", out, [](NodeIdsRequest*) {},
+      [](auto* async, grpc::ClientContext* context, const NodeIdsRequest* request,
+         PullLabelsResponse* response, std::function<void(grpc::Status)> done) {
+        async->PullLabels(context, request, response, std::move(done));
+      },
+      [](const PullLabelsResponse& response) -> const std::string& { return response.labels(); },
+      [](const PartitionStore& store, absl::Span<const int64_t> part_ids, int64_t* rows) {
+        return store.GatherLabels(part_ids, rows);
+      });
+}
+
+absl::Status RemoteGraphClient::PullSplitMasks(absl::Span<const int64_t> ids, uint8_t* out) {
+  return PullRows<uint8_t, NodeIdsRequest, PullSplitMasksResponse>(
+      ids, 1, "PullSplitMasks", out, [](NodeIdsRequest*) {},
+      [](auto* async, grpc::ClientContext* context, const NodeIdsRequest* request,
+         PullSplitMasksResponse* response, std::function<void(grpc::Status)> done) {
+        async->PullSplitMasks(context, request, response, std::move(done));
+      },
+      [](const PullSplitMasksResponse& response) -> const std::string& { return response.masks(); },
+      [](const PartitionStore& store, absl::Span<const int64_t> part_ids, uint8_t* rows) {
+        return store.GatherSplitMasks(part_ids, rows);
+      });
+}
+
+absl::Status RemoteGraphClient::InDegrees(absl::Span<const int64_t> ids, int64_t* out) {
+  return PullRows<int64_t, NodeIdsRequest, InDegreesResponse>(
+      ids, 1, "InDegrees", out, [](NodeIdsRequest*) {},
+      [](auto* async, grpc::ClientContext* context, const NodeIdsRequest* request,
+         InDegreesResponse* response, std::function<void(grpc::Status)> done) {
+        async->InDegrees(context, request, response, std::move(done));
+      },
+      [](const InDegreesResponse& response) -> const std::string& { return response.degrees(); },
+      [](const PartitionStore& store, absl::Span<const int64_t> part_ids, int64_t* rows) {
+        return store.GatherInDegrees(part_ids, rows);
+      });
+}
+
+absl::StatusOr<std::vector<int64_t>> RemoteGraphClient::SplitNodes(int part, Split split) {
+  if (part < 0 || part >= config_.num_parts()) {
+    return absl::InvalidArgumentError(absl::StrCat("partition ", part, " does not exist: graph '",
+                                                   config_.graph_name, "' has ",
+                                                   config_.num_parts(), " partitions"));
+  }
+  if (parts_[part]->local != nullptr) {
+    return parts_[part]->local->SplitNodes(static_cast<int>(split));
+  }
+  const Server& server = PickServer(part);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+  context.set_wait_for_ready(true);
+  SplitNodesRequest request;
+  request.set_graph_name(config_.graph_name);
+  request.set_split(static_cast<SplitKind>(split));
+  SplitNodesResponse response;
+  const grpc::Status status = server.stub->SplitNodes(&context, request, &response);
+  if (!status.ok()) {
+    return FromGrpcStatus(status, absl::StrCat("GraphService.SplitNodes on partition ", part,
+                                               " (server ", server.address, ")"));
+  }
+  std::vector<int64_t> nodes;
+  if (!pf::UnpackArray(response.nodes(), &nodes)) {
+    return absl::DataLossError(
+        absl::StrCat("SplitNodes answer of partition ", part, " is not a list of int64"));
+  }
+  return nodes;
+}
+
+}  // namespace distsage

@@ -1,0 +1,110 @@
+// The GraphClient of distributed mode: routes global node IDs to the
+// graph_server processes that own them (partition book), sends one RPC per
+// partition concurrently (gRPC callback API), and reassembles the answers in
+// request order. Partitions that live in this process can be served from an
+// in-process PartitionStore instead, with no network, while the RPCs to the
+// other partitions are in flight.
+//
+// With several servers per partition (DGL's --num_servers backups), calls
+// rotate over them. Every call carries a deadline and waits for a server that
+// is (re)starting until then, so a restarted server is picked up
+// transparently; errors name the partition and the server.
+#ifndef DISTSAGE_TRAINER_REMOTE_GRAPH_CLIENT_H_
+#define DISTSAGE_TRAINER_REMOTE_GRAPH_CLIENT_H_
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "proto/graph.grpc.pb.h"
+#include "server/id_router.h"
+#include "server/partition_store.h"
+#include "trainer/graph_client.h"
+
+namespace distsage {
+
+struct RemoteGraphClientOptions {
+  // Servers per machine in ip_config.txt (graph_server --num_servers).
+  int num_servers = 1;
+  // Deadline of every RPC, and of the wait for the servers at connect time.
+  absl::Duration deadline = absl::Seconds(60);
+  // Partitions served in this process instead of over the network.
+  std::map<int, std::shared_ptr<const PartitionStore>> local_parts;
+};
+
+// Connects to the servers of ip_config.txt with DGL's layout: machine p
+// serves partition p on ports base_port .. base_port + num_servers - 1.
+absl::StatusOr<std::unique_ptr<GraphClient>> OpenRemoteGraphClient(
+    const std::string& ip_config_path, const PartitionConfig& config,
+    const RemoteGraphClientOptions& options = {});
+
+class RemoteGraphClient : public GraphClient {
+ public:
+  // `server_addresses[p]` lists the "host:port" of partition p's servers
+  // (may be empty for a partition in options.local_parts). Waits (up to the
+  // deadline) for every server to answer GetGraphInfo and checks that it
+  // serves partition p of this graph.
+  static absl::StatusOr<std::unique_ptr<RemoteGraphClient>> Connect(
+      const PartitionConfig& config, const std::vector<std::vector<std::string>>& server_addresses,
+      const RemoteGraphClientOptions& options = {});
+
+  const PartitionConfig& config() const override { return config_; }
+  absl::Status SampleNeighbors(absl::Span<const int64_t> seeds, const SampleOptions& options,
+                               SampledNeighbors* out) override;
+  absl::Status PullFeatures(const std::string& name, absl::Span<const int64_t> ids,
+                            float* out) override;
+  absl::Status PullLabels(absl::Span<const int64_t> ids, int64_t* out) override;
+  absl::Status PullSplitMasks(absl::Span<const int64_t> ids, uint8_t* out) override;
+  absl::Status InDegrees(absl::Span<const int64_t> ids, int64_t* out) override;
+  absl::StatusOr<std::vector<int64_t>> SplitNodes(int part, Split split) override;
+
+ private:
+  struct Server {
+    std::string address;
+    std::unique_ptr<GraphService::Stub> stub;
+  };
+  struct Partition {
+    std::vector<Server> servers;
+    std::shared_ptr<const PartitionStore> local;  // Null when remote.
+    std::atomic<uint32_t> next_server{0};         // Rotation over backups.
+  };
+
+  RemoteGraphClient(PartitionConfig config, absl::Duration deadline);
+
+  // The server the next call to `part` goes to.
+  const Server& PickServer(int part);
+
+  // One logical request over several partitions: for each part of `parts`,
+  // a remote partition gets make_request(part) sent with
+  // start(stub_async, context, request, response, done); a local one is
+  // served in this thread by serve_local(part, store) meanwhile. Then, in
+  // part order, take_response(part, response) consumes each remote answer.
+  // Returns the first error, naming partition and server.
+  template <typename Request, typename Response, typename MakeRequest, typename Start,
+            typename ServeLocal, typename TakeResponse>
+  absl::Status Fanout(const std::vector<int>& parts, const char* method, MakeRequest make_request,
+                      Start start, ServeLocal serve_local, TakeResponse take_response);
+
+  // Pulls `width` T per ID with `Request` (ids and graph name set here,
+  // anything else by fill_request); each answer carries its rows in the
+  // bytes field that rows_of(response) returns. Local partitions are served
+  // by gather_local(store, ids, rows).
+  template <typename T, typename Request, typename Response, typename FillRequest, typename Start,
+            typename RowsOf, typename GatherLocal>
+  absl::Status PullRows(absl::Span<const int64_t> ids, size_t width, const char* method, T* out,
+                        FillRequest fill_request, Start start, RowsOf rows_of,
+                        GatherLocal gather_local);
+
+  const PartitionConfig config_;
+  const PartitionBook book_;
+  const absl::Duration deadline_;
+  std::vector<std::unique_ptr<Partition>> parts_;
+};
+
+}  // namespace distsage
+
+#endif  // DISTSAGE_TRAINER_REMOTE_GRAPH_CLIENT_H_
