@@ -1,6 +1,8 @@
 #include "trainer/remote_graph_client.h"
 
+#include <algorithm>
 #include <cstring>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -77,14 +79,20 @@ absl::StatusOr<std::unique_ptr<RemoteGraphClient>> RemoteGraphClient::Connect(
       if (partition->local != nullptr) break;
       Server server;
       server.address = address;
-      server.stub = GraphService::NewStub(
-          grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), channel_args));
+      for (int c = 0; c < std::max(1, options.connections_per_server); ++c) {
+        grpc::ChannelArguments connection_args = channel_args;
+        // A private subchannel pool gives each channel its own connection.
+        connection_args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+        server.stubs.push_back(GraphService::NewStub(grpc::CreateCustomChannel(
+            address, grpc::InsecureChannelCredentials(), connection_args)));
+      }
       // Waits for a server that is still starting, up to the deadline.
       grpc::ClientContext context;
       context.set_wait_for_ready(true);
       context.set_deadline(absl::ToChronoTime(absl::Now() + options.deadline));
       GraphInfo info;
-      const grpc::Status status = server.stub->GetGraphInfo(&context, GetGraphInfoRequest(), &info);
+      const grpc::Status status =
+          server.stubs[0]->GetGraphInfo(&context, GetGraphInfoRequest(), &info);
       if (!status.ok()) {
         return FromGrpcStatus(status, absl::StrCat("graph server ", address, " (partition ", p,
                                                    ") did not answer GetGraphInfo"));
@@ -104,10 +112,13 @@ absl::StatusOr<std::unique_ptr<RemoteGraphClient>> RemoteGraphClient::Connect(
   return client;
 }
 
-const RemoteGraphClient::Server& RemoteGraphClient::PickServer(int part) {
+std::pair<const RemoteGraphClient::Server*, GraphService::Stub*> RemoteGraphClient::PickServer(
+    int part) {
   Partition& partition = *parts_[part];
   const uint32_t turn = partition.next_server.fetch_add(1, std::memory_order_relaxed);
-  return partition.servers[turn % partition.servers.size()];
+  const Server& server = partition.servers[turn % partition.servers.size()];
+  const size_t connection = (turn / partition.servers.size()) % server.stubs.size();
+  return {&server, server.stubs[connection].get()};
 }
 
 template <typename Request, typename Response, typename MakeRequest, typename Start,
@@ -118,6 +129,7 @@ absl::Status RemoteGraphClient::Fanout(const std::vector<int>& parts, const char
   struct Call {
     int part = 0;
     const Server* server = nullptr;
+    GraphService::Stub* stub = nullptr;
     grpc::ClientContext context;
     Request request;
     Response response;
@@ -128,7 +140,7 @@ absl::Status RemoteGraphClient::Fanout(const std::vector<int>& parts, const char
     if (parts_[part]->local != nullptr) continue;
     auto call = std::make_unique<Call>();
     call->part = part;
-    call->server = &PickServer(part);
+    std::tie(call->server, call->stub) = PickServer(part);
     call->context.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
     // A restarting server is waited for (up to the deadline), not failed fast.
     call->context.set_wait_for_ready(true);
@@ -138,7 +150,7 @@ absl::Status RemoteGraphClient::Fanout(const std::vector<int>& parts, const char
   absl::BlockingCounter pending(static_cast<int>(calls.size()));
   for (const std::unique_ptr<Call>& call : calls) {
     Call* raw = call.get();
-    start(raw->server->stub->async(), &raw->context, &raw->request, &raw->response,
+    start(raw->stub->async(), &raw->context, &raw->request, &raw->response,
           [raw, &pending](grpc::Status status) {
             raw->status = std::move(status);
             pending.DecrementCount();
@@ -318,7 +330,7 @@ absl::StatusOr<std::vector<int64_t>> RemoteGraphClient::SplitNodes(int part, Spl
   if (parts_[part]->local != nullptr) {
     return parts_[part]->local->SplitNodes(static_cast<int>(split));
   }
-  const Server& server = PickServer(part);
+  const auto [server, stub] = PickServer(part);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
   context.set_wait_for_ready(true);
@@ -326,10 +338,10 @@ absl::StatusOr<std::vector<int64_t>> RemoteGraphClient::SplitNodes(int part, Spl
   request.set_graph_name(config_.graph_name);
   request.set_split(static_cast<SplitKind>(split));
   SplitNodesResponse response;
-  const grpc::Status status = server.stub->SplitNodes(&context, request, &response);
+  const grpc::Status status = stub->SplitNodes(&context, request, &response);
   if (!status.ok()) {
     return FromGrpcStatus(status, absl::StrCat("GraphService.SplitNodes on partition ", part,
-                                               " (server ", server.address, ")"));
+                                               " (server ", server->address, ")"));
   }
   std::vector<int64_t> nodes;
   if (!pf::UnpackArray(response.nodes(), &nodes)) {

@@ -32,6 +32,9 @@ struct RemoteGraphClientOptions {
   int num_servers = 1;
   // Deadline of every RPC, and of the wait for the servers at connect time.
   absl::Duration deadline = absl::Seconds(60);
+  // TCP connections per server; calls rotate over them so that concurrent
+  // large answers do not queue behind one HTTP/2 connection.
+  int connections_per_server = 2;
   // Partitions served in this process instead of over the network.
   std::map<int, std::shared_ptr<const PartitionStore>> local_parts;
 };
@@ -65,7 +68,7 @@ class RemoteGraphClient : public GraphClient {
  private:
   struct Server {
     std::string address;
-    std::unique_ptr<GraphService::Stub> stub;
+    std::vector<std::unique_ptr<GraphService::Stub>> stubs;  // One per connection.
   };
   struct Partition {
     std::vector<Server> servers;
@@ -75,8 +78,8 @@ class RemoteGraphClient : public GraphClient {
 
   RemoteGraphClient(PartitionConfig config, absl::Duration deadline);
 
-  // The server the next call to `part` goes to.
-  const Server& PickServer(int part);
+  // The server (and its connection) the next call to `part` goes to.
+  std::pair<const Server*, GraphService::Stub*> PickServer(int part);
 
   // One logical request over several partitions: for each part of `parts`,
   // a remote partition gets make_request(part) sent with

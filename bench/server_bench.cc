@@ -1,0 +1,187 @@
+// server_bench: GraphSAGE-shaped load on graph_server over loopback, beside
+// the same operations in-process on the same partitions (the upper limit).
+//
+//   server_bench --part_config data/G.json --ip_config ip_config.txt
+//       [--num_servers 1] [--cache memory] [--seconds 5]
+//
+// Per batch: --batch_size training seeds; SampleNeighbors with each fan-out
+// of --fanouts (sampled edges/s); PullFeatures of the batch's sampled
+// frontier at the largest fan-out (MB/s of feature rows). Each operation
+// runs from 1 and 2 client threads for --seconds. Prints a Markdown table.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "server/partition_store.h"
+#include "trainer/local_graph_client.h"
+#include "trainer/remote_graph_client.h"
+
+ABSL_FLAG(std::string, part_config, "", "partition config JSON (the servers' --part_config)");
+ABSL_FLAG(std::string, ip_config, "", "ip_config.txt of the running graph_servers");
+ABSL_FLAG(int, num_servers, 1, "servers per machine in ip_config");
+ABSL_FLAG(std::string, cache, "memory", "cache mode of the in-process baseline (memory|none)");
+ABSL_FLAG(int, batch_size, 1000, "seeds per batch");
+ABSL_FLAG(std::string, fanouts, "10,25", "fan-outs to sample with");
+ABSL_FLAG(std::string, threads, "1,2", "client thread counts");
+ABSL_FLAG(double, seconds, 5, "duration of each measurement");
+
+namespace distsage {
+namespace {
+
+struct Batch {
+  std::vector<int64_t> seeds;
+  std::vector<int64_t> frontier;  // Unique sources sampled at the largest fan-out.
+};
+
+// What one measurement counts: sampled edges, or feature bytes pulled.
+using Operation = std::function<absl::StatusOr<double>(GraphClient&, const Batch&, uint64_t)>;
+
+double Measure(GraphClient& client, const std::vector<Batch>& batches, int threads, double seconds,
+               const Operation& op) {
+  std::atomic<bool> failed{false};
+  std::vector<double> totals(threads, 0);
+  const absl::Time end = absl::Now() + absl::Seconds(seconds);
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (uint64_t i = t; absl::Now() < end && !failed; i += threads) {
+        absl::StatusOr<double> amount = op(client, batches[i % batches.size()], i);
+        if (!amount.ok()) {
+          std::fprintf(stderr, "error: %s\n", amount.status().ToString().c_str());
+          failed = true;
+          return;
+        }
+        totals[t] += *amount;
+      }
+    });
+  }
+  for (std::thread& worker : workers) worker.join();
+  double total = 0;
+  for (double value : totals) total += value;
+  return failed ? -1 : total / absl::ToDoubleSeconds(absl::Now() - start);
+}
+
+int Run() {
+  absl::StatusOr<PartitionConfig> config = PartitionConfig::Load(absl::GetFlag(FLAGS_part_config));
+  if (!config.ok()) {
+    std::fprintf(stderr, "%s\n", config.status().ToString().c_str());
+    return 1;
+  }
+  std::vector<int> fanouts, thread_counts;
+  for (absl::string_view f : absl::StrSplit(absl::GetFlag(FLAGS_fanouts), ',')) {
+    fanouts.push_back(std::stoi(std::string(f)));
+  }
+  for (absl::string_view t : absl::StrSplit(absl::GetFlag(FLAGS_threads), ',')) {
+    thread_counts.push_back(std::stoi(std::string(t)));
+  }
+  LocalGraphClientOptions local_options;
+  absl::StatusOr<CacheMode> cache = ParseCacheMode(absl::GetFlag(FLAGS_cache));
+  if (!cache.ok()) return 2;
+  local_options.store.cache = *cache;
+  const absl::Time open_start = absl::Now();
+  absl::StatusOr<std::unique_ptr<GraphClient>> local = OpenLocalGraphClient(*config, local_options);
+  if (!local.ok()) {
+    std::fprintf(stderr, "%s\n", local.status().ToString().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "opened %d partitions in-process in %s\n", config->num_parts(),
+               absl::FormatDuration(absl::Now() - open_start).c_str());
+  RemoteGraphClientOptions remote_options;
+  remote_options.num_servers = absl::GetFlag(FLAGS_num_servers);
+  absl::StatusOr<std::unique_ptr<GraphClient>> remote =
+      OpenRemoteGraphClient(absl::GetFlag(FLAGS_ip_config), *config, remote_options);
+  if (!remote.ok()) {
+    std::fprintf(stderr, "%s\n", remote.status().ToString().c_str());
+    return 1;
+  }
+
+  // 64 batches of training seeds and their sampled frontiers.
+  std::vector<int64_t> train;
+  for (int p = 0; p < config->num_parts(); ++p) {
+    absl::StatusOr<std::vector<int64_t>> nodes = (*local)->SplitNodes(p, Split::kTrain);
+    if (!nodes.ok()) return 1;
+    train.insert(train.end(), nodes->begin(), nodes->end());
+  }
+  std::shuffle(train.begin(), train.end(), std::mt19937_64(0));
+  const int batch_size = absl::GetFlag(FLAGS_batch_size);
+  const int max_fanout = *std::max_element(fanouts.begin(), fanouts.end());
+  std::vector<Batch> batches(64);
+  for (size_t b = 0; b < batches.size(); ++b) {
+    for (int i = 0; i < batch_size; ++i) {
+      batches[b].seeds.push_back(train[(b * batch_size + i) % train.size()]);
+    }
+    SampledNeighbors sampled;
+    if (!(*local)->SampleNeighbors(batches[b].seeds, {max_fanout, false, b}, &sampled).ok()) {
+      return 1;
+    }
+    absl::flat_hash_set<int64_t> unique(sampled.src.begin(), sampled.src.end());
+    batches[b].frontier.assign(unique.begin(), unique.end());
+  }
+  const std::string feature = config->node_features[0].name;
+  const int64_t dim = config->node_features[0].dim;
+
+  std::printf("| operation | client threads | in-process | loopback gRPC | ratio |\n");
+  std::printf("| --- | --- | --- | --- | --- |\n");
+  auto report = [&](const std::string& name, const std::string& unit, double scale,
+                    const Operation& op) {
+    for (int threads : thread_counts) {
+      const double in_process =
+          Measure(**local, batches, threads, absl::GetFlag(FLAGS_seconds), op);
+      const double over_grpc =
+          Measure(**remote, batches, threads, absl::GetFlag(FLAGS_seconds), op);
+      std::printf("| %s | %d | %.1f %s | %.1f %s | %.0f%% |\n", name.c_str(), threads,
+                  in_process / scale, unit.c_str(), over_grpc / scale, unit.c_str(),
+                  100.0 * over_grpc / in_process);
+      std::fflush(stdout);
+    }
+  };
+  for (int fanout : fanouts) {
+    report(
+        "SampleNeighbors " + std::to_string(batch_size) + " seeds, fan-out " +
+            std::to_string(fanout),
+        "M edges/s", 1e6,
+        [fanout](GraphClient& client, const Batch& batch, uint64_t i) -> absl::StatusOr<double> {
+          SampledNeighbors sampled;
+          absl::Status status = client.SampleNeighbors(batch.seeds, {fanout, false, i}, &sampled);
+          if (!status.ok()) return status;
+          return static_cast<double>(sampled.src.size());
+        });
+  }
+  size_t frontier_size = 0;
+  for (const Batch& batch : batches) frontier_size += batch.frontier.size();
+  report("PullFeatures " + std::to_string(frontier_size / batches.size()) + " rows x " +
+             std::to_string(dim) + " float32",
+         "MB/s", 1e6,
+         [&](GraphClient& client, const Batch& batch, uint64_t) -> absl::StatusOr<double> {
+           std::vector<float> rows(batch.frontier.size() * dim);
+           absl::Status status = client.PullFeatures(feature, batch.frontier, rows.data());
+           if (!status.ok()) return status;
+           return static_cast<double>(rows.size() * sizeof(float));
+         });
+  return 0;
+}
+
+}  // namespace
+}  // namespace distsage
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Sampling and feature-pull throughput of graph_server over loopback vs in-process.");
+  absl::ParseCommandLine(argc, argv);
+  return distsage::Run();
+}
