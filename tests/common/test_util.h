@@ -11,9 +11,9 @@
 
 namespace distsage::testing {
 
-// Folder of a bundled dataset, e.g. DatasetDir("cora") (env DISTSAGE_DATASETS).
+// Folder of a bundled dataset, e.g. DatasetDir("cora") (env DISTSAGE_DATASETS overrides).
 std::string DatasetDir(const std::string& name);
-// Path of a built executable, e.g. BinPath("partition_graph") (env DISTSAGE_BIN).
+// Path of a built executable, e.g. BinPath("partition_graph") (env DISTSAGE_BIN overrides).
 std::string BinPath(const std::string& name);
 
 // A fresh folder under $TMPDIR, removed with everything in it on destruction.

@@ -1,6 +1,4 @@
 // Drives partition_graph as a user does and checks what it leaves on disk.
-#include <stdlib.h>
-
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -19,9 +17,6 @@ namespace fs = std::filesystem;
 namespace pf = partition_format;
 
 testing::CommandResult PartitionGraph(std::vector<std::string> args) {
-  // tests/CMakeLists.txt passes its two ENVIRONMENT entries as separate
-  // arguments, so CTest drops DISTSAGE_BIN; fall back to this build's bin/.
-  setenv("DISTSAGE_BIN", DISTSAGE_TEST_BIN_DIR, /*overwrite=*/0);
   args.insert(args.begin(), testing::BinPath("partition_graph"));
   return testing::RunCommand(args);
 }
