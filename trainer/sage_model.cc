@@ -57,7 +57,10 @@ at::Tensor GraphSageImpl::BetweenLayers(int index, const at::Tensor& h) {
 at::Tensor GraphSageImpl::Forward(const at::Tensor& features, const std::vector<Block>& blocks) {
   TORCH_CHECK(static_cast<int>(blocks.size()) == num_layers(), "got ", blocks.size(),
               " blocks for a ", num_layers(), "-layer model");
-  at::Tensor h = features;
+  at::Tensor h =
+      torch::nn::functional::dropout(features, torch::nn::functional::DropoutFuncOptions()
+                                                   .p(options_.input_dropout)
+                                                   .training(is_training()));
   for (int i = 0; i < num_layers(); ++i) {
     h = layers_[i]->Forward(h, blocks[i]);
     if (i + 1 < num_layers()) h = BetweenLayers(i, h);

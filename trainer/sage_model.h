@@ -1,7 +1,8 @@
 // GraphSAGE with the mean aggregator, layer for layer what DGL's
 // SAGEConv('mean') computes:
 //   h_dst' = W_self h_dst + W_neigh mean(h_src over sampled in-neighbours) + b
-// with ReLU and dropout between layers (optionally LayerNorm before them).
+// with ReLU and dropout between layers (optionally LayerNorm before them) and
+// optionally dropout on the input features.
 #ifndef DISTSAGE_TRAINER_SAGE_MODEL_H_
 #define DISTSAGE_TRAINER_SAGE_MODEL_H_
 

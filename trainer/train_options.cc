@@ -16,14 +16,12 @@ std::vector<int> ModelOptions::EvalFanouts() const {
 }
 
 std::string ModelOptions::ToJson() const {
-  nlohmann::json json = {{"in_dim", in_dim},
-                         {"num_classes", num_classes},
-                         {"num_hidden", num_hidden},
-                         {"num_layers", num_layers},
-                         {"dropout", dropout},
-                         {"layer_norm", layer_norm},
-                         {"feature_norm", FeatureNormName(feature_norm)},
-                         {"fan_out", fanouts}};
+  nlohmann::json json = {
+      {"in_dim", in_dim},         {"num_classes", num_classes},
+      {"num_hidden", num_hidden}, {"num_layers", num_layers},
+      {"dropout", dropout},       {"input_dropout", input_dropout},
+      {"layer_norm", layer_norm}, {"feature_norm", FeatureNormName(feature_norm)},
+      {"fan_out", fanouts}};
   return json.dump(2);
 }
 
@@ -37,6 +35,7 @@ absl::StatusOr<ModelOptions> ModelOptions::FromJson(const std::string& text,
     options.num_hidden = json.at("num_hidden").get<int>();
     options.num_layers = json.at("num_layers").get<int>();
     options.dropout = json.at("dropout").get<double>();
+    options.input_dropout = json.at("input_dropout").get<double>();
     options.layer_norm = json.at("layer_norm").get<bool>();
     auto norm = ParseFeatureNorm(json.at("feature_norm").get<std::string>());
     if (!norm.ok())
@@ -93,9 +92,11 @@ absl::Status ValidateTrainOptions(const PartitionConfig& config, TrainOptions* o
     return absl::InvalidArgumentError(
         absl::StrCat("--num_hidden=", model.num_hidden, " must be at least 1"));
   }
-  if (model.dropout < 0.0 || model.dropout >= 1.0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--dropout=", model.dropout, " must be in [0, 1)"));
+  if (model.dropout < 0.0 || model.dropout >= 1.0 || model.input_dropout < 0.0 ||
+      model.input_dropout >= 1.0) {
+    return absl::InvalidArgumentError(absl::StrCat("--dropout=", model.dropout,
+                                                   " and --input_dropout=", model.input_dropout,
+                                                   " must be in [0, 1)"));
   }
   if (options->batch_size < 1) {
     return absl::InvalidArgumentError(

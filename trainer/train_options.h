@@ -25,8 +25,9 @@ struct ModelOptions {
   int64_t num_classes = 0;  // Taken from the partition config.
   int num_hidden = 16;
   int num_layers = 2;
-  double dropout = 0.5;
-  bool layer_norm = false;  // LayerNorm after every hidden layer (Luo et al. 2024).
+  double dropout = 0.5;        // Between layers.
+  double input_dropout = 0.0;  // On the input features (DGL's train_full.py uses 0.5).
+  bool layer_norm = false;     // LayerNorm after every hidden layer (Luo et al. 2024).
   FeatureNorm feature_norm = FeatureNorm::kNone;
   // Training fan-outs, input layer first; a 0 also switches the layer's
   // aggregation off at evaluation time, where other layers see all in-edges.

@@ -1,0 +1,209 @@
+// The sampler, loader and layer-wise inference over a real in-process graph
+// client (tests/server's tiny two-partition graph, whose every edge, feature
+// and label is known).
+#include "trainer/minibatch_loader.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <memory>
+#include <set>
+
+#include "tests/common/test_util.h"
+#include "tests/server/tiny_partition.h"
+#include "trainer/block_sampler.h"
+#include "trainer/layerwise_inference.h"
+#include "trainer/local_graph_client.h"
+#include "trainer/sage_model.h"
+
+namespace distsage {
+namespace {
+
+class TinyGraphTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const PartitionConfig config = testing::WriteTinyPartitions(dir_.path(), graph_);
+    auto client = OpenLocalGraphClient(config);
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = std::move(*client);
+  }
+
+  // Whether every edge of `block` is a real in-edge and, per destination,
+  // sampled edge positions are distinct (no replacement).
+  void ExpectRealEdges(const Block& block, int fanout) {
+    for (int64_t i = 0; i < block.num_dst; ++i) {
+      const std::vector<int64_t>& real = graph_.in_neighbors[block.src_nodes[i]];
+      const int64_t degree = static_cast<int64_t>(real.size());
+      const int64_t count = block.indptr[i + 1] - block.indptr[i];
+      EXPECT_EQ(count, fanout < 0 ? degree : std::min<int64_t>(degree, fanout));
+      std::multiset<int64_t> remaining(real.begin(), real.end());
+      for (int64_t e = block.indptr[i]; e < block.indptr[i + 1]; ++e) {
+        auto it = remaining.find(block.src_nodes[block.indices[e]]);
+        ASSERT_NE(it, remaining.end()) << "not an in-edge of " << block.src_nodes[i];
+        remaining.erase(it);
+      }
+    }
+  }
+
+  testing::TempDir dir_;
+  testing::TinyGraph graph_;
+  std::unique_ptr<GraphClient> client_;
+};
+
+TEST_F(TinyGraphTest, FullFanoutBlocksFollowDglConventions) {
+  const BlockSampler sampler(client_.get(), {-1, -1}, /*build_reverse=*/true);
+  std::vector<Block> blocks;
+  const std::vector<int64_t> seeds = {0, 4};
+  ASSERT_TRUE(sampler.Sample(seeds, 7, &blocks).ok());
+  ASSERT_EQ(blocks.size(), 2u);
+  // Output layer: seeds first, then new sources in order of appearance.
+  EXPECT_EQ(blocks[1].num_dst, 2);
+  EXPECT_EQ(blocks[1].src_nodes, (std::vector<int64_t>{0, 4, 1, 2, 3, 5}));
+  EXPECT_EQ(blocks[1].indptr, (std::vector<int64_t>{0, 5, 6}));
+  EXPECT_EQ(blocks[1].indices, (std::vector<int64_t>{2, 3, 4, 1, 5, 4}));
+  // Input layer: its destinations are the output layer's sources.
+  EXPECT_EQ(blocks[0].num_dst, 6);
+  EXPECT_EQ(std::vector<int64_t>(blocks[0].src_nodes.begin(), blocks[0].src_nodes.begin() + 6),
+            blocks[1].src_nodes);
+  ExpectRealEdges(blocks[0], -1);
+  ExpectRealEdges(blocks[1], -1);
+  EXPECT_EQ(blocks[0].rev_indptr.size(), blocks[0].src_nodes.size() + 1);
+}
+
+TEST_F(TinyGraphTest, SampledBlocksAreDeduplicatedRealAndReproducible) {
+  const BlockSampler sampler(client_.get(), {2, 3}, /*build_reverse=*/false);
+  const std::vector<int64_t> seeds = {3, 5, 0};
+  std::vector<Block> blocks;
+  ASSERT_TRUE(sampler.Sample(seeds, 11, &blocks).ok());
+  ExpectRealEdges(blocks[0], 2);
+  ExpectRealEdges(blocks[1], 3);
+  for (const Block& block : blocks) {
+    const std::set<int64_t> unique(block.src_nodes.begin(), block.src_nodes.end());
+    EXPECT_EQ(unique.size(), block.src_nodes.size());
+    EXPECT_TRUE(block.rev_indptr.empty());
+  }
+  std::vector<Block> again;
+  ASSERT_TRUE(sampler.Sample(seeds, 11, &again).ok());
+  for (int layer = 0; layer < 2; ++layer) {
+    EXPECT_EQ(again[layer].src_nodes, blocks[layer].src_nodes);
+    EXPECT_EQ(again[layer].indices, blocks[layer].indices);
+  }
+}
+
+TEST_F(TinyGraphTest, ZeroFanoutSamplesNothing) {
+  const BlockSampler sampler(client_.get(), {0, 0}, /*build_reverse=*/true);
+  std::vector<Block> blocks;
+  ASSERT_TRUE(sampler.Sample(std::vector<int64_t>{1, 3}, 0, &blocks).ok());
+  for (const Block& block : blocks) {
+    EXPECT_EQ(block.src_nodes, (std::vector<int64_t>{1, 3}));
+    EXPECT_EQ(block.num_edges(), 0);
+  }
+}
+
+TEST_F(TinyGraphTest, LoaderDeliversBatchesInOrderWithFeaturesAndLabels) {
+  const BlockSampler sampler(client_.get(), {-1, 2}, /*build_reverse=*/true);
+  LoaderOptions options;
+  options.batch_size = 2;
+  options.num_workers = 3;
+  options.prefetch = 1;
+  options.feature_dim = 2;
+  options.num_classes = 3;
+  options.feature_norm = FeatureNorm::kRow;
+  options.feature_buffers = std::make_shared<BufferPool>(2);
+  MiniBatchLoader loader(client_.get(), &sampler, {4, 0, 1, 2, 3}, options, 3);
+  ASSERT_EQ(loader.num_batches(), 3);
+  const std::vector<std::vector<int64_t>> expected_seeds = {{4, 0}, {1, 2}, {3}};
+  MiniBatch batch;
+  for (int64_t i = 0; i < 3; ++i) {
+    auto more = loader.Next(&batch);
+    ASSERT_TRUE(more.ok()) << more.status();
+    ASSERT_TRUE(*more);
+    EXPECT_EQ(batch.index, i);
+    EXPECT_EQ(batch.seeds, expected_seeds[i]);
+    const std::vector<int64_t>& inputs = batch.blocks.front().src_nodes;
+    ASSERT_EQ(batch.features.sizes(),
+              (std::vector<int64_t>{static_cast<int64_t>(inputs.size()), 2}));
+    for (size_t r = 0; r < inputs.size(); ++r) {
+      // Feature (v, 10 v), row-normalised; node 0's zero row stays zero.
+      const float v = static_cast<float>(inputs[r]);
+      const float sum = v + 10 * v;
+      EXPECT_FLOAT_EQ(batch.features[r][0].item<float>(), v == 0 ? 0.0f : v / sum);
+      EXPECT_FLOAT_EQ(batch.features[r][1].item<float>(), v == 0 ? 0.0f : 10 * v / sum);
+    }
+    for (size_t s = 0; s < batch.seeds.size(); ++s) {
+      EXPECT_EQ(batch.labels[s].item<int64_t>(), batch.seeds[s] % 3);
+    }
+  }
+  auto more = loader.Next(&batch);
+  ASSERT_TRUE(more.ok());
+  EXPECT_FALSE(*more);
+}
+
+TEST_F(TinyGraphTest, LoaderReportsAnUnlabelledSeed) {
+  const BlockSampler sampler(client_.get(), {2}, /*build_reverse=*/true);
+  LoaderOptions options;
+  options.batch_size = 4;
+  options.feature_dim = 2;
+  options.num_classes = 3;
+  MiniBatchLoader loader(client_.get(), &sampler, {0, 1, 5}, options, 3);
+  MiniBatch batch;
+  const auto more = loader.Next(&batch);
+  ASSERT_FALSE(more.ok());
+  EXPECT_NE(more.status().message().find("training node 5 has label -1"), std::string::npos)
+      << more.status();
+}
+
+// Layer-wise inference over all in-edges computes what the mini-batch
+// forward pass computes on blocks sampled with fan-out -1.
+TEST_F(TinyGraphTest, LayerwiseInferenceEqualsFullFanoutMiniBatchForward) {
+  torch::manual_seed(3);
+  for (bool layer_norm : {false, true}) {
+    ModelOptions options;
+    options.in_dim = 2;
+    options.num_hidden = 5;
+    options.num_classes = 3;
+    options.num_layers = 2;
+    options.fanouts = {4, 7};
+    options.layer_norm = layer_norm;
+    GraphSage model(options);
+    const std::vector<int64_t> targets = {5, 1, 2, 5};
+    auto logits = InferLogits(model, client_.get(), "feat", targets, /*batch_size=*/2);
+    ASSERT_TRUE(logits.ok()) << logits.status();
+
+    const BlockSampler sampler(client_.get(), {-1, -1}, /*build_reverse=*/false);
+    std::vector<Block> blocks;
+    ASSERT_TRUE(sampler.Sample(targets, 0, &blocks).ok());
+    torch::Tensor features = torch::empty({blocks.front().num_src(), 2});
+    ASSERT_TRUE(
+        client_->PullFeatures("feat", blocks.front().src_nodes, features.data_ptr<float>()).ok());
+    torch::NoGradGuard no_grad;
+    model->eval();
+    const torch::Tensor expected = model->Forward(features, blocks);
+    EXPECT_TRUE(torch::allclose(*logits, expected, 1e-4, 1e-5)) << *logits << "\nvs\n" << expected;
+  }
+}
+
+TEST_F(TinyGraphTest, LayerwiseInferenceHonoursZeroFanoutLayers) {
+  torch::manual_seed(4);
+  ModelOptions options;
+  options.in_dim = 2;
+  options.num_hidden = 4;
+  options.num_classes = 3;
+  options.num_layers = 2;
+  options.fanouts = {0, 0};
+  GraphSage model(options);
+  const std::vector<int64_t> targets = {0, 3};
+  auto logits = InferLogits(model, client_.get(), "feat", targets, 100);
+  ASSERT_TRUE(logits.ok()) << logits.status();
+  const BlockSampler sampler(client_.get(), {0, 0}, /*build_reverse=*/false);
+  std::vector<Block> blocks;
+  ASSERT_TRUE(sampler.Sample(targets, 0, &blocks).ok());
+  const torch::Tensor features = torch::tensor({0.0f, 0.0f, 3.0f, 30.0f}).view({2, 2});
+  torch::NoGradGuard no_grad;
+  model->eval();
+  EXPECT_TRUE(torch::allclose(*logits, model->Forward(features, blocks), 1e-5, 1e-6));
+}
+
+}  // namespace
+}  // namespace distsage

@@ -1,0 +1,67 @@
+#include "trainer/buffer_pool.h"
+
+#include <cstdlib>
+#include <new>
+
+namespace distsage {
+namespace {
+
+constexpr size_t kAlignment = 64;
+
+float* Allocate(size_t count) {
+  const size_t bytes = (count * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
+  void* data = std::aligned_alloc(kAlignment, bytes == 0 ? kAlignment : bytes);
+  if (data == nullptr) throw std::bad_alloc();
+  return static_cast<float*>(data);
+}
+
+}  // namespace
+
+BufferPool::~BufferPool() {
+  for (const Buffer& buffer : idle_) std::free(buffer.data);
+}
+
+float* BufferPool::Acquire(size_t count) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Best fit among idle buffers that are large enough.
+  size_t best = idle_.size();
+  for (size_t i = 0; i < idle_.size(); ++i) {
+    if (idle_[i].capacity >= count &&
+        (best == idle_.size() || idle_[i].capacity < idle_[best].capacity)) {
+      best = i;
+    }
+  }
+  Buffer buffer;
+  if (best < idle_.size()) {
+    buffer = idle_[best];
+    idle_.erase(idle_.begin() + best);
+  } else {
+    // Batches vary in size: headroom lets the next, slightly larger one fit.
+    if (!idle_.empty() && idle_.size() >= max_idle_) {
+      std::free(idle_.front().data);
+      idle_.erase(idle_.begin());
+    }
+    buffer.capacity = count + count / 4;
+    buffer.data = Allocate(buffer.capacity);
+  }
+  in_use_.push_back(buffer);
+  return buffer.data;
+}
+
+void BufferPool::Release(float* data) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t i = 0; i < in_use_.size(); ++i) {
+    if (in_use_[i].data != data) continue;
+    const Buffer buffer = in_use_[i];
+    in_use_[i] = in_use_.back();
+    in_use_.pop_back();
+    if (idle_.size() < max_idle_) {
+      idle_.push_back(buffer);
+    } else {
+      std::free(buffer.data);
+    }
+    return;
+  }
+}
+
+}  // namespace distsage

@@ -1,0 +1,29 @@
+// Input feature rows as the model reads them: pulled through the GraphClient
+// straight into the caller's buffer (a tensor's storage, so no copy follows)
+// and scaled in place when the model asks for a feature normalisation.
+#ifndef DISTSAGE_TRAINER_FEATURE_ROWS_H_
+#define DISTSAGE_TRAINER_FEATURE_ROWS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "trainer/graph_client.h"
+#include "trainer/train_options.h"
+
+namespace distsage {
+
+// Rows of feature `name` (width `dim`) for `ids` into `out`, which holds
+// ids.size() * dim floats, then normalised per `norm`. Runs in the calling
+// thread (loader workers call it concurrently).
+absl::Status PullFeatureRows(GraphClient* client, const std::string& name, int64_t dim,
+                             FeatureNorm norm, absl::Span<const int64_t> ids, float* out);
+
+// Divides each of `rows` rows of width `dim` by its sum (rows summing to 0
+// are left alone).
+void NormalizeRowsBySum(float* data, int64_t rows, int64_t dim);
+
+}  // namespace distsage
+
+#endif  // DISTSAGE_TRAINER_FEATURE_ROWS_H_

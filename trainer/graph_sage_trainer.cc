@@ -1,0 +1,283 @@
+#include "trainer/graph_sage_trainer.h"
+
+#include <ATen/Parallel.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/adam.h>
+#include <torch/utils.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "trainer/block_sampler.h"
+#include "trainer/layerwise_inference.h"
+#include "trainer/minibatch_loader.h"
+#include "trainer/model_checkpoint.h"
+#include "trainer/sage_model.h"
+
+namespace distsage {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int ResolveThreads(int num_threads) {
+  if (num_threads > 0) return num_threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// Loader workers when not given: sampling and pulling cost less than the
+// model step, so half the cores (at least one) keep the queue full.
+int LoaderWorkers(const TrainOptions& options) {
+  if (options.num_loader_threads > 0) return options.num_loader_threads;
+  return std::max(1, ResolveThreads(options.num_threads) / 2);
+}
+
+// Figures of one model step, summed by the caller.
+struct StepResult {
+  double loss_sum = 0.0;  // Loss times seeds.
+  int64_t correct = 0;
+};
+
+absl::Status CheckModelFitsGraph(const ModelOptions& model, const PartitionConfig& config,
+                                 const TrainOptions& options, const std::string& source) {
+  const FeatureSpec* feature = config.FindFeature(options.feature_name);
+  if (feature == nullptr || feature->dim != model.in_dim ||
+      config.num_classes != model.num_classes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, " was trained on ", model.in_dim, " input features and ", model.num_classes,
+        " classes, but graph '", config.graph_name, "' has ", feature == nullptr ? 0 : feature->dim,
+        " and ", config.num_classes, "; load it on the graph it was trained on"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void ConfigureTorchThreads(int num_threads) {
+  const int threads = ResolveThreads(num_threads);
+  at::set_num_threads(threads);
+  at::set_num_interop_threads(threads);
+}
+
+absl::StatusOr<TrainerShare> WholeGraphShare(GraphClient* client) {
+  TrainerShare share;
+  for (int part = 0; part < client->config().num_parts(); ++part) {
+    DS_ASSIGN_OR_RETURN(std::vector<int64_t> train, client->SplitNodes(part, Split::kTrain));
+    DS_ASSIGN_OR_RETURN(std::vector<int64_t> val, client->SplitNodes(part, Split::kValid));
+    DS_ASSIGN_OR_RETURN(std::vector<int64_t> test, client->SplitNodes(part, Split::kTest));
+    share.train_nodes.insert(share.train_nodes.end(), train.begin(), train.end());
+    share.val_nodes.insert(share.val_nodes.end(), val.begin(), val.end());
+    share.test_nodes.insert(share.test_nodes.end(), test.begin(), test.end());
+  }
+  return share;
+}
+
+struct GraphSageTrainer::State {
+  State(GraphClient* client_in, const TrainOptions& options_in, GraphSage model_in)
+      : client(client_in),
+        options(options_in),
+        model(std::move(model_in)),
+        sampler(client_in, options_in.model.fanouts, /*build_reverse=*/true),
+        optimizer(model->parameters(),
+                  torch::optim::AdamOptions(options_in.lr).weight_decay(options_in.weight_decay)) {}
+
+  LoaderOptions MakeLoaderOptions() const {
+    LoaderOptions loader;
+    loader.batch_size = options.batch_size;
+    loader.num_workers = LoaderWorkers(options);
+    loader.prefetch = options.prefetch;
+    loader.feature_name = options.feature_name;
+    loader.feature_dim = options.model.in_dim;
+    loader.feature_norm = options.model.feature_norm;
+    loader.num_classes = options.model.num_classes;
+    loader.feature_buffers = feature_buffers;
+    return loader;
+  }
+
+  // This trainer's training nodes in epoch `epoch`'s order.
+  std::vector<int64_t> ShuffledSeeds(const std::vector<int64_t>& nodes, int epoch) const {
+    std::vector<int64_t> seeds = nodes;
+    std::mt19937_64 rng(MixSeed(options.seed, {static_cast<uint64_t>(epoch), 0x5eed}));
+    std::shuffle(seeds.begin(), seeds.end(), rng);
+    return seeds;
+  }
+
+  StepResult Step(const MiniBatch& batch) {
+    model->train();
+    const at::Tensor logits = model->Forward(batch.features, batch.blocks);
+    const at::Tensor loss = torch::nn::functional::cross_entropy(logits, batch.labels);
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+    StepResult result;
+    result.loss_sum = loss.item<double>() * static_cast<double>(batch.seeds.size());
+    result.correct = logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+    return result;
+  }
+
+  GraphClient* client;
+  TrainOptions options;
+  // Enough buffers for the batches in flight: queued, being built, in use.
+  std::shared_ptr<BufferPool> feature_buffers = std::make_shared<BufferPool>(
+      static_cast<size_t>(options.prefetch + LoaderWorkers(options) + 1));
+  GraphSage model;
+  BlockSampler sampler;
+  torch::optim::Adam optimizer;
+};
+
+GraphSageTrainer::GraphSageTrainer(std::unique_ptr<State> state) : state_(std::move(state)) {}
+GraphSageTrainer::~GraphSageTrainer() = default;
+
+const TrainOptions& GraphSageTrainer::options() const { return state_->options; }
+
+absl::StatusOr<std::unique_ptr<GraphSageTrainer>> GraphSageTrainer::Create(
+    GraphClient* client, const TrainOptions& options) {
+  torch::manual_seed(options.seed);
+  GraphSage model(options.model);
+  return std::unique_ptr<GraphSageTrainer>(
+      new GraphSageTrainer(std::make_unique<State>(client, options, std::move(model))));
+}
+
+absl::StatusOr<std::unique_ptr<GraphSageTrainer>> GraphSageTrainer::Load(GraphClient* client,
+                                                                         TrainOptions options,
+                                                                         const std::string& dir) {
+  torch::manual_seed(options.seed);
+  DS_ASSIGN_OR_RETURN(GraphSage model, LoadModel(dir));
+  DS_RETURN_IF_ERROR(CheckModelFitsGraph(model->options(), client->config(), options,
+                                         absl::StrCat("the model in '", dir, "'")));
+  options.model = model->options();
+  return std::unique_ptr<GraphSageTrainer>(
+      new GraphSageTrainer(std::make_unique<State>(client, options, std::move(model))));
+}
+
+absl::Status GraphSageTrainer::Train(const TrainerShare& share, ProgressReporter* reporter,
+                                     MetricsCsvWriter* csv, std::vector<EpochMetrics>* history) {
+  State& s = *state_;
+  if (share.train_nodes.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("graph '", s.client->config().graph_name,
+                                                      "' has no training nodes for this trainer"));
+  }
+  for (int epoch = 1; epoch <= s.options.num_epochs; ++epoch) {
+    EpochMetrics metrics;
+    metrics.epoch = epoch;
+    const Clock::time_point epoch_start = Clock::now();
+    MiniBatchLoader loader(s.client, &s.sampler, s.ShuffledSeeds(share.train_nodes, epoch),
+                           s.MakeLoaderOptions(),
+                           MixSeed(s.options.seed, {static_cast<uint64_t>(epoch)}));
+    reporter->StartEpoch(epoch, loader.num_batches());
+    double loss_sum = 0.0;
+    int64_t correct = 0;
+    MiniBatch batch;
+    while (true) {
+      DS_ASSIGN_OR_RETURN(const bool more, loader.Next(&batch));
+      if (!more) break;
+      const Clock::time_point step_start = Clock::now();
+      const StepResult step = s.Step(batch);
+      metrics.compute_seconds += SecondsSince(step_start);
+      loss_sum += step.loss_sum;
+      correct += step.correct;
+      metrics.num_batches += 1;
+      metrics.num_seeds += static_cast<int64_t>(batch.seeds.size());
+      metrics.num_input_nodes += batch.blocks.front().num_src();
+      metrics.sample_seconds += batch.sample_seconds;
+      metrics.pull_seconds += batch.pull_seconds;
+      reporter->BatchDone(metrics.num_batches, step.loss_sum / batch.seeds.size(),
+                          static_cast<double>(step.correct) / batch.seeds.size(),
+                          metrics.num_seeds / SecondsSince(epoch_start));
+    }
+    metrics.epoch_seconds = SecondsSince(epoch_start);
+    metrics.wait_seconds = loader.wait_seconds();
+    metrics.loss = loss_sum / metrics.num_seeds;
+    metrics.train_acc = static_cast<double>(correct) / metrics.num_seeds;
+    const bool evaluate = (s.options.eval_every > 0 && epoch % s.options.eval_every == 0) ||
+                          epoch == s.options.num_epochs;
+    if (evaluate) {
+      DS_ASSIGN_OR_RETURN(const Accuracies accuracies, Evaluate(share));
+      metrics.evaluated = true;
+      metrics.val_acc = accuracies.val;
+      metrics.test_acc = accuracies.test;
+      metrics.eval_seconds = accuracies.seconds;
+    }
+    reporter->Line(metrics.ToLine());
+    if (csv != nullptr) DS_RETURN_IF_ERROR(csv->Append(metrics));
+    history->push_back(metrics);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Accuracies> GraphSageTrainer::Evaluate(const TrainerShare& share) {
+  State& s = *state_;
+  const Clock::time_point start = Clock::now();
+  // One inference pass serves both splits.
+  std::vector<int64_t> targets = share.val_nodes;
+  targets.insert(targets.end(), share.test_nodes.begin(), share.test_nodes.end());
+  DS_ASSIGN_OR_RETURN(
+      const at::Tensor logits,
+      InferLogits(s.model, s.client, s.options.feature_name, targets, s.options.batch_size_eval));
+  at::Tensor labels = at::empty({static_cast<int64_t>(targets.size())}, at::kLong);
+  DS_RETURN_IF_ERROR(s.client->PullLabels(targets, labels.data_ptr<int64_t>()));
+  const int64_t num_val = static_cast<int64_t>(share.val_nodes.size());
+  const int64_t num_test = static_cast<int64_t>(share.test_nodes.size());
+  Accuracies accuracies;
+  accuracies.val = Accuracy(logits.narrow(0, 0, num_val), labels.narrow(0, 0, num_val));
+  accuracies.test =
+      Accuracy(logits.narrow(0, num_val, num_test), labels.narrow(0, num_val, num_test));
+  accuracies.seconds = SecondsSince(start);
+  return accuracies;
+}
+
+absl::Status GraphSageTrainer::Save(const std::string& dir) {
+  return SaveModel(state_->model, dir);
+}
+
+absl::StatusOr<BenchmarkResult> GraphSageTrainer::Benchmark(const std::vector<int64_t>& train_nodes,
+                                                            int64_t num_batches) {
+  State& s = *state_;
+  std::vector<int64_t> seeds = s.ShuffledSeeds(train_nodes, 1);
+  seeds.resize(std::min<int64_t>(seeds.size(), num_batches * s.options.batch_size));
+  const uint64_t rng_seed = MixSeed(s.options.seed, {1});
+  BenchmarkResult result;
+  {
+    MiniBatchLoader loader(s.client, &s.sampler, seeds, s.MakeLoaderOptions(), rng_seed);
+    const Clock::time_point start = Clock::now();
+    MiniBatch batch;
+    while (true) {
+      DS_ASSIGN_OR_RETURN(const bool more, loader.Next(&batch));
+      if (!more) break;
+      const Clock::time_point step_start = Clock::now();
+      s.Step(batch);
+      result.compute_seconds += SecondsSince(step_start);
+      result.num_batches += 1;
+      result.num_seeds += static_cast<int64_t>(batch.seeds.size());
+      result.num_input_nodes += batch.blocks.front().num_src();
+      for (const Block& block : batch.blocks) result.num_edges += block.num_edges();
+      result.sample_seconds += batch.sample_seconds;
+      result.pull_seconds += batch.pull_seconds;
+    }
+    result.pipeline_seconds = SecondsSince(start);
+    result.wait_seconds = loader.wait_seconds();
+  }
+  std::vector<MiniBatch> batches;
+  {
+    MiniBatchLoader loader(s.client, &s.sampler, seeds, s.MakeLoaderOptions(), rng_seed);
+    MiniBatch batch;
+    while (true) {
+      DS_ASSIGN_OR_RETURN(const bool more, loader.Next(&batch));
+      if (!more) break;
+      batches.push_back(std::move(batch));
+    }
+  }
+  const Clock::time_point start = Clock::now();
+  for (const MiniBatch& batch : batches) s.Step(batch);
+  result.model_only_seconds = SecondsSince(start);
+  return result;
+}
+
+}  // namespace distsage

@@ -1,0 +1,94 @@
+// Mini-batch GraphSAGE training and evaluation through a GraphClient, on
+// this trainer's share of the training nodes. Standalone mode gives it an
+// in-process client and every training node; distributed mode gives it a
+// remote client and the nodes of its rank, and adds a gradient all-reduce
+// around the optimiser step. The header keeps LibTorch out of its includers.
+#ifndef DISTSAGE_TRAINER_GRAPH_SAGE_TRAINER_H_
+#define DISTSAGE_TRAINER_GRAPH_SAGE_TRAINER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "trainer/epoch_metrics.h"
+#include "trainer/graph_client.h"
+#include "trainer/progress_reporter.h"
+#include "trainer/train_options.h"
+
+namespace distsage {
+
+// The nodes this trainer trains on and evaluates.
+struct TrainerShare {
+  std::vector<int64_t> train_nodes;
+  std::vector<int64_t> val_nodes;
+  std::vector<int64_t> test_nodes;
+};
+
+// Every node of every split, over all partitions of the client's graph.
+absl::StatusOr<TrainerShare> WholeGraphShare(GraphClient* client);
+
+struct Accuracies {
+  double val = 0.0;
+  double test = 0.0;
+  double seconds = 0.0;
+};
+
+// Figures of GraphSageTrainer::Benchmark.
+struct BenchmarkResult {
+  int64_t num_batches = 0;
+  int64_t num_seeds = 0;
+  int64_t num_input_nodes = 0;
+  int64_t num_edges = 0;          // Summed over layers and batches.
+  double pipeline_seconds = 0.0;  // Training with the prefetching loader.
+  double sample_seconds = 0.0;    // Loader threads, overlapped.
+  double pull_seconds = 0.0;      // Loader threads, overlapped.
+  double compute_seconds = 0.0;
+  double wait_seconds = 0.0;
+  double model_only_seconds = 0.0;  // The same steps over batches built beforehand.
+};
+
+// Sets LibTorch's intra- and inter-op thread counts (0: all cores). Call once,
+// before any tensor work.
+void ConfigureTorchThreads(int num_threads);
+
+class GraphSageTrainer {
+ public:
+  // A fresh model for `options` (already validated by ValidateTrainOptions).
+  // `client` must outlive the trainer.
+  static absl::StatusOr<std::unique_ptr<GraphSageTrainer>> Create(GraphClient* client,
+                                                                  const TrainOptions& options);
+  // The model saved in `dir` (options.model is replaced by the saved one),
+  // checked against the client's graph.
+  static absl::StatusOr<std::unique_ptr<GraphSageTrainer>> Load(GraphClient* client,
+                                                                TrainOptions options,
+                                                                const std::string& dir);
+  ~GraphSageTrainer();
+
+  // options.num_epochs epochs over share.train_nodes (reshuffled each epoch),
+  // evaluating every options.eval_every epochs and after the last. Progress
+  // goes to `reporter`, epochs to `csv` (may be null) and `history`.
+  absl::Status Train(const TrainerShare& share, ProgressReporter* reporter, MetricsCsvWriter* csv,
+                     std::vector<EpochMetrics>* history);
+  // Validation and test accuracy by full-neighbourhood layer-wise inference.
+  absl::StatusOr<Accuracies> Evaluate(const TrainerShare& share);
+  absl::Status Save(const std::string& dir);
+  // Trains on the first `num_batches` batches of an epoch twice: through the
+  // prefetching loader, then over the same batches built beforehand (the
+  // model steps alone: the limit if sampling and pulls were free).
+  absl::StatusOr<BenchmarkResult> Benchmark(const std::vector<int64_t>& train_nodes,
+                                            int64_t num_batches);
+
+  const TrainOptions& options() const;
+
+ private:
+  struct State;
+  explicit GraphSageTrainer(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace distsage
+
+#endif  // DISTSAGE_TRAINER_GRAPH_SAGE_TRAINER_H_

@@ -1,0 +1,97 @@
+// The prefetching mini-batch loader: worker threads sample the blocks and
+// pull the input features and seed labels of upcoming batches while the model
+// trains on the current one, and hand them over in order through a bounded
+// queue. This is what keeps a small machine's cores busy: the model step and
+// the graph work of later batches overlap.
+#ifndef DISTSAGE_TRAINER_MINIBATCH_LOADER_H_
+#define DISTSAGE_TRAINER_MINIBATCH_LOADER_H_
+
+#include <ATen/core/Tensor.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "trainer/block.h"
+#include "trainer/block_sampler.h"
+#include "trainer/buffer_pool.h"
+#include "trainer/graph_client.h"
+#include "trainer/train_options.h"
+
+namespace distsage {
+
+struct MiniBatch {
+  int64_t index = 0;  // Position in the epoch.
+  std::vector<int64_t> seeds;
+  std::vector<Block> blocks;    // Input layer first; blocks.back() has the seeds as destinations.
+  at::Tensor features;          // float32 [blocks.front().num_src(), dim]
+  at::Tensor labels;            // int64 [seeds.size()], each in [0, num_classes)
+  double sample_seconds = 0.0;  // Worker time spent sampling the blocks.
+  double pull_seconds = 0.0;    // Worker time spent pulling features and labels.
+};
+
+struct LoaderOptions {
+  int64_t batch_size = 1000;
+  int num_workers = 1;
+  int prefetch = 4;  // Batches built ahead of the consumer, at most.
+  std::string feature_name = "feat";
+  int64_t feature_dim = 0;
+  FeatureNorm feature_norm = FeatureNorm::kNone;
+  int64_t num_classes = 0;
+  // Where feature batches are allocated; shared across epochs so that their
+  // pages are reused. Null: plain allocation.
+  std::shared_ptr<BufferPool> feature_buffers;
+};
+
+class MiniBatchLoader {
+ public:
+  // Starts the workers over `seeds`, cut in order into batches of
+  // options.batch_size (the last one may be smaller). `client` and `sampler`
+  // must outlive the loader. Batch i samples with MixSeed(rng_seed, {i}).
+  MiniBatchLoader(GraphClient* client, const BlockSampler* sampler, std::vector<int64_t> seeds,
+                  const LoaderOptions& options, uint64_t rng_seed);
+  // Stops the workers (unfinished batches are dropped) and joins them.
+  ~MiniBatchLoader();
+  MiniBatchLoader(const MiniBatchLoader&) = delete;
+  MiniBatchLoader& operator=(const MiniBatchLoader&) = delete;
+
+  int64_t num_batches() const { return num_batches_; }
+  // Moves the next batch (in order) into `*batch` and returns true; false
+  // after the last one. Blocks while the batch is being built. Returns a
+  // worker's error (e.g. a failed pull) instead, and stops the workers.
+  absl::StatusOr<bool> Next(MiniBatch* batch);
+  // Seconds Next() spent waiting for workers so far (the pipeline's stall).
+  double wait_seconds() const { return wait_seconds_; }
+
+ private:
+  void WorkerLoop();
+  absl::Status Build(int64_t index, MiniBatch* batch) const;
+
+  GraphClient* client_;
+  const BlockSampler* sampler_;
+  const std::vector<int64_t> seeds_;
+  const LoaderOptions options_;
+  const uint64_t rng_seed_;
+  const int64_t num_batches_;
+
+  std::mutex mu_;
+  std::condition_variable changed_;
+  int64_t next_to_build_ = 0;           // Guarded by mu_.
+  int64_t next_to_deliver_ = 0;         // Guarded by mu_.
+  std::map<int64_t, MiniBatch> ready_;  // Guarded by mu_.
+  absl::Status error_;                  // Guarded by mu_.
+  bool stopping_ = false;               // Guarded by mu_.
+  double wait_seconds_ = 0.0;           // Only touched by the consumer.
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace distsage
+
+#endif  // DISTSAGE_TRAINER_MINIBATCH_LOADER_H_
