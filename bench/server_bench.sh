@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Starts one graph_server per partition of PART_CONFIG on loopback (ports
-# BASE_PORT + 10 * partition), runs server_bench against them, and stops the
-# servers with SIGTERM.
+# Starts NUM_SERVERS graph_servers per partition of PART_CONFIG on loopback
+# (DGL's --num_servers layout: machine p = 127.0.0.1:BASE_PORT + 10 * p, its
+# server s on port + s, all serving partition p), runs server_bench against
+# them, prints each server's peak RSS and stops the servers with SIGTERM.
 #
-#   bench/server_bench.sh PART_CONFIG [BIN_DIR] [CACHE] [-- server_bench flags]
+#   [NUM_SERVERS=2] bench/server_bench.sh PART_CONFIG [BIN_DIR] [CACHE] [-- server_bench flags]
 #
 # CACHE (memory|none, default memory) applies to the servers and to the
-# in-process baseline alike.
+# in-process baseline alike. SERVER_FLAGS adds graph_server flags.
 set -euo pipefail
 
 PART_CONFIG=$1
@@ -15,23 +16,30 @@ CACHE=${3:-memory}
 shift $(( $# < 3 ? $# : 3 ))
 [[ ${1:-} == "--" ]] && shift
 BASE_PORT=${BASE_PORT:-40500}
+NUM_SERVERS=${NUM_SERVERS:-1}
 WORK=$(mktemp -d /tmp/server_bench.XXXXXX)
 NUM_PARTS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["num_parts"])' "$PART_CONFIG")
+NUM_IDS=$((NUM_PARTS * NUM_SERVERS))
 
 for ((p = 0; p < NUM_PARTS; ++p)); do echo "127.0.0.1 $((BASE_PORT + 10 * p))"; done > "$WORK/ip_config.txt"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done; wait; }
 trap cleanup EXIT
-for ((p = 0; p < NUM_PARTS; ++p)); do
+for ((id = 0; id < NUM_IDS; ++id)); do
+  # shellcheck disable=SC2086
   "$BIN_DIR/graph_server" --ip_config "$WORK/ip_config.txt" --part_config "$PART_CONFIG" \
-      --server_id "$p" --cache "$CACHE" 2> "$WORK/server$p.log" &
+      --server_id "$id" --num_servers "$NUM_SERVERS" --cache "$CACHE" ${SERVER_FLAGS:-} \
+      2> "$WORK/server$id.log" &
   pids+=($!)
 done
-for ((p = 0; p < NUM_PARTS; ++p)); do
-  until grep -q "listening on" "$WORK/server$p.log"; do
-    kill -0 "${pids[$p]}" 2>/dev/null || { cat "$WORK/server$p.log" >&2; exit 1; }
+for ((id = 0; id < NUM_IDS; ++id)); do
+  until grep -q "listening on" "$WORK/server$id.log"; do
+    kill -0 "${pids[$id]}" 2>/dev/null || { cat "$WORK/server$id.log" >&2; exit 1; }
     sleep 0.5
   done
 done
 "$BIN_DIR/server_bench" --part_config "$PART_CONFIG" --ip_config "$WORK/ip_config.txt" \
-    --cache "$CACHE" "$@"
+    --num_servers "$NUM_SERVERS" --cache "$CACHE" "$@"
+for ((id = 0; id < NUM_IDS; ++id)); do
+  echo "server $id peak RSS: $(awk '/VmHWM/ {printf "%.2f GiB", $2 / 1048576}' "/proc/${pids[$id]}/status")" >&2
+done

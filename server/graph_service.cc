@@ -5,7 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 #include "server/neighbor_sampler.h"
+#include "server/proto_wire.h"
 
 namespace distsage {
 namespace {
@@ -21,11 +23,36 @@ absl::Status DecodeIds(const std::string& bytes, const char* field, std::vector<
   return absl::OkStatus();
 }
 
-// A string of `count` T whose buffer the store writes into directly.
-template <typename T>
-T* ResizeFor(std::string* bytes, size_t count) {
-  bytes->resize(count * sizeof(T));
-  return reinterpret_cast<T*>(bytes->data());
+// PullLabels, PullSplitMasks and InDegrees answer in field 1.
+static_assert(PullLabelsResponse::kLabelsFieldNumber == 1 &&
+              PullSplitMasksResponse::kMasksFieldNumber == 1 &&
+              InDegreesResponse::kDegreesFieldNumber == 1);
+constexpr int kNodeRowsField = 1;
+
+// Parses a raw request into its message; INVALID_ARGUMENT when it is not one.
+template <typename Request>
+absl::Status ParseRequest(const grpc::ByteBuffer& raw, Request* request) {
+  grpc::ByteBuffer readable(raw);  // Shares the slices; the reader needs a mutable buffer.
+  grpc::ProtoBufferReader reader(&readable);
+  if (!request->ParseFromZeroCopyStream(&reader)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the request is not a valid ", request->GetTypeName(), " message"));
+  }
+  return absl::OkStatus();
+}
+
+// Finishes a raw callback call with `answer` or its error.
+grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
+                                absl::StatusOr<grpc::ByteBuffer> answer,
+                                grpc::ByteBuffer* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (answer.ok()) {
+    response->Swap(&*answer);
+    reactor->Finish(grpc::Status::OK);
+  } else {
+    reactor->Finish(ToGrpcStatus(answer.status()));
+  }
+  return reactor;
 }
 
 }  // namespace
@@ -87,103 +114,119 @@ grpc::Status GraphServiceImpl::GetGraphInfo(grpc::ServerContext*, const GetGraph
   return grpc::Status::OK;
 }
 
-grpc::Status GraphServiceImpl::SampleNeighbors(grpc::ServerContext*,
-                                               const SampleNeighborsRequest* request,
-                                               SampleNeighborsResponse* response) {
-  absl::Status status = CheckGraph(request->graph_name());
+absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerSampleNeighbors(
+    const grpc::ByteBuffer& raw_request) const {
+  SampleNeighborsRequest request;
+  DS_RETURN_IF_ERROR(ParseRequest(raw_request, &request));
+  DS_RETURN_IF_ERROR(CheckGraph(request.graph_name()));
   std::vector<int64_t> seeds;
-  if (status.ok()) status = DecodeIds(request->seeds(), "seeds", &seeds);
+  DS_RETURN_IF_ERROR(DecodeIds(request.seeds(), "seeds", &seeds));
+  proto_wire::MessageWriter answer;
+  auto* counts = reinterpret_cast<int32_t*>(answer.AddBytesInPlace(
+      SampleNeighborsResponse::kCountsFieldNumber, seeds.size() * sizeof(int32_t)));
   std::vector<int64_t> src;
-  if (status.ok()) {
-    const NeighborSampleRequest sample{request->fanout(), request->replace(), request->rng_seed()};
-    int32_t* counts = ResizeFor<int32_t>(response->mutable_counts(), seeds.size());
-    status = distsage::SampleNeighbors(*store_, seeds, sample, counts, &src);
-  }
-  if (status.ok()) {
-    status = CheckAnswerSize(
-        static_cast<int64_t>(src.size() * sizeof(int64_t) + seeds.size() * sizeof(int32_t)),
-        "sampled edges");
-  }
-  if (!status.ok()) {
-    response->Clear();
-    return ToGrpcStatus(status);
-  }
-  response->set_src(pf::PackArray(src.data(), src.size()));
-  return grpc::Status::OK;
+  const NeighborSampleRequest sample{request.fanout(), request.replace(), request.rng_seed()};
+  DS_RETURN_IF_ERROR(distsage::SampleNeighbors(*store_, seeds, sample, counts, &src));
+  DS_RETURN_IF_ERROR(CheckAnswerSize(
+      static_cast<int64_t>(src.size() * sizeof(int64_t) + seeds.size() * sizeof(int32_t)),
+      "sampled edges"));
+  answer.AddOwnedBytes(SampleNeighborsResponse::kSrcFieldNumber, std::move(src));
+  return answer.Finish();
 }
 
-grpc::Status GraphServiceImpl::PullFeatures(grpc::ServerContext*,
-                                            const PullFeaturesRequest* request,
-                                            PullFeaturesResponse* response) {
-  absl::Status status = CheckGraph(request->graph_name());
-  const FeatureSpec* spec = nullptr;
-  if (status.ok()) {
-    absl::StatusOr<const FeatureSpec*> found = store_->FindFeature(request->feature());
-    status = found.status();
-    if (found.ok()) spec = *found;
-  }
+absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerPullFeatures(
+    const grpc::ByteBuffer& raw_request) const {
+  PullFeaturesRequest request;
+  DS_RETURN_IF_ERROR(ParseRequest(raw_request, &request));
+  DS_RETURN_IF_ERROR(CheckGraph(request.graph_name()));
+  DS_ASSIGN_OR_RETURN(const FeatureSpec* spec, store_->FindFeature(request.feature()));
   std::vector<int64_t> ids;
-  if (status.ok()) status = DecodeIds(request->ids(), "ids", &ids);
-  if (status.ok()) {
-    status = CheckAnswerSize(
-        static_cast<int64_t>(ids.size()) * spec->dim * static_cast<int64_t>(sizeof(float)),
-        "feature rows");
-  }
-  if (status.ok()) {
-    response->set_dim(spec->dim);
-    float* rows = ResizeFor<float>(response->mutable_rows(), ids.size() * spec->dim);
-    status = store_->GatherFeatures(spec->name, ids, rows);
-  }
-  if (!status.ok()) response->Clear();
-  return ToGrpcStatus(status);
+  DS_RETURN_IF_ERROR(DecodeIds(request.ids(), "ids", &ids));
+  const size_t row_bytes = static_cast<size_t>(spec->dim) * sizeof(float);
+  DS_RETURN_IF_ERROR(CheckAnswerSize(static_cast<int64_t>(ids.size() * row_bytes), "feature rows"));
+  proto_wire::MessageWriter answer;
+  answer.AddVarint(PullFeaturesResponse::kDimFieldNumber, static_cast<uint64_t>(spec->dim));
+  auto* rows = reinterpret_cast<float*>(
+      answer.AddBytesInPlace(PullFeaturesResponse::kRowsFieldNumber, ids.size() * row_bytes));
+  DS_RETURN_IF_ERROR(store_->GatherFeatures(spec->name, ids, rows));
+  return answer.Finish();
 }
 
-grpc::Status GraphServiceImpl::PullLabels(grpc::ServerContext*, const NodeIdsRequest* request,
-                                          PullLabelsResponse* response) {
-  absl::Status status = CheckGraph(request->graph_name());
+template <typename Gather>
+absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerNodeRows(
+    const grpc::ByteBuffer& raw_request, size_t width, Gather gather) const {
+  NodeIdsRequest request;
+  DS_RETURN_IF_ERROR(ParseRequest(raw_request, &request));
+  DS_RETURN_IF_ERROR(CheckGraph(request.graph_name()));
   std::vector<int64_t> ids;
-  if (status.ok()) status = DecodeIds(request->ids(), "ids", &ids);
-  if (status.ok()) {
-    status = store_->GatherLabels(ids, ResizeFor<int64_t>(response->mutable_labels(), ids.size()));
-  }
-  if (!status.ok()) response->Clear();
-  return ToGrpcStatus(status);
+  DS_RETURN_IF_ERROR(DecodeIds(request.ids(), "ids", &ids));
+  proto_wire::MessageWriter answer;
+  DS_RETURN_IF_ERROR(gather(ids, answer.AddBytesInPlace(kNodeRowsField, ids.size() * width)));
+  return answer.Finish();
 }
 
-grpc::Status GraphServiceImpl::PullSplitMasks(grpc::ServerContext*, const NodeIdsRequest* request,
-                                              PullSplitMasksResponse* response) {
-  absl::Status status = CheckGraph(request->graph_name());
-  std::vector<int64_t> ids;
-  if (status.ok()) status = DecodeIds(request->ids(), "ids", &ids);
-  if (status.ok()) {
-    status =
-        store_->GatherSplitMasks(ids, ResizeFor<uint8_t>(response->mutable_masks(), ids.size()));
-  }
-  if (!status.ok()) response->Clear();
-  return ToGrpcStatus(status);
+absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerSplitNodes(
+    const grpc::ByteBuffer& raw_request) const {
+  SplitNodesRequest request;
+  DS_RETURN_IF_ERROR(ParseRequest(raw_request, &request));
+  DS_RETURN_IF_ERROR(CheckGraph(request.graph_name()));
+  DS_ASSIGN_OR_RETURN(std::vector<int64_t> nodes, store_->SplitNodes(request.split()));
+  proto_wire::MessageWriter answer;
+  answer.AddOwnedBytes(SplitNodesResponse::kNodesFieldNumber, std::move(nodes));
+  return answer.Finish();
 }
 
-grpc::Status GraphServiceImpl::InDegrees(grpc::ServerContext*, const NodeIdsRequest* request,
-                                         InDegreesResponse* response) {
-  absl::Status status = CheckGraph(request->graph_name());
-  std::vector<int64_t> ids;
-  if (status.ok()) status = DecodeIds(request->ids(), "ids", &ids);
-  if (status.ok()) {
-    status =
-        store_->GatherInDegrees(ids, ResizeFor<int64_t>(response->mutable_degrees(), ids.size()));
-  }
-  if (!status.ok()) response->Clear();
-  return ToGrpcStatus(status);
+grpc::ServerUnaryReactor* GraphServiceImpl::SampleNeighbors(grpc::CallbackServerContext* context,
+                                                            const grpc::ByteBuffer* request,
+                                                            grpc::ByteBuffer* response) {
+  return Reply(context, AnswerSampleNeighbors(*request), response);
 }
 
-grpc::Status GraphServiceImpl::SplitNodes(grpc::ServerContext*, const SplitNodesRequest* request,
-                                          SplitNodesResponse* response) {
-  absl::Status status = CheckGraph(request->graph_name());
-  if (!status.ok()) return ToGrpcStatus(status);
-  absl::StatusOr<std::vector<int64_t>> nodes = store_->SplitNodes(request->split());
-  if (!nodes.ok()) return ToGrpcStatus(nodes.status());
-  response->set_nodes(pf::PackArray(nodes->data(), nodes->size()));
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* GraphServiceImpl::PullFeatures(grpc::CallbackServerContext* context,
+                                                         const grpc::ByteBuffer* request,
+                                                         grpc::ByteBuffer* response) {
+  return Reply(context, AnswerPullFeatures(*request), response);
+}
+
+grpc::ServerUnaryReactor* GraphServiceImpl::PullLabels(grpc::CallbackServerContext* context,
+                                                       const grpc::ByteBuffer* request,
+                                                       grpc::ByteBuffer* response) {
+  return Reply(context,
+               AnswerNodeRows(*request, sizeof(int64_t),
+                              [this](absl::Span<const int64_t> ids, char* out) {
+                                return store_->GatherLabels(ids, reinterpret_cast<int64_t*>(out));
+                              }),
+               response);
+}
+
+grpc::ServerUnaryReactor* GraphServiceImpl::PullSplitMasks(grpc::CallbackServerContext* context,
+                                                           const grpc::ByteBuffer* request,
+                                                           grpc::ByteBuffer* response) {
+  return Reply(context,
+               AnswerNodeRows(*request, sizeof(uint8_t),
+                              [this](absl::Span<const int64_t> ids, char* out) {
+                                return store_->GatherSplitMasks(ids,
+                                                                reinterpret_cast<uint8_t*>(out));
+                              }),
+               response);
+}
+
+grpc::ServerUnaryReactor* GraphServiceImpl::InDegrees(grpc::CallbackServerContext* context,
+                                                      const grpc::ByteBuffer* request,
+                                                      grpc::ByteBuffer* response) {
+  return Reply(context,
+               AnswerNodeRows(*request, sizeof(int64_t),
+                              [this](absl::Span<const int64_t> ids, char* out) {
+                                return store_->GatherInDegrees(ids,
+                                                               reinterpret_cast<int64_t*>(out));
+                              }),
+               response);
+}
+
+grpc::ServerUnaryReactor* GraphServiceImpl::SplitNodes(grpc::CallbackServerContext* context,
+                                                       const grpc::ByteBuffer* request,
+                                                       grpc::ByteBuffer* response) {
+  return Reply(context, AnswerSplitNodes(*request), response);
 }
 
 }  // namespace distsage

@@ -1,8 +1,14 @@
 // GraphService (proto/graph.proto) over one PartitionStore: decodes packed
 // requests, runs the same store and sampler code as the in-process client,
-// and packs answers with one memcpy per row. Owns no sockets and has no
-// main(): graph_server builds the gRPC server around it. Thread-safe; the
-// sync gRPC API runs calls concurrently on its thread pool.
+// and answers. Owns no sockets and has no main(): graph_server builds the
+// gRPC server around it. Thread-safe.
+//
+// The bulk methods (everything but GetGraphInfo) are raw callback methods:
+// their answers are framed by hand (server/proto_wire.h) so that feature rows
+// are gathered straight into the buffer gRPC sends and sampled IDs move into
+// it, with no protobuf serialisation copy; the bytes on the wire are still
+// the proto messages. They run on gRPC's callback threads; GetGraphInfo runs
+// on the sync thread pool.
 #ifndef DISTSAGE_SERVER_GRAPH_SERVICE_H_
 #define DISTSAGE_SERVER_GRAPH_SERVICE_H_
 
@@ -10,6 +16,7 @@
 #include <memory>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/partition_config.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/graph.grpc.pb.h"
@@ -25,7 +32,14 @@ inline constexpr int64_t kMaxMessageBytes = int64_t{1} << 30;
 // absl::Status -> grpc::Status with the same code and message.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-class GraphServiceImpl final : public GraphService::Service {
+// GraphService::Service with every bulk method taken over as a raw callback.
+using RawBulkGraphService = GraphService::WithRawCallbackMethod_SampleNeighbors<
+    GraphService::WithRawCallbackMethod_PullFeatures<GraphService::WithRawCallbackMethod_PullLabels<
+        GraphService::WithRawCallbackMethod_PullSplitMasks<
+            GraphService::WithRawCallbackMethod_InDegrees<
+                GraphService::WithRawCallbackMethod_SplitNodes<GraphService::Service>>>>>>;
+
+class GraphServiceImpl final : public RawBulkGraphService {
  public:
   // Serves `store` (partition store->part_id() of `config`) as `server_id`.
   // Answers larger than `max_answer_bytes` fail with RESOURCE_EXHAUSTED.
@@ -34,20 +48,38 @@ class GraphServiceImpl final : public GraphService::Service {
 
   grpc::Status GetGraphInfo(grpc::ServerContext* context, const GetGraphInfoRequest* request,
                             GraphInfo* response) override;
-  grpc::Status SampleNeighbors(grpc::ServerContext* context, const SampleNeighborsRequest* request,
-                               SampleNeighborsResponse* response) override;
-  grpc::Status PullFeatures(grpc::ServerContext* context, const PullFeaturesRequest* request,
-                            PullFeaturesResponse* response) override;
-  grpc::Status PullLabels(grpc::ServerContext* context, const NodeIdsRequest* request,
-                          PullLabelsResponse* response) override;
-  grpc::Status PullSplitMasks(grpc::ServerContext* context, const NodeIdsRequest* request,
-                              PullSplitMasksResponse* response) override;
-  grpc::Status InDegrees(grpc::ServerContext* context, const NodeIdsRequest* request,
-                         InDegreesResponse* response) override;
-  grpc::Status SplitNodes(grpc::ServerContext* context, const SplitNodesRequest* request,
-                          SplitNodesResponse* response) override;
+  // The bulk methods: `request` is the serialised request message,
+  // `response` receives the serialised answer.
+  grpc::ServerUnaryReactor* SampleNeighbors(grpc::CallbackServerContext* context,
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* PullFeatures(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* PullLabels(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* PullSplitMasks(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* InDegrees(grpc::CallbackServerContext* context,
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* SplitNodes(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
 
  private:
+  // The answers of the bulk methods, as serialised messages.
+  absl::StatusOr<grpc::ByteBuffer> AnswerSampleNeighbors(const grpc::ByteBuffer& request) const;
+  absl::StatusOr<grpc::ByteBuffer> AnswerPullFeatures(const grpc::ByteBuffer& request) const;
+  // PullLabels, PullSplitMasks and InDegrees: `width` bytes per ID in field 1,
+  // written by gather(ids, out).
+  template <typename Gather>
+  absl::StatusOr<grpc::ByteBuffer> AnswerNodeRows(const grpc::ByteBuffer& request, size_t width,
+                                                  Gather gather) const;
+  absl::StatusOr<grpc::ByteBuffer> AnswerSplitNodes(const grpc::ByteBuffer& request) const;
+
   // NOT_FOUND unless `graph_name` is empty or the served graph.
   absl::Status CheckGraph(const std::string& graph_name) const;
   // RESOURCE_EXHAUSTED when an answer of `bytes` would exceed the limit.

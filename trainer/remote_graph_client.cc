@@ -23,6 +23,30 @@ absl::Status FromGrpcStatus(const grpc::Status& status, absl::string_view contex
                       absl::StrCat(context, ": ", status.error_message()));
 }
 
+// Every request names the graph in field 1.
+static_assert(SampleNeighborsRequest::kGraphNameFieldNumber == 1 &&
+              PullFeaturesRequest::kGraphNameFieldNumber == 1 &&
+              NodeIdsRequest::kGraphNameFieldNumber == 1);
+constexpr int kGraphNameField = 1;
+
+// The packed little-endian bytes of `ids` (the host is little-endian).
+absl::string_view AsBytes(absl::Span<const int64_t> ids) {
+  return absl::string_view(reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(int64_t));
+}
+
+// Replaces `*values` with the current field's payload, packed LE T;
+// DATA_LOSS when it is not a whole number of T.
+template <typename T>
+absl::Status ReadArray(proto_wire::MessageReader* reader, std::vector<T>* values) {
+  const uint64_t bytes = reader->value();
+  if (reader->wire_type() != proto_wire::WireType::kLengthDelimited || bytes % sizeof(T) != 0) {
+    return absl::DataLossError(
+        absl::StrCat("field ", reader->field(), " is not a list of ", sizeof(T), "-byte values"));
+  }
+  values->resize(bytes / sizeof(T));
+  return reader->ReadPayload(values->data(), bytes);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GraphClient>> OpenRemoteGraphClient(
@@ -83,8 +107,10 @@ absl::StatusOr<std::unique_ptr<RemoteGraphClient>> RemoteGraphClient::Connect(
         grpc::ChannelArguments connection_args = channel_args;
         // A private subchannel pool gives each channel its own connection.
         connection_args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-        server.stubs.push_back(GraphService::NewStub(grpc::CreateCustomChannel(
-            address, grpc::InsecureChannelCredentials(), connection_args)));
+        const std::shared_ptr<grpc::Channel> channel =
+            grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), connection_args);
+        server.connections.push_back(
+            {GraphService::NewStub(channel), std::make_unique<grpc::GenericStub>(channel)});
       }
       // Waits for a server that is still starting, up to the deadline.
       grpc::ClientContext context;
@@ -92,7 +118,7 @@ absl::StatusOr<std::unique_ptr<RemoteGraphClient>> RemoteGraphClient::Connect(
       context.set_deadline(absl::ToChronoTime(absl::Now() + options.deadline));
       GraphInfo info;
       const grpc::Status status =
-          server.stubs[0]->GetGraphInfo(&context, GetGraphInfoRequest(), &info);
+          server.connections[0].stub->GetGraphInfo(&context, GetGraphInfoRequest(), &info);
       if (!status.ok()) {
         return FromGrpcStatus(status, absl::StrCat("graph server ", address, " (partition ", p,
                                                    ") did not answer GetGraphInfo"));
@@ -112,49 +138,52 @@ absl::StatusOr<std::unique_ptr<RemoteGraphClient>> RemoteGraphClient::Connect(
   return client;
 }
 
-std::pair<const RemoteGraphClient::Server*, GraphService::Stub*> RemoteGraphClient::PickServer(
-    int part) {
+std::pair<const RemoteGraphClient::Server*, const RemoteGraphClient::Connection*>
+RemoteGraphClient::PickServer(int part) {
   Partition& partition = *parts_[part];
   const uint32_t turn = partition.next_server.fetch_add(1, std::memory_order_relaxed);
   const Server& server = partition.servers[turn % partition.servers.size()];
-  const size_t connection = (turn / partition.servers.size()) % server.stubs.size();
-  return {&server, server.stubs[connection].get()};
+  const size_t connection = (turn / partition.servers.size()) % server.connections.size();
+  return {&server, &server.connections[connection]};
 }
 
-template <typename Request, typename Response, typename MakeRequest, typename Start,
-          typename ServeLocal, typename TakeResponse>
+template <typename MakeRequest, typename ServeLocal, typename TakeResponse>
 absl::Status RemoteGraphClient::Fanout(const std::vector<int>& parts, const char* method,
-                                       MakeRequest make_request, Start start,
-                                       ServeLocal serve_local, TakeResponse take_response) {
+                                       MakeRequest make_request, ServeLocal serve_local,
+                                       TakeResponse take_response) {
   struct Call {
     int part = 0;
     const Server* server = nullptr;
-    GraphService::Stub* stub = nullptr;
+    const Connection* connection = nullptr;
     grpc::ClientContext context;
-    Request request;
-    Response response;
+    grpc::ByteBuffer request;
+    grpc::ByteBuffer response;
     grpc::Status status;
   };
+  const std::string method_path = absl::StrCat("/", GraphService::service_full_name(), "/", method);
   std::vector<std::unique_ptr<Call>> calls;
   for (const int part : parts) {
     if (parts_[part]->local != nullptr) continue;
     auto call = std::make_unique<Call>();
     call->part = part;
-    std::tie(call->server, call->stub) = PickServer(part);
+    std::tie(call->server, call->connection) = PickServer(part);
     call->context.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
     // A restarting server is waited for (up to the deadline), not failed fast.
     call->context.set_wait_for_ready(true);
-    make_request(part, &call->request);
+    proto_wire::MessageWriter writer;
+    make_request(part, &writer);
+    call->request = writer.Finish();
     calls.push_back(std::move(call));
   }
   absl::BlockingCounter pending(static_cast<int>(calls.size()));
   for (const std::unique_ptr<Call>& call : calls) {
     Call* raw = call.get();
-    start(raw->stub->async(), &raw->context, &raw->request, &raw->response,
-          [raw, &pending](grpc::Status status) {
-            raw->status = std::move(status);
-            pending.DecrementCount();
-          });
+    raw->connection->generic->UnaryCall(&raw->context, method_path, grpc::StubOptions(),
+                                        &raw->request, &raw->response,
+                                        [raw, &pending](grpc::Status status) {
+                                          raw->status = std::move(status);
+                                          pending.DecrementCount();
+                                        });
   }
   absl::Status local_status;
   for (const int part : parts) {
@@ -171,7 +200,13 @@ absl::Status RemoteGraphClient::Fanout(const std::vector<int>& parts, const char
     }
   }
   for (const std::unique_ptr<Call>& call : calls) {
-    DS_RETURN_IF_ERROR(take_response(call->part, call->response));
+    proto_wire::MessageReader reader(call->response);
+    const absl::Status status = take_response(call->part, &reader);
+    if (!status.ok()) {
+      return absl::Status(status.code(),
+                          absl::StrCat(method, " answer of partition ", call->part, " (server ",
+                                       call->server->address, "): ", status.message()));
+    }
   }
   return absl::OkStatus();
 }
@@ -183,19 +218,17 @@ absl::Status RemoteGraphClient::SampleNeighbors(absl::Span<const int64_t> seeds,
   DS_ASSIGN_OR_RETURN(const IdRouter router, IdRouter::Route(book_, seeds));
   std::vector<std::vector<int32_t>> counts(config_.num_parts());
   std::vector<std::vector<int64_t>> src(config_.num_parts());
-  DS_RETURN_IF_ERROR((Fanout<SampleNeighborsRequest, SampleNeighborsResponse>(
+  DS_RETURN_IF_ERROR(Fanout(
       router.parts(), "SampleNeighbors",
-      [&](int part, SampleNeighborsRequest* request) {
+      [&](int part, proto_wire::MessageWriter* request) {
         const absl::Span<const int64_t> ids = router.ids_of(part);
-        request->set_graph_name(config_.graph_name);
-        request->set_seeds(pf::PackArray(ids.data(), ids.size()));
-        request->set_fanout(options.fanout);
-        request->set_replace(options.replace);
-        request->set_rng_seed(options.rng_seed);
-      },
-      [](auto* async, grpc::ClientContext* context, const SampleNeighborsRequest* request,
-         SampleNeighborsResponse* response, std::function<void(grpc::Status)> done) {
-        async->SampleNeighbors(context, request, response, std::move(done));
+        request->AddBytes(SampleNeighborsRequest::kGraphNameFieldNumber, config_.graph_name);
+        request->AddBytes(SampleNeighborsRequest::kSeedsFieldNumber, AsBytes(ids));
+        // int32 fields are sign-extended to 64 bits on the wire.
+        request->AddVarint(SampleNeighborsRequest::kFanoutFieldNumber,
+                           static_cast<uint64_t>(int64_t{options.fanout}));
+        request->AddVarint(SampleNeighborsRequest::kReplaceFieldNumber, options.replace ? 1 : 0);
+        request->AddVarint(SampleNeighborsRequest::kRngSeedFieldNumber, options.rng_seed);
       },
       [&](int part, const PartitionStore& store) {
         const absl::Span<const int64_t> ids = router.ids_of(part);
@@ -204,40 +237,46 @@ absl::Status RemoteGraphClient::SampleNeighbors(absl::Span<const int64_t> seeds,
                                          {options.fanout, options.replace, options.rng_seed},
                                          counts[part].data(), &src[part]);
       },
-      [&](int part, const SampleNeighborsResponse& response) {
+      [&](int part, proto_wire::MessageReader* response) -> absl::Status {
+        counts[part].clear();
+        src[part].clear();
+        while (true) {
+          DS_ASSIGN_OR_RETURN(const bool more, response->Next());
+          if (!more) break;
+          if (response->field() == SampleNeighborsResponse::kCountsFieldNumber) {
+            DS_RETURN_IF_ERROR(ReadArray(response, &counts[part]));
+          } else if (response->field() == SampleNeighborsResponse::kSrcFieldNumber) {
+            DS_RETURN_IF_ERROR(ReadArray(response, &src[part]));
+          }
+        }
         int64_t total = 0;
-        const bool ok = pf::UnpackArray(response.counts(), &counts[part]) &&
-                        pf::UnpackArray(response.src(), &src[part]) &&
-                        counts[part].size() == router.ids_of(part).size();
-        for (size_t i = 0; ok && i < counts[part].size(); ++i) total += counts[part][i];
-        if (!ok || total != static_cast<int64_t>(src[part].size())) {
-          return absl::DataLossError(absl::StrCat(
-              "SampleNeighbors answer of partition ", part,
-              " is malformed: ", response.counts().size(), " count bytes and ",
-              response.src().size(), " src bytes for ", router.ids_of(part).size(), " seeds"));
+        for (const int32_t count : counts[part]) total += count;
+        if (counts[part].size() != router.ids_of(part).size() ||
+            total != static_cast<int64_t>(src[part].size())) {
+          return absl::DataLossError(absl::StrCat(counts[part].size(), " counts summing to ", total,
+                                                  " and ", src[part].size(), " sources for ",
+                                                  router.ids_of(part).size(), " seeds"));
         }
         return absl::OkStatus();
-      })));
+      }));
   router.MergeSamples(counts, src, &out->offsets, &out->src);
   return absl::OkStatus();
 }
 
-template <typename T, typename Request, typename Response, typename FillRequest, typename Start,
-          typename RowsOf, typename GatherLocal>
+template <typename T, typename AddFields, typename GatherLocal>
 absl::Status RemoteGraphClient::PullRows(absl::Span<const int64_t> ids, size_t width,
-                                         const char* method, T* out, FillRequest fill_request,
-                                         Start start, RowsOf rows_of, GatherLocal gather_local) {
+                                         const char* method, int ids_field, int rows_field, T* out,
+                                         AddFields add_fields, GatherLocal gather_local) {
   DS_ASSIGN_OR_RETURN(const IdRouter router, IdRouter::Route(book_, ids));
   std::vector<T> local_rows;
-  return Fanout<Request, Response>(
+  const size_t row_bytes = width * sizeof(T);
+  return Fanout(
       router.parts(), method,
-      [&](int part, Request* request) {
-        const absl::Span<const int64_t> part_ids = router.ids_of(part);
-        request->set_graph_name(config_.graph_name);
-        request->set_ids(pf::PackArray(part_ids.data(), part_ids.size()));
-        fill_request(request);
+      [&](int part, proto_wire::MessageWriter* request) {
+        request->AddBytes(kGraphNameField, config_.graph_name);
+        add_fields(request);
+        request->AddBytes(ids_field, AsBytes(router.ids_of(part)));
       },
-      start,
       [&](int part, const PartitionStore& store) {
         const absl::Span<const int64_t> part_ids = router.ids_of(part);
         if (router.single_part()) return gather_local(store, part_ids, out);
@@ -246,17 +285,32 @@ absl::Status RemoteGraphClient::PullRows(absl::Span<const int64_t> ids, size_t w
         router.Scatter(part, local_rows.data(), width, out);
         return absl::OkStatus();
       },
-      [&](int part, const Response& response) {
-        const std::string& rows = rows_of(response);
-        const size_t expected = router.ids_of(part).size() * width * sizeof(T);
-        if (rows.size() != expected) {
-          return absl::DataLossError(absl::StrCat(method, " answer of partition ", part, " has ",
-                                                  rows.size(), " bytes, expected ", expected));
+      [&](int part, proto_wire::MessageReader* response) -> absl::Status {
+        const absl::Span<const int64_t> positions = router.positions_of(part);
+        const size_t expected = positions.size() * row_bytes;
+        size_t received = 0;
+        while (true) {
+          DS_ASSIGN_OR_RETURN(const bool more, response->Next());
+          if (!more) break;
+          if (response->field() != rows_field) continue;
+          received = response->value();
+          if (response->wire_type() != proto_wire::WireType::kLengthDelimited ||
+              received != expected) {
+            break;
+          }
+          // The one copy of the payload: from the received slices to the rows.
+          if (router.single_part()) {
+            DS_RETURN_IF_ERROR(response->ReadPayload(out, expected));
+            continue;
+          }
+          for (const int64_t position : positions) {
+            DS_RETURN_IF_ERROR(
+                response->ReadPayload(out + static_cast<size_t>(position) * width, row_bytes));
+          }
         }
-        if (router.single_part()) {
-          if (expected > 0) std::memcpy(out, rows.data(), expected);
-        } else {
-          router.Scatter(part, reinterpret_cast<const T*>(rows.data()), width, out);
+        if (received != expected) {
+          return absl::DataLossError(
+              absl::StrCat("the answer has ", received, " bytes of rows, expected ", expected));
         }
         return absl::OkStatus();
       });
@@ -269,53 +323,39 @@ absl::Status RemoteGraphClient::PullFeatures(const std::string& name, absl::Span
     return absl::NotFoundError(
         absl::StrCat("graph '", config_.graph_name, "' has no node feature '", name, "'"));
   }
-  return PullRows<float, PullFeaturesRequest, PullFeaturesResponse>(
-      ids, static_cast<size_t>(spec->dim), "PullFeatures", out,
-      [&](PullFeaturesRequest* request) { request->set_feature(name); },
-      [](auto* async, grpc::ClientContext* context, const PullFeaturesRequest* request,
-         PullFeaturesResponse* response, std::function<void(grpc::Status)> done) {
-        async->PullFeatures(context, request, response, std::move(done));
+  return PullRows(
+      ids, static_cast<size_t>(spec->dim), "PullFeatures", PullFeaturesRequest::kIdsFieldNumber,
+      PullFeaturesResponse::kRowsFieldNumber, out,
+      [&](proto_wire::MessageWriter* request) {
+        request->AddBytes(PullFeaturesRequest::kFeatureFieldNumber, name);
       },
-      [](const PullFeaturesResponse& response) -> const std::string& { return response.rows(); },
       [&](const PartitionStore& store, absl::Span<const int64_t> part_ids, float* rows) {
         return store.GatherFeatures(name, part_ids, rows);
       });
 }
 
 absl::Status RemoteGraphClient::PullLabels(absl::Span<const int64_t> ids, int64_t* out) {
-  return PullRows<int64_t, NodeIdsRequest, PullLabelsResponse>(
-      ids, 1, "PullLabels", out, [](NodeIdsRequest*) {},
-      [](auto* async, grpc::ClientContext* context, const NodeIdsRequest* request,
-         PullLabelsResponse* response, std::function<void(grpc::Status)> done) {
-        async->PullLabels(context, request, response, std::move(done));
-      },
-      [](const PullLabelsResponse& response) -> const std::string& { return response.labels(); },
+  return PullRows(
+      ids, 1, "PullLabels", NodeIdsRequest::kIdsFieldNumber, PullLabelsResponse::kLabelsFieldNumber,
+      out, [](proto_wire::MessageWriter*) {},
       [](const PartitionStore& store, absl::Span<const int64_t> part_ids, int64_t* rows) {
         return store.GatherLabels(part_ids, rows);
       });
 }
 
 absl::Status RemoteGraphClient::PullSplitMasks(absl::Span<const int64_t> ids, uint8_t* out) {
-  return PullRows<uint8_t, NodeIdsRequest, PullSplitMasksResponse>(
-      ids, 1, "PullSplitMasks", out, [](NodeIdsRequest*) {},
-      [](auto* async, grpc::ClientContext* context, const NodeIdsRequest* request,
-         PullSplitMasksResponse* response, std::function<void(grpc::Status)> done) {
-        async->PullSplitMasks(context, request, response, std::move(done));
-      },
-      [](const PullSplitMasksResponse& response) -> const std::string& { return response.masks(); },
+  return PullRows(
+      ids, 1, "PullSplitMasks", NodeIdsRequest::kIdsFieldNumber,
+      PullSplitMasksResponse::kMasksFieldNumber, out, [](proto_wire::MessageWriter*) {},
       [](const PartitionStore& store, absl::Span<const int64_t> part_ids, uint8_t* rows) {
         return store.GatherSplitMasks(part_ids, rows);
       });
 }
 
 absl::Status RemoteGraphClient::InDegrees(absl::Span<const int64_t> ids, int64_t* out) {
-  return PullRows<int64_t, NodeIdsRequest, InDegreesResponse>(
-      ids, 1, "InDegrees", out, [](NodeIdsRequest*) {},
-      [](auto* async, grpc::ClientContext* context, const NodeIdsRequest* request,
-         InDegreesResponse* response, std::function<void(grpc::Status)> done) {
-        async->InDegrees(context, request, response, std::move(done));
-      },
-      [](const InDegreesResponse& response) -> const std::string& { return response.degrees(); },
+  return PullRows(
+      ids, 1, "InDegrees", NodeIdsRequest::kIdsFieldNumber, InDegreesResponse::kDegreesFieldNumber,
+      out, [](proto_wire::MessageWriter*) {},
       [](const PartitionStore& store, absl::Span<const int64_t> part_ids, int64_t* rows) {
         return store.GatherInDegrees(part_ids, rows);
       });
@@ -330,7 +370,7 @@ absl::StatusOr<std::vector<int64_t>> RemoteGraphClient::SplitNodes(int part, Spl
   if (parts_[part]->local != nullptr) {
     return parts_[part]->local->SplitNodes(static_cast<int>(split));
   }
-  const auto [server, stub] = PickServer(part);
+  const auto [server, connection] = PickServer(part);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
   context.set_wait_for_ready(true);
@@ -338,7 +378,7 @@ absl::StatusOr<std::vector<int64_t>> RemoteGraphClient::SplitNodes(int part, Spl
   request.set_graph_name(config_.graph_name);
   request.set_split(static_cast<SplitKind>(split));
   SplitNodesResponse response;
-  const grpc::Status status = stub->SplitNodes(&context, request, &response);
+  const grpc::Status status = connection->stub->SplitNodes(&context, request, &response);
   if (!status.ok()) {
     return FromGrpcStatus(status, absl::StrCat("GraphService.SplitNodes on partition ", part,
                                                " (server ", server->address, ")"));

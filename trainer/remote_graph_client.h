@@ -1,7 +1,10 @@
 // The GraphClient of distributed mode: routes global node IDs to the
 // graph_server processes that own them (partition book), sends one RPC per
 // partition concurrently (gRPC callback API), and reassembles the answers in
-// request order. Partitions that live in this process can be served from an
+// request order. The bulk calls go through a generic stub: requests and
+// answers are framed by hand (server/proto_wire.h), so answer payloads are
+// copied once, from the received slices straight to the caller's rows.
+// Partitions that live in this process can be served from an
 // in-process PartitionStore instead, with no network, while the RPCs to the
 // other partitions are in flight.
 //
@@ -20,9 +23,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "proto/graph.grpc.pb.h"
 #include "server/id_router.h"
 #include "server/partition_store.h"
+#include "server/proto_wire.h"
 #include "trainer/graph_client.h"
 
 namespace distsage {
@@ -66,9 +71,14 @@ class RemoteGraphClient : public GraphClient {
   absl::StatusOr<std::vector<int64_t>> SplitNodes(int part, Split split) override;
 
  private:
+  // One TCP connection (channel) to a server.
+  struct Connection {
+    std::unique_ptr<GraphService::Stub> stub;    // Small calls (GetGraphInfo, SplitNodes).
+    std::unique_ptr<grpc::GenericStub> generic;  // Bulk calls, hand-framed.
+  };
   struct Server {
     std::string address;
-    std::vector<std::unique_ptr<GraphService::Stub>> stubs;  // One per connection.
+    std::vector<Connection> connections;
   };
   struct Partition {
     std::vector<Server> servers;
@@ -79,27 +89,25 @@ class RemoteGraphClient : public GraphClient {
   RemoteGraphClient(PartitionConfig config, absl::Duration deadline);
 
   // The server (and its connection) the next call to `part` goes to.
-  std::pair<const Server*, GraphService::Stub*> PickServer(int part);
+  std::pair<const Server*, const Connection*> PickServer(int part);
 
   // One logical request over several partitions: for each part of `parts`,
-  // a remote partition gets make_request(part) sent with
-  // start(stub_async, context, request, response, done); a local one is
-  // served in this thread by serve_local(part, store) meanwhile. Then, in
-  // part order, take_response(part, response) consumes each remote answer.
-  // Returns the first error, naming partition and server.
-  template <typename Request, typename Response, typename MakeRequest, typename Start,
-            typename ServeLocal, typename TakeResponse>
+  // a remote partition gets the serialised request make_request(part, writer)
+  // sent to GraphService method `method`; a local one is served in this
+  // thread by serve_local(part, store) meanwhile. Then, in part order,
+  // take_response(part, reader) reads each remote answer. Returns the first
+  // error, naming partition and server.
+  template <typename MakeRequest, typename ServeLocal, typename TakeResponse>
   absl::Status Fanout(const std::vector<int>& parts, const char* method, MakeRequest make_request,
-                      Start start, ServeLocal serve_local, TakeResponse take_response);
+                      ServeLocal serve_local, TakeResponse take_response);
 
-  // Pulls `width` T per ID with `Request` (ids and graph name set here,
-  // anything else by fill_request); each answer carries its rows in the
-  // bytes field that rows_of(response) returns. Local partitions are served
+  // Pulls `width` T per ID with a request of the graph name (field 1), the
+  // IDs (field `ids_field`) and whatever add_fields(writer) adds; each answer
+  // carries its rows in bytes field `rows_field`. Local partitions are served
   // by gather_local(store, ids, rows).
-  template <typename T, typename Request, typename Response, typename FillRequest, typename Start,
-            typename RowsOf, typename GatherLocal>
-  absl::Status PullRows(absl::Span<const int64_t> ids, size_t width, const char* method, T* out,
-                        FillRequest fill_request, Start start, RowsOf rows_of,
+  template <typename T, typename AddFields, typename GatherLocal>
+  absl::Status PullRows(absl::Span<const int64_t> ids, size_t width, const char* method,
+                        int ids_field, int rows_field, T* out, AddFields add_fields,
                         GatherLocal gather_local);
 
   const PartitionConfig config_;
