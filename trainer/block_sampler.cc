@@ -21,8 +21,8 @@ uint64_t MixSeed(uint64_t base, std::initializer_list<uint64_t> counters) {
   return state;
 }
 
-BlockSampler::BlockSampler(GraphClient* client, std::vector<int> fanouts, bool build_reverse)
-    : client_(client), fanouts_(std::move(fanouts)), build_reverse_(build_reverse) {}
+BlockSampler::BlockSampler(GraphClient* client, std::vector<int> fanouts, int reverse_from_layer)
+    : client_(client), fanouts_(std::move(fanouts)), reverse_from_layer_(reverse_from_layer) {}
 
 absl::Status BlockSampler::Sample(absl::Span<const int64_t> seeds, uint64_t rng_seed,
                                   std::vector<Block>* blocks) const {
@@ -61,7 +61,7 @@ absl::Status BlockSampler::Sample(absl::Span<const int64_t> seeds, uint64_t rng_
       if (inserted) block.src_nodes.push_back(sampled.src[e]);
       block.indices[e] = it->second;
     }
-    if (build_reverse_) block.BuildReverse();
+    if (layer >= reverse_from_layer_) block.BuildReverse();
     frontier = block.src_nodes;
   }
   return absl::OkStatus();

@@ -22,8 +22,11 @@ class BlockSampler {
   // DGL's "10,25" (the seeds get 25 neighbours, their neighbours 10 each).
   // A fan-out of -1 takes all in-edges; 0 takes none, which turns the layer's
   // neighbour aggregation off (the features-only ablation). `client` must
-  // outlive the sampler. Thread-safe: Sample may run on several threads.
-  BlockSampler(GraphClient* client, std::vector<int> fanouts, bool build_reverse);
+  // outlive the sampler. Blocks of layers >= `reverse_from_layer` get their
+  // transposed CSR (Block::BuildReverse), which NeighborMean's backward pass
+  // needs wherever the layer's input requires a gradient; fanouts.size()
+  // builds none. Thread-safe: Sample may run on several threads.
+  BlockSampler(GraphClient* client, std::vector<int> fanouts, int reverse_from_layer);
 
   // The blocks for `seeds`, input layer first: blocks->back() has the seeds
   // as its destination nodes and blocks->front().src_nodes are the nodes
@@ -36,8 +39,7 @@ class BlockSampler {
  private:
   GraphClient* client_;
   std::vector<int> fanouts_;
-  // Whether blocks get their transposed CSR (needed only for training).
-  bool build_reverse_;
+  int reverse_from_layer_;
 };
 
 // A well-mixed 64-bit seed from a base seed and a sequence of counters

@@ -39,6 +39,11 @@ int LoaderWorkers(const TrainOptions& options) {
   return std::max(1, ResolveThreads(options.num_threads) / 2);
 }
 
+// The first layer whose input requires a gradient, so that NeighborMean's
+// backward pass runs there: the input features need none, unless the first
+// layer projects them before aggregating.
+int ReverseFromLayer(GraphSageImpl& model) { return model.layer(0)->project_first() ? 0 : 1; }
+
 // Figures of one model step, summed by the caller.
 struct StepResult {
   double loss_sum = 0.0;  // Loss times seeds.
@@ -84,7 +89,7 @@ struct GraphSageTrainer::State {
       : client(client_in),
         options(options_in),
         model(std::move(model_in)),
-        sampler(client_in, options_in.model.fanouts, /*build_reverse=*/true),
+        sampler(client_in, options_in.model.fanouts, ReverseFromLayer(*model)),
         optimizer(model->parameters(),
                   torch::optim::AdamOptions(options_in.lr).weight_decay(options_in.weight_decay)) {}
 

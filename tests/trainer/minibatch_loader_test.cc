@@ -52,7 +52,7 @@ class TinyGraphTest : public ::testing::Test {
 };
 
 TEST_F(TinyGraphTest, FullFanoutBlocksFollowDglConventions) {
-  const BlockSampler sampler(client_.get(), {-1, -1}, /*build_reverse=*/true);
+  const BlockSampler sampler(client_.get(), {-1, -1}, /*reverse_from_layer=*/0);
   std::vector<Block> blocks;
   const std::vector<int64_t> seeds = {0, 4};
   ASSERT_TRUE(sampler.Sample(seeds, 7, &blocks).ok());
@@ -72,7 +72,7 @@ TEST_F(TinyGraphTest, FullFanoutBlocksFollowDglConventions) {
 }
 
 TEST_F(TinyGraphTest, SampledBlocksAreDeduplicatedRealAndReproducible) {
-  const BlockSampler sampler(client_.get(), {2, 3}, /*build_reverse=*/false);
+  const BlockSampler sampler(client_.get(), {2, 3}, /*reverse_from_layer=*/2);
   const std::vector<int64_t> seeds = {3, 5, 0};
   std::vector<Block> blocks;
   ASSERT_TRUE(sampler.Sample(seeds, 11, &blocks).ok());
@@ -92,7 +92,7 @@ TEST_F(TinyGraphTest, SampledBlocksAreDeduplicatedRealAndReproducible) {
 }
 
 TEST_F(TinyGraphTest, ZeroFanoutSamplesNothing) {
-  const BlockSampler sampler(client_.get(), {0, 0}, /*build_reverse=*/true);
+  const BlockSampler sampler(client_.get(), {0, 0}, /*reverse_from_layer=*/0);
   std::vector<Block> blocks;
   ASSERT_TRUE(sampler.Sample(std::vector<int64_t>{1, 3}, 0, &blocks).ok());
   for (const Block& block : blocks) {
@@ -102,7 +102,7 @@ TEST_F(TinyGraphTest, ZeroFanoutSamplesNothing) {
 }
 
 TEST_F(TinyGraphTest, LoaderDeliversBatchesInOrderWithFeaturesAndLabels) {
-  const BlockSampler sampler(client_.get(), {-1, 2}, /*build_reverse=*/true);
+  const BlockSampler sampler(client_.get(), {-1, 2}, /*reverse_from_layer=*/0);
   LoaderOptions options;
   options.batch_size = 2;
   options.num_workers = 3;
@@ -141,7 +141,7 @@ TEST_F(TinyGraphTest, LoaderDeliversBatchesInOrderWithFeaturesAndLabels) {
 }
 
 TEST_F(TinyGraphTest, LoaderReportsAnUnlabelledSeed) {
-  const BlockSampler sampler(client_.get(), {2}, /*build_reverse=*/true);
+  const BlockSampler sampler(client_.get(), {2}, /*reverse_from_layer=*/0);
   LoaderOptions options;
   options.batch_size = 4;
   options.feature_dim = 2;
@@ -171,7 +171,7 @@ TEST_F(TinyGraphTest, LayerwiseInferenceEqualsFullFanoutMiniBatchForward) {
     auto logits = InferLogits(model, client_.get(), "feat", targets, /*batch_size=*/2);
     ASSERT_TRUE(logits.ok()) << logits.status();
 
-    const BlockSampler sampler(client_.get(), {-1, -1}, /*build_reverse=*/false);
+    const BlockSampler sampler(client_.get(), {-1, -1}, /*reverse_from_layer=*/2);
     std::vector<Block> blocks;
     ASSERT_TRUE(sampler.Sample(targets, 0, &blocks).ok());
     torch::Tensor features = torch::empty({blocks.front().num_src(), 2});
@@ -196,7 +196,7 @@ TEST_F(TinyGraphTest, LayerwiseInferenceHonoursZeroFanoutLayers) {
   const std::vector<int64_t> targets = {0, 3};
   auto logits = InferLogits(model, client_.get(), "feat", targets, 100);
   ASSERT_TRUE(logits.ok()) << logits.status();
-  const BlockSampler sampler(client_.get(), {0, 0}, /*build_reverse=*/false);
+  const BlockSampler sampler(client_.get(), {0, 0}, /*reverse_from_layer=*/2);
   std::vector<Block> blocks;
   ASSERT_TRUE(sampler.Sample(targets, 0, &blocks).ok());
   const torch::Tensor features = torch::tensor({0.0f, 0.0f, 3.0f, 30.0f}).view({2, 2});
