@@ -1,6 +1,7 @@
 #include "trainer/graph_sage_trainer.h"
 
 #include <ATen/Parallel.h>
+#include <sys/resource.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/adam.h>
 #include <torch/utils.h>
@@ -64,6 +65,12 @@ absl::Status CheckModelFitsGraph(const ModelOptions& model, const PartitionConfi
 }
 
 }  // namespace
+
+double PeakRssMegabytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB on Linux.
+}
 
 void ConfigureTorchThreads(int num_threads) {
   const int threads = ResolveThreads(num_threads);
@@ -269,6 +276,7 @@ absl::StatusOr<BenchmarkResult> GraphSageTrainer::Benchmark(const std::vector<in
     result.pipeline_seconds = SecondsSince(start);
     result.wait_seconds = loader.wait_seconds();
   }
+  result.peak_rss_mb_after_pipeline = PeakRssMegabytes();
   std::vector<MiniBatch> batches;
   {
     MiniBatchLoader loader(s.client, &s.sampler, seeds, s.MakeLoaderOptions(), rng_seed);

@@ -48,7 +48,12 @@ struct BenchmarkResult {
   double compute_seconds = 0.0;
   double wait_seconds = 0.0;
   double model_only_seconds = 0.0;  // The same steps over batches built beforehand.
+  // Process peak RSS before the batches for the model-only pass are built.
+  double peak_rss_mb_after_pipeline = 0.0;
 };
+
+// This process's peak resident set size so far, in MiB.
+double PeakRssMegabytes();
 
 // Sets LibTorch's intra- and inter-op thread counts (0: all cores). Call once,
 // before any tensor work.

@@ -6,10 +6,10 @@
 // Output: progress and one line per epoch on stderr; one JSON line with the
 // final accuracies, timings and hyper-parameters on stdout.
 #include <malloc.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -79,12 +79,6 @@ ABSL_FLAG(int64_t, bench_batches, 0,
 
 namespace distsage {
 namespace {
-
-double PeakRssMegabytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux.
-}
 
 absl::StatusOr<TrainOptions> OptionsFromFlags(const PartitionConfig& config) {
   TrainOptions options;
@@ -204,6 +198,7 @@ absl::Status Run() {
         {"compute_s", bench.compute_seconds},
         {"wait_s", bench.wait_seconds},
         {"model_only_s", bench.model_only_seconds},
+        {"peak_rss_mb_pipeline", bench.peak_rss_mb_after_pipeline},
         {"pipeline_over_model_only", bench.pipeline_seconds / bench.model_only_seconds}};
   } else if (eval_only) {
     DS_ASSIGN_OR_RETURN(const Accuracies accuracies, trainer->Evaluate(share));
@@ -249,6 +244,17 @@ absl::Status Run() {
 }  // namespace distsage
 
 int main(int argc, char** argv) {
+  // LibTorch and OpenBLAS run on libgomp, whose idle threads spin by default.
+  // The loader threads share the cores with them, so spinning threads steal
+  // the loader's (and each other's) time: on 2 cores, passive waiting made
+  // Amazon Computers epochs 2-3x faster. libgomp reads the policy when it is
+  // loaded, before main, so set it and start over once (a user's own
+  // OMP_WAIT_POLICY is kept).
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv);
+    std::perror("trainer: cannot re-execute itself with OMP_WAIT_POLICY=PASSIVE");
+  }
   // Every step allocates and frees tensors of megabytes (activations,
   // gradients, feature batches). Above glibc's default mmap threshold each
   // one is a fresh mapping that page-faults on first touch; keeping them in

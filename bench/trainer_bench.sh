@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Trainer benchmark (standalone mode, 2 threads, DGL's hyper-parameters:
+# 2 layers, fan-out 10,25, batch 1000, lr 0.003, dropout 0.5).
+#   (1) epoch time and test accuracy on Amazon Computers (hidden 256 and 16)
+#       and Amazon Photo (hidden 256), to set beside DGL 1.1.3's
+#       train_dist.py --standalone on the same machine kind;
+#   (2) an ogbn-products-scale synthetic graph (1 partition): per-batch time of
+#       the prefetching pipeline (sample / pull / compute split) against the
+#       same model steps over batches built beforehand, extrapolated to an
+#       epoch, and peak RSS of the training process (before the model-only
+#       pass holds its batches).
+# Usage: bench/trainer_bench.sh [BUILD_DIR]   (env: EPOCHS, BENCH_BATCHES, SYNTH, WORK)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD="${1:-build}"
+BIN="$BUILD/bin"
+WORK="${WORK:-${TMPDIR:-/tmp}/distsage-trainer-bench}"
+EPOCHS="${EPOCHS:-10}"
+BENCH_BATCHES="${BENCH_BATCHES:-30}"
+SYNTH="${SYNTH:-/work/data/synth-products-1part/synthetic.json}"
+COMMON=(--standalone --num_threads=2 --num_layers=2 --fan_out=10,25 --batch_size=1000
+        --lr=0.003 --dropout=0.5)
+mkdir -p "$WORK"
+echo "# trainer_bench $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(uname -n)"
+
+partition() {  # dataset folder name -> config path
+  local out="$WORK/$1"
+  if ! ls "$out"/*.json > /dev/null 2>&1; then
+    "$BIN/partition_graph" --dataset_dir="datasets/$1" --num_parts=1 --out="$out" > "$out.log" 2>&1
+  fi
+  ls "$out"/*.json
+}
+
+echo "## (1) standalone epochs, $EPOCHS epochs each (epoch time: mean of epochs 2..$EPOCHS)"
+printf "%-18s %6s %9s %9s %9s %9s %9s %8s\n" dataset hidden epoch_s compute_s wait_s sample_s \
+  pull_s test_acc
+for run in "amazon_computers 256" "amazon_computers 16" "amazon_photo 256"; do
+  set -- $run
+  config="$(partition "$1")"
+  csv="$WORK/$1-$2.csv"
+  json="$("$BIN/trainer" "${COMMON[@]}" --part_config="$config" --num_hidden="$2" \
+          --num_epochs="$EPOCHS" --eval_every=0 --metrics_out="$csv" 2> "$WORK/$1-$2.log")"
+  python3 - "$1" "$2" "$csv" "$json" <<'PY'
+import csv, json, sys
+name, hidden, path, summary = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+rows = list(csv.DictReader(open(path)))[1:] or list(csv.DictReader(open(path)))
+mean = lambda key: sum(float(r[key]) for r in rows) / len(rows)
+print("%-18s %6s %9.2f %9.2f %9.2f %9.2f %9.2f %8.4f" % (name, hidden, mean("epoch_s"),
+      mean("compute_s"), mean("wait_s"), mean("sample_s"), mean("pull_s"),
+      summary["final_test_acc"]))
+PY
+done
+
+if [[ -f "$SYNTH" ]]; then
+  echo "## (2) products-scale synthetic ($SYNTH), $BENCH_BATCHES batches per figure"
+  printf "%6s %12s %12s %9s %9s %9s %12s %12s %9s\n" hidden pipeline_ms model_ms ratio \
+    sample_ms pull_ms epoch_s_est model_epoch_s peak_gb
+  for hidden in 256 16; do
+    json="$("$BIN/trainer" "${COMMON[@]}" --part_config="$SYNTH" --num_hidden="$hidden" \
+            --bench_batches="$BENCH_BATCHES" 2> "$WORK/synth-$hidden.log")"
+    python3 - "$hidden" "$json" <<'PY'
+import json, math, sys
+hidden, s = sys.argv[1], json.loads(sys.argv[2])
+b = s["bench"]; n = b["num_batches"]; per_epoch = math.ceil(s["num_train"] / 1000)
+print("%6s %12.1f %12.1f %9.3f %9.1f %9.1f %12.1f %12.1f %9.2f" % (hidden,
+      1e3 * b["pipeline_s"] / n, 1e3 * b["model_only_s"] / n, b["pipeline_over_model_only"],
+      1e3 * b["sample_s"] / n, 1e3 * b["pull_s"] / n, per_epoch * b["pipeline_s"] / n,
+      per_epoch * b["model_only_s"] / n, b["peak_rss_mb_pipeline"] / 1024))
+PY
+  done
+else
+  echo "## (2) skipped: no products-scale partition at $SYNTH (bench/partition_bench.sh makes one)"
+fi
