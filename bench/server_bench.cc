@@ -2,7 +2,7 @@
 // the same operations in-process on the same partitions (the upper limit).
 //
 //   server_bench --part_config data/G.json --ip_config ip_config.txt
-//       [--num_servers 1] [--cache memory] [--seconds 5]
+//       [--num_servers 1] [--cache memory] [--seconds 5] [--pulls=false]
 //
 // Per batch: --batch_size training seeds; SampleNeighbors with each fan-out
 // of --fanouts (sampled edges/s); PullFeatures (MB/s of feature rows) of
@@ -47,6 +47,7 @@ ABSL_FLAG(int, batch_size, 1000, "seeds per batch");
 ABSL_FLAG(std::string, fanouts, "10,25", "fan-outs to sample with");
 ABSL_FLAG(std::string, threads, "1,2", "client thread counts");
 ABSL_FLAG(double, seconds, 5, "duration of each measurement");
+ABSL_FLAG(bool, pulls, true, "also measure PullFeatures (false: sampling only)");
 
 namespace distsage {
 namespace {
@@ -185,6 +186,7 @@ int Run() {
       {absl::StrCat("input nodes (fan-outs ", absl::GetFlag(FLAGS_fanouts), ")"),
        &Batch::input_nodes}};
   for (const auto& [what, ids_of] : pulls) {
+    if (!absl::GetFlag(FLAGS_pulls)) break;
     size_t rows_per_batch = 0;
     for (const Batch& batch : batches) rows_per_batch += (batch.*ids_of).size();
     rows_per_batch /= batches.size();
