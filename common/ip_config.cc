@@ -24,7 +24,7 @@ absl::StatusOr<std::vector<MachineAddress>> ReadIpConfig(const std::string& path
 }
 
 absl::StatusOr<std::vector<MachineAddress>> ParseIpConfig(const std::string& text,
-                                                         const std::string& source_name) {
+                                                          const std::string& source_name) {
   std::vector<MachineAddress> machines;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {

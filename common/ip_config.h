@@ -22,7 +22,7 @@ struct MachineAddress {
 // Errors name the file and line and say what is wrong.
 absl::StatusOr<std::vector<MachineAddress>> ReadIpConfig(const std::string& path);
 absl::StatusOr<std::vector<MachineAddress>> ParseIpConfig(const std::string& text,
-                                                         const std::string& source_name);
+                                                          const std::string& source_name);
 
 // "host:port" (brackets around IPv6 literals) of server `server_index` on
 // `machine`, i.e. port base_port + server_index.

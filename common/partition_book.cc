@@ -5,7 +5,8 @@
 
 namespace distsage {
 
-PartitionBook::PartitionBook(std::vector<int64_t> range_ends) : range_ends_(std::move(range_ends)) {}
+PartitionBook::PartitionBook(std::vector<int64_t> range_ends)
+    : range_ends_(std::move(range_ends)) {}
 
 int PartitionBook::OwnerOf(int64_t node_id) const {
   if (node_id < 0 || node_id >= num_nodes()) return -1;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/feature_spec_json.h"
 #include "nlohmann/json.hpp"
 
 namespace distsage {
@@ -51,11 +52,7 @@ std::string PartitionConfig::ToJson() const {
   }
   j["node_ranges"] = ranges;
   j["orig_node_ids"] = orig_node_ids_path;
-  json features = json::array();
-  for (const FeatureSpec& spec : node_features) {
-    features.push_back({{"name", spec.name}, {"dtype", spec.dtype}, {"shape", {spec.dim}}});
-  }
-  j["node_features"] = features;
+  j["node_features"] = node_features;
   j["num_classes"] = num_classes;
   j["split_name"] = split_name;
   j["split_sizes"] = {{"train", num_train}, {"valid", num_valid}, {"test", num_test}};
@@ -117,13 +114,7 @@ absl::StatusOr<PartitionConfig> PartitionConfig::Load(const std::string& path) {
       config.range_ends.push_back(range.at(1).get<int64_t>());
     }
     config.orig_node_ids_path = j.value("orig_node_ids", "");
-    for (const json& feature : j.at("node_features")) {
-      FeatureSpec spec;
-      spec.name = feature.at("name").get<std::string>();
-      spec.dtype = feature.at("dtype").get<std::string>();
-      spec.dim = feature.at("shape").at(0).get<int64_t>();
-      config.node_features.push_back(spec);
-    }
+    config.node_features = j.at("node_features").get<std::vector<FeatureSpec>>();
     config.num_classes = j.at("num_classes").get<int64_t>();
     config.split_name = j.value("split_name", "");
     config.num_train = j.at("split_sizes").at("train").get<int64_t>();
@@ -143,9 +134,9 @@ absl::StatusOr<PartitionConfig> PartitionConfig::Load(const std::string& path) {
       config.parts.push_back(info);
     }
     if (j.at("num_parts").get<int>() != config.num_parts()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": num_parts says ", j.at("num_parts").get<int>(), " but 'parts' lists ",
-                       config.num_parts()));
+      return absl::InvalidArgumentError(absl::StrCat(path, ": num_parts says ",
+                                                     j.at("num_parts").get<int>(),
+                                                     " but 'parts' lists ", config.num_parts()));
     }
   } catch (const json::exception& e) {
     return absl::InvalidArgumentError(

@@ -1,6 +1,7 @@
 #include "common/partition_format.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/feature_spec_json.h"
 #include "nlohmann/json.hpp"
 
 namespace distsage::partition_format {
@@ -57,11 +58,7 @@ std::string PartitionMeta::ToJson() const {
   j["node_begin"] = node_begin;
   j["node_end"] = node_end;
   j["num_in_edges"] = num_in_edges;
-  nlohmann::json features = nlohmann::json::array();
-  for (const FeatureSpec& spec : node_features) {
-    features.push_back({{"name", spec.name}, {"dtype", spec.dtype}, {"shape", {spec.dim}}});
-  }
-  j["node_features"] = features;
+  j["node_features"] = node_features;
   return j.dump();
 }
 
@@ -75,13 +72,7 @@ absl::StatusOr<PartitionMeta> PartitionMeta::FromJson(absl::string_view json) {
     meta.node_begin = j.at("node_begin").get<int64_t>();
     meta.node_end = j.at("node_end").get<int64_t>();
     meta.num_in_edges = j.at("num_in_edges").get<int64_t>();
-    for (const nlohmann::json& feature : j.at("node_features")) {
-      FeatureSpec spec;
-      spec.name = feature.at("name").get<std::string>();
-      spec.dtype = feature.at("dtype").get<std::string>();
-      spec.dim = feature.at("shape").at(0).get<int64_t>();
-      meta.node_features.push_back(spec);
-    }
+    meta.node_features = j.at("node_features").get<std::vector<FeatureSpec>>();
   } catch (const nlohmann::json::exception& e) {
     return absl::DataLossError(absl::StrCat("partition meta record is corrupt: ", e.what()));
   }

@@ -7,10 +7,10 @@
 #include "absl/status/statusor.h"
 
 // Returns from the enclosing function if `expr` (an absl::Status) is not OK.
-#define DS_RETURN_IF_ERROR(expr)                   \
-  do {                                             \
-    ::absl::Status ds_status_ = (expr);            \
-    if (!ds_status_.ok()) return ds_status_;       \
+#define DS_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status ds_status_ = (expr);      \
+    if (!ds_status_.ok()) return ds_status_; \
   } while (0)
 
 #define DS_CONCAT_INNER_(a, b) a##b

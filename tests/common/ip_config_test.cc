@@ -23,8 +23,7 @@ TEST(IpConfigTest, ParsesMachinesWithAndWithoutPorts) {
 TEST(IpConfigTest, RejectsBadLinesNamingFileAndLine) {
   auto bad_port = ParseIpConfig("127.0.0.1 30050\n127.0.0.2 http\n", "ip.txt");
   ASSERT_FALSE(bad_port.ok());
-  EXPECT_NE(bad_port.status().message().find("ip.txt:2"), std::string::npos)
-      << bad_port.status();
+  EXPECT_NE(bad_port.status().message().find("ip.txt:2"), std::string::npos) << bad_port.status();
   EXPECT_FALSE(ParseIpConfig("1.2.3.4 1 2\n", "x").ok());
   EXPECT_FALSE(ParseIpConfig("1.2.3.4 70000\n", "x").ok());
   EXPECT_FALSE(ParseIpConfig("# only comments\n", "x").ok());

@@ -52,7 +52,9 @@ std::string DatasetDir(const std::string& name) {
   return EnvOr("DISTSAGE_DATASETS", DISTSAGE_DEFAULT_DATASETS_DIR) + "/" + name;
 }
 
-std::string BinPath(const std::string& name) { return EnvOr("DISTSAGE_BIN", DISTSAGE_DEFAULT_BIN_DIR) + "/" + name; }
+std::string BinPath(const std::string& name) {
+  return EnvOr("DISTSAGE_BIN", DISTSAGE_DEFAULT_BIN_DIR) + "/" + name;
+}
 
 TempDir::TempDir() {
   std::string pattern = EnvOr("TMPDIR", "/tmp") + "/distsage_test_XXXXXX";
