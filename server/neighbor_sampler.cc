@@ -1,5 +1,6 @@
 #include "server/neighbor_sampler.h"
 
+#include <algorithm>
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
@@ -99,7 +100,19 @@ void SampleFromLists(absl::Span<const int64_t> seeds,
   }
   src->reserve(src->size() + expected);
   std::vector<int64_t> scratch;
+  // Lists sit at random places in a large edge array: start loading each a
+  // few seeds before it is sampled (its first cache lines, where short lists
+  // fit whole).
+  constexpr size_t kPrefetchDistance = 8;
+  constexpr size_t kPrefetchBytes = 256;
+  constexpr size_t kCacheLine = 64;
   for (size_t i = 0; i < seeds.size(); ++i) {
+    if (i + kPrefetchDistance < seeds.size()) {
+      const absl::Span<const int64_t> ahead = lists[i + kPrefetchDistance];
+      const char* bytes = reinterpret_cast<const char*>(ahead.data());
+      const size_t size = std::min(ahead.size() * sizeof(int64_t), kPrefetchBytes);
+      for (size_t b = 0; b < size; b += kCacheLine) __builtin_prefetch(bytes + b);
+    }
     const absl::Span<const int64_t> list = lists[i];
     const int64_t d = static_cast<int64_t>(list.size());
     const size_t before = src->size();

@@ -28,7 +28,9 @@ absl::Status BlockSampler::Sample(absl::Span<const int64_t> seeds, uint64_t rng_
                                   std::vector<Block>* blocks) const {
   const int num_layers = static_cast<int>(fanouts_.size());
   blocks->assign(num_layers, Block());
-  std::vector<int64_t> frontier(seeds.begin(), seeds.end());
+  // The nodes whose in-neighbours the layer samples: the seeds, then the
+  // previous (outer) block's sources, which `blocks` keeps in place.
+  absl::Span<const int64_t> frontier = seeds;
   absl::flat_hash_map<int64_t, int64_t> local_of;
   SampledNeighbors sampled;
   for (int layer = num_layers - 1; layer >= 0; --layer) {
@@ -52,9 +54,10 @@ absl::Status BlockSampler::Sample(absl::Span<const int64_t> seeds, uint64_t rng_
     // Destination nodes keep their positions, so they form the source prefix.
     local_of.clear();
     local_of.reserve(num_dst + sampled.src.size());
-    block.src_nodes = std::move(frontier);
+    block.src_nodes.reserve(num_dst + sampled.src.size());
+    block.src_nodes.assign(frontier.begin(), frontier.end());
     for (int64_t i = 0; i < num_dst; ++i) local_of.try_emplace(block.src_nodes[i], i);
-    block.indptr.assign(sampled.offsets.begin(), sampled.offsets.end());
+    block.indptr = std::move(sampled.offsets);
     block.indices.resize(sampled.src.size());
     for (size_t e = 0; e < sampled.src.size(); ++e) {
       auto [it, inserted] = local_of.try_emplace(sampled.src[e], block.num_src());

@@ -1,17 +1,22 @@
 #include "trainer/buffer_pool.h"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <new>
 
 namespace distsage {
 namespace {
 
-constexpr size_t kAlignment = 64;
+// Huge-page alignment: a batch buffer in transparent huge pages costs one
+// first-touch fault per 2 MiB instead of one per 4 KiB.
+constexpr size_t kAlignment = size_t{2} << 20;
 
 float* Allocate(size_t count) {
   const size_t bytes = (count * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
   void* data = std::aligned_alloc(kAlignment, bytes == 0 ? kAlignment : bytes);
   if (data == nullptr) throw std::bad_alloc();
+  madvise(data, bytes == 0 ? kAlignment : bytes, MADV_HUGEPAGE);  // Advice only.
   return static_cast<float*>(data);
 }
 

@@ -20,7 +20,7 @@ class BufferPool {
   BufferPool(const BufferPool&) = delete;
   BufferPool& operator=(const BufferPool&) = delete;
 
-  // A buffer of at least `count` floats, 64-byte aligned. Thread-safe. Every
+  // A buffer of at least `count` floats, 2 MiB aligned. Thread-safe. Every
   // buffer must be given back with Release before the pool is destroyed
   // (tensor deleters holding a shared_ptr to the pool guarantee that).
   float* Acquire(size_t count);
