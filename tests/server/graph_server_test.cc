@@ -57,10 +57,16 @@ struct ClusterCase {
   std::string cache;
 };
 
-std::string CaseName(const ::testing::TestParamInfo<ClusterCase>& info) {
-  return info.param.dataset + "_" + std::to_string(info.param.num_parts) + "parts_cache_" +
-         info.param.cache;
+std::string DescribeCase(const ClusterCase& c) {
+  return c.dataset + "_" + std::to_string(c.num_parts) + "parts_cache_" + c.cache;
 }
+
+std::string CaseName(const ::testing::TestParamInfo<ClusterCase>& info) {
+  return DescribeCase(info.param);
+}
+
+// Lets GoogleTest (and CTest's test list) print a case by name, not as bytes.
+void PrintTo(const ClusterCase& c, std::ostream* os) { *os << DescribeCase(c); }
 
 class GraphServerClusterTest : public ::testing::TestWithParam<ClusterCase> {
  protected:
