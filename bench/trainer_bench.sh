@@ -17,7 +17,7 @@ BIN="$BUILD/bin"
 WORK="${WORK:-${TMPDIR:-/tmp}/distsage-trainer-bench}"
 EPOCHS="${EPOCHS:-10}"
 BENCH_BATCHES="${BENCH_BATCHES:-30}"
-SYNTH="${SYNTH:-/work/data/synth-products-1part/synthetic.json}"
+SYNTH="${SYNTH:-data/synth-products-1part/synthetic.json}"  # from bench/partition_bench.sh build/bin data
 COMMON=(--standalone --num_threads=2 --num_layers=2 --fan_out=10,25 --batch_size=1000
         --lr=0.003 --dropout=0.5)
 mkdir -p "$WORK"
