@@ -69,9 +69,12 @@ absl::StatusOr<std::vector<int32_t>> MetisAssignment(const GraphDataset& dataset
                static_cast<long long>(num_nodes), static_cast<long long>(graph.adjncy.size() / 2),
                options.num_parts, static_cast<int>(num_constraints));
   ProgressMeter progress("metis", "nodes", num_nodes);
-  const int result = METIS_PartGraphKway(
-      &num_vertices, &num_constraints, graph.xadj.data(), graph.adjncy.data(), weights.data(),
-      nullptr, nullptr, &num_parts, nullptr, nullptr, metis_options, &edge_cut, part.data());
+  int result = METIS_OK;
+  progress.RunWithHeartbeat([&] {
+    result = METIS_PartGraphKway(&num_vertices, &num_constraints, graph.xadj.data(),
+                                 graph.adjncy.data(), weights.data(), nullptr, nullptr, &num_parts,
+                                 nullptr, nullptr, metis_options, &edge_cut, part.data());
+  });
   if (result != METIS_OK) {
     return absl::InternalError(
         absl::StrCat("METIS_PartGraphKway failed with code ", result,

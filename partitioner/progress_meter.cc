@@ -1,8 +1,11 @@
 #include "partitioner/progress_meter.h"
 
 #include <cstdio>
+#include <thread>
 
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 
 namespace distsage {
 
@@ -31,6 +34,20 @@ void ProgressMeter::Add(int64_t n) {
 void ProgressMeter::Finish(int64_t n) {
   std::lock_guard<std::mutex> lock(print_mutex_);
   Print(done_.fetch_add(n) + n, /*final=*/true);
+}
+
+void ProgressMeter::RunWithHeartbeat(const std::function<void()>& work,
+                                     std::chrono::seconds interval) {
+  absl::Notification done;
+  std::thread heartbeat([&] {
+    while (!done.WaitForNotificationWithTimeout(absl::FromChrono(interval))) {
+      std::fprintf(stderr, "[%s] still running, %.0f s elapsed\n", stage_.c_str(),
+                   ElapsedSeconds());
+    }
+  });
+  work();
+  done.Notify();
+  heartbeat.join();
 }
 
 void ProgressMeter::Print(int64_t done, bool final) {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -26,6 +27,11 @@ class ProgressMeter {
   // elapsed time and rate.
   void Finish(int64_t n = 0);
   double ElapsedSeconds() const;
+  // Runs `work`, which reports no progress of its own (a METIS call), on the
+  // calling thread and prints a "still running" line with the elapsed time
+  // every `interval` until it returns, so a long stage never looks hung.
+  void RunWithHeartbeat(const std::function<void()>& work,
+                        std::chrono::seconds interval = std::chrono::seconds(10));
 
  private:
   void Print(int64_t done, bool final);
