@@ -7,15 +7,13 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/partition_db_options.h"
 #include "common/partition_format.h"
 #include "common/status_macros.h"
 #include "partitioner/progress_meter.h"
-#include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
-#include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/sst_file_writer.h"
-#include "rocksdb/table.h"
 
 namespace distsage {
 namespace {
@@ -26,27 +24,6 @@ namespace pf = partition_format;
 absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
   if (status.ok()) return absl::OkStatus();
   return absl::InternalError(absl::StrCat(what, ": ", status.ToString()));
-}
-
-// The server looks nodes up one key at a time (Get/MultiGet): small blocks
-// keep a lookup cheap, and a whole-key bloom filter skips blocks of SSTs that
-// do not hold the key.
-rocksdb::Options PartitionDbOptions() {
-  rocksdb::BlockBasedTableOptions table;
-  table.block_size = 8 << 10;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  table.whole_key_filtering = true;
-  rocksdb::Options options;
-  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  // Features of real graphs are dense floats and barely compress; LZ4 still
-  // halves ID lists and bag-of-words rows at little decoding cost.
-  options.compression = rocksdb::kLZ4Compression;
-  bool has_lz4 = false;
-  for (rocksdb::CompressionType type : rocksdb::GetSupportedCompressions()) {
-    has_lz4 |= type == rocksdb::kLZ4Compression;
-  }
-  if (!has_lz4) options.compression = rocksdb::kNoCompression;
-  return options;
 }
 
 struct PartStats {

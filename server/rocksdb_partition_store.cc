@@ -5,11 +5,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/partition_db_options.h"
 #include "common/status_macros.h"
 #include "rocksdb/cache.h"
-#include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
-#include "rocksdb/table.h"
 
 namespace distsage {
 namespace {
@@ -29,22 +28,16 @@ void AppendBigEndian(int64_t value, char* out) {
 
 absl::StatusOr<std::unique_ptr<RocksDbPartitionStore>> RocksDbPartitionStore::Open(
     const std::string& path, int64_t block_cache_bytes) {
-  rocksdb::Options options;
+  // The writer's table settings (8 KiB blocks, whole-key bloom filter), with
+  // a block cache of the flag's size. Index and filter blocks stay pinned in
+  // the table readers (small: about 10 bits per key), so the block cache
+  // holds data blocks only.
+  rocksdb::Options options =
+      PartitionDbOptions(rocksdb::NewLRUCache(static_cast<size_t>(block_cache_bytes)));
   options.create_if_missing = false;
   options.info_log_level = rocksdb::WARN_LEVEL;
   // Read-only serving: keep every table file open (no table-cache churn).
   options.max_open_files = -1;
-  // The table options partition_graph writes with (partitioner/
-  // partition_writer.cc: 8 KiB blocks, whole-key 10-bit bloom filter): a
-  // reader without the filter policy ignores the filters in the files.
-  // Index and filter blocks stay pinned in the table readers (small: about
-  // 10 bits per key), so the block cache holds data blocks only.
-  rocksdb::BlockBasedTableOptions table_options;
-  table_options.block_size = 8 << 10;
-  table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  table_options.whole_key_filtering = true;
-  table_options.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(block_cache_bytes));
-  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
 
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status status = rocksdb::DB::OpenForReadOnly(options, path, &raw_db);
