@@ -22,11 +22,12 @@ struct EpochMetrics {
   bool evaluated = false;       // Whether val_acc/test_acc were computed.
   double val_acc = 0.0;
   double test_acc = 0.0;
-  double epoch_seconds = 0.0;    // Wall time of the training pass.
-  double sample_seconds = 0.0;   // Loader-thread time sampling (overlaps compute).
-  double pull_seconds = 0.0;     // Loader-thread time pulling (overlaps compute).
-  double compute_seconds = 0.0;  // Forward, backward and optimiser step.
-  double wait_seconds = 0.0;     // Model step idle, waiting for the loader.
+  double epoch_seconds = 0.0;      // Wall time of the training pass.
+  double sample_seconds = 0.0;     // Loader-thread time sampling (overlaps compute).
+  double pull_seconds = 0.0;       // Loader-thread time pulling (overlaps compute).
+  double compute_seconds = 0.0;    // Forward, backward and optimiser step.
+  double allreduce_seconds = 0.0;  // Part of compute: averaging gradients across trainers.
+  double wait_seconds = 0.0;       // Model step idle, waiting for the loader.
   double eval_seconds = 0.0;
 
   // "Epoch 3 | loss 0.4213 | train acc 0.8820 | val acc ... | 2.31 s (...)".

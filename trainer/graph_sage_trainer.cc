@@ -5,6 +5,7 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/adam.h>
 #include <torch/utils.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -18,6 +19,7 @@
 #include "trainer/minibatch_loader.h"
 #include "trainer/model_checkpoint.h"
 #include "trainer/sage_model.h"
+#include "trainer/trainer_group.h"
 
 namespace distsage {
 namespace {
@@ -49,6 +51,7 @@ int ReverseFromLayer(GraphSageImpl& model) { return model.layer(0)->project_firs
 struct StepResult {
   double loss_sum = 0.0;  // Loss times seeds.
   int64_t correct = 0;
+  double allreduce_seconds = 0.0;
 };
 
 absl::Status CheckModelFitsGraph(const ModelOptions& model, const PartitionConfig& config,
@@ -92,8 +95,10 @@ absl::StatusOr<TrainerShare> WholeGraphShare(GraphClient* client) {
 }
 
 struct GraphSageTrainer::State {
-  State(GraphClient* client_in, const TrainOptions& options_in, GraphSage model_in)
+  State(GraphClient* client_in, const TrainOptions& options_in, GraphSage model_in,
+        TrainerGroup* group_in)
       : client(client_in),
+        group(group_in),
         options(options_in),
         model(std::move(model_in)),
         sampler(client_in, options_in.model.fanouts, ReverseFromLayer(*model)),
@@ -121,20 +126,54 @@ struct GraphSageTrainer::State {
     return seeds;
   }
 
-  StepResult Step(const MiniBatch& batch) {
+  absl::StatusOr<StepResult> Step(const MiniBatch& batch) {
     model->train();
     const at::Tensor logits = model->Forward(batch.features, batch.blocks);
     const at::Tensor loss = torch::nn::functional::cross_entropy(logits, batch.labels);
     optimizer.zero_grad();
     loss.backward();
-    optimizer.step();
     StepResult result;
+    if (group != nullptr) {
+      const Clock::time_point start = Clock::now();
+      DS_RETURN_IF_ERROR(group->AverageGradients(model->parameters()));
+      result.allreduce_seconds = SecondsSince(start);
+    }
+    optimizer.step();
     result.loss_sum = loss.item<double>() * static_cast<double>(batch.seeds.size());
-    result.correct = logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+    result.correct = CountCorrect(logits, batch.labels);
     return result;
   }
 
+  // Data-parallel start: every rank takes rank 0's parameters (equal seeds
+  // would give equal ones, but a loaded or differently seeded model would
+  // not), then draws its own dropout masks.
+  absl::Status SynchronizeStart() {
+    if (group == nullptr) return absl::OkStatus();
+    DS_RETURN_IF_ERROR(group->BroadcastFromRankZero(model->parameters()));
+    torch::manual_seed(MixSeed(options.seed, {static_cast<uint64_t>(group->rank()), 0xd70c}));
+    return absl::OkStatus();
+  }
+
+  // Fails when the ranks' parameters are no longer bit-identical (they
+  // would silently train different models otherwise).
+  absl::Status CheckReplicasAgree(uint32_t checksum) {
+    if (group == nullptr) return absl::OkStatus();
+    const int64_t mine = checksum;
+    DS_ASSIGN_OR_RETURN(const std::vector<std::vector<int64_t>> all,
+                        group->AllGather(absl::MakeConstSpan(&mine, 1)));
+    for (int rank = 0; rank < group->world_size(); ++rank) {
+      if (all[rank][0] != mine) {
+        return absl::InternalError(absl::StrCat(
+            "model replicas diverged: rank ", group->rank(), " has parameter checksum ",
+            absl::Hex(mine), " but rank ", rank, " has ", absl::Hex(all[rank][0]),
+            "; the trainers must run the same binary with the same hyper-parameters"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
   GraphClient* client;
+  TrainerGroup* group;  // Null when training alone.
   TrainOptions options;
   // Enough buffers for the batches in flight: queued, being built, in use.
   std::shared_ptr<BufferPool> feature_buffers = std::make_shared<BufferPool>(
@@ -150,23 +189,26 @@ GraphSageTrainer::~GraphSageTrainer() = default;
 const TrainOptions& GraphSageTrainer::options() const { return state_->options; }
 
 absl::StatusOr<std::unique_ptr<GraphSageTrainer>> GraphSageTrainer::Create(
-    GraphClient* client, const TrainOptions& options) {
+    GraphClient* client, const TrainOptions& options, TrainerGroup* group) {
   torch::manual_seed(options.seed);
   GraphSage model(options.model);
-  return std::unique_ptr<GraphSageTrainer>(
-      new GraphSageTrainer(std::make_unique<State>(client, options, std::move(model))));
+  auto state = std::make_unique<State>(client, options, std::move(model), group);
+  DS_RETURN_IF_ERROR(state->SynchronizeStart());
+  return std::unique_ptr<GraphSageTrainer>(new GraphSageTrainer(std::move(state)));
 }
 
 absl::StatusOr<std::unique_ptr<GraphSageTrainer>> GraphSageTrainer::Load(GraphClient* client,
                                                                          TrainOptions options,
-                                                                         const std::string& dir) {
+                                                                         const std::string& dir,
+                                                                         TrainerGroup* group) {
   torch::manual_seed(options.seed);
   DS_ASSIGN_OR_RETURN(GraphSage model, LoadModel(dir));
   DS_RETURN_IF_ERROR(CheckModelFitsGraph(model->options(), client->config(), options,
                                          absl::StrCat("the model in '", dir, "'")));
   options.model = model->options();
-  return std::unique_ptr<GraphSageTrainer>(
-      new GraphSageTrainer(std::make_unique<State>(client, options, std::move(model))));
+  auto state = std::make_unique<State>(client, options, std::move(model), group);
+  DS_RETURN_IF_ERROR(state->SynchronizeStart());
+  return std::unique_ptr<GraphSageTrainer>(new GraphSageTrainer(std::move(state)));
 }
 
 absl::Status GraphSageTrainer::Train(const TrainerShare& share, ProgressReporter* reporter,
@@ -191,8 +233,9 @@ absl::Status GraphSageTrainer::Train(const TrainerShare& share, ProgressReporter
       DS_ASSIGN_OR_RETURN(const bool more, loader.Next(&batch));
       if (!more) break;
       const Clock::time_point step_start = Clock::now();
-      const StepResult step = s.Step(batch);
+      DS_ASSIGN_OR_RETURN(const StepResult step, s.Step(batch));
       metrics.compute_seconds += SecondsSince(step_start);
+      metrics.allreduce_seconds += step.allreduce_seconds;
       loss_sum += step.loss_sum;
       correct += step.correct;
       metrics.num_batches += 1;
@@ -216,6 +259,7 @@ absl::Status GraphSageTrainer::Train(const TrainerShare& share, ProgressReporter
       metrics.val_acc = accuracies.val;
       metrics.test_acc = accuracies.test;
       metrics.eval_seconds = accuracies.seconds;
+      DS_RETURN_IF_ERROR(s.CheckReplicasAgree(ParameterChecksum()));
     }
     reporter->Line(metrics.ToLine());
     if (csv != nullptr) DS_RETURN_IF_ERROR(csv->Append(metrics));
@@ -237,12 +281,28 @@ absl::StatusOr<Accuracies> GraphSageTrainer::Evaluate(const TrainerShare& share)
   DS_RETURN_IF_ERROR(s.client->PullLabels(targets, labels.data_ptr<int64_t>()));
   const int64_t num_val = static_cast<int64_t>(share.val_nodes.size());
   const int64_t num_test = static_cast<int64_t>(share.test_nodes.size());
+  std::vector<double> counts = {
+      static_cast<double>(CountCorrect(logits.narrow(0, 0, num_val), labels.narrow(0, 0, num_val))),
+      static_cast<double>(num_val),
+      static_cast<double>(
+          CountCorrect(logits.narrow(0, num_val, num_test), labels.narrow(0, num_val, num_test))),
+      static_cast<double>(num_test)};
+  if (s.group != nullptr) DS_RETURN_IF_ERROR(s.group->SumInPlace(&counts));
   Accuracies accuracies;
-  accuracies.val = Accuracy(logits.narrow(0, 0, num_val), labels.narrow(0, 0, num_val));
-  accuracies.test =
-      Accuracy(logits.narrow(0, num_val, num_test), labels.narrow(0, num_val, num_test));
+  accuracies.val = counts[1] > 0 ? counts[0] / counts[1] : 0.0;
+  accuracies.test = counts[3] > 0 ? counts[2] / counts[3] : 0.0;
   accuracies.seconds = SecondsSince(start);
   return accuracies;
+}
+
+uint32_t GraphSageTrainer::ParameterChecksum() const {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (const at::Tensor& parameter : state_->model->parameters()) {
+    const at::Tensor bytes = parameter.detach().contiguous();
+    crc = crc32(crc, static_cast<const Bytef*>(bytes.data_ptr()),
+                static_cast<uInt>(bytes.numel() * bytes.element_size()));
+  }
+  return static_cast<uint32_t>(crc);
 }
 
 absl::Status GraphSageTrainer::Save(const std::string& dir) {
@@ -264,8 +324,9 @@ absl::StatusOr<BenchmarkResult> GraphSageTrainer::Benchmark(const std::vector<in
       DS_ASSIGN_OR_RETURN(const bool more, loader.Next(&batch));
       if (!more) break;
       const Clock::time_point step_start = Clock::now();
-      s.Step(batch);
+      DS_ASSIGN_OR_RETURN(const StepResult step, s.Step(batch));
       result.compute_seconds += SecondsSince(step_start);
+      result.allreduce_seconds += step.allreduce_seconds;
       result.num_batches += 1;
       result.num_seeds += static_cast<int64_t>(batch.seeds.size());
       result.num_input_nodes += batch.blocks.front().num_src();
@@ -288,7 +349,7 @@ absl::StatusOr<BenchmarkResult> GraphSageTrainer::Benchmark(const std::vector<in
     }
   }
   const Clock::time_point start = Clock::now();
-  for (const MiniBatch& batch : batches) s.Step(batch);
+  for (const MiniBatch& batch : batches) DS_RETURN_IF_ERROR(s.Step(batch).status());
   result.model_only_seconds = SecondsSince(start);
   return result;
 }

@@ -20,6 +20,8 @@
 
 namespace distsage {
 
+class TrainerGroup;
+
 // The nodes this trainer trains on and evaluates.
 struct TrainerShare {
   std::vector<int64_t> train_nodes;
@@ -46,6 +48,7 @@ struct BenchmarkResult {
   double sample_seconds = 0.0;    // Loader threads, overlapped.
   double pull_seconds = 0.0;      // Loader threads, overlapped.
   double compute_seconds = 0.0;
+  double allreduce_seconds = 0.0;  // Part of compute_seconds.
   double wait_seconds = 0.0;
   double model_only_seconds = 0.0;  // The same steps over batches built beforehand.
   // Process peak RSS before the batches for the model-only pass are built.
@@ -62,14 +65,21 @@ void ConfigureTorchThreads(int num_threads);
 class GraphSageTrainer {
  public:
   // A fresh model for `options` (already validated by ValidateTrainOptions).
-  // `client` must outlive the trainer.
+  // `client` must outlive the trainer. With a `group` (data-parallel mode,
+  // must outlive the trainer too) every rank starts from rank 0's
+  // parameters, gradients are averaged across ranks every step, evaluation
+  // counts are summed across ranks, and Train checks after every evaluation
+  // that all ranks hold bit-identical parameters. Every rank must then make
+  // the same calls with shares of equal size.
   static absl::StatusOr<std::unique_ptr<GraphSageTrainer>> Create(GraphClient* client,
-                                                                  const TrainOptions& options);
+                                                                  const TrainOptions& options,
+                                                                  TrainerGroup* group = nullptr);
   // The model saved in `dir` (options.model is replaced by the saved one),
   // checked against the client's graph.
   static absl::StatusOr<std::unique_ptr<GraphSageTrainer>> Load(GraphClient* client,
                                                                 TrainOptions options,
-                                                                const std::string& dir);
+                                                                const std::string& dir,
+                                                                TrainerGroup* group = nullptr);
   ~GraphSageTrainer();
 
   // options.num_epochs epochs over share.train_nodes (reshuffled each epoch),
@@ -77,8 +87,11 @@ class GraphSageTrainer {
   // goes to `reporter`, epochs to `csv` (may be null) and `history`.
   absl::Status Train(const TrainerShare& share, ProgressReporter* reporter, MetricsCsvWriter* csv,
                      std::vector<EpochMetrics>* history);
-  // Validation and test accuracy by full-neighbourhood layer-wise inference.
+  // Validation and test accuracy by full-neighbourhood layer-wise inference
+  // of this rank's share; over all ranks' shares with a group.
   absl::StatusOr<Accuracies> Evaluate(const TrainerShare& share);
+  // CRC-32 of the parameters' bytes: equal on ranks holding the same model.
+  uint32_t ParameterChecksum() const;
   absl::Status Save(const std::string& dir);
   // Trains on the first `num_batches` batches of an epoch twice: through the
   // prefetching loader, then over the same batches built beforehand (the

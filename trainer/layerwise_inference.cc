@@ -110,9 +110,9 @@ absl::StatusOr<at::Tensor> InferLogits(GraphSage& model, GraphClient* client,
   return h.index_select(0, at::tensor(rows, at::TensorOptions().dtype(at::kLong)));
 }
 
-double Accuracy(const at::Tensor& logits, const at::Tensor& labels) {
-  if (labels.numel() == 0) return 0.0;
-  return logits.argmax(1).eq(labels).sum().item<double>() / static_cast<double>(labels.numel());
+int64_t CountCorrect(const at::Tensor& logits, const at::Tensor& labels) {
+  if (labels.numel() == 0) return 0;
+  return logits.argmax(1).eq(labels).sum().item<int64_t>();
 }
 
 }  // namespace distsage

@@ -27,8 +27,9 @@ absl::StatusOr<at::Tensor> InferLogits(GraphSage& model, GraphClient* client,
                                        const std::string& feature_name,
                                        absl::Span<const int64_t> targets, int64_t batch_size);
 
-// Fraction of rows whose arg-max equals `labels` (int64, one per row).
-double Accuracy(const at::Tensor& logits, const at::Tensor& labels);
+// Rows whose arg-max equals `labels` (int64, one per row). A count, not a
+// ratio, so that the counts of several trainers add up.
+int64_t CountCorrect(const at::Tensor& logits, const at::Tensor& labels);
 
 }  // namespace distsage
 

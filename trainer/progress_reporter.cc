@@ -6,8 +6,12 @@
 
 namespace distsage {
 
-ProgressReporter::ProgressReporter(std::FILE* out, bool interactive, int log_every)
-    : out_(out), interactive_(interactive), log_every_(std::max(1, log_every)) {}
+ProgressReporter::ProgressReporter(std::FILE* out, bool interactive, int log_every,
+                                   std::string prefix)
+    : out_(out),
+      interactive_(interactive),
+      log_every_(std::max(1, log_every)),
+      prefix_(std::move(prefix)) {}
 
 void ProgressReporter::StartEpoch(int epoch, int64_t num_batches) {
   epoch_ = epoch;
@@ -20,14 +24,14 @@ void ProgressReporter::BatchDone(int64_t batches_done, double loss, double train
     constexpr int kWidth = 30;
     const int filled =
         num_batches_ > 0 ? static_cast<int>(kWidth * batches_done / num_batches_) : kWidth;
-    absl::FPrintF(out_, "\rEpoch %d [%s%s] %d/%d | loss %.4f | %.0f seeds/s\x1b[K", epoch_,
-                  std::string(filled, '#'), std::string(kWidth - filled, '.'), batches_done,
+    absl::FPrintF(out_, "\r%sEpoch %d [%s%s] %d/%d | loss %.4f | %.0f seeds/s\x1b[K", prefix_,
+                  epoch_, std::string(filled, '#'), std::string(kWidth - filled, '.'), batches_done,
                   num_batches_, loss, seeds_per_second);
     std::fflush(out_);
     bar_open_ = true;
   } else if (batches_done % log_every_ == 0) {
-    absl::FPrintF(out_, "Epoch %d | step %d/%d | loss %.4f | train acc %.4f | %.0f seeds/s\n",
-                  epoch_, batches_done, num_batches_, loss, train_acc, seeds_per_second);
+    absl::FPrintF(out_, "%sEpoch %d | step %d/%d | loss %.4f | train acc %.4f | %.0f seeds/s\n",
+                  prefix_, epoch_, batches_done, num_batches_, loss, train_acc, seeds_per_second);
     std::fflush(out_);
   }
 }
@@ -37,7 +41,7 @@ void ProgressReporter::Line(const std::string& text) {
     std::fputs("\r\x1b[K", out_);
     bar_open_ = false;
   }
-  absl::FPrintF(out_, "%s\n", text);
+  absl::FPrintF(out_, "%s%s\n", prefix_, text);
   std::fflush(out_);
 }
 

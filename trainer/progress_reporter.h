@@ -13,8 +13,9 @@ namespace distsage {
 
 class ProgressReporter {
  public:
-  // `interactive`: draw a bar (use when `out` is a TTY).
-  ProgressReporter(std::FILE* out, bool interactive, int log_every);
+  // `interactive`: draw a bar (use when `out` is a TTY). `prefix` starts
+  // every line (e.g. "[rank 1] " when several trainers share a log).
+  ProgressReporter(std::FILE* out, bool interactive, int log_every, std::string prefix = "");
 
   void StartEpoch(int epoch, int64_t num_batches);
   // After batch `batches_done` (1-based) of the current epoch.
@@ -26,6 +27,7 @@ class ProgressReporter {
   std::FILE* out_;
   bool interactive_;
   int log_every_;
+  std::string prefix_;
   int epoch_ = 0;
   int64_t num_batches_ = 0;
   bool bar_open_ = false;

@@ -1,0 +1,127 @@
+// TrainerGroup over real TCP on loopback: the ranks are threads of this test
+// process, each with its own store connection and Gloo sockets.
+#include "trainer/trainer_group.h"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <functional>
+#include <thread>
+#include <vector>
+
+namespace distsage {
+namespace {
+
+// A TCP port that was free a moment ago.
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  socklen_t length = sizeof(address);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+TrainerGroupOptions Options(int rank, int world_size, int port) {
+  TrainerGroupOptions options;
+  options.rank = rank;
+  options.world_size = world_size;
+  options.master_addr = "127.0.0.1";
+  options.master_port = port;
+  options.timeout = absl::Seconds(30);
+  return options;
+}
+
+// Runs body(group) on `world_size` joined ranks, one thread each.
+void RunRanks(int world_size, const std::function<void(TrainerGroup&)>& body) {
+  const int port = FreePort();
+  std::vector<std::thread> threads;
+  for (int rank = 0; rank < world_size; ++rank) {
+    threads.emplace_back([&, rank] {
+      absl::StatusOr<std::unique_ptr<TrainerGroup>> group =
+          TrainerGroup::Join(Options(rank, world_size, port));
+      ASSERT_TRUE(group.ok()) << group.status();
+      body(**group);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+}
+
+TEST(TrainerGroupTest, AveragesGradientsIdenticallyOnEveryRank) {
+  std::vector<at::Tensor> results(3);
+  RunRanks(3, [&](TrainerGroup& group) {
+    // Two parameters; the second has no gradient on rank 2 (counts as zeros).
+    at::Tensor weight = at::zeros({2, 3}).requires_grad_();
+    at::Tensor bias = at::zeros({3}).requires_grad_();
+    weight.mutable_grad() = at::full({2, 3}, group.rank() + 1.0);
+    if (group.rank() != 2) bias.mutable_grad() = at::arange(3, at::kFloat) * group.rank();
+    ASSERT_TRUE(group.AverageGradients({weight, bias}).ok());
+    results[group.rank()] = at::cat({weight.grad().reshape({-1}), bias.grad()});
+  });
+  // weight: mean of 1, 2, 3; bias: mean of 0*[0,1,2], 1*[0,1,2] and zeros.
+  const at::Tensor expected = at::cat({at::full({6}, 2.0), at::arange(3, at::kFloat) / 3.0});
+  for (const at::Tensor& result : results) {
+    EXPECT_TRUE(at::allclose(result, expected)) << result;
+    EXPECT_TRUE(at::equal(result, results[0]));  // Bit-identical across ranks.
+  }
+}
+
+TEST(TrainerGroupTest, BroadcastSumAndGather) {
+  RunRanks(2, [](TrainerGroup& group) {
+    at::Tensor parameter = at::full({4}, static_cast<float>(group.rank() + 7));
+    ASSERT_TRUE(group.BroadcastFromRankZero({parameter}).ok());
+    EXPECT_TRUE(at::equal(parameter, at::full({4}, 7.0f)));
+
+    std::vector<double> counts = {1.0, 10.0 * group.rank()};
+    ASSERT_TRUE(group.SumInPlace(&counts).ok());
+    EXPECT_EQ(counts, (std::vector<double>{2.0, 10.0}));
+
+    const int64_t mine[] = {group.rank(), 100 + group.rank()};
+    absl::StatusOr<std::vector<std::vector<int64_t>>> all = group.AllGather(mine);
+    ASSERT_TRUE(all.ok()) << all.status();
+    EXPECT_EQ(*all, (std::vector<std::vector<int64_t>>{{0, 100}, {1, 101}}));
+  });
+}
+
+TEST(TrainerGroupTest, MissingRankFailsJoinAfterTimeout) {
+  TrainerGroupOptions options = Options(0, 2, FreePort());
+  options.timeout = absl::Seconds(2);
+  absl::StatusOr<std::unique_ptr<TrainerGroup>> group = TrainerGroup::Join(options);
+  ASSERT_FALSE(group.ok());
+  EXPECT_NE(group.status().message().find("did not all join"), std::string::npos) << group.status();
+}
+
+TEST(TrainerGroupTest, UnreachableMasterIsNamed) {
+  TrainerGroupOptions options = Options(1, 2, FreePort());
+  options.timeout = absl::Seconds(2);
+  absl::StatusOr<std::unique_ptr<TrainerGroup>> group = TrainerGroup::Join(options);
+  ASSERT_FALSE(group.ok());
+  EXPECT_NE(group.status().message().find("127.0.0.1:" + std::to_string(options.master_port)),
+            std::string::npos)
+      << group.status();
+}
+
+TEST(TrainerGroupTest, PeerThatLeavesFailsTheCollective) {
+  RunRanks(2, [](TrainerGroup& group) {
+    if (group.rank() == 1) return;  // Leaves: its group (and sockets) go away.
+    at::Tensor parameter = at::zeros({8}).requires_grad_();
+    parameter.mutable_grad() = at::ones({8});
+    const absl::Status status = group.AverageGradients({parameter});
+    EXPECT_FALSE(status.ok());
+    EXPECT_NE(status.message().find("gradient all-reduce failed"), std::string::npos) << status;
+  });
+}
+
+TEST(TrainerGroupTest, RejectsBadRank) {
+  EXPECT_FALSE(TrainerGroup::Join(Options(2, 2, 29500)).ok());
+  EXPECT_FALSE(TrainerGroup::Join(Options(0, 2, 70000)).ok());
+}
+
+}  // namespace
+}  // namespace distsage

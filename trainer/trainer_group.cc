@@ -1,0 +1,215 @@
+#include "trainer/trainer_group.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <exception>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace distsage {
+namespace {
+
+bool IsLoopback(absl::string_view host) {
+  return host == "localhost" || absl::StartsWith(host, "127.") || host == "::1";
+}
+
+// The first line of a c10d/Gloo exception: the rest is a C++ stack trace.
+std::string FirstLine(const std::exception& error) {
+  const std::string what = error.what();
+  return what.substr(0, what.find('\n'));
+}
+
+}  // namespace
+
+struct TrainerGroup::State {
+  TrainerGroupOptions options;
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+
+  // Runs one collective and waits for it, turning c10d's exceptions (a peer
+  // gone, a timeout) into a Status that says what was going on.
+  template <typename StartWork>
+  absl::Status Wait(absl::string_view what, StartWork start_work) {
+    try {
+      c10::intrusive_ptr<c10d::Work> work = start_work();
+      work->wait();
+      return absl::OkStatus();
+    } catch (const std::exception& error) {
+      return absl::UnavailableError(
+          absl::StrCat("trainer rank ", options.rank, " of ", options.world_size, ": ", what,
+                       " failed: ", FirstLine(error),
+                       " (another trainer has probably exited or stopped answering; see its log)"));
+    }
+  }
+
+  // Every rank's `values`, rank-major.
+  template <typename T>
+  absl::StatusOr<std::vector<std::vector<T>>> Gather(absl::Span<const T> values,
+                                                     at::ScalarType type) {
+    const int64_t n = static_cast<int64_t>(values.size());
+    std::vector<at::Tensor> input = {at::empty({n}, type)};
+    std::copy(values.begin(), values.end(), input[0].data_ptr<T>());
+    std::vector<std::vector<at::Tensor>> output(1);
+    for (int rank = 0; rank < options.world_size; ++rank) {
+      output[0].push_back(at::empty({n}, type));
+    }
+    absl::Status status = Wait("all-gather", [&] { return group->allgather(output, input); });
+    if (!status.ok()) return status;
+    std::vector<std::vector<T>> rows;
+    for (const at::Tensor& row : output[0]) {
+      rows.emplace_back(row.data_ptr<T>(), row.data_ptr<T>() + n);
+    }
+    return rows;
+  }
+};
+
+TrainerGroup::TrainerGroup(std::unique_ptr<State> state) : state_(std::move(state)) {}
+TrainerGroup::~TrainerGroup() = default;
+
+int TrainerGroup::rank() const { return state_->options.rank; }
+int TrainerGroup::world_size() const { return state_->options.world_size; }
+
+absl::StatusOr<std::unique_ptr<TrainerGroup>> TrainerGroup::Join(
+    const TrainerGroupOptions& options) {
+  if (options.world_size < 1 || options.rank < 0 || options.rank >= options.world_size) {
+    return absl::InvalidArgumentError(absl::StrCat("trainer rank ", options.rank,
+                                                   " is not in [0, world size ", options.world_size,
+                                                   "); give each trainer a distinct --rank below "
+                                                   "--world_size"));
+  }
+  if (options.master_port <= 0 || options.master_port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--master_port=", options.master_port, " is not a TCP port (1-65535)"));
+  }
+  const auto timeout = std::chrono::milliseconds(absl::ToInt64Milliseconds(options.timeout));
+  auto state = std::make_unique<State>();
+  state->options = options;
+  const std::string master = absl::StrCat(options.master_addr, ":", options.master_port);
+  try {
+    c10d::TCPStoreOptions store_options;
+    store_options.port = static_cast<uint16_t>(options.master_port);
+    store_options.isServer = options.rank == 0;
+    store_options.numWorkers = options.world_size;
+    store_options.waitWorkers = false;  // The process group's rendezvous waits instead.
+    store_options.timeout = timeout;
+    state->store = c10::make_intrusive<c10d::TCPStore>(options.master_addr, store_options);
+  } catch (const std::exception& error) {
+    return absl::UnavailableError(absl::StrCat(
+        "trainer rank ", options.rank, ": cannot ",
+        options.rank == 0 ? "host the rendezvous store on " : "reach rank 0's rendezvous store at ",
+        master, ": ", FirstLine(error),
+        options.rank == 0 ? " (is the port in use? pick another --master_port)"
+                          : " (is rank 0 running, with the same --master_addr/--master_port?)"));
+  }
+  try {
+    auto group_options = c10d::ProcessGroupGloo::Options::create(timeout);
+    std::string bind_host = options.bind_host;
+    if (bind_host.empty() && IsLoopback(options.master_addr)) bind_host = "127.0.0.1";
+    group_options->devices.push_back(
+        bind_host.empty() ? c10d::ProcessGroupGloo::createDefaultDevice()
+                          : c10d::ProcessGroupGloo::createDeviceForHostname(bind_host));
+    // Gradients are one flat buffer per step: one thread does the work.
+    group_options->threads = 1;
+    state->group = c10::make_intrusive<c10d::ProcessGroupGloo>(state->store, options.rank,
+                                                               options.world_size, group_options);
+  } catch (const std::exception& error) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "trainer rank ", options.rank, ": the ", options.world_size,
+        " trainers did not all join through ", master, " within ",
+        absl::FormatDuration(options.timeout), ": ", FirstLine(error), " (start every rank 0..",
+        options.world_size - 1, " with the same --world_size)"));
+  }
+  return std::unique_ptr<TrainerGroup>(new TrainerGroup(std::move(state)));
+}
+
+absl::Status TrainerGroup::AverageGradients(const std::vector<at::Tensor>& parameters) {
+  if (parameters.empty()) return absl::OkStatus();
+  std::vector<at::Tensor> grads;
+  grads.reserve(parameters.size());
+  for (const at::Tensor& parameter : parameters) {
+    at::Tensor grad = parameter.grad();
+    grads.push_back(grad.defined() ? grad.reshape({-1}) : at::zeros({parameter.numel()}));
+  }
+  std::vector<at::Tensor> flat = {at::cat(grads)};
+  absl::Status status =
+      state_->Wait("gradient all-reduce", [&] { return state_->group->allreduce(flat); });
+  if (!status.ok()) return status;
+  flat[0].div_(static_cast<double>(world_size()));
+  int64_t offset = 0;
+  for (const at::Tensor& parameter : parameters) {
+    const int64_t n = parameter.numel();
+    at::Tensor mean = flat[0].narrow(0, offset, n).view(parameter.sizes());
+    if (parameter.grad().defined()) {
+      parameter.mutable_grad().copy_(mean);
+    } else {
+      parameter.mutable_grad() = mean.clone();
+    }
+    offset += n;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TrainerGroup::BroadcastFromRankZero(const std::vector<at::Tensor>& tensors) {
+  if (tensors.empty()) return absl::OkStatus();
+  std::vector<at::Tensor> flat_parts;
+  flat_parts.reserve(tensors.size());
+  for (const at::Tensor& tensor : tensors) flat_parts.push_back(tensor.detach().reshape({-1}));
+  std::vector<at::Tensor> flat = {at::cat(flat_parts)};
+  absl::Status status =
+      state_->Wait("parameter broadcast", [&] { return state_->group->broadcast(flat); });
+  if (!status.ok()) return status;
+  int64_t offset = 0;
+  at::NoGradGuard no_grad;
+  for (const at::Tensor& tensor : tensors) {
+    const int64_t n = tensor.numel();
+    tensor.detach().copy_(flat[0].narrow(0, offset, n).view(tensor.sizes()));
+    offset += n;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TrainerGroup::SumInPlace(std::vector<double>* values) {
+  if (values->empty()) return absl::OkStatus();
+  std::vector<at::Tensor> tensor = {
+      at::from_blob(values->data(), {static_cast<int64_t>(values->size())}, at::kDouble)};
+  return state_->Wait("sum", [&] { return state_->group->allreduce(tensor); });
+}
+
+absl::StatusOr<std::vector<std::vector<double>>> TrainerGroup::AllGather(
+    absl::Span<const double> values) {
+  return state_->Gather(values, at::kDouble);
+}
+
+absl::StatusOr<std::vector<std::vector<int64_t>>> TrainerGroup::AllGather(
+    absl::Span<const int64_t> values) {
+  return state_->Gather(values, at::kLong);
+}
+
+absl::Status ApplyTorchDistributedEnvironment(TrainerGroupOptions* options) {
+  const auto read_int = [](const char* name, int* out) -> absl::Status {
+    const char* text = std::getenv(name);
+    if (text == nullptr || *text == '\0') return absl::OkStatus();
+    if (!absl::SimpleAtoi(text, out)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("environment variable ", name, "='", text, "' is not an integer"));
+    }
+    return absl::OkStatus();
+  };
+  absl::Status status = read_int("RANK", &options->rank);
+  if (status.ok()) status = read_int("WORLD_SIZE", &options->world_size);
+  if (status.ok()) status = read_int("MASTER_PORT", &options->master_port);
+  if (!status.ok()) return status;
+  const char* addr = std::getenv("MASTER_ADDR");
+  if (addr != nullptr && *addr != '\0') options->master_addr = addr;
+  return absl::OkStatus();
+}
+
+}  // namespace distsage
