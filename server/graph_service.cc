@@ -114,6 +114,27 @@ grpc::Status GraphServiceImpl::GetGraphInfo(grpc::ServerContext*, const GetGraph
   return grpc::Status::OK;
 }
 
+grpc::Status GraphServiceImpl::Shutdown(grpc::ServerContext* context,
+                                        const ShutdownRequest* request,
+                                        ShutdownResponse* response) {
+  if (request->graph_name().empty()) {
+    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+        "Shutdown must name the graph: this server serves graph '", config_.graph_name, "'")));
+  }
+  if (request->graph_name() != config_.graph_name) {
+    return ToGrpcStatus(absl::FailedPreconditionError(absl::StrCat(
+        "Shutdown asked for graph '", request->graph_name(), "' but this server serves graph '",
+        config_.graph_name, "'; not shutting down")));
+  }
+  if (!shutdown_handler_) {
+    return ToGrpcStatus(
+        absl::UnimplementedError("this GraphService has no way to stop its server"));
+  }
+  const absl::Status status = shutdown_handler_(request->requester(), context->peer());
+  if (status.ok()) response->set_server_id(server_id_);
+  return ToGrpcStatus(status);
+}
+
 absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerSampleNeighbors(
     const grpc::ByteBuffer& raw_request) const {
   SampleNeighborsRequest request;

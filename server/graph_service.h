@@ -8,12 +8,14 @@
 // are gathered straight into the buffer gRPC sends and sampled IDs move into
 // it, with no protobuf serialisation copy; the bytes on the wire are still
 // the proto messages. They run on gRPC's callback threads; GetGraphInfo runs
-// on the sync thread pool.
+// on the sync thread pool, as does Shutdown.
 #ifndef DISTSAGE_SERVER_GRAPH_SERVICE_H_
 #define DISTSAGE_SERVER_GRAPH_SERVICE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -46,8 +48,20 @@ class GraphServiceImpl final : public RawBulkGraphService {
   GraphServiceImpl(const PartitionConfig& config, std::shared_ptr<const PartitionStore> store,
                    int server_id, int64_t max_answer_bytes = kMaxMessageBytes);
 
+  // What a Shutdown call that names the right graph does: called with the
+  // request's requester and the caller's peer address; its status is the
+  // answer. It must not stop the gRPC server itself (grpc::Server::Shutdown
+  // waits for in-flight calls, this one included): graph_server wakes the
+  // thread that handles SIGTERM instead. Set it before the server starts;
+  // without one, Shutdown is UNIMPLEMENTED.
+  using ShutdownHandler =
+      std::function<absl::Status(const std::string& requester, const std::string& peer)>;
+  void SetShutdownHandler(ShutdownHandler handler) { shutdown_handler_ = std::move(handler); }
+
   grpc::Status GetGraphInfo(grpc::ServerContext* context, const GetGraphInfoRequest* request,
                             GraphInfo* response) override;
+  grpc::Status Shutdown(grpc::ServerContext* context, const ShutdownRequest* request,
+                        ShutdownResponse* response) override;
   // The bulk methods: `request` is the serialised request message,
   // `response` receives the serialised answer.
   grpc::ServerUnaryReactor* SampleNeighbors(grpc::CallbackServerContext* context,
@@ -89,6 +103,7 @@ class GraphServiceImpl final : public RawBulkGraphService {
   const std::shared_ptr<const PartitionStore> store_;
   const int server_id_;
   const int64_t max_answer_bytes_;
+  ShutdownHandler shutdown_handler_;
 };
 
 }  // namespace distsage

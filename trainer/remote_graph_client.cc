@@ -5,7 +5,9 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "common/ip_config.h"
 #include "common/status_macros.h"
@@ -49,7 +51,7 @@ absl::Status ReadArray(proto_wire::MessageReader* reader, std::vector<T>* values
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<GraphClient>> OpenRemoteGraphClient(
+absl::StatusOr<std::unique_ptr<RemoteGraphClient>> OpenRemoteGraphClient(
     const std::string& ip_config_path, const PartitionConfig& config,
     const RemoteGraphClientOptions& options) {
   DS_ASSIGN_OR_RETURN(std::vector<MachineAddress> machines, ReadIpConfig(ip_config_path));
@@ -65,13 +67,81 @@ absl::StatusOr<std::unique_ptr<GraphClient>> OpenRemoteGraphClient(
       addresses[p].push_back(ServerAddress(machines[p], s));
     }
   }
-  DS_ASSIGN_OR_RETURN(std::unique_ptr<RemoteGraphClient> client,
-                      RemoteGraphClient::Connect(config, addresses, options));
-  return std::unique_ptr<GraphClient>(std::move(client));
+  return RemoteGraphClient::Connect(config, addresses, options);
 }
 
-RemoteGraphClient::RemoteGraphClient(PartitionConfig config, absl::Duration deadline)
-    : config_(std::move(config)), book_(config_.Book()), deadline_(deadline) {}
+struct RemoteGraphClient::ServerProbe {
+  grpc::Status status;  // The first failure over the server's connections.
+  GraphInfo info;       // The answer over its first connection.
+};
+
+RemoteGraphClient::RemoteGraphClient(PartitionConfig config, absl::Duration rpc_timeout)
+    : config_(std::move(config)), book_(config_.Book()), rpc_timeout_(rpc_timeout) {}
+
+RemoteGraphClient::Server RemoteGraphClient::OpenServer(const std::string& address,
+                                                        const std::string& target,
+                                                        const RemoteGraphClientOptions& options) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(static_cast<int>(kMaxMessageBytes));
+  args.SetMaxSendMessageSize(static_cast<int>(kMaxMessageBytes));
+  // A private subchannel pool gives each channel its own connection.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // gRPC's reconnect backoff grows to 120 s by default: a server that starts
+  // while Connect waits would be noticed up to two minutes late.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  Server server;
+  server.address = address;
+  server.target = target;
+  for (int c = 0; c < std::max(1, options.connections_per_server); ++c) {
+    const std::shared_ptr<grpc::Channel> channel =
+        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+    server.connections.push_back(
+        {GraphService::NewStub(channel), std::make_unique<grpc::GenericStub>(channel)});
+  }
+  return server;
+}
+
+std::vector<RemoteGraphClient::ServerProbe> RemoteGraphClient::ProbeServers(
+    const std::vector<const Server*>& servers, absl::Time deadline) {
+  struct Call {
+    grpc::ClientContext context;
+    GetGraphInfoRequest request;
+    GraphInfo info;
+    grpc::Status status;
+  };
+  std::vector<std::vector<std::unique_ptr<Call>>> calls(servers.size());
+  size_t num_calls = 0;
+  for (size_t i = 0; i < servers.size(); ++i) num_calls += servers[i]->connections.size();
+  absl::BlockingCounter pending(static_cast<int>(num_calls));
+  for (size_t i = 0; i < servers.size(); ++i) {
+    for (const Connection& connection : servers[i]->connections) {
+      auto call = std::make_unique<Call>();
+      Call* raw = call.get();
+      // The one place a server that is not up yet is waited for.
+      raw->context.set_wait_for_ready(true);
+      raw->context.set_deadline(absl::ToChronoTime(deadline));
+      connection.stub->async()->GetGraphInfo(&raw->context, &raw->request, &raw->info,
+                                             [raw, &pending](grpc::Status status) {
+                                               raw->status = std::move(status);
+                                               pending.DecrementCount();
+                                             });
+      calls[i].push_back(std::move(call));
+    }
+  }
+  pending.Wait();
+  std::vector<ServerProbe> probes(servers.size());
+  for (size_t i = 0; i < servers.size(); ++i) {
+    probes[i].info = calls[i][0]->info;
+    for (const std::unique_ptr<Call>& call : calls[i]) {
+      if (!call->status.ok()) {
+        probes[i].status = call->status;
+        break;
+      }
+    }
+  }
+  return probes;
+}
 
 absl::StatusOr<std::unique_ptr<RemoteGraphClient>> RemoteGraphClient::Connect(
     const PartitionConfig& config, const std::vector<std::vector<std::string>>& server_addresses,
@@ -81,10 +151,17 @@ absl::StatusOr<std::unique_ptr<RemoteGraphClient>> RemoteGraphClient::Connect(
         absl::StrCat("server addresses given for ", server_addresses.size(), " partitions, graph '",
                      config.graph_name, "' has ", config.num_parts()));
   }
-  std::unique_ptr<RemoteGraphClient> client(new RemoteGraphClient(config, options.deadline));
-  grpc::ChannelArguments channel_args;
-  channel_args.SetMaxReceiveMessageSize(static_cast<int>(kMaxMessageBytes));
-  channel_args.SetMaxSendMessageSize(static_cast<int>(kMaxMessageBytes));
+  const absl::Time deadline = absl::Now() + options.connect_timeout;
+  std::unique_ptr<RemoteGraphClient> client(new RemoteGraphClient(config, options.rpc_timeout));
+  // Every remote server: its partition, its Unix socket ("" unless it is on
+  // this machine and the client may use one) and its connections.
+  struct Candidate {
+    int part = 0;
+    std::string socket;
+    Server server;
+    ServerProbe probe;
+  };
+  std::vector<Candidate> candidates;
   for (int p = 0; p < config.num_parts(); ++p) {
     auto partition = std::make_unique<Partition>();
     const auto local = options.local_parts.find(p);
@@ -99,43 +176,178 @@ absl::StatusOr<std::unique_ptr<RemoteGraphClient>> RemoteGraphClient::Connect(
       return absl::InvalidArgumentError(
           absl::StrCat("partition ", p, " has neither a server address nor an in-process store"));
     }
-    for (const std::string& address : server_addresses[p]) {
-      if (partition->local != nullptr) break;
-      Server server;
-      server.address = address;
-      for (int c = 0; c < std::max(1, options.connections_per_server); ++c) {
-        grpc::ChannelArguments connection_args = channel_args;
-        // A private subchannel pool gives each channel its own connection.
-        connection_args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-        const std::shared_ptr<grpc::Channel> channel =
-            grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), connection_args);
-        server.connections.push_back(
-            {GraphService::NewStub(channel), std::make_unique<grpc::GenericStub>(channel)});
-      }
-      // Waits for a server that is still starting, up to the deadline.
-      grpc::ClientContext context;
-      context.set_wait_for_ready(true);
-      context.set_deadline(absl::ToChronoTime(absl::Now() + options.deadline));
-      GraphInfo info;
-      const grpc::Status status =
-          server.connections[0].stub->GetGraphInfo(&context, GetGraphInfoRequest(), &info);
-      if (!status.ok()) {
-        return FromGrpcStatus(status, absl::StrCat("graph server ", address, " (partition ", p,
-                                                   ") did not answer GetGraphInfo"));
-      }
-      if (info.graph_name() != config.graph_name || info.part_id() != p ||
-          info.num_parts() != config.num_parts()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("graph server ", address, " serves partition ", info.part_id(), " of ",
-                         info.num_parts(), " of graph '", info.graph_name(),
-                         "', expected partition ", p, " of ", config.num_parts(), " of '",
-                         config.graph_name, "'; check ip_config.txt and the servers' --server_id"));
-      }
-      partition->servers.push_back(std::move(server));
-    }
     client->parts_.push_back(std::move(partition));
+    if (local != options.local_parts.end()) continue;
+    for (const std::string& address : server_addresses[p]) {
+      Candidate candidate;
+      candidate.part = p;
+      const size_t colon = address.rfind(':');
+      int port = 0;
+      if (options.prefer_unix_socket && colon != std::string::npos &&
+          absl::SimpleAtoi(address.substr(colon + 1), &port) &&
+          IsAddressOfThisMachine(address.substr(0, colon))) {
+        candidate.socket = GraphServerSocketPath(options.uds_dir, port);
+      }
+      const bool use_socket = !candidate.socket.empty() && UnixSocketAnswers(candidate.socket);
+      candidate.server =
+          OpenServer(address, use_socket ? "unix:" + candidate.socket : address, options);
+      candidates.push_back(std::move(candidate));
+    }
+  }
+  auto probe_all = [deadline](std::vector<Candidate*> targets) {
+    std::vector<const Server*> servers;
+    for (const Candidate* candidate : targets) servers.push_back(&candidate->server);
+    std::vector<ServerProbe> probes = ProbeServers(servers, deadline);
+    for (size_t i = 0; i < targets.size(); ++i) targets[i]->probe = std::move(probes[i]);
+  };
+  auto serves_part = [&config](const ServerProbe& probe, int part) {
+    return probe.status.ok() && probe.info.graph_name() == config.graph_name &&
+           probe.info.part_id() == part && probe.info.num_parts() == config.num_parts();
+  };
+  std::vector<Candidate*> all;
+  for (Candidate& candidate : candidates) all.push_back(&candidate);
+  probe_all(all);
+
+  // Second look at the transports: a socket that answers for another server
+  // (one with the same port on another local address) is given up for TCP;
+  // a local server reached over TCP because it was not up yet moves to its
+  // socket if it has one now.
+  std::vector<Candidate> second_look;
+  std::vector<Candidate*> second_targets;
+  std::vector<size_t> second_of;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const Candidate& candidate = candidates[i];
+    const bool on_socket = candidate.server.target != candidate.server.address;
+    std::string target;
+    if (on_socket && candidate.probe.status.ok() && !serves_part(candidate.probe, candidate.part)) {
+      target = candidate.server.address;
+    } else if (!on_socket && !candidate.socket.empty() &&
+               serves_part(candidate.probe, candidate.part) &&
+               UnixSocketAnswers(candidate.socket)) {
+      target = "unix:" + candidate.socket;
+    } else {
+      continue;
+    }
+    Candidate retry;
+    retry.part = candidate.part;
+    retry.server = OpenServer(candidate.server.address, target, options);
+    second_look.push_back(std::move(retry));
+    second_of.push_back(i);
+  }
+  for (Candidate& retry : second_look) second_targets.push_back(&retry);
+  probe_all(second_targets);
+  for (size_t j = 0; j < second_look.size(); ++j) {
+    Candidate& original = candidates[second_of[j]];
+    const bool fallback_to_tcp = second_look[j].server.target == original.server.address;
+    if (fallback_to_tcp || serves_part(second_look[j].probe, original.part)) {
+      original.server = std::move(second_look[j].server);
+      original.probe = std::move(second_look[j].probe);
+    }
+  }
+
+  std::vector<std::string> silent;
+  for (const Candidate& candidate : candidates) {
+    const grpc::StatusCode code = candidate.probe.status.error_code();
+    if (code == grpc::StatusCode::DEADLINE_EXCEEDED || code == grpc::StatusCode::UNAVAILABLE) {
+      silent.push_back(absl::StrCat("partition ", candidate.part, " at ", candidate.server.address,
+                                    candidate.server.target == candidate.server.address
+                                        ? ""
+                                        : absl::StrCat(" (", candidate.server.target, ")")));
+    }
+  }
+  if (!silent.empty()) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        silent.size(), " of ", candidates.size(), " graph servers never answered within ",
+        absl::FormatDuration(options.connect_timeout), ": ", absl::StrJoin(silent, ", "),
+        ". Start their graph_server (same --part_config, the --server_id of that machine), or "
+        "check that ip_config.txt lists the right addresses and that they are reachable"));
+  }
+  for (const Candidate& candidate : candidates) {
+    const ServerProbe& probe = candidate.probe;
+    if (!probe.status.ok()) {
+      return FromGrpcStatus(probe.status,
+                            absl::StrCat("graph server ", candidate.server.address, " (partition ",
+                                         candidate.part, ") did not answer GetGraphInfo"));
+    }
+    if (!serves_part(probe, candidate.part)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "graph server ", candidate.server.address, " serves partition ", probe.info.part_id(),
+          " of ", probe.info.num_parts(), " of graph '", probe.info.graph_name(),
+          "', expected partition ", candidate.part, " of ", config.num_parts(), " of '",
+          config.graph_name, "'; check ip_config.txt and the servers' --server_id"));
+    }
+  }
+  for (Candidate& candidate : candidates) {
+    client->parts_[candidate.part]->servers.push_back(std::move(candidate.server));
   }
   return client;
+}
+
+std::vector<ServerConnectionInfo> RemoteGraphClient::ServerConnections() const {
+  std::vector<ServerConnectionInfo> infos;
+  for (int p = 0; p < config_.num_parts(); ++p) {
+    for (const Server& server : parts_[p]->servers) {
+      infos.push_back(
+          {p, server.address, server.target, server.target == server.address ? "tcp" : "unix"});
+    }
+  }
+  return infos;
+}
+
+absl::Status RemoteGraphClient::CallError(const grpc::Status& status, absl::string_view method,
+                                          int part, const Server& server) const {
+  const std::string where = absl::StrCat(
+      "GraphService.", method, " on partition ", part, ": graph server ", server.address,
+      server.target == server.address ? "" : absl::StrCat(" (", server.target, ")"));
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+      return absl::UnavailableError(
+          absl::StrCat(where, " is down or unreachable (", status.error_message(),
+                       "); check that its graph_server is running and reachable"));
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return absl::DeadlineExceededError(
+          absl::StrCat(where, " did not answer within ", absl::FormatDuration(rpc_timeout_),
+                       " (rpc_timeout); it may be overloaded, or the request too large"));
+    default:
+      return FromGrpcStatus(status, where);
+  }
+}
+
+absl::Status RemoteGraphClient::ShutdownServers(const std::string& requester) {
+  struct Call {
+    int part = 0;
+    const Server* server = nullptr;
+    grpc::ClientContext context;
+    ShutdownRequest request;
+    ShutdownResponse response;
+    grpc::Status status;
+  };
+  std::vector<std::unique_ptr<Call>> calls;
+  for (int p = 0; p < config_.num_parts(); ++p) {
+    for (const Server& server : parts_[p]->servers) {
+      auto call = std::make_unique<Call>();
+      call->part = p;
+      call->server = &server;
+      call->context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_));
+      call->request.set_graph_name(config_.graph_name);
+      call->request.set_requester(requester);
+      calls.push_back(std::move(call));
+    }
+  }
+  absl::BlockingCounter pending(static_cast<int>(calls.size()));
+  for (const std::unique_ptr<Call>& call : calls) {
+    Call* raw = call.get();
+    raw->server->connections[0].stub->async()->Shutdown(
+        &raw->context, &raw->request, &raw->response, [raw, &pending](grpc::Status status) {
+          raw->status = std::move(status);
+          pending.DecrementCount();
+        });
+  }
+  pending.Wait();
+  for (const std::unique_ptr<Call>& call : calls) {
+    if (!call->status.ok()) return CallError(call->status, "Shutdown", call->part, *call->server);
+  }
+  return absl::OkStatus();
 }
 
 std::pair<const RemoteGraphClient::Server*, const RemoteGraphClient::Connection*>
@@ -167,9 +379,10 @@ absl::Status RemoteGraphClient::Fanout(const std::vector<int>& parts, const char
     auto call = std::make_unique<Call>();
     call->part = part;
     std::tie(call->server, call->connection) = PickServer(part);
-    call->context.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
-    // A restarting server is waited for (up to the deadline), not failed fast.
-    call->context.set_wait_for_ready(true);
+    call->context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_));
+    // A server that is down fails the call at once instead of stalling the
+    // trainer until the deadline.
+    call->context.set_wait_for_ready(false);
     proto_wire::MessageWriter writer;
     make_request(part, &writer);
     call->request = writer.Finish();
@@ -194,9 +407,7 @@ absl::Status RemoteGraphClient::Fanout(const std::vector<int>& parts, const char
   DS_RETURN_IF_ERROR(local_status);
   for (const std::unique_ptr<Call>& call : calls) {
     if (!call->status.ok()) {
-      return FromGrpcStatus(call->status,
-                            absl::StrCat("GraphService.", method, " on partition ", call->part,
-                                         " (server ", call->server->address, ")"));
+      return CallError(call->status, method, call->part, *call->server);
     }
   }
   for (const std::unique_ptr<Call>& call : calls) {
@@ -372,16 +583,15 @@ absl::StatusOr<std::vector<int64_t>> RemoteGraphClient::SplitNodes(int part, Spl
   }
   const auto [server, connection] = PickServer(part);
   grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
-  context.set_wait_for_ready(true);
+  context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_));
+  context.set_wait_for_ready(false);
   SplitNodesRequest request;
   request.set_graph_name(config_.graph_name);
   request.set_split(static_cast<SplitKind>(split));
   SplitNodesResponse response;
   const grpc::Status status = connection->stub->SplitNodes(&context, request, &response);
   if (!status.ok()) {
-    return FromGrpcStatus(status, absl::StrCat("GraphService.SplitNodes on partition ", part,
-                                               " (server ", server->address, ")"));
+    return CallError(status, "SplitNodes", part, *server);
   }
   std::vector<int64_t> nodes;
   if (!pf::UnpackArray(response.nodes(), &nodes)) {

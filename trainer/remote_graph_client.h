@@ -9,9 +9,15 @@
 // other partitions are in flight.
 //
 // With several servers per partition (DGL's --num_servers backups), calls
-// rotate over them. Every call carries a deadline and waits for a server that
-// is (re)starting until then, so a restarted server is picked up
-// transparently; errors name the partition and the server.
+// rotate over them. A server on this machine is reached through its Unix
+// socket (graph_server --uds_dir) when it has one, otherwise over TCP.
+//
+// Failure model: Connect waits up to connect_timeout for servers that are not
+// up yet. After that a call fails at once (UNAVAILABLE) when a server it needs
+// is down, naming partition and server; it is not retried on a backup and the
+// client does not wait for a restarted server (recovery is future work: a
+// call may succeed again once gRPC has reconnected, but nothing promises
+// when). Errors always name the partition and the server. Thread-safe.
 #ifndef DISTSAGE_TRAINER_REMOTE_GRAPH_CLIENT_H_
 #define DISTSAGE_TRAINER_REMOTE_GRAPH_CLIENT_H_
 
@@ -28,6 +34,7 @@
 #include "server/id_router.h"
 #include "server/partition_store.h"
 #include "server/proto_wire.h"
+#include "server/unix_socket.h"
 #include "trainer/graph_client.h"
 
 namespace distsage {
@@ -35,30 +42,53 @@ namespace distsage {
 struct RemoteGraphClientOptions {
   // Servers per machine in ip_config.txt (graph_server --num_servers).
   int num_servers = 1;
-  // Deadline of every RPC, and of the wait for the servers at connect time.
-  absl::Duration deadline = absl::Seconds(60);
-  // TCP connections per server; calls rotate over them so that concurrent
-  // large answers do not queue behind one HTTP/2 connection.
+  // How long Connect waits for servers that are not up yet, retrying with
+  // gRPC's reconnect backoff (at most 1 s apart). When it expires, the error
+  // names every server that never answered.
+  absl::Duration connect_timeout = absl::Seconds(60);
+  // Deadline of every call after Connect. A call to a server that is down
+  // does not wait for it: it fails at once with UNAVAILABLE.
+  absl::Duration rpc_timeout = absl::Seconds(60);
+  // Connections per server; calls rotate over them so that concurrent large
+  // answers do not queue behind one HTTP/2 connection.
   int connections_per_server = 2;
+  // Reach a server whose host is a loopback address or an address of this
+  // machine through its Unix socket <uds_dir>/distsage-graph-<port>.sock
+  // (graph_server --uds_dir) when that socket answers and serves the expected
+  // partition; otherwise, and for other hosts, TCP. Decided once, at Connect.
+  bool prefer_unix_socket = true;
+  std::string uds_dir = kDefaultUnixSocketDir;
   // Partitions served in this process instead of over the network.
   std::map<int, std::shared_ptr<const PartitionStore>> local_parts;
 };
 
-// Connects to the servers of ip_config.txt with DGL's layout: machine p
-// serves partition p on ports base_port .. base_port + num_servers - 1.
-absl::StatusOr<std::unique_ptr<GraphClient>> OpenRemoteGraphClient(
-    const std::string& ip_config_path, const PartitionConfig& config,
-    const RemoteGraphClientOptions& options = {});
+// How the client reaches one server (RemoteGraphClient::ServerConnections).
+struct ServerConnectionInfo {
+  int part = 0;
+  std::string address;    // "host:port" as given (ip_config.txt).
+  std::string target;     // What the channels dial: the address or "unix:<path>".
+  std::string transport;  // "tcp" or "unix".
+};
 
 class RemoteGraphClient : public GraphClient {
  public:
   // `server_addresses[p]` lists the "host:port" of partition p's servers
-  // (may be empty for a partition in options.local_parts). Waits (up to the
-  // deadline) for every server to answer GetGraphInfo and checks that it
-  // serves partition p of this graph.
+  // (may be empty for a partition in options.local_parts). Waits, up to
+  // options.connect_timeout, for every server (every connection) to answer
+  // GetGraphInfo and checks that it serves partition p of this graph.
   static absl::StatusOr<std::unique_ptr<RemoteGraphClient>> Connect(
       const PartitionConfig& config, const std::vector<std::vector<std::string>>& server_addresses,
       const RemoteGraphClientOptions& options = {});
+
+  // Sends GraphService.Shutdown to every server of every remote partition,
+  // backups included, all at once: each answers, drains its in-flight calls
+  // and exits 0. `requester` appears in the servers' logs. Every server is
+  // asked even when some fail; returns the first error (partition order),
+  // naming the server. Calls made on this client afterwards fail.
+  absl::Status ShutdownServers(const std::string& requester);
+
+  // Every remote server, partition by partition, with the transport in use.
+  std::vector<ServerConnectionInfo> ServerConnections() const;
 
   const PartitionConfig& config() const override { return config_; }
   absl::Status SampleNeighbors(absl::Span<const int64_t> seeds, const SampleOptions& options,
@@ -71,13 +101,14 @@ class RemoteGraphClient : public GraphClient {
   absl::StatusOr<std::vector<int64_t>> SplitNodes(int part, Split split) override;
 
  private:
-  // One TCP connection (channel) to a server.
+  // One connection (channel) to a server.
   struct Connection {
-    std::unique_ptr<GraphService::Stub> stub;    // Small calls (GetGraphInfo, SplitNodes).
+    std::unique_ptr<GraphService::Stub> stub;  // Small calls (GetGraphInfo, SplitNodes, Shutdown).
     std::unique_ptr<grpc::GenericStub> generic;  // Bulk calls, hand-framed.
   };
   struct Server {
-    std::string address;
+    std::string address;  // As given.
+    std::string target;   // The address, or "unix:<path>".
     std::vector<Connection> connections;
   };
   struct Partition {
@@ -86,10 +117,26 @@ class RemoteGraphClient : public GraphClient {
     std::atomic<uint32_t> next_server{0};         // Rotation over backups.
   };
 
-  RemoteGraphClient(PartitionConfig config, absl::Duration deadline);
+  // What GetGraphInfo over every connection of a server found.
+  struct ServerProbe;
+
+  RemoteGraphClient(PartitionConfig config, absl::Duration rpc_timeout);
+
+  // A server's options.connections_per_server connections to `target`.
+  static Server OpenServer(const std::string& address, const std::string& target,
+                           const RemoteGraphClientOptions& options);
+  // Sends GetGraphInfo over every connection of every server at once, each
+  // waiting until `deadline` for a server that is not up yet.
+  static std::vector<ServerProbe> ProbeServers(const std::vector<const Server*>& servers,
+                                               absl::Time deadline);
 
   // The server (and its connection) the next call to `part` goes to.
   std::pair<const Server*, const Connection*> PickServer(int part);
+
+  // The error of `method` on `server` of partition `part`: what failed,
+  // where, and for a server that is down or slow, what to check.
+  absl::Status CallError(const grpc::Status& status, absl::string_view method, int part,
+                         const Server& server) const;
 
   // One logical request over several partitions: for each part of `parts`,
   // a remote partition gets the serialised request make_request(part, writer)
@@ -112,9 +159,15 @@ class RemoteGraphClient : public GraphClient {
 
   const PartitionConfig config_;
   const PartitionBook book_;
-  const absl::Duration deadline_;
+  const absl::Duration rpc_timeout_;
   std::vector<std::unique_ptr<Partition>> parts_;
 };
+
+// Connects to the servers of ip_config.txt with DGL's layout: machine p
+// serves partition p on ports base_port .. base_port + num_servers - 1.
+absl::StatusOr<std::unique_ptr<RemoteGraphClient>> OpenRemoteGraphClient(
+    const std::string& ip_config_path, const PartitionConfig& config,
+    const RemoteGraphClientOptions& options = {});
 
 }  // namespace distsage
 

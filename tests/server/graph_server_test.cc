@@ -1,10 +1,14 @@
 // graph_server processes on loopback, driven through RemoteGraphClient (and a
 // raw stub where a client would refuse to send the request), checked against
-// answers computed straight from the bundled datasets' source files.
+// answers computed straight from the bundled datasets' source files; their
+// failure modes (killed, late, never started servers), the Shutdown RPC and
+// the same-machine Unix sockets.
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <thread>
@@ -13,6 +17,7 @@
 #include "proto/graph.grpc.pb.h"
 #include "server/neighbor_sampler.h"
 #include "server/partition_store.h"
+#include "server/unix_socket.h"
 #include "tests/common/test_util.h"
 #include "tests/server/dataset_reference.h"
 #include "tests/server/health_probe.grpc.pb.h"
@@ -55,10 +60,12 @@ struct ClusterCase {
   std::string dataset;
   int num_parts;
   std::string cache;
+  bool unix_socket = false;  // The client reaches the servers over their Unix sockets.
 };
 
 std::string DescribeCase(const ClusterCase& c) {
-  return c.dataset + "_" + std::to_string(c.num_parts) + "parts_cache_" + c.cache;
+  return c.dataset + "_" + std::to_string(c.num_parts) + "parts_cache_" + c.cache +
+         (c.unix_socket ? "_unix" : "_tcp");
 }
 
 std::string CaseName(const ::testing::TestParamInfo<ClusterCase>& info) {
@@ -82,8 +89,16 @@ class GraphServerClusterTest : public ::testing::TestWithParam<ClusterCase> {
     ASSERT_EQ(ref_.num_nodes, config_.num_nodes);
     cluster_ = std::make_unique<ServerCluster>(config_path, param.num_parts, dir_.path(),
                                                std::vector<std::string>{"--cache", param.cache});
-    client_ = ConnectOrDie(config_, cluster_->addresses());
-    ASSERT_NE(client_, nullptr);
+    RemoteGraphClientOptions options;
+    options.prefer_unix_socket = param.unix_socket;
+    options.uds_dir = cluster_->uds_dir();
+    absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client =
+        RemoteGraphClient::Connect(config_, cluster_->addresses(), options);
+    ASSERT_TRUE(client.ok()) << client.status();
+    for (const ServerConnectionInfo& server : (*client)->ServerConnections()) {
+      EXPECT_EQ(server.transport, param.unix_socket ? "unix" : "tcp") << server.address;
+    }
+    client_ = *std::move(client);
   }
 
   // Every node once, shuffled, with some repeated: exercises routing and
@@ -281,6 +296,7 @@ TEST_P(GraphServerClusterTest, ServesManyConcurrentClients) {
 INSTANTIATE_TEST_SUITE_P(Datasets, GraphServerClusterTest,
                          ::testing::Values(ClusterCase{"cora", 1, "memory"},
                                            ClusterCase{"cora", 4, "memory"},
+                                           ClusterCase{"cora", 4, "memory", true},
                                            ClusterCase{"cora", 4, "none"},
                                            ClusterCase{"amazon_photo", 4, "memory"}),
                          CaseName);
@@ -305,9 +321,23 @@ class GraphServerTest : public ::testing::Test {
                                      "--server_id",
                                      std::to_string(server_id),
                                      "--listen",
-                                     "127.0.0.1:0"};
+                                     "127.0.0.1:0",
+                                     "--uds_dir",
+                                     dir_.path()};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
+  }
+
+  // All node IDs, in order.
+  std::vector<int64_t> AllIds() const {
+    std::vector<int64_t> ids(config_.num_nodes);
+    for (int64_t v = 0; v < config_.num_nodes; ++v) ids[v] = v;
+    return ids;
+  }
+
+  // The Unix socket of the server listening on TCP address `address`.
+  std::string SocketOf(const std::string& address) const {
+    return GraphServerSocketPath(dir_.path(), std::stoi(address.substr(address.rfind(':') + 1)));
   }
 
   TempDir dir_;
@@ -468,26 +498,235 @@ TEST_F(GraphServerTest, RefusesToStartOnAMissingOrMismatchedPartition) {
   EXPECT_NE(result.output.find("--server_id 4"), std::string::npos) << result.output;
 }
 
-TEST_F(GraphServerTest, KilledServerRestartsAndServesTheSameData) {
-  ServerCluster cluster(config_path_, 4, dir_.path());
-  std::unique_ptr<GraphClient> client = ConnectOrDie(config_, cluster.addresses());
-  ASSERT_NE(client, nullptr);
-  std::vector<int64_t> ids(config_.num_nodes);
-  for (int64_t v = 0; v < config_.num_nodes; ++v) ids[v] = v;
-  const int64_t dim = config_.node_features[0].dim;
-  std::vector<float> before(ids.size() * dim), after(before.size());
-  SampledNeighbors sampled_before, sampled_after;
-  ASSERT_TRUE(client->PullFeatures("feat", ids, before.data()).ok());
-  ASSERT_TRUE(client->SampleNeighbors(ids, {10, false, 5}, &sampled_before).ok());
+// A server that dies mid-use fails the next call at once, with an error that
+// says which partition and server are down (over TCP and over the Unix
+// socket); a restarted server serves the same data to a new client.
+TEST_F(GraphServerTest, KilledServerFailsTheNextCallAndRestartsWithTheSameData) {
+  for (const bool unix_socket : {false, true}) {
+    SCOPED_TRACE(unix_socket ? "unix" : "tcp");
+    TempDir work;
+    ServerCluster cluster(config_path_, 4, work.path());
+    RemoteGraphClientOptions options;
+    options.prefer_unix_socket = unix_socket;
+    options.uds_dir = cluster.uds_dir();
+    std::unique_ptr<GraphClient> client = ConnectOrDie(config_, cluster.addresses(), options);
+    ASSERT_NE(client, nullptr);
+    const std::vector<int64_t> ids = AllIds();
+    const int64_t dim = config_.node_features[0].dim;
+    std::vector<float> before(ids.size() * dim), after(before.size());
+    SampledNeighbors sampled_before, sampled_after;
+    ASSERT_TRUE(client->PullFeatures("feat", ids, before.data()).ok());
+    ASSERT_TRUE(client->SampleNeighbors(ids, {10, false, 5}, &sampled_before).ok());
 
-  cluster.server(2).process().Signal(SIGKILL);
-  cluster.server(2).process().Wait();
-  cluster.Restart(2);
-  // The same client object reconnects (its calls wait for the server).
-  ASSERT_TRUE(client->PullFeatures("feat", ids, after.data()).ok());
-  ASSERT_TRUE(client->SampleNeighbors(ids, {10, false, 5}, &sampled_after).ok());
-  EXPECT_EQ(before, after);
-  EXPECT_EQ(sampled_before.src, sampled_after.src);
+    const std::string address = cluster.server(2).address();
+    cluster.server(2).process().Signal(SIGKILL);
+    cluster.server(2).process().Wait();
+    const absl::Status pulled = client->PullFeatures("feat", ids, after.data());
+    EXPECT_EQ(pulled.code(), absl::StatusCode::kUnavailable) << pulled;
+    EXPECT_NE(pulled.message().find("partition 2"), std::string::npos) << pulled;
+    EXPECT_NE(pulled.message().find(address), std::string::npos) << pulled;
+    EXPECT_NE(pulled.message().find("is down or unreachable"), std::string::npos) << pulled;
+    SampledNeighbors sampled;
+    const absl::Status sampled_status = client->SampleNeighbors(ids, {10, false, 5}, &sampled);
+    EXPECT_EQ(sampled_status.code(), absl::StatusCode::kUnavailable) << sampled_status;
+    EXPECT_NE(sampled_status.message().find(address), std::string::npos) << sampled_status;
+    // Partitions that are up still answer.
+    const std::vector<int64_t> part0 = {config_.Book().RangeBegin(0)};
+    std::vector<int64_t> label(1);
+    EXPECT_TRUE(client->PullLabels(part0, label.data()).ok());
+
+    // The restarted server replaces the socket file the killed one left.
+    cluster.Restart(2);
+    std::unique_ptr<GraphClient> fresh = ConnectOrDie(config_, cluster.addresses(), options);
+    ASSERT_NE(fresh, nullptr);
+    ASSERT_TRUE(fresh->PullFeatures("feat", ids, after.data()).ok());
+    ASSERT_TRUE(fresh->SampleNeighbors(ids, {10, false, 5}, &sampled_after).ok());
+    EXPECT_EQ(before, after);
+    EXPECT_EQ(sampled_before.src, sampled_after.src);
+  }
+}
+
+// Connect waits for a server that starts after the client.
+TEST_F(GraphServerTest, ConnectWaitsForAServerThatStartsLater) {
+  ServerCluster cluster(config_path_, 4, dir_.path());
+  cluster.server(3).process().Signal(SIGTERM);
+  ASSERT_EQ(cluster.server(3).process().Wait(), 0);
+  RemoteGraphClientOptions options;
+  options.uds_dir = cluster.uds_dir();
+  options.connect_timeout = absl::Minutes(2);
+  absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client;
+  std::thread connect(
+      [&] { client = RemoteGraphClient::Connect(config_, cluster.addresses(), options); });
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  cluster.Restart(3);
+  connect.join();
+  ASSERT_TRUE(client.ok()) << client.status();
+  const std::vector<int64_t> ids = AllIds();
+  std::vector<int64_t> degrees(ids.size());
+  EXPECT_TRUE((*client)->InDegrees(ids, degrees.data()).ok());
+  // The late server is on this machine: once up, it is reached over its socket.
+  for (const ServerConnectionInfo& server : (*client)->ServerConnections()) {
+    EXPECT_EQ(server.transport, "unix") << server.address;
+  }
+}
+
+// A server that never starts: Connect gives up after connect_timeout and
+// names every missing server.
+TEST_F(GraphServerTest, ConnectNamesEveryServerThatNeverStarted) {
+  ServerCluster cluster(config_path_, 4, dir_.path());
+  for (const int part : {1, 3}) {
+    cluster.server(part).process().Signal(SIGTERM);
+    ASSERT_EQ(cluster.server(part).process().Wait(), 0);
+  }
+  for (const bool unix_socket : {false, true}) {
+    RemoteGraphClientOptions options;
+    options.prefer_unix_socket = unix_socket;
+    options.uds_dir = cluster.uds_dir();
+    options.connect_timeout = absl::Seconds(1);
+    absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client =
+        RemoteGraphClient::Connect(config_, cluster.addresses(), options);
+    ASSERT_FALSE(client.ok());
+    const std::string message(client.status().message());
+    EXPECT_EQ(client.status().code(), absl::StatusCode::kDeadlineExceeded) << message;
+    EXPECT_NE(message.find("2 of 4 graph servers never answered"), std::string::npos) << message;
+    for (const int part : {1, 3}) {
+      EXPECT_NE(message.find("partition " + std::to_string(part) + " at " +
+                             cluster.server(part).address()),
+                std::string::npos)
+          << message;
+    }
+    EXPECT_EQ(message.find("partition 0 at"), std::string::npos) << message;
+    EXPECT_NE(message.find("Start their graph_server"), std::string::npos) << message;
+    EXPECT_NE(message.find("ip_config.txt"), std::string::npos) << message;
+  }
+}
+
+// The Shutdown RPC: checked like any call, then the servers (backups too)
+// drain and exit 0 as on SIGTERM, and remove their sockets.
+TEST_F(GraphServerTest, ShutdownRpcStopsEveryServerLikeSigterm) {
+  ServerCluster cluster(config_path_, 4, dir_.path());
+  auto stub = GraphService::NewStub(
+      grpc::CreateChannel(cluster.server(0).address(), grpc::InsecureChannelCredentials()));
+  for (const std::string graph : {"", "another-graph"}) {
+    grpc::ClientContext context;
+    ShutdownRequest request;
+    request.set_graph_name(graph);
+    request.set_requester("test");
+    ShutdownResponse response;
+    const grpc::Status status = stub->Shutdown(&context, request, &response);
+    EXPECT_EQ(status.error_code(), graph.empty() ? grpc::StatusCode::INVALID_ARGUMENT
+                                                 : grpc::StatusCode::FAILED_PRECONDITION)
+        << status.error_message();
+    EXPECT_NE(status.error_message().find("'" + config_.graph_name + "'"), std::string::npos)
+        << status.error_message();
+    if (!graph.empty()) {
+      EXPECT_NE(status.error_message().find("'another-graph'"), std::string::npos);
+    }
+  }
+  for (int part = 0; part < 4; ++part) {
+    ASSERT_TRUE(cluster.server(part).process().running()) << "server " << part;
+    EXPECT_TRUE(std::filesystem::exists(SocketOf(cluster.server(part).address())));
+  }
+
+  RemoteGraphClientOptions options;
+  options.uds_dir = cluster.uds_dir();
+  absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client =
+      RemoteGraphClient::Connect(config_, cluster.addresses(), options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  const absl::Status status = (*client)->ShutdownServers("trainer rank 0");
+  EXPECT_TRUE(status.ok()) << status;
+  for (int part = 0; part < 4; ++part) {
+    EXPECT_EQ(cluster.server(part).process().Wait(), 0) << "server " << part;
+    const std::string log = cluster.server(part).process().ReadLog();
+    EXPECT_NE(log.find("Shutdown RPC from 'trainer rank 0'"), std::string::npos) << log;
+    EXPECT_NE(log.find("graph_server stopped"), std::string::npos) << log;
+    EXPECT_FALSE(std::filesystem::exists(SocketOf(cluster.server(part).address())))
+        << "server " << part;
+  }
+  // Every server is gone: asking again names one.
+  const absl::Status again = (*client)->ShutdownServers("trainer rank 0");
+  EXPECT_EQ(again.code(), absl::StatusCode::kUnavailable) << again;
+  EXPECT_NE(again.message().find("is down or unreachable"), std::string::npos) << again;
+}
+
+TEST_F(GraphServerTest, ShutdownRpcCanBeDisabled) {
+  GraphServerProcess server(ServerArgs(0, {"--allow_shutdown_rpc=false"}), dir_.Join("server.log"));
+  const std::string address = server.WaitUntilReady();
+  std::vector<std::vector<std::string>> addresses = {{address}, {}, {}, {}};
+  RemoteGraphClientOptions options;
+  // Partitions 1-3 in this process: only server 0 is remote.
+  for (int part = 1; part < 4; ++part) {
+    absl::StatusOr<std::unique_ptr<PartitionStore>> store =
+        PartitionStore::Open(config_, part, PartitionStoreOptions());
+    ASSERT_TRUE(store.ok()) << store.status();
+    options.local_parts[part] = *std::move(store);
+  }
+  absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client =
+      RemoteGraphClient::Connect(config_, addresses, options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  const absl::Status status = (*client)->ShutdownServers("test");
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
+  EXPECT_NE(status.message().find(address), std::string::npos) << status;
+  EXPECT_NE(status.message().find("--allow_shutdown_rpc"), std::string::npos) << status;
+  // Still serving.
+  std::vector<int64_t> degrees(config_.num_nodes);
+  EXPECT_TRUE((*client)->InDegrees(AllIds(), degrees.data()).ok());
+  EXPECT_TRUE(server.process().running());
+  server.process().Signal(SIGTERM);
+  EXPECT_EQ(server.process().Wait(), 0);
+}
+
+// Two servers with one TCP port on two local addresses share a socket name:
+// the second leaves the first's socket alone and serves over TCP, and a
+// client that finds the first server behind the second's socket name falls
+// back to TCP for it.
+TEST_F(GraphServerTest, SharedSocketNameFallsBackToTcp) {
+  GraphServerProcess first(ServerArgs(0), dir_.Join("first.log"));
+  const std::string first_address = first.WaitUntilReady();
+  const std::string port = first_address.substr(first_address.rfind(':') + 1);
+  std::vector<std::string> args = ServerArgs(1);
+  args[8] = "127.0.0.2:" + port;
+  GraphServerProcess second(args, dir_.Join("second.log"));
+  const std::string second_address = second.WaitUntilReady();
+  ASSERT_EQ(second_address, "127.0.0.2:" + port);
+  EXPECT_NE(second.process().ReadLog().find("serves over TCP only"), std::string::npos);
+
+  std::vector<std::vector<std::string>> addresses = {{first_address}, {second_address}, {}, {}};
+  RemoteGraphClientOptions options;
+  options.uds_dir = dir_.path();
+  for (int part = 2; part < 4; ++part) {
+    absl::StatusOr<std::unique_ptr<PartitionStore>> store =
+        PartitionStore::Open(config_, part, PartitionStoreOptions());
+    ASSERT_TRUE(store.ok()) << store.status();
+    options.local_parts[part] = *std::move(store);
+  }
+  absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client =
+      RemoteGraphClient::Connect(config_, addresses, options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  const std::vector<ServerConnectionInfo> servers = (*client)->ServerConnections();
+  ASSERT_EQ(servers.size(), 2u);
+  EXPECT_EQ(servers[0].transport, "unix");
+  EXPECT_EQ(servers[0].target, "unix:" + SocketOf(first_address));
+  EXPECT_EQ(servers[1].transport, "tcp");
+  EXPECT_EQ(servers[1].target, second_address);
+  std::vector<int64_t> degrees(config_.num_nodes);
+  EXPECT_TRUE((*client)->InDegrees(AllIds(), degrees.data()).ok());
+
+  // The socket belongs to the first server: the second's exit leaves it.
+  second.process().Signal(SIGTERM);
+  EXPECT_EQ(second.process().Wait(), 0);
+  EXPECT_TRUE(std::filesystem::exists(SocketOf(first_address)));
+  first.process().Signal(SIGTERM);
+  EXPECT_EQ(first.process().Wait(), 0);
+  EXPECT_FALSE(std::filesystem::exists(SocketOf(first_address)));
+}
+
+TEST_F(GraphServerTest, RefusesAUnixSocketFolderThatDoesNotExist) {
+  const testing::CommandResult result =
+      testing::RunCommand(ServerArgs(0, {"--uds_dir", dir_.Join("no_such_dir")}));
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("no_such_dir"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("--uds_dir="), std::string::npos) << result.output;
 }
 
 TEST_F(GraphServerTest, ShutsDownCleanlyOnSigterm) {
@@ -557,7 +796,7 @@ TEST_F(GraphServerTest, PlacesServersByIpConfigWithBackups) {
     servers.push_back(std::make_unique<GraphServerProcess>(
         std::vector<std::string>{testing::BinPath("graph_server"), "--ip_config", ip_config,
                                  "--part_config", config_path_, "--server_id", std::to_string(id),
-                                 "--num_servers", "2"},
+                                 "--num_servers", "2", "--uds_dir", dir_.path()},
         dir_.Join("backup" + std::to_string(id) + ".log")));
   }
   for (int id = 0; id < 8; ++id) {
@@ -567,9 +806,16 @@ TEST_F(GraphServerTest, PlacesServersByIpConfigWithBackups) {
   }
   RemoteGraphClientOptions options;
   options.num_servers = 2;
-  absl::StatusOr<std::unique_ptr<GraphClient>> client =
+  options.uds_dir = dir_.path();
+  absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client =
       OpenRemoteGraphClient(ip_config, config_, options);
   ASSERT_TRUE(client.ok()) << client.status();
+  // 127.0.0.x are this machine's: every server is reached over its socket.
+  const std::vector<ServerConnectionInfo> connections = (*client)->ServerConnections();
+  ASSERT_EQ(connections.size(), 8u);
+  for (const ServerConnectionInfo& connection : connections) {
+    EXPECT_EQ(connection.transport, "unix") << connection.address;
+  }
   std::vector<int64_t> ids(config_.num_nodes);
   for (int64_t v = 0; v < config_.num_nodes; ++v) ids[v] = v;
   std::vector<int64_t> first(ids.size()), second(ids.size());

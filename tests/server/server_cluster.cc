@@ -57,9 +57,17 @@ ServerCluster::ServerCluster(const std::string& config_path, int num_parts,
 }
 
 std::vector<std::string> ServerCluster::ArgsFor(int part, const std::string& listen) const {
-  std::vector<std::string> args = {BinPath("graph_server"), "--ip_config", ip_config_,
-                                   "--part_config",         config_path_,  "--server_id",
-                                   std::to_string(part),    "--listen",    listen};
+  std::vector<std::string> args = {BinPath("graph_server"),
+                                   "--ip_config",
+                                   ip_config_,
+                                   "--part_config",
+                                   config_path_,
+                                   "--server_id",
+                                   std::to_string(part),
+                                   "--listen",
+                                   listen,
+                                   "--uds_dir",
+                                   work_dir_};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   return args;
 }

@@ -35,7 +35,8 @@ class GraphServerProcess {
   std::string address_;
 };
 
-// One server per partition of `config_path`, each on 127.0.0.1:0.
+// One server per partition of `config_path`, each on 127.0.0.1:0, with its
+// Unix socket in `work_dir` (--uds_dir), not in the shared /tmp.
 class ServerCluster {
  public:
   ServerCluster(const std::string& config_path, int num_parts, const std::string& work_dir,
@@ -43,6 +44,8 @@ class ServerCluster {
   // addresses()[p] = {"127.0.0.1:port"} of partition p.
   std::vector<std::vector<std::string>> addresses() const;
   GraphServerProcess& server(int part) { return *servers_[part]; }
+  // The servers' --uds_dir.
+  const std::string& uds_dir() const { return work_dir_; }
   // Starts partition `part`'s server again on the same address (after it died).
   void Restart(int part);
 
