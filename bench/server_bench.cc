@@ -3,6 +3,7 @@
 //
 //   server_bench --part_config data/G.json --ip_config ip_config.txt
 //       [--num_servers 1] [--cache memory] [--seconds 5] [--pulls=false]
+//       [--transports tcp,unix] [--in_process=false] [--rounds 1]
 //
 // Per batch: --batch_size training seeds; SampleNeighbors with each fan-out
 // of --fanouts (sampled edges/s); PullFeatures (MB/s of feature rows) of
@@ -12,8 +13,10 @@
 //     pulls (DGL's order: the last fan-out samples the seeds, each earlier
 //     one the previous layer's nodes, seeds included), e.g. ~100k+ rows for
 //     1000 seeds and fan-outs 10,25.
-// Each operation runs from 1 and 2 client threads for --seconds. Prints a
-// Markdown table.
+// Each operation runs from 1 and 2 client threads for --seconds, in-process
+// and through one RemoteGraphClient per --transports entry: "tcp" (loopback
+// TCP) or "unix" (the servers' Unix sockets in --uds_dir; the servers must be
+// on this machine). Prints a Markdown table.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -32,6 +35,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -48,6 +52,14 @@ ABSL_FLAG(std::string, fanouts, "10,25", "fan-outs to sample with");
 ABSL_FLAG(std::string, threads, "1,2", "client thread counts");
 ABSL_FLAG(double, seconds, 5, "duration of each measurement");
 ABSL_FLAG(bool, pulls, true, "also measure PullFeatures (false: sampling only)");
+ABSL_FLAG(std::string, transports, "tcp",
+          "how the clients reach the servers, a list of 'tcp' and 'unix' (one column each)");
+ABSL_FLAG(std::string, uds_dir, distsage::kDefaultUnixSocketDir,
+          "the servers' --uds_dir (for --transports unix)");
+ABSL_FLAG(bool, in_process, true, "also measure in-process (the baseline column)");
+ABSL_FLAG(int, rounds, 1,
+          "measure each transport this many times, in alternating order (ABBA...), and report "
+          "the mean: the first client to run warms the servers up for the next");
 
 namespace distsage {
 namespace {
@@ -112,14 +124,37 @@ int Run() {
   }
   std::fprintf(stderr, "opened %d partitions in-process in %s\n", config->num_parts(),
                absl::FormatDuration(absl::Now() - open_start).c_str());
-  RemoteGraphClientOptions remote_options;
-  remote_options.num_servers = absl::GetFlag(FLAGS_num_servers);
-  absl::StatusOr<std::unique_ptr<GraphClient>> remote =
-      OpenRemoteGraphClient(absl::GetFlag(FLAGS_ip_config), *config, remote_options);
-  if (!remote.ok()) {
-    std::fprintf(stderr, "%s\n", remote.status().ToString().c_str());
-    return 1;
+  // One client per transport, each checked to use only that transport.
+  std::vector<std::string> transports;
+  std::vector<std::unique_ptr<RemoteGraphClient>> remotes;
+  for (absl::string_view transport : absl::StrSplit(absl::GetFlag(FLAGS_transports), ',')) {
+    if (transport != "tcp" && transport != "unix") {
+      std::fprintf(stderr, "--transports: '%s' is neither tcp nor unix\n",
+                   std::string(transport).c_str());
+      return 2;
+    }
+    RemoteGraphClientOptions remote_options;
+    remote_options.num_servers = absl::GetFlag(FLAGS_num_servers);
+    remote_options.prefer_unix_socket = transport == "unix";
+    remote_options.uds_dir = absl::GetFlag(FLAGS_uds_dir);
+    absl::StatusOr<std::unique_ptr<RemoteGraphClient>> remote =
+        OpenRemoteGraphClient(absl::GetFlag(FLAGS_ip_config), *config, remote_options);
+    if (!remote.ok()) {
+      std::fprintf(stderr, "%s\n", remote.status().ToString().c_str());
+      return 1;
+    }
+    for (const ServerConnectionInfo& server : (*remote)->ServerConnections()) {
+      if (server.transport != transport) {
+        std::fprintf(stderr, "server %s is reached over %s, not %s (see --uds_dir)\n",
+                     server.address.c_str(), server.transport.c_str(),
+                     std::string(transport).c_str());
+        return 1;
+      }
+    }
+    transports.emplace_back(transport);
+    remotes.push_back(*std::move(remote));
   }
+  const bool in_process = absl::GetFlag(FLAGS_in_process);
 
   // 64 batches of training seeds and their sampled frontiers.
   std::vector<int64_t> train;
@@ -153,18 +188,47 @@ int Run() {
   const std::string feature = config->node_features[0].name;
   const int64_t dim = config->node_features[0].dim;
 
-  std::printf("| operation | client threads | in-process | loopback gRPC | ratio |\n");
-  std::printf("| --- | --- | --- | --- | --- |\n");
+  // Columns: in-process, each transport, each transport / in-process, and
+  // unix / tcp when both run.
+  const auto tcp = std::find(transports.begin(), transports.end(), "tcp");
+  const auto unix_socket = std::find(transports.begin(), transports.end(), "unix");
+  const bool compare_transports = tcp != transports.end() && unix_socket != transports.end();
+  std::string header = "| operation | client threads |";
+  if (in_process) header += " in-process |";
+  for (const std::string& transport : transports) header += " " + transport + " |";
+  for (const std::string& transport : transports) {
+    if (in_process) header += " " + transport + " / in-process |";
+  }
+  if (compare_transports) header += " unix / tcp |";
+  std::printf("%s\n|", header.c_str());
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == '|' && i > 0) std::printf(" --- |");
+  }
+  std::printf("\n");
   auto report = [&](const std::string& name, const std::string& unit, double scale,
                     const Operation& op) {
     for (int threads : thread_counts) {
-      const double in_process =
-          Measure(**local, batches, threads, absl::GetFlag(FLAGS_seconds), op);
-      const double over_grpc =
-          Measure(**remote, batches, threads, absl::GetFlag(FLAGS_seconds), op);
-      std::printf("| %s | %d | %.1f %s | %.1f %s | %.0f%% |\n", name.c_str(), threads,
-                  in_process / scale, unit.c_str(), over_grpc / scale, unit.c_str(),
-                  100.0 * over_grpc / in_process);
+      const double seconds = absl::GetFlag(FLAGS_seconds);
+      const double baseline = in_process ? Measure(**local, batches, threads, seconds, op) : 0;
+      const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
+      std::vector<double> remote_rates(remotes.size(), 0);
+      for (int round = 0; round < rounds; ++round) {
+        for (size_t k = 0; k < remotes.size(); ++k) {
+          const size_t r = round % 2 == 0 ? k : remotes.size() - 1 - k;
+          remote_rates[r] += Measure(*remotes[r], batches, threads, seconds, op) / rounds;
+        }
+      }
+      std::string row = absl::StrFormat("| %s | %d |", name, threads);
+      if (in_process) row += absl::StrFormat(" %.1f %s |", baseline / scale, unit);
+      for (double rate : remote_rates) row += absl::StrFormat(" %.1f %s |", rate / scale, unit);
+      for (double rate : remote_rates) {
+        if (in_process) row += absl::StrFormat(" %.0f%% |", 100.0 * rate / baseline);
+      }
+      if (compare_transports) {
+        row += absl::StrFormat(" %.2f |", remote_rates[unix_socket - transports.begin()] /
+                                              remote_rates[tcp - transports.begin()]);
+      }
+      std::printf("%s\n", row.c_str());
       std::fflush(stdout);
     }
   };

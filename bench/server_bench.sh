@@ -7,7 +7,9 @@
 #   [NUM_SERVERS=2] bench/server_bench.sh PART_CONFIG [BIN_DIR] [CACHE] [-- server_bench flags]
 #
 # CACHE (memory|none, default memory) applies to the servers and to the
-# in-process baseline alike. SERVER_FLAGS adds graph_server flags.
+# in-process baseline alike. SERVER_FLAGS adds graph_server flags. The
+# servers also listen on their Unix sockets in /tmp (graph_server's default
+# --uds_dir): `-- --transports tcp,unix` compares the two transports.
 set -euo pipefail
 
 PART_CONFIG=$1
