@@ -1,4 +1,4 @@
-// GraphService (proto/graph.proto) over one PartitionStore: decodes packed
+// GraphService (proto/distsage/graph.proto) over one PartitionStore: decodes packed
 // requests, runs the same store and sampler code as the in-process client,
 // and answers. Owns no sockets and has no main(): graph_server builds the
 // gRPC server around it. Thread-safe.
@@ -21,7 +21,7 @@
 #include "absl/status/statusor.h"
 #include "common/partition_config.h"
 #include "grpcpp/grpcpp.h"
-#include "proto/graph.grpc.pb.h"
+#include "proto/distsage/graph.grpc.pb.h"
 #include "server/partition_store.h"
 
 namespace distsage {

@@ -5,7 +5,7 @@
 // Protobuf's serialise and parse copies of the payload disappear; only the
 // few bytes of field headers (tag + varint length) are written by hand.
 //
-// The bytes are exactly the protobuf encoding of the message (proto/graph.proto
+// The bytes are exactly the protobuf encoding of the message (proto/distsage/graph.proto
 // is unchanged on the wire), so generated stubs, grpcurl and reflection still
 // understand them. Only the wire types protobuf uses for scalars and `bytes`
 // are handled (no groups), and only top-level fields.

@@ -30,7 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/generic/generic_stub.h"
-#include "proto/graph.grpc.pb.h"
+#include "proto/distsage/graph.grpc.pb.h"
 #include "server/id_router.h"
 #include "server/partition_store.h"
 #include "server/proto_wire.h"

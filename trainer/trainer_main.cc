@@ -1,13 +1,18 @@
 // trainer: mini-batch GraphSAGE training in the shape of DGL's
 // examples/distributed/graphsage (train_dist.py / node_classification.py).
-// Standalone mode (--standalone) trains on a 1-partition graph in this one
-// process, with the graph server's store and sampler linked in (no sockets).
+//   * Distributed mode (--servers ip_config.txt): one of --world_size
+//     data-parallel trainers; the graph comes from graph_server processes,
+//     gradients are averaged with c10d's ProcessGroupGloo every step.
+//   * Standalone mode (--standalone): a 1-partition graph in this one process,
+//     with the graph server's store and sampler linked in (no sockets).
 //
-// Output: progress and one line per epoch on stderr; one JSON line with the
-// final accuracies, timings and hyper-parameters on stdout.
+// Output: progress and one line per epoch on stderr; one JSON line on stdout:
+// the final accuracies, timings and hyper-parameters (rank 0 and standalone,
+// with every rank's timings), or this rank's own figures (other ranks).
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -25,8 +30,11 @@
 #include "trainer/epoch_metrics.h"
 #include "trainer/graph_sage_trainer.h"
 #include "trainer/local_graph_client.h"
+#include "trainer/node_split.h"
 #include "trainer/progress_reporter.h"
+#include "trainer/remote_graph_client.h"
 #include "trainer/train_options.h"
+#include "trainer/trainer_group.h"
 
 ABSL_FLAG(std::string, graph_name, "",
           "Graph name; when given it must match the partition config's graph_name.");
@@ -34,6 +42,36 @@ ABSL_FLAG(std::string, part_config, "",
           "Partition config JSON written by partition_graph (OUT/<graph_name>.json). Required.");
 ABSL_FLAG(bool, standalone, false,
           "Train in this one process on a 1-partition graph, the store linked in (no servers).");
+ABSL_FLAG(std::string, servers, "",
+          "Distributed mode: the ip_config.txt of the graph servers (one line per machine, "
+          "\"IP [PORT]\"; machine i serves partition i). Same as --ip_config.");
+ABSL_FLAG(std::string, ip_config, "", "DGL's name for --servers.");
+ABSL_FLAG(int, num_servers, 1, "Graph servers per machine (graph_server --num_servers).");
+ABSL_FLAG(int, rank, -1, "This trainer's rank in [0, --world_size) (default: $RANK, else 0).");
+ABSL_FLAG(int, world_size, -1, "Number of trainers (default: $WORLD_SIZE, else 1).");
+ABSL_FLAG(std::string, master_addr, "",
+          "Host of rank 0, where the trainers meet (default: $MASTER_ADDR, else 127.0.0.1).");
+ABSL_FLAG(int, master_port, -1,
+          "Free TCP port on --master_addr for the rendezvous (default: $MASTER_PORT, else 29500).");
+ABSL_FLAG(int, part_id, -1,
+          "The partition on this trainer's machine, whose nodes it prefers to train on "
+          "(-1: rank * num_parts / world_size, as the launch tool places trainers).");
+ABSL_FLAG(std::string, local_partition, "server",
+          "How this trainer reads the partition on its own machine (--part_id): server (through "
+          "its graph server, over a Unix socket where possible) or inprocess (open the partition "
+          "files read-only in this process: fastest, but holds a second copy in memory).");
+ABSL_FLAG(std::string, uds_dir, "/tmp",
+          "Where graph servers on this machine keep their Unix sockets (graph_server --uds_dir); "
+          "empty: always TCP.");
+ABSL_FLAG(int, connect_timeout_s, 120,
+          "How long to wait for graph servers that are not up yet before failing.");
+ABSL_FLAG(int, rpc_timeout_s, 60, "Deadline of each graph server call.");
+ABSL_FLAG(int, collective_timeout_s, 300,
+          "How long a trainer waits for the others (start-up and each gradient all-reduce) "
+          "before failing.");
+ABSL_FLAG(bool, shutdown_servers, false,
+          "When training ends, rank 0 asks every graph server to shut down (DGL's behaviour; by "
+          "default servers keep running for the next job).");
 ABSL_FLAG(int, num_epochs, 20, "Training epochs (DGL default 20).");
 ABSL_FLAG(int64_t, batch_size, 1000, "Seeds per training mini-batch (DGL default 1000).");
 ABSL_FLAG(int64_t, batch_size_eval, 100000,
@@ -66,7 +104,8 @@ ABSL_FLAG(std::string, feature_norm, "none",
 ABSL_FLAG(bool, layer_norm, false, "LayerNorm after every hidden layer.");
 ABSL_FLAG(std::string, metrics_out, "", "Write per-epoch figures to this CSV file.");
 ABSL_FLAG(std::string, save_model, "",
-          "Save the trained model to this folder (model.pt parameters + model.json shape).");
+          "Save the trained model to this folder (model.pt parameters + model.json shape); in "
+          "distributed mode rank 0 saves it.");
 ABSL_FLAG(std::string, load_model, "",
           "Start from the model saved in this folder; its model.json replaces --num_hidden, "
           "--num_layers, --fan_out, --dropout, --input_dropout, --layer_norm and --feature_norm.");
@@ -126,6 +165,152 @@ nlohmann::json HyperParameters(const TrainOptions& options) {
           {"num_threads", options.num_threads}};
 }
 
+// The graph, the trainer group and this trainer's nodes: everything that
+// differs between standalone and distributed mode.
+struct Setup {
+  std::unique_ptr<GraphClient> client;
+  RemoteGraphClient* remote = nullptr;  // Set in distributed mode.
+  std::unique_ptr<TrainerGroup> group;  // Set in distributed mode.
+  TrainerShare share;
+  int home_part = 0;
+};
+
+absl::StatusOr<Setup> SetUpStandalone(const PartitionConfig& config,
+                                      const std::string& config_path) {
+  if (config.num_parts() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        config_path, " has ", config.num_parts(),
+        " partitions; --standalone trains on a 1-partition graph (partition_graph --num_parts 1)"));
+  }
+  Setup setup;
+  LocalGraphClientOptions client_options;
+  DS_ASSIGN_OR_RETURN(client_options.store.cache, ParseCacheMode(absl::GetFlag(FLAGS_store_cache)));
+  DS_ASSIGN_OR_RETURN(setup.client, OpenLocalGraphClient(config, client_options));
+  DS_ASSIGN_OR_RETURN(setup.share, WholeGraphShare(setup.client.get()));
+  return setup;
+}
+
+absl::StatusOr<TrainerGroupOptions> GroupOptionsFromFlags() {
+  TrainerGroupOptions options;
+  DS_RETURN_IF_ERROR(ApplyTorchDistributedEnvironment(&options));
+  if (absl::GetFlag(FLAGS_rank) >= 0) options.rank = absl::GetFlag(FLAGS_rank);
+  if (absl::GetFlag(FLAGS_world_size) >= 0) options.world_size = absl::GetFlag(FLAGS_world_size);
+  if (!absl::GetFlag(FLAGS_master_addr).empty()) {
+    options.master_addr = absl::GetFlag(FLAGS_master_addr);
+  }
+  if (absl::GetFlag(FLAGS_master_port) >= 0) options.master_port = absl::GetFlag(FLAGS_master_port);
+  if (absl::GetFlag(FLAGS_collective_timeout_s) <= 0) {
+    return absl::InvalidArgumentError("--collective_timeout_s must be positive");
+  }
+  options.timeout = absl::Seconds(absl::GetFlag(FLAGS_collective_timeout_s));
+  if (options.world_size < 1 || options.rank < 0 || options.rank >= options.world_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rank ", options.rank, " with world size ", options.world_size,
+        ": give each trainer a distinct --rank in [0, --world_size) (or RANK/WORLD_SIZE)"));
+  }
+  return options;
+}
+
+// This rank's share of one split: the split's nodes per partition, dealt out
+// by NodeShare over every rank's home partition.
+absl::StatusOr<std::vector<int64_t>> ShareOfSplit(GraphClient* client, Split split,
+                                                  absl::Span<const int> home_parts, int rank) {
+  std::vector<std::vector<int64_t>> nodes_by_part(client->config().num_parts());
+  for (int part = 0; part < client->config().num_parts(); ++part) {
+    DS_ASSIGN_OR_RETURN(nodes_by_part[part], client->SplitNodes(part, split));
+  }
+  return NodeShare(nodes_by_part, home_parts, rank);
+}
+
+absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config,
+                                       const std::string& ip_config) {
+  Setup setup;
+  DS_ASSIGN_OR_RETURN(const TrainerGroupOptions group_options, GroupOptionsFromFlags());
+  const int num_parts = config.num_parts();
+  setup.home_part = absl::GetFlag(FLAGS_part_id);
+  if (setup.home_part < 0) {
+    setup.home_part = DefaultHomePartition(group_options.rank, group_options.world_size, num_parts);
+  }
+  if (setup.home_part >= num_parts) {
+    return absl::InvalidArgumentError(absl::StrCat("--part_id=", setup.home_part, " but graph '",
+                                                   config.graph_name, "' has ", num_parts,
+                                                   " partitions (0..", num_parts - 1, ")"));
+  }
+  RemoteGraphClientOptions client_options;
+  client_options.num_servers = absl::GetFlag(FLAGS_num_servers);
+  client_options.rpc_timeout = absl::Seconds(absl::GetFlag(FLAGS_rpc_timeout_s));
+  client_options.connect_timeout = absl::Seconds(absl::GetFlag(FLAGS_connect_timeout_s));
+  client_options.uds_dir = absl::GetFlag(FLAGS_uds_dir);
+  client_options.prefer_unix_socket = !client_options.uds_dir.empty();
+  const std::string local = absl::GetFlag(FLAGS_local_partition);
+  if (local == "inprocess") {
+    PartitionStoreOptions store_options;
+    DS_ASSIGN_OR_RETURN(store_options.cache, ParseCacheMode(absl::GetFlag(FLAGS_store_cache)));
+    DS_ASSIGN_OR_RETURN(std::shared_ptr<const PartitionStore> store,
+                        PartitionStore::Open(config, setup.home_part, store_options));
+    client_options.local_parts[setup.home_part] = std::move(store);
+  } else if (local != "server") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--local_partition=", local, ": expected server or inprocess"));
+  }
+  DS_ASSIGN_OR_RETURN(std::unique_ptr<RemoteGraphClient> remote,
+                      OpenRemoteGraphClient(ip_config, config, client_options));
+  setup.remote = remote.get();
+  setup.client = std::move(remote);
+  DS_ASSIGN_OR_RETURN(setup.group, TrainerGroup::Join(group_options));
+
+  // Every rank needs every rank's home partition to deal the nodes out.
+  const int64_t home = setup.home_part;
+  DS_ASSIGN_OR_RETURN(const std::vector<std::vector<int64_t>> homes,
+                      setup.group->AllGather(absl::MakeConstSpan(&home, 1)));
+  std::vector<int> home_parts;
+  for (const std::vector<int64_t>& row : homes) home_parts.push_back(static_cast<int>(row[0]));
+  const int rank = group_options.rank;
+  GraphClient* client = setup.client.get();
+  DS_ASSIGN_OR_RETURN(setup.share.train_nodes,
+                      ShareOfSplit(client, Split::kTrain, home_parts, rank));
+  DS_ASSIGN_OR_RETURN(setup.share.val_nodes, ShareOfSplit(client, Split::kValid, home_parts, rank));
+  DS_ASSIGN_OR_RETURN(setup.share.test_nodes, ShareOfSplit(client, Split::kTest, home_parts, rank));
+  // Equal steps on every rank: the shares differ by at most one node.
+  const int64_t num_train = config.num_train;
+  const int64_t world_size = group_options.world_size;
+  if (num_train < world_size) {
+    return absl::FailedPreconditionError(absl::StrCat("graph '", config.graph_name, "' has ",
+                                                      num_train, " training nodes, fewer than the ",
+                                                      world_size, " trainers"));
+  }
+  PadShare((num_train + world_size - 1) / world_size, &setup.share.train_nodes);
+  return setup;
+}
+
+// Per-epoch means of a training history.
+EpochMetrics MeanOfEpochs(const std::vector<EpochMetrics>& history) {
+  EpochMetrics mean;
+  for (const EpochMetrics& epoch : history) {
+    mean.epoch_seconds += epoch.epoch_seconds;
+    mean.sample_seconds += epoch.sample_seconds;
+    mean.pull_seconds += epoch.pull_seconds;
+    mean.compute_seconds += epoch.compute_seconds;
+    mean.allreduce_seconds += epoch.allreduce_seconds;
+    mean.wait_seconds += epoch.wait_seconds;
+    mean.eval_seconds += epoch.eval_seconds;
+  }
+  const double epochs = std::max<size_t>(1, history.size());
+  mean.epoch_seconds /= epochs;
+  mean.sample_seconds /= epochs;
+  mean.pull_seconds /= epochs;
+  mean.compute_seconds /= epochs;
+  mean.allreduce_seconds /= epochs;
+  mean.wait_seconds /= epochs;
+  mean.eval_seconds /= epochs;
+  return mean;
+}
+
+// The figures every rank reports, in the order of kRankFigureNames.
+constexpr const char* kRankFigureNames[] = {"epoch_s_mean",   "sample_s_mean",    "pull_s_mean",
+                                            "compute_s_mean", "allreduce_s_mean", "wait_s_mean",
+                                            "num_train",      "peak_rss_mb"};
+
 absl::Status Run() {
   const std::string config_path = absl::GetFlag(FLAGS_part_config);
   if (config_path.empty()) {
@@ -139,15 +324,19 @@ absl::Status Run() {
                                                    config_path, " describes graph '",
                                                    config.graph_name, "'"));
   }
-  if (!absl::GetFlag(FLAGS_standalone)) {
+  std::string ip_config = absl::GetFlag(FLAGS_servers);
+  const std::string ip_config_alias = absl::GetFlag(FLAGS_ip_config);
+  if (!ip_config.empty() && !ip_config_alias.empty() && ip_config != ip_config_alias) {
     return absl::InvalidArgumentError(
-        "only standalone mode is available in this trainer: pass --standalone with a "
-        "1-partition config");
+        "--servers and --ip_config are the same flag; give one of them");
   }
-  if (config.num_parts() != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        config_path, " has ", config.num_parts(),
-        " partitions; --standalone trains on a 1-partition graph (partition_graph --num_parts 1)"));
+  if (ip_config.empty()) ip_config = ip_config_alias;
+  const bool standalone = absl::GetFlag(FLAGS_standalone);
+  if (standalone == !ip_config.empty()) {
+    return absl::InvalidArgumentError(
+        standalone ? "--standalone trains without servers; drop --servers/--ip_config"
+                   : "pick a mode: --servers ip_config.txt (distributed, with graph_server "
+                     "processes) or --standalone (one process, a 1-partition graph)");
   }
   const bool eval_only = absl::GetFlag(FLAGS_eval_only);
   const std::string load_model = absl::GetFlag(FLAGS_load_model);
@@ -155,34 +344,49 @@ absl::Status Run() {
     return absl::InvalidArgumentError("--eval_only needs --load_model=DIR (a --save_model folder)");
   }
   DS_ASSIGN_OR_RETURN(TrainOptions options, OptionsFromFlags(config));
+  ConfigureTorchThreads(options.num_threads);
+
+  DS_ASSIGN_OR_RETURN(Setup setup, standalone ? SetUpStandalone(config, config_path)
+                                              : SetUpDistributed(config, ip_config));
+  TrainerGroup* group = setup.group.get();
+  const int rank = group == nullptr ? 0 : group->rank();
+  const int world_size = group == nullptr ? 1 : group->world_size();
+  // Only rank 0 writes the run's files.
+  if (rank != 0) options.save_model.clear();
   std::unique_ptr<MetricsCsvWriter> csv;
-  if (!options.metrics_out.empty()) {
+  if (!options.metrics_out.empty() && rank == 0) {
     DS_ASSIGN_OR_RETURN(csv, MetricsCsvWriter::Create(options.metrics_out));
   }
-
-  ConfigureTorchThreads(options.num_threads);
-  LocalGraphClientOptions client_options;
-  DS_ASSIGN_OR_RETURN(client_options.store.cache, ParseCacheMode(absl::GetFlag(FLAGS_store_cache)));
-  DS_ASSIGN_OR_RETURN(std::unique_ptr<GraphClient> client,
-                      OpenLocalGraphClient(config, client_options));
-  DS_ASSIGN_OR_RETURN(const TrainerShare share, WholeGraphShare(client.get()));
+  const TrainerShare& share = setup.share;
   std::unique_ptr<GraphSageTrainer> trainer;
   if (load_model.empty()) {
-    DS_ASSIGN_OR_RETURN(trainer, GraphSageTrainer::Create(client.get(), options));
+    DS_ASSIGN_OR_RETURN(trainer, GraphSageTrainer::Create(setup.client.get(), options, group));
   } else {
-    DS_ASSIGN_OR_RETURN(trainer, GraphSageTrainer::Load(client.get(), options, load_model));
+    DS_ASSIGN_OR_RETURN(trainer,
+                        GraphSageTrainer::Load(setup.client.get(), options, load_model, group));
   }
-  std::fprintf(stderr, "%s: %zu train / %zu val / %zu test nodes, %lld features, %lld classes\n",
-               config.graph_name.c_str(), share.train_nodes.size(), share.val_nodes.size(),
-               share.test_nodes.size(), static_cast<long long>(trainer->options().model.in_dim),
-               static_cast<long long>(trainer->options().model.num_classes));
+  const std::string who = group == nullptr ? "" : absl::StrCat("[rank ", rank, "] ");
+  std::fprintf(
+      stderr, "%s%s: %zu train / %zu val / %zu test nodes, %lld features, %lld classes%s\n",
+      who.c_str(), config.graph_name.c_str(), share.train_nodes.size(), share.val_nodes.size(),
+      share.test_nodes.size(), static_cast<long long>(trainer->options().model.in_dim),
+      static_cast<long long>(trainer->options().model.num_classes),
+      group == nullptr
+          ? ""
+          : absl::StrCat(" (this rank's share; home partition ", setup.home_part, ")").c_str());
 
-  nlohmann::json summary = {{"mode", "standalone"},
-                            {"graph_name", config.graph_name},
-                            {"num_train", share.train_nodes.size()},
-                            {"num_val", share.val_nodes.size()},
-                            {"num_test", share.test_nodes.size()},
-                            {"hyperparameters", HyperParameters(trainer->options())}};
+  nlohmann::json summary = {{"mode", standalone ? "standalone" : "distributed"},
+                            {"graph_name", config.graph_name}};
+  if (group != nullptr) {
+    summary["rank"] = rank;
+    summary["world_size"] = world_size;
+    summary["home_part"] = setup.home_part;
+  }
+  summary["num_train"] = share.train_nodes.size();
+  summary["num_val"] = share.val_nodes.size();
+  summary["num_test"] = share.test_nodes.size();
+  summary["hyperparameters"] = HyperParameters(trainer->options());
+  EpochMetrics mean;  // This rank's per-epoch means.
   const int64_t bench_batches = absl::GetFlag(FLAGS_bench_batches);
   if (bench_batches > 0) {
     DS_ASSIGN_OR_RETURN(const BenchmarkResult bench,
@@ -196,45 +400,80 @@ absl::Status Run() {
         {"sample_s", bench.sample_seconds},
         {"pull_s", bench.pull_seconds},
         {"compute_s", bench.compute_seconds},
+        {"allreduce_s", bench.allreduce_seconds},
         {"wait_s", bench.wait_seconds},
         {"model_only_s", bench.model_only_seconds},
         {"peak_rss_mb_pipeline", bench.peak_rss_mb_after_pipeline},
         {"pipeline_over_model_only", bench.pipeline_seconds / bench.model_only_seconds}};
+    mean.epoch_seconds = bench.pipeline_seconds;
+    mean.sample_seconds = bench.sample_seconds;
+    mean.pull_seconds = bench.pull_seconds;
+    mean.compute_seconds = bench.compute_seconds;
+    mean.allreduce_seconds = bench.allreduce_seconds;
+    mean.wait_seconds = bench.wait_seconds;
   } else if (eval_only) {
     DS_ASSIGN_OR_RETURN(const Accuracies accuracies, trainer->Evaluate(share));
     summary["final_val_acc"] = accuracies.val;
     summary["final_test_acc"] = accuracies.test;
     summary["eval_s"] = accuracies.seconds;
   } else {
-    ProgressReporter reporter(stderr, isatty(STDERR_FILENO) == 1, options.log_every);
+    // One progress bar per terminal: other ranks log plain lines.
+    ProgressReporter reporter(stderr, isatty(STDERR_FILENO) == 1 && rank == 0, options.log_every,
+                              who);
     std::vector<EpochMetrics> history;
     DS_RETURN_IF_ERROR(trainer->Train(share, &reporter, csv.get(), &history));
-    EpochMetrics total;
-    for (const EpochMetrics& epoch : history) {
-      total.epoch_seconds += epoch.epoch_seconds;
-      total.sample_seconds += epoch.sample_seconds;
-      total.pull_seconds += epoch.pull_seconds;
-      total.compute_seconds += epoch.compute_seconds;
-      total.wait_seconds += epoch.wait_seconds;
-      total.eval_seconds += epoch.eval_seconds;
-    }
-    const double epochs = std::max<size_t>(1, history.size());
+    mean = MeanOfEpochs(history);
     if (!history.empty()) {
       summary["final_val_acc"] = history.back().val_acc;
       summary["final_test_acc"] = history.back().test_acc;
       summary["final_train_acc"] = history.back().train_acc;
       summary["final_loss"] = history.back().loss;
     }
-    summary["epoch_s_mean"] = total.epoch_seconds / epochs;
-    summary["sample_s_mean"] = total.sample_seconds / epochs;
-    summary["pull_s_mean"] = total.pull_seconds / epochs;
-    summary["compute_s_mean"] = total.compute_seconds / epochs;
-    summary["wait_s_mean"] = total.wait_seconds / epochs;
-    summary["train_s_total"] = total.epoch_seconds;
-    summary["eval_s_total"] = total.eval_seconds;
+    summary["epoch_s_mean"] = mean.epoch_seconds;
+    summary["sample_s_mean"] = mean.sample_seconds;
+    summary["pull_s_mean"] = mean.pull_seconds;
+    summary["compute_s_mean"] = mean.compute_seconds;
+    if (group != nullptr) summary["allreduce_s_mean"] = mean.allreduce_seconds;
+    summary["wait_s_mean"] = mean.wait_seconds;
+    summary["train_s_total"] = mean.epoch_seconds * history.size();
+    summary["eval_s_total"] = mean.eval_seconds * history.size();
     if (!options.save_model.empty()) DS_RETURN_IF_ERROR(trainer->Save(options.save_model));
   }
   summary["peak_rss_mb"] = PeakRssMegabytes();
+  char checksum[16];
+  std::snprintf(checksum, sizeof(checksum), "%08x", trainer->ParameterChecksum());
+  summary["param_checksum"] = checksum;
+
+  if (group != nullptr) {
+    // Every rank's figures, for rank 0's report. Also the last collective:
+    // once it returns, no rank needs the servers any more.
+    const std::vector<double> figures = {mean.epoch_seconds,
+                                         mean.sample_seconds,
+                                         mean.pull_seconds,
+                                         mean.compute_seconds,
+                                         mean.allreduce_seconds,
+                                         mean.wait_seconds,
+                                         static_cast<double>(share.train_nodes.size()),
+                                         PeakRssMegabytes()};
+    DS_ASSIGN_OR_RETURN(const std::vector<std::vector<double>> all, group->AllGather(figures));
+    nlohmann::json per_rank = nlohmann::json::array();
+    for (int r = 0; r < world_size; ++r) {
+      nlohmann::json row = {{"rank", r}};
+      for (size_t i = 0; i < figures.size(); ++i) row[kRankFigureNames[i]] = all[r][i];
+      per_rank.push_back(row);
+    }
+    if (rank == 0) summary["per_rank"] = per_rank;
+    nlohmann::json transports = nlohmann::json::object();
+    for (const ServerConnectionInfo& server : setup.remote->ServerConnections()) {
+      transports[server.address] = server.transport;
+    }
+    summary["transports"] = transports;
+    if (rank == 0 && absl::GetFlag(FLAGS_shutdown_servers)) {
+      DS_RETURN_IF_ERROR(
+          setup.remote->ShutdownServers(absl::StrCat("trainer rank 0 (", config.graph_name, ")")));
+      summary["servers_shut_down"] = true;
+    }
+  }
   std::printf("%s\n", summary.dump().c_str());
   std::fflush(stdout);
   return absl::OkStatus();
@@ -264,7 +503,9 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   absl::SetProgramUsageMessage(
       "Mini-batch GraphSAGE training (DGL's train_dist.py, in C++).\n"
-      "  trainer --standalone --part_config data/cora.json --num_epochs 3 --batch_size 1000");
+      "  trainer --standalone --part_config data/cora.json --num_epochs 3 --batch_size 1000\n"
+      "  trainer --servers ip_config.txt --part_config data/cora.json --rank 0 --world_size 2 \\\n"
+      "          --master_addr 127.0.0.1 --master_port 29500");
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) {
     std::fprintf(stderr, "trainer: unexpected argument '%s' (flags are --name=value)\n",

@@ -68,6 +68,10 @@ class ChildProcess {
 // Reads a whole file ("" when missing).
 std::string ReadFile(const std::string& path);
 
+// A loopback TCP port that was free a moment ago (for a child's listening
+// port that has to be known in advance, e.g. the trainers' --master_port).
+int FreePort();
+
 }  // namespace distsage::testing
 
 #endif  // DISTSAGE_TESTS_COMMON_TEST_UTIL_H_

@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "grpcpp/grpcpp.h"
-#include "proto/graph.grpc.pb.h"
+#include "proto/distsage/graph.grpc.pb.h"
 #include "server/neighbor_sampler.h"
 #include "server/partition_store.h"
 #include "server/unix_socket.h"

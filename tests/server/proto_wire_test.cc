@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "proto/graph.pb.h"
+#include "proto/distsage/graph.pb.h"
 
 namespace distsage::proto_wire {
 namespace {

@@ -1,0 +1,217 @@
+// Distributed training the way a user runs it: partition_graph splits Cora
+// into 2 parts, one graph_server process serves each part on loopback, and
+// two trainer processes (--servers ip_config.txt, ranks 0 and 1) train one
+// model data-parallel. Also the failure paths: a server that never comes up,
+// a server or a trainer that dies mid-training.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "tests/common/test_util.h"
+#include "tests/server/server_cluster.h"
+
+namespace distsage {
+namespace {
+
+using testing::BinPath;
+using testing::ChildProcess;
+using testing::FreePort;
+using testing::PartitionDataset;
+using testing::ServerCluster;
+using testing::TempDir;
+
+// The documented Cora recipe (as the standalone CLI test), one thread per
+// trainer: two trainers and two servers share the machine.
+const std::vector<std::string> kCoraRecipe = {
+    "--num_epochs=200",    "--lr=0.01",      "--weight_decay=5e-4", "--feature_norm=row",
+    "--input_dropout=0.5", "--dropout=0.5",  "--num_hidden=16",     "--fan_out=10,25",
+    "--eval_every=0",      "--num_threads=1"};
+
+// The JSON summary line of a trainer's log.
+nlohmann::json Summary(const std::string& log) {
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    if (!line.empty() && line.front() == '{') return nlohmann::json::parse(line);
+  }
+  ADD_FAILURE() << "no JSON summary in:\n" << log;
+  return nlohmann::json::object();
+}
+
+class DistributedTrainerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    config_ = new std::string(PartitionDataset("cora", 2, dir_->Join("cora2")));
+  }
+  static void TearDownTestSuite() {
+    delete config_;
+    delete dir_;
+  }
+
+  void SetUp() override {
+    ASSERT_FALSE(config_->empty());
+    work_ = std::make_unique<TempDir>();
+  }
+
+  // Starts one server per partition and writes the ip_config.txt naming
+  // them ("127.0.0.1 PORT" per machine, partition order).
+  void StartServers(const std::vector<std::string>& extra_args = {}) {
+    cluster_ = std::make_unique<ServerCluster>(*config_, 2, work_->path(), extra_args);
+    ip_config_ = WriteIpConfig(cluster_->addresses());
+  }
+
+  std::string WriteIpConfig(const std::vector<std::vector<std::string>>& addresses) {
+    const std::string path = work_->Join("ip_config.txt");
+    std::ofstream out(path);
+    for (const std::vector<std::string>& servers : addresses) {
+      const std::string& address = servers.front();
+      const size_t colon = address.rfind(':');
+      out << address.substr(0, colon) << " " << address.substr(colon + 1) << "\n";
+    }
+    return path;
+  }
+
+  // Starts trainer `rank` of `world_size` with the recipe and `extra` flags.
+  std::unique_ptr<ChildProcess> StartTrainer(int rank, int world_size, int master_port,
+                                             const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {BinPath("trainer"),
+                                     "--servers=" + ip_config_,
+                                     "--part_config=" + *config_,
+                                     absl::StrCat("--rank=", rank),
+                                     absl::StrCat("--world_size=", world_size),
+                                     "--master_addr=127.0.0.1",
+                                     absl::StrCat("--master_port=", master_port),
+                                     "--seed=0",
+                                     "--uds_dir=" + work_->path()};
+    argv.insert(argv.end(), kCoraRecipe.begin(), kCoraRecipe.end());
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<ChildProcess>(argv, work_->Join(absl::StrCat("trainer", rank, ".log")));
+  }
+
+  static TempDir* dir_;
+  static std::string* config_;
+  std::unique_ptr<TempDir> work_;
+  std::unique_ptr<ServerCluster> cluster_;
+  std::string ip_config_;
+};
+
+TempDir* DistributedTrainerTest::dir_ = nullptr;
+std::string* DistributedTrainerTest::config_ = nullptr;
+
+TEST_F(DistributedTrainerTest, TwoTrainersReachTheFloorWithIdenticalModelsAndStopTheServers) {
+  StartServers();
+  const int port = FreePort();
+  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, port, {"--shutdown_servers"});
+  std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port);
+  ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
+  ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
+  const nlohmann::json summary0 = Summary(rank0->ReadLog());
+  const nlohmann::json summary1 = Summary(rank1->ReadLog());
+
+  EXPECT_EQ(summary0.at("mode"), "distributed");
+  EXPECT_GE(summary0.at("final_test_acc").get<double>(), 0.79) << rank0->ReadLog();
+  EXPECT_GE(summary0.at("final_val_acc").get<double>(), 0.75);
+  // Both ranks computed the same (global) accuracy, and hold the same model.
+  EXPECT_EQ(summary1.at("final_test_acc"), summary0.at("final_test_acc"));
+  EXPECT_EQ(summary1.at("param_checksum"), summary0.at("param_checksum"));
+  // Cora's 140 training nodes split evenly, 500 + 1000 evaluation nodes
+  // split without overlap.
+  EXPECT_EQ(summary0.at("num_train"), 70);
+  EXPECT_EQ(summary1.at("num_train"), 70);
+  EXPECT_EQ(summary0.at("num_val").get<int>() + summary1.at("num_val").get<int>(), 500);
+  EXPECT_EQ(summary0.at("num_test").get<int>() + summary1.at("num_test").get<int>(), 1000);
+  ASSERT_EQ(summary0.at("per_rank").size(), 2u);
+  EXPECT_GT(summary0.at("per_rank")[1].at("allreduce_s_mean").get<double>(), 0.0);
+  // The servers are on this machine: reached over their Unix sockets.
+  ASSERT_EQ(summary0.at("transports").size(), 2u);
+  for (const auto& [address, transport] : summary0.at("transports").items()) {
+    EXPECT_EQ(transport, "unix") << address;
+  }
+
+  // --shutdown_servers: rank 0 stopped both servers, which exit cleanly.
+  for (int part = 0; part < 2; ++part) {
+    EXPECT_EQ(cluster_->server(part).process().Wait(), 0)
+        << cluster_->server(part).process().ReadLog();
+  }
+}
+
+TEST_F(DistributedTrainerTest, InProcessHomePartitionTrainsTheSameWay) {
+  StartServers();
+  const int port = FreePort();
+  const std::vector<std::string> extra = {"--local_partition=inprocess", "--num_epochs=50"};
+  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, port, extra);
+  std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port, extra);
+  ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
+  ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
+  const nlohmann::json summary0 = Summary(rank0->ReadLog());
+  EXPECT_EQ(Summary(rank1->ReadLog()).at("param_checksum"), summary0.at("param_checksum"));
+  EXPECT_GE(summary0.at("final_test_acc").get<double>(), 0.7) << rank0->ReadLog();
+  // Servers were not asked to stop.
+  EXPECT_TRUE(cluster_->server(0).process().running());
+}
+
+TEST_F(DistributedTrainerTest, ServerThatNeverStartsIsNamed) {
+  ip_config_ = WriteIpConfig(
+      {{absl::StrCat("127.0.0.1:", FreePort())}, {absl::StrCat("127.0.0.1:", FreePort())}});
+  std::unique_ptr<ChildProcess> trainer = StartTrainer(0, 1, FreePort(), {"--connect_timeout_s=2"});
+  EXPECT_NE(trainer->Wait(), 0);
+  const std::string log = trainer->ReadLog();
+  EXPECT_NE(log.find("partition 0"), std::string::npos) << log;
+  EXPECT_NE(log.find("127.0.0.1:"), std::string::npos) << log;
+}
+
+TEST_F(DistributedTrainerTest, ServerThatDiesMidTrainingFailsTheTrainers) {
+  StartServers();
+  const int port = FreePort();
+  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, port, {"--num_epochs=100000"});
+  std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port, {"--num_epochs=100000"});
+  ASSERT_NE(rank0->WaitForLogLine("Epoch 3 "), "") << rank0->ReadLog();
+  cluster_->server(1).process().Signal(SIGKILL);
+  // Both fail (not hang): one sees the dead server, the other its peer leave
+  // or the dead server.
+  EXPECT_NE(rank0->Wait(), 0);
+  EXPECT_NE(rank1->Wait(), 0);
+  const std::string logs = rank0->ReadLog() + rank1->ReadLog();
+  EXPECT_NE(logs.find("partition 1"), std::string::npos) << logs;
+}
+
+TEST_F(DistributedTrainerTest, TrainerThatDiesFailsTheOthers) {
+  StartServers();
+  const int port = FreePort();
+  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, port, {"--num_epochs=100000"});
+  std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port, {"--num_epochs=100000"});
+  ASSERT_NE(rank1->WaitForLogLine("Epoch 3 "), "") << rank1->ReadLog();
+  rank1->Signal(SIGKILL);
+  EXPECT_NE(rank0->Wait(), 0);
+  const std::string log = rank0->ReadLog();
+  EXPECT_NE(log.find("all-reduce failed"), std::string::npos) << log;
+}
+
+TEST_F(DistributedTrainerTest, BadDistributedFlags) {
+  StartServers();
+  struct Case {
+    std::vector<std::string> flags;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {{"--rank=2"}, "--rank"},
+      {{"--standalone"}, "--standalone"},
+      {{"--part_id=5"}, "--part_id=5"},
+      {{"--local_partition=shm"}, "--local_partition=shm"},
+  };
+  for (const Case& c : cases) {
+    std::unique_ptr<ChildProcess> trainer = StartTrainer(0, 2, FreePort(), c.flags);
+    EXPECT_EQ(trainer->Wait(), 1) << c.flags.front();
+    EXPECT_NE(trainer->ReadLog().find(c.expected), std::string::npos)
+        << c.flags.front() << ": " << trainer->ReadLog();
+  }
+}
+
+}  // namespace
+}  // namespace distsage
