@@ -62,7 +62,6 @@ absl::StatusOr<std::unique_ptr<RemoteGraphClient>> OpenRemoteGraphClient(
   }
   std::vector<std::vector<std::string>> addresses(machines.size());
   for (size_t p = 0; p < machines.size(); ++p) {
-    if (options.local_parts.count(static_cast<int>(p)) > 0) continue;
     for (int s = 0; s < options.num_servers; ++s) {
       addresses[p].push_back(ServerAddress(machines[p], s));
     }
@@ -177,7 +176,8 @@ absl::StatusOr<std::unique_ptr<RemoteGraphClient>> RemoteGraphClient::Connect(
           absl::StrCat("partition ", p, " has neither a server address nor an in-process store"));
     }
     client->parts_.push_back(std::move(partition));
-    if (local != options.local_parts.end()) continue;
+    // A local partition's servers, when listed, are connected too, so that
+    // ShutdownServers reaches them; they are never asked for data.
     for (const std::string& address : server_addresses[p]) {
       Candidate candidate;
       candidate.part = p;
@@ -283,12 +283,19 @@ absl::StatusOr<std::unique_ptr<RemoteGraphClient>> RemoteGraphClient::Connect(
   return client;
 }
 
+RemoteGraphClient::Traffic RemoteGraphClient::traffic() const {
+  return {bytes_sent_.load(std::memory_order_relaxed),
+          bytes_received_.load(std::memory_order_relaxed)};
+}
+
 std::vector<ServerConnectionInfo> RemoteGraphClient::ServerConnections() const {
   std::vector<ServerConnectionInfo> infos;
   for (int p = 0; p < config_.num_parts(); ++p) {
     for (const Server& server : parts_[p]->servers) {
-      infos.push_back(
-          {p, server.address, server.target, server.target == server.address ? "tcp" : "unix"});
+      const char* transport = parts_[p]->local != nullptr       ? "inprocess"
+                              : server.target == server.address ? "tcp"
+                                                                : "unix";
+      infos.push_back({p, server.address, server.target, transport});
     }
   }
   return infos;
@@ -386,6 +393,7 @@ absl::Status RemoteGraphClient::Fanout(const std::vector<int>& parts, const char
     proto_wire::MessageWriter writer;
     make_request(part, &writer);
     call->request = writer.Finish();
+    bytes_sent_.fetch_add(static_cast<int64_t>(call->request.Length()), std::memory_order_relaxed);
     calls.push_back(std::move(call));
   }
   absl::BlockingCounter pending(static_cast<int>(calls.size()));
@@ -411,6 +419,8 @@ absl::Status RemoteGraphClient::Fanout(const std::vector<int>& parts, const char
     }
   }
   for (const std::unique_ptr<Call>& call : calls) {
+    bytes_received_.fetch_add(static_cast<int64_t>(call->response.Length()),
+                              std::memory_order_relaxed);
     proto_wire::MessageReader reader(call->response);
     const absl::Status status = take_response(call->part, &reader);
     if (!status.ok()) {

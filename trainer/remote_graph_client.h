@@ -58,7 +58,9 @@ struct RemoteGraphClientOptions {
   // partition; otherwise, and for other hosts, TCP. Decided once, at Connect.
   bool prefer_unix_socket = true;
   std::string uds_dir = kDefaultUnixSocketDir;
-  // Partitions served in this process instead of over the network.
+  // Partitions served in this process instead of over the network. Their
+  // servers, when listed, are still connected (and must be up), so that
+  // ShutdownServers reaches them, but are never asked for data.
   std::map<int, std::shared_ptr<const PartitionStore>> local_parts;
 };
 
@@ -87,8 +89,17 @@ class RemoteGraphClient : public GraphClient {
   // naming the server. Calls made on this client afterwards fail.
   absl::Status ShutdownServers(const std::string& requester);
 
-  // Every remote server, partition by partition, with the transport in use.
+  // Every server, partition by partition, with the transport in use
+  // ("inprocess" for the servers of options.local_parts).
   std::vector<ServerConnectionInfo> ServerConnections() const;
+
+  // Bulk-call payload bytes (sampling and pulls) since Connect: serialised
+  // requests sent and answers received, over every transport.
+  struct Traffic {
+    int64_t bytes_sent = 0;
+    int64_t bytes_received = 0;
+  };
+  Traffic traffic() const;
 
   const PartitionConfig& config() const override { return config_; }
   absl::Status SampleNeighbors(absl::Span<const int64_t> seeds, const SampleOptions& options,
@@ -161,6 +172,8 @@ class RemoteGraphClient : public GraphClient {
   const PartitionBook book_;
   const absl::Duration rpc_timeout_;
   std::vector<std::unique_ptr<Partition>> parts_;
+  std::atomic<int64_t> bytes_sent_{0};
+  std::atomic<int64_t> bytes_received_{0};
 };
 
 // Connects to the servers of ip_config.txt with DGL's layout: machine p

@@ -283,6 +283,10 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config,
   return setup;
 }
 
+RemoteGraphClient::Traffic TrafficOf(const RemoteGraphClient* remote) {
+  return remote == nullptr ? RemoteGraphClient::Traffic{} : remote->traffic();
+}
+
 // Per-epoch means of a training history.
 EpochMetrics MeanOfEpochs(const std::vector<EpochMetrics>& history) {
   EpochMetrics mean;
@@ -389,8 +393,10 @@ absl::Status Run() {
   EpochMetrics mean;  // This rank's per-epoch means.
   const int64_t bench_batches = absl::GetFlag(FLAGS_bench_batches);
   if (bench_batches > 0) {
+    const RemoteGraphClient::Traffic before = TrafficOf(setup.remote);
     DS_ASSIGN_OR_RETURN(const BenchmarkResult bench,
                         trainer->Benchmark(share.train_nodes, bench_batches));
+    const RemoteGraphClient::Traffic after = TrafficOf(setup.remote);
     summary["bench"] = {
         {"num_batches", bench.num_batches},
         {"num_seeds", bench.num_seeds},
@@ -404,7 +410,12 @@ absl::Status Run() {
         {"wait_s", bench.wait_seconds},
         {"model_only_s", bench.model_only_seconds},
         {"peak_rss_mb_pipeline", bench.peak_rss_mb_after_pipeline},
-        {"pipeline_over_model_only", bench.pipeline_seconds / bench.model_only_seconds}};
+        {"pipeline_over_model_only", bench.pipeline_seconds / bench.model_only_seconds},
+        // Benchmark loads the same batches twice (pipeline pass, then the
+        // batches for the model-only pass): one pass moves half.
+        {"bytes_moved",
+         (after.bytes_sent + after.bytes_received - before.bytes_sent - before.bytes_received) /
+             2}};
     mean.epoch_seconds = bench.pipeline_seconds;
     mean.sample_seconds = bench.sample_seconds;
     mean.pull_seconds = bench.pull_seconds;
@@ -440,6 +451,10 @@ absl::Status Run() {
     if (!options.save_model.empty()) DS_RETURN_IF_ERROR(trainer->Save(options.save_model));
   }
   summary["peak_rss_mb"] = PeakRssMegabytes();
+  if (setup.remote != nullptr) {
+    summary["bytes_sent"] = setup.remote->traffic().bytes_sent;
+    summary["bytes_received"] = setup.remote->traffic().bytes_received;
+  }
   char checksum[16];
   std::snprintf(checksum, sizeof(checksum), "%08x", trainer->ParameterChecksum());
   summary["param_checksum"] = checksum;

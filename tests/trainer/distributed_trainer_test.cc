@@ -127,6 +127,7 @@ TEST_F(DistributedTrainerTest, TwoTrainersReachTheFloorWithIdenticalModelsAndSto
   EXPECT_EQ(summary0.at("num_val").get<int>() + summary1.at("num_val").get<int>(), 500);
   EXPECT_EQ(summary0.at("num_test").get<int>() + summary1.at("num_test").get<int>(), 1000);
   ASSERT_EQ(summary0.at("per_rank").size(), 2u);
+  EXPECT_GT(summary0.at("bytes_received").get<int64_t>(), 0);
   EXPECT_GT(summary0.at("per_rank")[1].at("allreduce_s_mean").get<double>(), 0.0);
   // The servers are on this machine: reached over their Unix sockets.
   ASSERT_EQ(summary0.at("transports").size(), 2u);
@@ -145,15 +146,24 @@ TEST_F(DistributedTrainerTest, InProcessHomePartitionTrainsTheSameWay) {
   StartServers();
   const int port = FreePort();
   const std::vector<std::string> extra = {"--local_partition=inprocess", "--num_epochs=50"};
-  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, port, extra);
+  std::vector<std::string> extra0 = extra;
+  extra0.push_back("--shutdown_servers");
+  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, port, extra0);
   std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port, extra);
   ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
   ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
   const nlohmann::json summary0 = Summary(rank0->ReadLog());
   EXPECT_EQ(Summary(rank1->ReadLog()).at("param_checksum"), summary0.at("param_checksum"));
   EXPECT_GE(summary0.at("final_test_acc").get<double>(), 0.7) << rank0->ReadLog();
-  // Servers were not asked to stop.
-  EXPECT_TRUE(cluster_->server(0).process().running());
+  // Rank 0 reads partition 0 in process and partition 1 from its server.
+  const nlohmann::json& transports = summary0.at("transports");
+  EXPECT_EQ(transports.at(cluster_->addresses()[0].front()), "inprocess") << transports;
+  EXPECT_EQ(transports.at(cluster_->addresses()[1].front()), "unix") << transports;
+  // The in-process partition's server is shut down too.
+  for (int part = 0; part < 2; ++part) {
+    EXPECT_EQ(cluster_->server(part).process().Wait(), 0)
+        << cluster_->server(part).process().ReadLog();
+  }
 }
 
 TEST_F(DistributedTrainerTest, ServerThatNeverStartsIsNamed) {

@@ -1,0 +1,46 @@
+# Shell functions shared by the distributed benchmarks (source it): start one
+# graph_server per partition on loopback and stop them again.
+#
+#   start_servers BIN CONFIG NUM_PARTS WORK   # sets IP_CONFIG and SERVER_PIDS
+#   stop_servers
+
+# Starts partition p's server on 127.0.0.1:(base + p), its Unix socket and log
+# in WORK, and waits until every server is listening (a server that exits
+# first fails the script with its log).
+start_servers() {
+  local bin=$1 config=$2 num_parts=$3 work=$4
+  local base=$((20000 + RANDOM % 20000)) part
+  IP_CONFIG="$work/ip_config.txt"
+  : > "$IP_CONFIG"
+  for ((part = 0; part < num_parts; part++)); do
+    echo "127.0.0.1 $((base + part))" >> "$IP_CONFIG"
+  done
+  SERVER_PIDS=()
+  for ((part = 0; part < num_parts; part++)); do
+    "$bin/graph_server" --ip_config="$IP_CONFIG" --part_config="$config" --server_id="$part" \
+      --uds_dir="$work" > "$work/server$part.log" 2>&1 &
+    SERVER_PIDS+=($!)
+  done
+  for ((part = 0; part < num_parts; part++)); do
+    until grep -q "listening on" "$work/server$part.log"; do
+      if ! kill -0 "${SERVER_PIDS[$part]}" 2> /dev/null; then
+        cat "$work/server$part.log" >&2
+        return 1
+      fi
+      sleep 1
+    done
+  done
+}
+
+stop_servers() {
+  if [[ ${#SERVER_PIDS[@]} -gt 0 ]]; then
+    kill "${SERVER_PIDS[@]}" 2> /dev/null || true
+    wait "${SERVER_PIDS[@]}" 2> /dev/null || true
+  fi
+  SERVER_PIDS=()
+}
+
+# A TCP port for the trainers' rendezvous (--master_port).
+next_master_port() {
+  echo $((40000 + RANDOM % 20000))
+}

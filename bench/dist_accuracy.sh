@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Distributed accuracy against standalone, same hyper-parameters: a bundled
+# dataset trained standalone (1 partition), with 2 servers + 2 trainers
+# (2 partitions) and with 4 servers + 2 trainers (4 partitions), on loopback,
+# seeds 0, 1, 2 each; prints every run's test accuracy and the means.
+#
+# Usage: bench/dist_accuracy.sh [BUILD_DIR]
+#   env: DATASET (default amazon_computers), FLAGS (default: the README's recipe
+#        for the Amazon graphs), SEEDS (default "0 1 2"), WORK (logs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD="${1:-build}"
+BIN="$BUILD/bin"
+DATASET="${DATASET:-amazon_computers}"
+FLAGS="${FLAGS:---num_hidden=256 --num_epochs=40 --layer_norm --eval_every=0}"
+SEEDS="${SEEDS:-0 1 2}"
+WORK="${WORK:-${TMPDIR:-/tmp}/distsage-dist-accuracy}"
+source bench/cluster_lib.sh
+trap stop_servers EXIT
+mkdir -p "$WORK"
+
+partition() {  # NUM_PARTS -> config path
+  local out="$WORK/$DATASET-$1"
+  if ! ls "$out"/*.json > /dev/null 2>&1; then
+    "$BIN/partition_graph" --dataset_dir="datasets/$DATASET" --num_parts="$1" --balance_train \
+      --balance_edges --out="$out" > "$out.log" 2>&1
+  fi
+  ls "$out"/*.json
+}
+test_acc() { python3 -c 'import json,sys; print("%.4f" % json.loads(sys.argv[1])["final_test_acc"])' "$1"; }
+
+echo "# dist_accuracy $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores: $DATASET, $FLAGS"
+declare -A results
+config="$(partition 1)"
+for seed in $SEEDS; do
+  json="$("$BIN/trainer" --standalone --part_config="$config" --num_threads=2 --seed="$seed" \
+    $FLAGS 2> "$WORK/standalone-$seed.log")"
+  results[standalone]+=" $(test_acc "$json")"
+done
+for parts in 2 4; do
+  config="$(partition "$parts")"
+  start_servers "$BIN" "$config" "$parts" "$WORK"
+  for seed in $SEEDS; do
+    port="$(next_master_port)"
+    for rank in 0 1; do
+      "$BIN/trainer" --servers="$IP_CONFIG" --part_config="$config" --uds_dir="$WORK" \
+        --world_size=2 --rank=$rank --master_port="$port" --num_threads=1 --seed="$seed" \
+        $FLAGS > "$WORK/p$parts-$seed-$rank.json" 2> "$WORK/p$parts-$seed-$rank.log" &
+      pids[$rank]=$!
+    done
+    wait "${pids[0]}"
+    wait "${pids[1]}"
+    results["$parts servers + 2 trainers"]+=" $(test_acc "$(cat "$WORK/p$parts-$seed-0.json")")"
+  done
+  stop_servers
+done
+echo "| setup | test accuracy per seed ($SEEDS) | mean |"
+echo "| --- | --- | --- |"
+for setup in standalone "2 servers + 2 trainers" "4 servers + 2 trainers"; do
+  python3 - "$setup" ${results[$setup]} <<'PY'
+import sys
+accs = [float(a) for a in sys.argv[2:]]
+print("| %s | %s | **%.2f%%** |" % (sys.argv[1], ", ".join("%.2f" % (100 * a) for a in accs),
+                                    100 * sum(accs) / len(accs)))
+PY
+done
+echo "logs in $WORK"

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Distributed-training benchmark on one machine: an ogbn-products-scale
+# synthetic graph, standalone (1 partition, in process) against 2 graph
+# servers (2 partitions) + 1 trainer and 2 servers + 2 trainers, with DGL's
+# hyper-parameters (2 layers, fan-out 10,25, batch 1000) at --num_hidden
+# HIDDEN. Each trainer runs --bench_batches batches through its prefetching
+# loader (the training pipeline, all-reduce included); the epoch figure is
+# the slowest rank's time per batch times the batches one rank runs per epoch
+# (197 standalone, 99 per rank with 2 trainers). Also printed: the loader's
+# sample / pull time, the model step (compute) and its all-reduce part, and
+# the bytes moved over sockets per epoch (requests + answers, all ranks).
+#
+# Usage: bench/dist_bench.sh [BUILD_DIR]
+#   env: SYNTH1 (1-part config), SYNTH2 (2-part config), BENCH_BATCHES (default 30),
+#        HIDDEN (default 256), LOCAL (trainers' --local_partition: server or inprocess;
+#        default: both), WORK (logs).
+# Make the partitions with bench/partition_bench.sh, or:
+#   partition_graph --dataset synthetic --num_nodes 2449029 --num_edges 61859140 \
+#     --feat_dim 100 --num_classes 47 --num_train 196615 --num_valid 39323 --seed 0 \
+#     --num_parts 2 --balance_train --balance_edges --out data/synth-products-2part
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD="${1:-build}"
+BIN="$BUILD/bin"
+SYNTH1="${SYNTH1:-data/synth-products-1part/synthetic.json}"
+SYNTH2="${SYNTH2:-data/synth-products-2part/synthetic.json}"
+BENCH_BATCHES="${BENCH_BATCHES:-30}"
+HIDDEN="${HIDDEN:-256}"
+LOCAL="${LOCAL:-server inprocess}"
+WORK="${WORK:-${TMPDIR:-/tmp}/distsage-dist-bench}"
+for f in "$SYNTH1" "$SYNTH2"; do
+  [[ -f "$f" ]] || { echo "no partition config $f (see the usage note in $0)" >&2; exit 1; }
+done
+for b in trainer graph_server; do
+  [[ -x "$BIN/$b" ]] || { echo "no $BIN/$b; build the $b target" >&2; exit 1; }
+done
+mkdir -p "$WORK"
+COMMON=(--num_layers=2 --fan_out=10,25 --batch_size=1000 --lr=0.003 --dropout=0.5
+        --num_hidden="$HIDDEN" --bench_batches="$BENCH_BATCHES" --seed=0)
+
+# The 2 graph servers, kept up for every distributed run.
+source bench/cluster_lib.sh
+trap stop_servers EXIT
+start_servers "$BIN" "$SYNTH2" 2 "$WORK"
+
+echo "# dist_bench $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(uname -n); hidden $HIDDEN," \
+  "$BENCH_BATCHES batches per rank per figure"
+printf "| %-34s | %5s | %8s | %7s | %5s | %6s | %6s | %7s | %9s | %8s |\n" setup batches \
+  "ms/batch" "epoch s" ratio sample pull compute allreduce "MB/epoch"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+
+# report NAME EPOCH_BATCHES_PER_RANK STANDALONE_EPOCH JSON...: one table row
+# from the ranks' summaries (per-batch figures are the slowest rank's).
+report() {
+  python3 - "$@" <<'PY'
+import json, sys
+name, per_rank_batches, base = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+runs = [json.loads(s)["bench"] for s in sys.argv[4:]]
+slow = max(runs, key=lambda b: b["pipeline_s"] / b["num_batches"])
+per = lambda key: 1e3 * slow[key] / slow["num_batches"]
+epoch = per("pipeline_s") * per_rank_batches / 1e3
+moved = sum(b.get("bytes_moved", 0) / b["num_batches"] for b in runs) * per_rank_batches / 1e6
+ratio = "" if base == "-" else "%.2f" % (epoch / float(base))
+print("| %-34s | %5d | %8.1f | %7.1f | %5s | %6.1f | %6.1f | %7.1f | %9.1f | %8.0f |" % (
+    name, per_rank_batches, per("pipeline_s"), epoch, ratio, per("sample_s"), per("pull_s"),
+    per("compute_s"), per("allreduce_s"), moved))
+PY
+}
+epoch_of() {  # JSON BATCHES -> extrapolated epoch seconds
+  python3 -c 'import json,sys; b=json.loads(sys.argv[1])["bench"]; print(b["pipeline_s"]/b["num_batches"]*int(sys.argv[2]))' "$1" "$2"
+}
+
+standalone="$("$BIN/trainer" --standalone --part_config="$SYNTH1" --num_threads=2 "${COMMON[@]}" \
+  2> "$WORK/standalone.log")"
+base="$(epoch_of "$standalone" 197)"
+report "standalone, 1 partition in process" 197 - "$standalone"
+
+for local in $LOCAL; do
+  one="$("$BIN/trainer" --servers="$IP_CONFIG" --part_config="$SYNTH2" --uds_dir="$WORK" \
+    --world_size=1 --rank=0 --master_port="$(next_master_port)" --num_threads=2 \
+    --local_partition="$local" "${COMMON[@]}" 2> "$WORK/one-$local.log")"
+  report "2 servers + 1 trainer ($local)" 197 "$base" "$one"
+  port="$(next_master_port)"
+  pids=()
+  for rank in 0 1; do
+    "$BIN/trainer" --servers="$IP_CONFIG" --part_config="$SYNTH2" --uds_dir="$WORK" \
+      --world_size=2 --rank=$rank --master_port="$port" --num_threads=1 \
+      --local_partition="$local" "${COMMON[@]}" > "$WORK/two-$local-$rank.json" \
+      2> "$WORK/two-$local-$rank.log" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid"; done
+  report "2 servers + 2 trainers ($local)" 99 "$base" "$(cat "$WORK/two-$local-0.json")" \
+    "$(cat "$WORK/two-$local-1.json")"
+done
+echo "logs in $WORK"
