@@ -15,7 +15,7 @@ DATASET="${DATASET:-amazon_computers}"
 FLAGS="${FLAGS:---num_hidden=256 --num_epochs=40 --layer_norm --eval_every=0}"
 SEEDS="${SEEDS:-0 1 2}"
 WORK="${WORK:-${TMPDIR:-/tmp}/distsage-dist-accuracy}"
-source bench/cluster_lib.sh
+source deploy/local_cluster.sh
 trap stop_servers EXIT
 mkdir -p "$WORK"
 

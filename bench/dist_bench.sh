@@ -39,7 +39,7 @@ COMMON=(--num_layers=2 --fan_out=10,25 --batch_size=1000 --lr=0.003 --dropout=0.
         --num_hidden="$HIDDEN" --bench_batches="$BENCH_BATCHES" --seed=0)
 
 # The 2 graph servers, kept up for every distributed run.
-source bench/cluster_lib.sh
+source deploy/local_cluster.sh
 trap stop_servers EXIT
 start_servers "$BIN" "$SYNTH2" 2 "$WORK"
 

@@ -328,6 +328,16 @@ class GraphServerTest : public ::testing::Test {
     return args;
   }
 
+  // Opens partitions [first, end) in this process, as options.local_parts.
+  void OpenLocalParts(int first, int end, RemoteGraphClientOptions* options) const {
+    for (int part = first; part < end; ++part) {
+      absl::StatusOr<std::unique_ptr<PartitionStore>> store =
+          PartitionStore::Open(config_, part, PartitionStoreOptions());
+      ASSERT_TRUE(store.ok()) << store.status();
+      options->local_parts[part] = *std::move(store);
+    }
+  }
+
   // All node IDs, in order.
   std::vector<int64_t> AllIds() const {
     std::vector<int64_t> ids(config_.num_nodes);
@@ -655,12 +665,7 @@ TEST_F(GraphServerTest, ShutdownRpcCanBeDisabled) {
   std::vector<std::vector<std::string>> addresses = {{address}, {}, {}, {}};
   RemoteGraphClientOptions options;
   // Partitions 1-3 in this process: only server 0 is remote.
-  for (int part = 1; part < 4; ++part) {
-    absl::StatusOr<std::unique_ptr<PartitionStore>> store =
-        PartitionStore::Open(config_, part, PartitionStoreOptions());
-    ASSERT_TRUE(store.ok()) << store.status();
-    options.local_parts[part] = *std::move(store);
-  }
+  OpenLocalParts(1, 4, &options);
   absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client =
       RemoteGraphClient::Connect(config_, addresses, options);
   ASSERT_TRUE(client.ok()) << client.status();
@@ -694,12 +699,7 @@ TEST_F(GraphServerTest, SharedSocketNameFallsBackToTcp) {
   std::vector<std::vector<std::string>> addresses = {{first_address}, {second_address}, {}, {}};
   RemoteGraphClientOptions options;
   options.uds_dir = dir_.path();
-  for (int part = 2; part < 4; ++part) {
-    absl::StatusOr<std::unique_ptr<PartitionStore>> store =
-        PartitionStore::Open(config_, part, PartitionStoreOptions());
-    ASSERT_TRUE(store.ok()) << store.status();
-    options.local_parts[part] = *std::move(store);
-  }
+  OpenLocalParts(2, 4, &options);
   absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client =
       RemoteGraphClient::Connect(config_, addresses, options);
   ASSERT_TRUE(client.ok()) << client.status();

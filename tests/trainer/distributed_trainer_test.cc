@@ -13,35 +13,23 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "tests/common/test_util.h"
 #include "tests/server/server_cluster.h"
+#include "tests/trainer/trainer_run.h"
 
 namespace distsage {
 namespace {
 
 using testing::BinPath;
 using testing::ChildProcess;
+using testing::CoraRecipe;
 using testing::FreePort;
 using testing::PartitionDataset;
 using testing::ServerCluster;
 using testing::TempDir;
+using testing::TrainerSummary;
 
-// The documented Cora recipe (as the standalone CLI test), one thread per
-// trainer: two trainers and two servers share the machine.
-const std::vector<std::string> kCoraRecipe = {
-    "--num_epochs=200",    "--lr=0.01",      "--weight_decay=5e-4", "--feature_norm=row",
-    "--input_dropout=0.5", "--dropout=0.5",  "--num_hidden=16",     "--fan_out=10,25",
-    "--eval_every=0",      "--num_threads=1"};
-
-// The JSON summary line of a trainer's log.
-nlohmann::json Summary(const std::string& log) {
-  for (absl::string_view line : absl::StrSplit(log, '\n')) {
-    if (!line.empty() && line.front() == '{') return nlohmann::json::parse(line);
-  }
-  ADD_FAILURE() << "no JSON summary in:\n" << log;
-  return nlohmann::json::object();
-}
+nlohmann::json Summary(const std::string& log) { return TrainerSummary(log); }
 
 class DistributedTrainerTest : public ::testing::Test {
  protected:
@@ -89,7 +77,10 @@ class DistributedTrainerTest : public ::testing::Test {
                                      absl::StrCat("--master_port=", master_port),
                                      "--seed=0",
                                      "--uds_dir=" + work_->path()};
-    argv.insert(argv.end(), kCoraRecipe.begin(), kCoraRecipe.end());
+    // One LibTorch thread per trainer: two trainers and two servers share
+    // the machine.
+    const std::vector<std::string> recipe = CoraRecipe(1);
+    argv.insert(argv.end(), recipe.begin(), recipe.end());
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<ChildProcess>(argv, work_->Join(absl::StrCat("trainer", rank, ".log")));
   }

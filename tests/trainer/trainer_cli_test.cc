@@ -10,21 +10,18 @@
 
 #include "absl/strings/str_split.h"
 #include "tests/common/test_util.h"
+#include "tests/trainer/trainer_run.h"
 
 namespace distsage {
 namespace {
 
 using testing::BinPath;
 using testing::CommandResult;
+using testing::CoraRecipe;
 using testing::DatasetDir;
 using testing::RunCommand;
 using testing::TempDir;
-
-// The documented Cora recipe (README / bench/RESULTS-trainer.md).
-const std::vector<std::string> kCoraRecipe = {
-    "--num_epochs=200",    "--lr=0.01",      "--weight_decay=5e-4", "--feature_norm=row",
-    "--input_dropout=0.5", "--dropout=0.5",  "--num_hidden=16",     "--fan_out=10,25",
-    "--eval_every=0",      "--num_threads=2"};
+using testing::TrainerSummary;
 
 class TrainerCliTest : public ::testing::Test {
  protected:
@@ -47,17 +44,13 @@ class TrainerCliTest : public ::testing::Test {
     return RunCommand(flags);
   }
 
-  // The JSON summary line of a successful run.
   static nlohmann::json Summary(const CommandResult& result) {
-    for (absl::string_view line : absl::StrSplit(result.output, '\n')) {
-      if (!line.empty() && line.front() == '{') return nlohmann::json::parse(line);
-    }
-    ADD_FAILURE() << "no JSON summary in:\n" << result.output;
-    return nlohmann::json::object();
+    return TrainerSummary(result.output);
   }
 
   static std::vector<std::string> WithRecipe(std::vector<std::string> flags) {
-    flags.insert(flags.end(), kCoraRecipe.begin(), kCoraRecipe.end());
+    const std::vector<std::string> recipe = CoraRecipe(2);
+    flags.insert(flags.end(), recipe.begin(), recipe.end());
     return flags;
   }
 

@@ -1,5 +1,6 @@
-# Shell functions shared by the distributed benchmarks (source it): start one
-# graph_server per partition on loopback and stop them again.
+# Shell functions (source this file) that run a whole cluster on this one
+# machine, for the example job and the distributed benchmarks: one
+# graph_server per partition on loopback, stopped again at the end.
 #
 #   start_servers BIN CONFIG NUM_PARTS WORK   # sets IP_CONFIG and SERVER_PIDS
 #   stop_servers
