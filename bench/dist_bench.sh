@@ -6,7 +6,8 @@
 # HIDDEN. Each trainer runs --bench_batches batches through its prefetching
 # loader (the training pipeline, all-reduce included); the epoch figure is
 # the slowest rank's time per batch times the batches one rank runs per epoch
-# (197 standalone, 99 per rank with 2 trainers). Also printed: the loader's
+# (197 of 1000 seeds standalone; with 2 trainers --batch_size is the global
+# batch, so each rank runs 197 batches of 500 seeds per epoch). Also printed: the loader's
 # sample / pull time, the model step (compute) and its all-reduce part, and
 # the bytes moved over sockets per epoch (requests + answers, all ranks).
 #
@@ -49,13 +50,18 @@ printf "| %-34s | %5s | %8s | %7s | %5s | %6s | %6s | %7s | %9s | %8s |\n" setup
   "ms/batch" "epoch s" ratio sample pull compute allreduce "MB/epoch"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 
-# report NAME EPOCH_BATCHES_PER_RANK STANDALONE_EPOCH JSON...: one table row
-# from the ranks' summaries (per-batch figures are the slowest rank's).
+# report NAME STANDALONE_EPOCH JSON...: one table row from the ranks'
+# summaries (per-batch figures are the slowest rank's); the epoch seconds
+# go to $WORK/epoch_s.
 report() {
-  python3 - "$@" <<'PY'
-import json, sys
-name, per_rank_batches, base = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-runs = [json.loads(s)["bench"] for s in sys.argv[4:]]
+  EPOCH_FILE="$WORK/epoch_s" python3 - "$@" <<'PY'
+import json, math, os, sys
+name, base = sys.argv[1], sys.argv[2]
+summaries = [json.loads(s) for s in sys.argv[3:]]
+hyper = summaries[0]["hyperparameters"]
+per_rank_batches = math.ceil(summaries[0]["num_train"] /
+                             hyper.get("batch_size_per_trainer", hyper["batch_size"]))
+runs = [s["bench"] for s in summaries]
 slow = max(runs, key=lambda b: b["pipeline_s"] / b["num_batches"])
 per = lambda key: 1e3 * slow[key] / slow["num_batches"]
 epoch = per("pipeline_s") * per_rank_batches / 1e3
@@ -64,22 +70,20 @@ ratio = "" if base == "-" else "%.2f" % (epoch / float(base))
 print("| %-34s | %5d | %8.1f | %7.1f | %5s | %6.1f | %6.1f | %7.1f | %9.1f | %8.0f |" % (
     name, per_rank_batches, per("pipeline_s"), epoch, ratio, per("sample_s"), per("pull_s"),
     per("compute_s"), per("allreduce_s"), moved))
+open(os.environ["EPOCH_FILE"], "w").write("%f\n" % epoch)
 PY
-}
-epoch_of() {  # JSON BATCHES -> extrapolated epoch seconds
-  python3 -c 'import json,sys; b=json.loads(sys.argv[1])["bench"]; print(b["pipeline_s"]/b["num_batches"]*int(sys.argv[2]))' "$1" "$2"
 }
 
 standalone="$("$BIN/trainer" --standalone --part_config="$SYNTH1" --num_threads=2 "${COMMON[@]}" \
   2> "$WORK/standalone.log")"
-base="$(epoch_of "$standalone" 197)"
-report "standalone, 1 partition in process" 197 - "$standalone"
+report "standalone, 1 partition in process" - "$standalone"
+base="$(cat "$WORK/epoch_s")"
 
 for local in $LOCAL; do
   one="$("$BIN/trainer" --servers="$IP_CONFIG" --part_config="$SYNTH2" --uds_dir="$WORK" \
     --world_size=1 --rank=0 --master_port="$(next_master_port)" --num_threads=2 \
     --local_partition="$local" "${COMMON[@]}" 2> "$WORK/one-$local.log")"
-  report "2 servers + 1 trainer ($local)" 197 "$base" "$one"
+  report "2 servers + 1 trainer ($local)" "$base" "$one"
   port="$(next_master_port)"
   pids=()
   for rank in 0 1; do
@@ -90,7 +94,7 @@ for local in $LOCAL; do
     pids+=($!)
   done
   for pid in "${pids[@]}"; do wait "$pid"; done
-  report "2 servers + 2 trainers ($local)" 99 "$base" "$(cat "$WORK/two-$local-0.json")" \
+  report "2 servers + 2 trainers ($local)" "$base" "$(cat "$WORK/two-$local-0.json")" \
     "$(cat "$WORK/two-$local-1.json")"
 done
 echo "logs in $WORK"

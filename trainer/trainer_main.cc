@@ -73,7 +73,13 @@ ABSL_FLAG(bool, shutdown_servers, false,
           "When training ends, rank 0 asks every graph server to shut down (DGL's behaviour; by "
           "default servers keep running for the next job).");
 ABSL_FLAG(int, num_epochs, 20, "Training epochs (DGL default 20).");
-ABSL_FLAG(int64_t, batch_size, 1000, "Seeds per training mini-batch (DGL default 1000).");
+ABSL_FLAG(int64_t, batch_size, 1000,
+          "Seeds per training mini-batch (DGL default 1000). Distributed: the global batch, each "
+          "of the M trainers taking batch_size / M (rounded up), so that the same flags train "
+          "the same way as standalone; see --per_trainer_batch.");
+ABSL_FLAG(bool, per_trainer_batch, false,
+          "Distributed: --batch_size seeds per trainer per step, as DGL's train_dist.py (a global "
+          "batch of M * batch_size: fewer, larger steps per epoch).");
 ABSL_FLAG(int64_t, batch_size_eval, 100000,
           "Destination nodes per batch of layer-wise evaluation (DGL default 100000).");
 ABSL_FLAG(std::string, fan_out, "10,25",
@@ -357,6 +363,11 @@ absl::Status Run() {
   const int world_size = group == nullptr ? 1 : group->world_size();
   // Only rank 0 writes the run's files.
   if (rank != 0) options.save_model.clear();
+  // Averaged over M ranks, M gradients of batch_size / M seeds each are the
+  // gradient of one batch of batch_size seeds: the standalone step.
+  const int64_t global_batch_size =
+      absl::GetFlag(FLAGS_per_trainer_batch) ? options.batch_size * world_size : options.batch_size;
+  options.batch_size = (global_batch_size + world_size - 1) / world_size;
   std::unique_ptr<MetricsCsvWriter> csv;
   if (!options.metrics_out.empty() && rank == 0) {
     DS_ASSIGN_OR_RETURN(csv, MetricsCsvWriter::Create(options.metrics_out));
@@ -390,6 +401,11 @@ absl::Status Run() {
   summary["num_val"] = share.val_nodes.size();
   summary["num_test"] = share.test_nodes.size();
   summary["hyperparameters"] = HyperParameters(trainer->options());
+  if (group != nullptr) {
+    summary["hyperparameters"]["batch_size"] = global_batch_size;
+    summary["hyperparameters"]["batch_size_per_trainer"] = options.batch_size;
+    summary["hyperparameters"]["world_size"] = world_size;
+  }
   EpochMetrics mean;  // This rank's per-epoch means.
   const int64_t bench_batches = absl::GetFlag(FLAGS_bench_batches);
   if (bench_batches > 0) {

@@ -113,6 +113,8 @@ TEST_F(DistributedTrainerTest, TwoTrainersReachTheFloorWithIdenticalModelsAndSto
   EXPECT_EQ(summary1.at("param_checksum"), summary0.at("param_checksum"));
   // Cora's 140 training nodes split evenly, 500 + 1000 evaluation nodes
   // split without overlap.
+  EXPECT_EQ(summary0.at("hyperparameters").at("batch_size"), 1000);
+  EXPECT_EQ(summary0.at("hyperparameters").at("batch_size_per_trainer"), 500);
   EXPECT_EQ(summary0.at("num_train"), 70);
   EXPECT_EQ(summary1.at("num_train"), 70);
   EXPECT_EQ(summary0.at("num_val").get<int>() + summary1.at("num_val").get<int>(), 500);
