@@ -149,6 +149,23 @@ struct GraphSageTrainer::State {
   // not), then draws its own dropout masks.
   absl::Status SynchronizeStart() {
     if (group == nullptr) return absl::OkStatus();
+    // Ranks started with different model shapes or schedules would exchange
+    // mismatched buffers (or step counts) and fail obscurely; compare first.
+    const std::string plan = absl::StrCat(options.model.ToJson(), " epochs ", options.num_epochs,
+                                          " batch ", options.batch_size, " lr ", options.lr);
+    const int64_t mine =
+        crc32(0L, reinterpret_cast<const Bytef*>(plan.data()), static_cast<uInt>(plan.size()));
+    DS_ASSIGN_OR_RETURN(const std::vector<std::vector<int64_t>> all,
+                        group->AllGather(absl::MakeConstSpan(&mine, 1)));
+    for (int rank = 0; rank < group->world_size(); ++rank) {
+      if (all[rank][0] != all[0][0]) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("trainer rank ", rank,
+                         " was started with other model or schedule flags than rank 0 "
+                         "(this rank: ",
+                         plan, "); start every trainer with the same flags"));
+      }
+    }
     DS_RETURN_IF_ERROR(group->BroadcastFromRankZero(model->parameters()));
     torch::manual_seed(MixSeed(options.seed, {static_cast<uint64_t>(group->rank()), 0xd70c}));
     return absl::OkStatus();

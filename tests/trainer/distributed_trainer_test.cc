@@ -196,6 +196,18 @@ TEST_F(DistributedTrainerTest, TrainerThatDiesFailsTheOthers) {
   EXPECT_NE(log.find("all-reduce failed"), std::string::npos) << log;
 }
 
+TEST_F(DistributedTrainerTest, RanksWithDifferentModelFlagsStop) {
+  StartServers();
+  const int port = FreePort();
+  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, port);
+  std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port, {"--num_hidden=32"});
+  EXPECT_EQ(rank0->Wait(), 1);
+  EXPECT_EQ(rank1->Wait(), 1);
+  EXPECT_NE(rank0->ReadLog().find("rank 1 was started with other model or schedule flags"),
+            std::string::npos)
+      << rank0->ReadLog();
+}
+
 TEST_F(DistributedTrainerTest, BadDistributedFlags) {
   StartServers();
   struct Case {
