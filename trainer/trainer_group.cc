@@ -1,6 +1,11 @@
 #include "trainer/trainer_group.h"
 
 #include <ATen/ATen.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +24,30 @@ namespace {
 
 bool IsLoopback(absl::string_view host) {
   return host == "localhost" || absl::StartsWith(host, "127.") || host == "::1";
+}
+
+// This machine's address on the route to `host` (the source address the
+// kernel would pick), without sending anything: binding Gloo to it works on
+// every machine, where the hostname may resolve to 127.0.1.1 (Debian's
+// /etc/hosts) and leave the other machines unable to connect. "" if unknown.
+std::string LocalAddressToward(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), "9", &hints, &found) != 0 || found == nullptr) return "";
+  std::string address;
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in local{};
+  socklen_t length = sizeof(local);
+  if (fd >= 0 && connect(fd, found->ai_addr, found->ai_addrlen) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) == 0) {
+    char text[INET_ADDRSTRLEN];
+    if (inet_ntop(AF_INET, &local.sin_addr, text, sizeof(text)) != nullptr) address = text;
+  }
+  if (fd >= 0) close(fd);
+  freeaddrinfo(found);
+  return address;
 }
 
 // The first line of a c10d/Gloo exception: the rest is a C++ stack trace.
@@ -112,7 +141,10 @@ absl::StatusOr<std::unique_ptr<TrainerGroup>> TrainerGroup::Join(
   try {
     auto group_options = c10d::ProcessGroupGloo::Options::create(timeout);
     std::string bind_host = options.bind_host;
-    if (bind_host.empty() && IsLoopback(options.master_addr)) bind_host = "127.0.0.1";
+    if (bind_host.empty()) {
+      bind_host =
+          IsLoopback(options.master_addr) ? "127.0.0.1" : LocalAddressToward(options.master_addr);
+    }
     group_options->devices.push_back(
         bind_host.empty() ? c10d::ProcessGroupGloo::createDefaultDevice()
                           : c10d::ProcessGroupGloo::createDeviceForHostname(bind_host));

@@ -31,8 +31,8 @@ struct TrainerGroupOptions {
   // How long ranks wait for each other: at rendezvous and in every collective.
   absl::Duration timeout = absl::Minutes(5);
   // The address this rank's Gloo connections bind to. Empty: 127.0.0.1 when
-  // master_addr is a loopback address, else the address this machine's
-  // hostname resolves to.
+  // master_addr is a loopback address, else this machine's address on the
+  // route to master_addr (falling back to what its hostname resolves to).
   std::string bind_host;
 };
 

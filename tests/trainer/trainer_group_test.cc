@@ -3,7 +3,10 @@
 #include "trainer/trainer_group.h"
 
 #include <ATen/ATen.h>
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 
 #include <functional>
 #include <thread>
@@ -75,6 +78,45 @@ TEST(TrainerGroupTest, BroadcastSumAndGather) {
     ASSERT_TRUE(all.ok()) << all.status();
     EXPECT_EQ(*all, (std::vector<std::vector<int64_t>>{{0, 100}, {1, 101}}));
   });
+}
+
+// This machine's first IPv4 address that is not loopback ("" if none).
+std::string NonLoopbackAddress() {
+  ifaddrs* interfaces = nullptr;
+  if (getifaddrs(&interfaces) != 0) return "";
+  std::string found;
+  for (ifaddrs* entry = interfaces; entry != nullptr && found.empty(); entry = entry->ifa_next) {
+    if (entry->ifa_addr == nullptr || entry->ifa_addr->sa_family != AF_INET) continue;
+    char text[INET_ADDRSTRLEN];
+    const auto* address = reinterpret_cast<const sockaddr_in*>(entry->ifa_addr);
+    inet_ntop(AF_INET, &address->sin_addr, text, sizeof(text));
+    if (std::string(text).rfind("127.", 0) != 0) found = text;
+  }
+  freeifaddrs(interfaces);
+  return found;
+}
+
+// As across machines: the master is named by a routable address, and each
+// rank binds Gloo to its own address on the route there.
+TEST(TrainerGroupTest, JoinsThroughAMachineAddress) {
+  const std::string host = NonLoopbackAddress();
+  if (host.empty()) GTEST_SKIP() << "no non-loopback IPv4 address on this machine";
+  const int port = FreePort();
+  std::vector<std::thread> threads;
+  std::vector<double> sums(2);
+  for (int rank = 0; rank < 2; ++rank) {
+    threads.emplace_back([&, rank] {
+      TrainerGroupOptions options = Options(rank, 2, port);
+      options.master_addr = host;
+      absl::StatusOr<std::unique_ptr<TrainerGroup>> group = TrainerGroup::Join(options);
+      ASSERT_TRUE(group.ok()) << group.status();
+      std::vector<double> values = {rank + 1.0};
+      ASSERT_TRUE((*group)->SumInPlace(&values).ok());
+      sums[rank] = values[0];
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(sums, (std::vector<double>{3.0, 3.0}));
 }
 
 TEST(TrainerGroupTest, MissingRankFailsJoinAfterTimeout) {
