@@ -269,13 +269,16 @@ absl::Status GraphSageTrainer::Train(const TrainerShare& share, ProgressReporter
     metrics.loss = loss_sum / metrics.num_seeds;
     metrics.train_acc = static_cast<double>(correct) / metrics.num_seeds;
     const bool evaluate = (s.options.eval_every > 0 && epoch % s.options.eval_every == 0) ||
-                          epoch == s.options.num_epochs;
+                          (s.options.eval_every >= 0 && epoch == s.options.num_epochs);
     if (evaluate) {
       DS_ASSIGN_OR_RETURN(const Accuracies accuracies, Evaluate(share));
       metrics.evaluated = true;
       metrics.val_acc = accuracies.val;
       metrics.test_acc = accuracies.test;
       metrics.eval_seconds = accuracies.seconds;
+    }
+    // Every evaluation, and the end of training, checks the replicas.
+    if (evaluate || epoch == s.options.num_epochs) {
       DS_RETURN_IF_ERROR(s.CheckReplicasAgree(ParameterChecksum()));
     }
     reporter->Line(metrics.ToLine());

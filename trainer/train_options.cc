@@ -117,9 +117,9 @@ absl::Status ValidateTrainOptions(const PartitionConfig& config, TrainOptions* o
     return absl::InvalidArgumentError(
         absl::StrCat("--weight_decay=", options->weight_decay, " must not be negative"));
   }
-  if (options->eval_every < 0 || options->log_every < 1) {
+  if (options->eval_every < -1 || options->log_every < 1) {
     return absl::InvalidArgumentError(
-        "--eval_every must be >= 0 (0: only at the end) and --log_every >= 1");
+        "--eval_every must be >= -1 (0: only at the end, -1: never) and --log_every >= 1");
   }
   if (options->num_threads < 0 || options->num_loader_threads < 0 || options->prefetch < 1) {
     return absl::InvalidArgumentError(

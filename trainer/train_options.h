@@ -48,7 +48,7 @@ struct TrainOptions {
   int64_t batch_size_eval = 100000;
   double lr = 0.003;
   double weight_decay = 0.0;
-  int eval_every = 5;  // 0: evaluate only after the last epoch.
+  int eval_every = 5;  // 0: evaluate only after the last epoch; -1: never.
   int log_every = 20;
   uint64_t seed = 0;
   int num_threads = 0;         // 0: all cores.

@@ -95,7 +95,7 @@ ABSL_FLAG(double, input_dropout, 0.0,
 ABSL_FLAG(double, weight_decay, 0.0, "Adam weight decay (L2), default 0.");
 ABSL_FLAG(int, eval_every, 5,
           "Evaluate validation/test accuracy every N epochs and after the last (DGL default 5; "
-          "0: only after the last).");
+          "0: only after the last; -1: never, e.g. to time epochs).");
 ABSL_FLAG(int, log_every, 20,
           "When stderr is not a terminal, print a progress line every N batches (DGL default 20).");
 ABSL_FLAG(uint64_t, seed, 0, "Seed of initialisation, shuffling, sampling and dropout.");
@@ -451,8 +451,10 @@ absl::Status Run() {
     DS_RETURN_IF_ERROR(trainer->Train(share, &reporter, csv.get(), &history));
     mean = MeanOfEpochs(history);
     if (!history.empty()) {
-      summary["final_val_acc"] = history.back().val_acc;
-      summary["final_test_acc"] = history.back().test_acc;
+      if (history.back().evaluated) {
+        summary["final_val_acc"] = history.back().val_acc;
+        summary["final_test_acc"] = history.back().test_acc;
+      }
       summary["final_train_acc"] = history.back().train_acc;
       summary["final_loss"] = history.back().loss;
     }

@@ -136,6 +136,7 @@ TEST_F(TrainerCliTest, BadInputFailsClearlyBeforeTraining) {
       {"feature", {"--standalone", config, "--feature_name=x"}, "no node feature 'x'"},
       {"feature norm", {"--standalone", config, "--feature_norm=l2"}, "'l2'"},
       {"eval only", {"--standalone", config, "--eval_only"}, "--load_model"},
+      {"eval every", {"--standalone", config, "--eval_every=-2"}, "--eval_every"},
       {"load model", {"--standalone", config, "--load_model=" + dir_->Join("none")}, "model.json"},
   };
   for (const BadInput& bad : cases) {
