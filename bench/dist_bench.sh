@@ -45,43 +45,30 @@ start_servers "$BIN" "$SYNTH2" 2 "$WORK"
 
 echo "# dist_bench $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(uname -n); hidden $HIDDEN," \
   "$EPOCHS epoch(s) per setup; seconds per epoch"
-printf "| %-34s | %13s | %7s | %5s | %6s | %6s | %7s | %9s | %8s |\n" setup "steps x seeds" \
-  "epoch s" ratio sample pull compute allreduce "MB/epoch"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 
-# report NAME STANDALONE_EPOCH JSON...: one table row from the ranks'
-# summaries (timings of the slowest rank); the epoch seconds go to
-# $WORK/epoch_s.
-report() {
-  EPOCH_FILE="$WORK/epoch_s" python3 - "$@" <<'PY'
-import json, math, os, sys
-name, base = sys.argv[1], sys.argv[2]
-summaries = [json.loads(s) for s in sys.argv[3:]]
-hyper = summaries[0]["hyperparameters"]
-seeds = hyper.get("batch_size_per_trainer", hyper["batch_size"])
-steps = math.ceil(summaries[0]["num_train"] / seeds)
-slow = max(summaries[0].get("per_rank", [summaries[0]]), key=lambda r: r["epoch_s_mean"])
-epoch = slow["epoch_s_mean"]
-moved = sum(s.get("bytes_sent", 0) + s.get("bytes_received", 0) for s in summaries)
-moved /= hyper["num_epochs"] * 1e6
-ratio = "" if base == "-" else "%.2f" % (epoch / float(base))
-print("| %-34s | %13s | %7.1f | %5s | %6.1f | %6.1f | %7.1f | %9.1f | %8.0f |" % (
-    name, "%d x %d" % (steps, seeds), epoch, ratio, slow["sample_s_mean"], slow["pull_s_mean"],
-    slow["compute_s_mean"], slow.get("allreduce_s_mean", 0.0), moved))
-open(os.environ["EPOCH_FILE"], "w").write("%f\n" % epoch)
-PY
+# record NAME JSON...: keeps a setup's rank summaries (one JSON line each)
+# for the table printed at the end.
+RUNS="$WORK/runs.jsonl"
+: > "$RUNS"
+record() {
+  local name=$1
+  shift
+  python3 -c 'import json, sys; print(json.dumps({"name": sys.argv[1], "ranks": [json.loads(s) for s in sys.argv[2:]]}))' \
+    "$name" "$@" >> "$RUNS"
 }
 
-standalone="$("$BIN/trainer" --standalone --part_config="$SYNTH1" --num_threads=2 "${COMMON[@]}" \
-  2> "$WORK/standalone.log")"
-report "standalone, 1 partition in process" - "$standalone"
-base="$(cat "$WORK/epoch_s")"
-
+# Standalone first and again last (this shared VM drifts); the ratios are to
+# the mean of the two.
+standalone() {
+  "$BIN/trainer" --standalone --part_config="$SYNTH1" --num_threads=2 "${COMMON[@]}" \
+    2> "$WORK/standalone-$1.log"
+}
+record "standalone, 1 partition in process" "$(standalone first)"
 for local in $LOCAL; do
   one="$("$BIN/trainer" --servers="$IP_CONFIG" --part_config="$SYNTH2" --uds_dir="$WORK" \
     --world_size=1 --rank=0 --master_port="$(next_master_port)" --num_threads=2 \
     --local_partition="$local" "${COMMON[@]}" 2> "$WORK/one-$local.log")"
-  report "2 servers + 1 trainer ($local)" "$base" "$one"
+  record "2 servers + 1 trainer ($local)" "$one"
   port="$(next_master_port)"
   pids=()
   for rank in 0 1; do
@@ -92,7 +79,34 @@ for local in $LOCAL; do
     pids+=($!)
   done
   for pid in "${pids[@]}"; do wait "$pid"; done
-  report "2 servers + 2 trainers ($local)" "$base" "$(cat "$WORK/two-$local-0.json")" \
+  record "2 servers + 2 trainers ($local)" "$(cat "$WORK/two-$local-0.json")" \
     "$(cat "$WORK/two-$local-1.json")"
 done
+record "standalone again" "$(standalone last)"
+
+# One row per setup: per-epoch seconds of the slowest rank (loader threads'
+# sample and pull overlap the model step; all-reduce is part of compute), and
+# the bytes that went through the graph servers (all ranks).
+python3 - "$RUNS" <<'PY'
+import json, math, sys
+runs = [json.loads(line) for line in open(sys.argv[1])]
+def slowest(run):
+    first = run["ranks"][0]
+    return max(first.get("per_rank", [first]), key=lambda r: r["epoch_s_mean"])
+alone = [slowest(r)["epoch_s_mean"] for r in runs if r["name"].startswith("standalone")]
+base = sum(alone) / len(alone)
+print("| setup | steps x seeds | epoch s | ratio | sample | pull | compute | all-reduce | MB/epoch |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+for run in runs:
+    first, slow = run["ranks"][0], slowest(run)
+    hyper = first["hyperparameters"]
+    seeds = hyper.get("batch_size_per_trainer", hyper["batch_size"])
+    steps = math.ceil(first["num_train"] / seeds)
+    moved = sum(r.get("bytes_sent", 0) + r.get("bytes_received", 0) for r in run["ranks"])
+    print("| %s | %d x %d | %.1f | %.2f | %.1f | %.1f | %.1f | %.1f | %.0f |" % (
+        run["name"], steps, seeds, slow["epoch_s_mean"], slow["epoch_s_mean"] / base,
+        slow["sample_s_mean"], slow["pull_s_mean"], slow["compute_s_mean"],
+        slow.get("allreduce_s_mean", 0.0), moved / hyper["num_epochs"] / 1e6))
+print("ratio: epoch time over the mean of the two standalone epochs (%.1f s)" % base)
+PY
 echo "logs in $WORK"

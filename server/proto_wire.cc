@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/buffer_pool.h"
 
 namespace distsage::proto_wire {
 namespace {
@@ -18,6 +19,19 @@ void AppendVarint(uint64_t value, std::string* out) {
 }
 
 void DeleteArray(void* array) { delete[] static_cast<char*>(array); }
+
+// Payloads from this size on come from a pool: a feature-pull answer is tens
+// of megabytes, and fresh pages for every answer cost more in first-touch
+// page faults than the gather that fills them.
+constexpr size_t kPooledPayloadBytes = size_t{1} << 20;
+
+// Process-wide, never destroyed: slices may outlive any owner object.
+BufferPool& PayloadPool() {
+  static BufferPool* pool = new BufferPool(8);
+  return *pool;
+}
+
+void ReleaseToPool(void* buffer) { PayloadPool().Release(buffer); }
 
 absl::Status Malformed(absl::string_view what) {
   return absl::DataLossError(absl::StrCat("malformed protobuf message: ", what));
@@ -41,6 +55,11 @@ void MessageWriter::AddBytes(int field, absl::string_view bytes) {
 }
 
 char* MessageWriter::AddBytesInPlace(int field, size_t size) {
+  if (size >= kPooledPayloadBytes) {
+    char* data = static_cast<char*>(PayloadPool().Acquire(size));
+    AddSlice(field, grpc::Slice(data, size, &ReleaseToPool));
+    return data;
+  }
   // Our own allocation, not grpc_slice_malloc: that one inlines small
   // payloads into the slice struct itself, which moves.
   char* data = new char[std::max<size_t>(size, 1)];

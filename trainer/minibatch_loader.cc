@@ -86,8 +86,8 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
   if (options_.feature_buffers != nullptr) {
     std::shared_ptr<BufferPool> pool = options_.feature_buffers;
     batch->features = at::from_blob(
-        pool->Acquire(num_inputs * options_.feature_dim), {num_inputs, options_.feature_dim},
-        [pool](void* data) { pool->Release(static_cast<float*>(data)); },
+        pool->Acquire(num_inputs * options_.feature_dim * sizeof(float)),
+        {num_inputs, options_.feature_dim}, [pool](void* data) { pool->Release(data); },
         at::TensorOptions().dtype(at::kFloat));
   } else {
     batch->features =

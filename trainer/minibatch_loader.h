@@ -19,9 +19,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/buffer_pool.h"
 #include "trainer/block.h"
 #include "trainer/block_sampler.h"
-#include "trainer/buffer_pool.h"
 #include "trainer/graph_client.h"
 #include "trainer/train_options.h"
 

@@ -1,7 +1,8 @@
-#include "trainer/buffer_pool.h"
+#include "common/buffer_pool.h"
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 
@@ -12,12 +13,12 @@ namespace {
 // first-touch fault per 2 MiB instead of one per 4 KiB.
 constexpr size_t kAlignment = size_t{2} << 20;
 
-float* Allocate(size_t count) {
-  const size_t bytes = (count * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
-  void* data = std::aligned_alloc(kAlignment, bytes == 0 ? kAlignment : bytes);
+void* Allocate(size_t size) {
+  const size_t bytes = std::max(kAlignment, (size + kAlignment - 1) / kAlignment * kAlignment);
+  void* data = std::aligned_alloc(kAlignment, bytes);
   if (data == nullptr) throw std::bad_alloc();
-  madvise(data, bytes == 0 ? kAlignment : bytes, MADV_HUGEPAGE);  // Advice only.
-  return static_cast<float*>(data);
+  madvise(data, bytes, MADV_HUGEPAGE);  // Advice only.
+  return data;
 }
 
 }  // namespace
@@ -26,12 +27,12 @@ BufferPool::~BufferPool() {
   for (const Buffer& buffer : idle_) std::free(buffer.data);
 }
 
-float* BufferPool::Acquire(size_t count) {
+void* BufferPool::Acquire(size_t bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   // Best fit among idle buffers that are large enough.
   size_t best = idle_.size();
   for (size_t i = 0; i < idle_.size(); ++i) {
-    if (idle_[i].capacity >= count &&
+    if (idle_[i].capacity >= bytes &&
         (best == idle_.size() || idle_[i].capacity < idle_[best].capacity)) {
       best = i;
     }
@@ -46,14 +47,14 @@ float* BufferPool::Acquire(size_t count) {
       std::free(idle_.front().data);
       idle_.erase(idle_.begin());
     }
-    buffer.capacity = count + count / 4;
+    buffer.capacity = bytes + bytes / 4;
     buffer.data = Allocate(buffer.capacity);
   }
   in_use_.push_back(buffer);
   return buffer.data;
 }
 
-void BufferPool::Release(float* data) {
+void BufferPool::Release(void* data) {
   std::lock_guard<std::mutex> lock(mu_);
   for (size_t i = 0; i < in_use_.size(); ++i) {
     if (in_use_[i].data != data) continue;
