@@ -153,18 +153,15 @@ struct GraphSageTrainer::State {
     // mismatched buffers (or step counts) and fail obscurely; compare first.
     const std::string plan = absl::StrCat(options.model.ToJson(), " epochs ", options.num_epochs,
                                           " batch ", options.batch_size, " lr ", options.lr);
-    const int64_t mine =
-        crc32(0L, reinterpret_cast<const Bytef*>(plan.data()), static_cast<uInt>(plan.size()));
-    DS_ASSIGN_OR_RETURN(const std::vector<std::vector<int64_t>> all,
-                        group->AllGather(absl::MakeConstSpan(&mine, 1)));
-    for (int rank = 0; rank < group->world_size(); ++rank) {
-      if (all[rank][0] != all[0][0]) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("trainer rank ", rank,
-                         " was started with other model or schedule flags than rank 0 "
-                         "(this rank: ",
-                         plan, "); start every trainer with the same flags"));
-      }
+    DS_ASSIGN_OR_RETURN(const int differing, group->FirstRankDifferingFromRankZero(crc32(
+                                                 0L, reinterpret_cast<const Bytef*>(plan.data()),
+                                                 static_cast<uInt>(plan.size()))));
+    if (differing >= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("trainer rank ", differing,
+                       " was started with other model or schedule flags than rank 0 "
+                       "(this rank: ",
+                       plan, "); start every trainer with the same flags"));
     }
     DS_RETURN_IF_ERROR(group->BroadcastFromRankZero(model->parameters()));
     torch::manual_seed(MixSeed(options.seed, {static_cast<uint64_t>(group->rank()), 0xd70c}));
@@ -175,18 +172,36 @@ struct GraphSageTrainer::State {
   // would silently train different models otherwise).
   absl::Status CheckReplicasAgree(uint32_t checksum) {
     if (group == nullptr) return absl::OkStatus();
-    const int64_t mine = checksum;
-    DS_ASSIGN_OR_RETURN(const std::vector<std::vector<int64_t>> all,
-                        group->AllGather(absl::MakeConstSpan(&mine, 1)));
-    for (int rank = 0; rank < group->world_size(); ++rank) {
-      if (all[rank][0] != mine) {
-        return absl::InternalError(absl::StrCat(
-            "model replicas diverged: rank ", group->rank(), " has parameter checksum ",
-            absl::Hex(mine), " but rank ", rank, " has ", absl::Hex(all[rank][0]),
-            "; the trainers must run the same binary with the same hyper-parameters"));
-      }
+    DS_ASSIGN_OR_RETURN(const int differing, group->FirstRankDifferingFromRankZero(checksum));
+    if (differing >= 0) {
+      return absl::InternalError(absl::StrCat(
+          "model replicas diverged: rank ", differing,
+          "'s parameters differ from rank 0's (this rank's checksum: ", absl::Hex(checksum),
+          "); the trainers must run the same binary with the same hyper-parameters"));
     }
     return absl::OkStatus();
+  }
+
+  // Trains on every batch `loader` yields, adding the pipeline's figures
+  // to `figures` (an EpochMetrics or a BenchmarkResult: both have these
+  // fields), then calls after_step(batch, step).
+  template <typename Figures, typename AfterStep>
+  absl::Status TrainOnLoader(MiniBatchLoader& loader, Figures* figures, AfterStep after_step) {
+    MiniBatch batch;
+    while (true) {
+      DS_ASSIGN_OR_RETURN(const bool more, loader.Next(&batch));
+      if (!more) return absl::OkStatus();
+      const Clock::time_point step_start = Clock::now();
+      DS_ASSIGN_OR_RETURN(const StepResult step, Step(batch));
+      figures->compute_seconds += SecondsSince(step_start);
+      figures->allreduce_seconds += step.allreduce_seconds;
+      figures->num_batches += 1;
+      figures->num_seeds += static_cast<int64_t>(batch.seeds.size());
+      figures->num_input_nodes += batch.blocks.front().num_src();
+      figures->sample_seconds += batch.sample_seconds;
+      figures->pull_seconds += batch.pull_seconds;
+      after_step(batch, step);
+    }
   }
 
   GraphClient* client;
@@ -245,25 +260,14 @@ absl::Status GraphSageTrainer::Train(const TrainerShare& share, ProgressReporter
     reporter->StartEpoch(epoch, loader.num_batches());
     double loss_sum = 0.0;
     int64_t correct = 0;
-    MiniBatch batch;
-    while (true) {
-      DS_ASSIGN_OR_RETURN(const bool more, loader.Next(&batch));
-      if (!more) break;
-      const Clock::time_point step_start = Clock::now();
-      DS_ASSIGN_OR_RETURN(const StepResult step, s.Step(batch));
-      metrics.compute_seconds += SecondsSince(step_start);
-      metrics.allreduce_seconds += step.allreduce_seconds;
-      loss_sum += step.loss_sum;
-      correct += step.correct;
-      metrics.num_batches += 1;
-      metrics.num_seeds += static_cast<int64_t>(batch.seeds.size());
-      metrics.num_input_nodes += batch.blocks.front().num_src();
-      metrics.sample_seconds += batch.sample_seconds;
-      metrics.pull_seconds += batch.pull_seconds;
-      reporter->BatchDone(metrics.num_batches, step.loss_sum / batch.seeds.size(),
-                          static_cast<double>(step.correct) / batch.seeds.size(),
-                          metrics.num_seeds / SecondsSince(epoch_start));
-    }
+    DS_RETURN_IF_ERROR(
+        s.TrainOnLoader(loader, &metrics, [&](const MiniBatch& batch, const StepResult& step) {
+          loss_sum += step.loss_sum;
+          correct += step.correct;
+          reporter->BatchDone(metrics.num_batches, step.loss_sum / batch.seeds.size(),
+                              static_cast<double>(step.correct) / batch.seeds.size(),
+                              metrics.num_seeds / SecondsSince(epoch_start));
+        }));
     metrics.epoch_seconds = SecondsSince(epoch_start);
     metrics.wait_seconds = loader.wait_seconds();
     metrics.loss = loss_sum / metrics.num_seeds;
@@ -339,21 +343,10 @@ absl::StatusOr<BenchmarkResult> GraphSageTrainer::Benchmark(const std::vector<in
   {
     MiniBatchLoader loader(s.client, &s.sampler, seeds, s.MakeLoaderOptions(), rng_seed);
     const Clock::time_point start = Clock::now();
-    MiniBatch batch;
-    while (true) {
-      DS_ASSIGN_OR_RETURN(const bool more, loader.Next(&batch));
-      if (!more) break;
-      const Clock::time_point step_start = Clock::now();
-      DS_ASSIGN_OR_RETURN(const StepResult step, s.Step(batch));
-      result.compute_seconds += SecondsSince(step_start);
-      result.allreduce_seconds += step.allreduce_seconds;
-      result.num_batches += 1;
-      result.num_seeds += static_cast<int64_t>(batch.seeds.size());
-      result.num_input_nodes += batch.blocks.front().num_src();
-      for (const Block& block : batch.blocks) result.num_edges += block.num_edges();
-      result.sample_seconds += batch.sample_seconds;
-      result.pull_seconds += batch.pull_seconds;
-    }
+    DS_RETURN_IF_ERROR(
+        s.TrainOnLoader(loader, &result, [&](const MiniBatch& batch, const StepResult&) {
+          for (const Block& block : batch.blocks) result.num_edges += block.num_edges();
+        }));
     result.pipeline_seconds = SecondsSince(start);
     result.wait_seconds = loader.wait_seconds();
   }

@@ -225,6 +225,15 @@ absl::StatusOr<std::vector<std::vector<int64_t>>> TrainerGroup::AllGather(
   return state_->Gather(values, at::kLong);
 }
 
+absl::StatusOr<int> TrainerGroup::FirstRankDifferingFromRankZero(int64_t value) {
+  absl::StatusOr<std::vector<std::vector<int64_t>>> all = AllGather(absl::MakeConstSpan(&value, 1));
+  if (!all.ok()) return all.status();
+  for (int rank = 1; rank < world_size(); ++rank) {
+    if ((*all)[rank][0] != (*all)[0][0]) return rank;
+  }
+  return -1;
+}
+
 absl::Status ApplyTorchDistributedEnvironment(TrainerGroupOptions* options) {
   const auto read_int = [](const char* name, int* out) -> absl::Status {
     const char* text = std::getenv(name);

@@ -57,6 +57,9 @@ class TrainerGroup {
   // Every rank's `values` (all ranks pass the same length), rank-major.
   absl::StatusOr<std::vector<std::vector<double>>> AllGather(absl::Span<const double> values);
   absl::StatusOr<std::vector<std::vector<int64_t>>> AllGather(absl::Span<const int64_t> values);
+  // The lowest rank whose `value` differs from rank 0's, or -1 when every
+  // rank passed the same value (e.g. a checksum all replicas must share).
+  absl::StatusOr<int> FirstRankDifferingFromRankZero(int64_t value);
 
  private:
   struct State;

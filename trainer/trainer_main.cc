@@ -18,6 +18,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -316,11 +317,6 @@ EpochMetrics MeanOfEpochs(const std::vector<EpochMetrics>& history) {
   return mean;
 }
 
-// The figures every rank reports, in the order of kRankFigureNames.
-constexpr const char* kRankFigureNames[] = {"epoch_s_mean",   "sample_s_mean",    "pull_s_mean",
-                                            "compute_s_mean", "allreduce_s_mean", "wait_s_mean",
-                                            "num_train",      "peak_rss_mb"};
-
 absl::Status Run() {
   const std::string config_path = absl::GetFlag(FLAGS_part_config);
   if (config_path.empty()) {
@@ -480,19 +476,22 @@ absl::Status Run() {
   if (group != nullptr) {
     // Every rank's figures, for rank 0's report. Also the last collective:
     // once it returns, no rank needs the servers any more.
-    const std::vector<double> figures = {mean.epoch_seconds,
-                                         mean.sample_seconds,
-                                         mean.pull_seconds,
-                                         mean.compute_seconds,
-                                         mean.allreduce_seconds,
-                                         mean.wait_seconds,
-                                         static_cast<double>(share.train_nodes.size()),
-                                         PeakRssMegabytes()};
-    DS_ASSIGN_OR_RETURN(const std::vector<std::vector<double>> all, group->AllGather(figures));
+    const std::vector<std::pair<const char*, double>> figures = {
+        {"epoch_s_mean", mean.epoch_seconds},
+        {"sample_s_mean", mean.sample_seconds},
+        {"pull_s_mean", mean.pull_seconds},
+        {"compute_s_mean", mean.compute_seconds},
+        {"allreduce_s_mean", mean.allreduce_seconds},
+        {"wait_s_mean", mean.wait_seconds},
+        {"num_train", static_cast<double>(share.train_nodes.size())},
+        {"peak_rss_mb", PeakRssMegabytes()}};
+    std::vector<double> values;
+    for (const auto& [name, value] : figures) values.push_back(value);
+    DS_ASSIGN_OR_RETURN(const std::vector<std::vector<double>> all, group->AllGather(values));
     nlohmann::json per_rank = nlohmann::json::array();
     for (int r = 0; r < world_size; ++r) {
       nlohmann::json row = {{"rank", r}};
-      for (size_t i = 0; i < figures.size(); ++i) row[kRankFigureNames[i]] = all[r][i];
+      for (size_t i = 0; i < figures.size(); ++i) row[figures[i].first] = all[r][i];
       per_rank.push_back(row);
     }
     if (rank == 0) summary["per_rank"] = per_rank;

@@ -77,6 +77,13 @@ TEST(TrainerGroupTest, BroadcastSumAndGather) {
     absl::StatusOr<std::vector<std::vector<int64_t>>> all = group.AllGather(mine);
     ASSERT_TRUE(all.ok()) << all.status();
     EXPECT_EQ(*all, (std::vector<std::vector<int64_t>>{{0, 100}, {1, 101}}));
+
+    absl::StatusOr<int> differing = group.FirstRankDifferingFromRankZero(42);
+    ASSERT_TRUE(differing.ok()) << differing.status();
+    EXPECT_EQ(*differing, -1);
+    differing = group.FirstRankDifferingFromRankZero(group.rank() == 1 ? 7 : 42);
+    ASSERT_TRUE(differing.ok()) << differing.status();
+    EXPECT_EQ(*differing, 1);
   });
 }
 
