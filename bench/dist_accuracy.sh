@@ -43,7 +43,7 @@ for parts in 2 4; do
   for seed in $SEEDS; do
     port="$(next_master_port)"
     for rank in 0 1; do
-      "$BIN/trainer" --servers="$IP_CONFIG" --part_config="$config" --uds_dir="$WORK" \
+      "$BIN/trainer" --servers="$IP_CONFIG" --part_config="$config" \
         --world_size=2 --rank=$rank --master_port="$port" --num_threads=1 --seed="$seed" \
         $FLAGS > "$WORK/p$parts-$seed-$rank.json" 2> "$WORK/p$parts-$seed-$rank.log" &
       pids[$rank]=$!

@@ -65,14 +65,14 @@ standalone() {
 }
 record "standalone, 1 partition in process" "$(standalone first)"
 for local in $LOCAL; do
-  one="$("$BIN/trainer" --servers="$IP_CONFIG" --part_config="$SYNTH2" --uds_dir="$WORK" \
+  one="$("$BIN/trainer" --servers="$IP_CONFIG" --part_config="$SYNTH2" \
     --world_size=1 --rank=0 --master_port="$(next_master_port)" --num_threads=2 \
     --local_partition="$local" "${COMMON[@]}" 2> "$WORK/one-$local.log")"
   record "2 servers + 1 trainer ($local)" "$one"
   port="$(next_master_port)"
   pids=()
   for rank in 0 1; do
-    "$BIN/trainer" --servers="$IP_CONFIG" --part_config="$SYNTH2" --uds_dir="$WORK" \
+    "$BIN/trainer" --servers="$IP_CONFIG" --part_config="$SYNTH2" \
       --world_size=2 --rank=$rank --master_port="$port" --num_threads=1 \
       --local_partition="$local" "${COMMON[@]}" > "$WORK/two-$local-$rank.json" \
       2> "$WORK/two-$local-$rank.log" &

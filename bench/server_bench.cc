@@ -39,9 +39,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/graph_client.h"
 #include "server/partition_store.h"
-#include "trainer/local_graph_client.h"
-#include "trainer/remote_graph_client.h"
 
 ABSL_FLAG(std::string, part_config, "", "partition config JSON (the servers' --part_config)");
 ABSL_FLAG(std::string, ip_config, "", "ip_config.txt of the running graph_servers");
@@ -54,8 +53,7 @@ ABSL_FLAG(double, seconds, 5, "duration of each measurement");
 ABSL_FLAG(bool, pulls, true, "also measure PullFeatures (false: sampling only)");
 ABSL_FLAG(std::string, transports, "tcp",
           "how the clients reach the servers, a list of 'tcp' and 'unix' (one column each)");
-ABSL_FLAG(std::string, uds_dir, distsage::kDefaultUnixSocketDir,
-          "the servers' --uds_dir (for --transports unix)");
+ABSL_FLAG(std::string, uds_dir, "/tmp", "the servers' --uds_dir (for --transports unix)");
 ABSL_FLAG(bool, in_process, true, "also measure in-process (the baseline column)");
 ABSL_FLAG(int, rounds, 1,
           "measure each transport this many times, in alternating order (ABBA...), and report "
@@ -112,12 +110,13 @@ int Run() {
   for (absl::string_view t : absl::StrSplit(absl::GetFlag(FLAGS_threads), ',')) {
     thread_counts.push_back(std::stoi(std::string(t)));
   }
-  LocalGraphClientOptions local_options;
+  PartitionStoreOptions store_options;
   absl::StatusOr<CacheMode> cache = ParseCacheMode(absl::GetFlag(FLAGS_cache));
   if (!cache.ok()) return 2;
-  local_options.store.cache = *cache;
+  store_options.cache = *cache;
   const absl::Time open_start = absl::Now();
-  absl::StatusOr<std::unique_ptr<GraphClient>> local = OpenLocalGraphClient(*config, local_options);
+  absl::StatusOr<std::unique_ptr<GraphClient>> local =
+      GraphClient::OpenInProcess(*config, store_options);
   if (!local.ok()) {
     std::fprintf(stderr, "%s\n", local.status().ToString().c_str());
     return 1;
@@ -126,19 +125,18 @@ int Run() {
                absl::FormatDuration(absl::Now() - open_start).c_str());
   // One client per transport, each checked to use only that transport.
   std::vector<std::string> transports;
-  std::vector<std::unique_ptr<RemoteGraphClient>> remotes;
+  std::vector<std::unique_ptr<GraphClient>> remotes;
   for (absl::string_view transport : absl::StrSplit(absl::GetFlag(FLAGS_transports), ',')) {
     if (transport != "tcp" && transport != "unix") {
       std::fprintf(stderr, "--transports: '%s' is neither tcp nor unix\n",
                    std::string(transport).c_str());
       return 2;
     }
-    RemoteGraphClientOptions remote_options;
+    GraphClientOptions remote_options;
     remote_options.num_servers = absl::GetFlag(FLAGS_num_servers);
-    remote_options.prefer_unix_socket = transport == "unix";
-    remote_options.uds_dir = absl::GetFlag(FLAGS_uds_dir);
-    absl::StatusOr<std::unique_ptr<RemoteGraphClient>> remote =
-        OpenRemoteGraphClient(absl::GetFlag(FLAGS_ip_config), *config, remote_options);
+    if (transport == "unix") remote_options.channels.uds_dir = absl::GetFlag(FLAGS_uds_dir);
+    absl::StatusOr<std::unique_ptr<GraphClient>> remote =
+        GraphClient::ConnectFromIpConfig(absl::GetFlag(FLAGS_ip_config), *config, remote_options);
     if (!remote.ok()) {
       std::fprintf(stderr, "%s\n", remote.status().ToString().c_str());
       return 1;

@@ -8,8 +8,8 @@
 #
 # CACHE (memory|none, default memory) applies to the servers and to the
 # in-process baseline alike. SERVER_FLAGS adds graph_server flags. The
-# servers also listen on their Unix sockets in /tmp (graph_server's default
-# --uds_dir): `-- --transports tcp,unix` compares the two transports.
+# servers also listen on Unix sockets in a scratch folder (--uds_dir), so
+# `-- --transports tcp,unix` compares the two transports.
 set -euo pipefail
 
 PART_CONFIG=$1
@@ -30,7 +30,7 @@ trap cleanup EXIT
 for ((id = 0; id < NUM_IDS; ++id)); do
   # shellcheck disable=SC2086
   "$BIN_DIR/graph_server" --ip_config "$WORK/ip_config.txt" --part_config "$PART_CONFIG" \
-      --server_id "$id" --num_servers "$NUM_SERVERS" --cache "$CACHE" ${SERVER_FLAGS:-} \
+      --server_id "$id" --num_servers "$NUM_SERVERS" --cache "$CACHE" --uds_dir "$WORK" ${SERVER_FLAGS:-} \
       2> "$WORK/server$id.log" &
   pids+=($!)
 done
@@ -41,7 +41,7 @@ for ((id = 0; id < NUM_IDS; ++id)); do
   done
 done
 "$BIN_DIR/server_bench" --part_config "$PART_CONFIG" --ip_config "$WORK/ip_config.txt" \
-    --num_servers "$NUM_SERVERS" --cache "$CACHE" "$@"
+    --num_servers "$NUM_SERVERS" --cache "$CACHE" --uds_dir "$WORK" "$@"
 for ((id = 0; id < NUM_IDS; ++id)); do
   echo "server $id peak RSS: $(awk '/VmHWM/ {printf "%.2f GiB", $2 / 1048576}' "/proc/${pids[$id]}/status")" >&2
 done

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/host_port.h"
 
 namespace distsage {
 
@@ -62,9 +63,28 @@ absl::StatusOr<std::vector<MachineAddress>> ParseIpConfig(const std::string& tex
 }
 
 std::string ServerAddress(const MachineAddress& machine, int server_index) {
-  const bool ipv6 = machine.host.find(':') != std::string::npos;
-  return absl::StrCat(ipv6 ? "[" : "", machine.host, ipv6 ? "]" : "", ":",
-                      machine.base_port + server_index);
+  return JoinHostPort(machine.host, machine.base_port + server_index);
+}
+
+absl::StatusOr<std::vector<ServerSlot>> ServerLayout(const std::vector<MachineAddress>& machines,
+                                                     int num_parts, int num_servers,
+                                                     const std::string& source) {
+  if (num_servers < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("servers per machine must be at least 1, not ", num_servers));
+  }
+  if (static_cast<int>(machines.size()) != num_parts) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, " lists ", machines.size(), " machines but the graph has ", num_parts,
+        " partitions; machine i serves partition i, so list one machine per partition"));
+  }
+  std::vector<ServerSlot> slots;
+  for (int part = 0; part < num_parts; ++part) {
+    for (int local = 0; local < num_servers; ++local) {
+      slots.push_back({part * num_servers + local, part, ServerAddress(machines[part], local)});
+    }
+  }
+  return slots;
 }
 
 }  // namespace distsage

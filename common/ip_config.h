@@ -28,6 +28,24 @@ absl::StatusOr<std::vector<MachineAddress>> ParseIpConfig(const std::string& tex
 // `machine`, i.e. port base_port + server_index.
 std::string ServerAddress(const MachineAddress& machine, int server_index);
 
+// One graph server's place in DGL's layout of ip_config.txt: with
+// `num_servers` (S) servers per machine, server K runs on machine K / S as
+// that machine's server K % S, serves partition K / S (the S servers of a
+// machine are interchangeable backups of its partition) and listens on the
+// machine's port base_port + K % S.
+struct ServerSlot {
+  int server_id = 0;
+  int part = 0;
+  std::string address;  // "host:port".
+};
+
+// Every server of the layout, in server-ID order. INVALID_ARGUMENT, naming
+// `source` (the ip_config path), when num_servers < 1 or the file does not
+// list one machine per partition.
+absl::StatusOr<std::vector<ServerSlot>> ServerLayout(const std::vector<MachineAddress>& machines,
+                                                     int num_parts, int num_servers,
+                                                     const std::string& source);
+
 }  // namespace distsage
 
 #endif  // DISTSAGE_COMMON_IP_CONFIG_H_

@@ -5,8 +5,7 @@
 #   start_servers BIN CONFIG NUM_PARTS WORK   # sets IP_CONFIG and SERVER_PIDS
 #   stop_servers
 
-# Starts partition p's server on 127.0.0.1:(base + p), its Unix socket and log
-# in WORK, and waits until every server is listening (a server that exits
+# Starts partition p's server on 127.0.0.1:(base + p), its log in WORK, and waits until every server is listening (a server that exits
 # first fails the script with its log).
 start_servers() {
   local bin=$1 config=$2 num_parts=$3 work=$4
@@ -19,7 +18,7 @@ start_servers() {
   SERVER_PIDS=()
   for ((part = 0; part < num_parts; part++)); do
     "$bin/graph_server" --ip_config="$IP_CONFIG" --part_config="$config" --server_id="$part" \
-      --uds_dir="$work" > "$work/server$part.log" 2>&1 &
+      > "$work/server$part.log" 2>&1 &
     SERVER_PIDS+=($!)
   done
   for ((part = 0; part < num_parts; part++)); do

@@ -46,11 +46,11 @@ start_servers "$build_dir/bin" "$config" "$num_parts" "$work"
 echo "graph servers up (ip_config: $IP_CONFIG, logs in $work); starting 2 trainers" >&2
 port=$(next_master_port)
 threads=$(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 ))
-"$build_dir/bin/trainer" --servers "$IP_CONFIG" --part_config "$config" --uds_dir "$work" \
+"$build_dir/bin/trainer" --servers "$IP_CONFIG" --part_config "$config" \
   --rank 1 --world_size 2 --master_port "$port" --num_threads "$threads" "${recipe[@]}" \
   > "$work/rank1.json" 2> "$work/rank1.log" &
 rank1=$!
-"$build_dir/bin/trainer" --servers "$IP_CONFIG" --part_config "$config" --uds_dir "$work" \
+"$build_dir/bin/trainer" --servers "$IP_CONFIG" --part_config "$config" \
   --rank 0 --world_size 2 --master_port "$port" --num_threads "$threads" --shutdown_servers \
   "${recipe[@]}"
 wait "$rank1" || { cat "$work/rank1.log" >&2; exit 1; }

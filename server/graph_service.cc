@@ -6,8 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "grpcpp/support/proto_buffer_reader.h"
+#include "proto/grpc_status.h"
+#include "proto/proto_wire.h"
 #include "server/neighbor_sampler.h"
-#include "server/proto_wire.h"
 
 namespace distsage {
 namespace {
@@ -56,11 +57,6 @@ grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
 }
 
 }  // namespace
-
-grpc::Status ToGrpcStatus(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
-}
 
 GraphServiceImpl::GraphServiceImpl(const PartitionConfig& config,
                                    std::shared_ptr<const PartitionStore> store, int server_id,
@@ -112,27 +108,6 @@ grpc::Status GraphServiceImpl::GetGraphInfo(grpc::ServerContext*, const GetGraph
   info->set_cache_mode(CacheModeName(store_->cache_mode()));
   info->set_max_message_bytes(max_answer_bytes_);
   return grpc::Status::OK;
-}
-
-grpc::Status GraphServiceImpl::Shutdown(grpc::ServerContext* context,
-                                        const ShutdownRequest* request,
-                                        ShutdownResponse* response) {
-  if (request->graph_name().empty()) {
-    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
-        "Shutdown must name the graph: this server serves graph '", config_.graph_name, "'")));
-  }
-  if (request->graph_name() != config_.graph_name) {
-    return ToGrpcStatus(absl::FailedPreconditionError(absl::StrCat(
-        "Shutdown asked for graph '", request->graph_name(), "' but this server serves graph '",
-        config_.graph_name, "'; not shutting down")));
-  }
-  if (!shutdown_handler_) {
-    return ToGrpcStatus(
-        absl::UnimplementedError("this GraphService has no way to stop its server"));
-  }
-  const absl::Status status = shutdown_handler_(request->requester(), context->peer());
-  if (status.ok()) response->set_server_id(server_id_);
-  return ToGrpcStatus(status);
 }
 
 absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerSampleNeighbors(

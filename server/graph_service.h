@@ -4,16 +4,16 @@
 // gRPC server around it. Thread-safe.
 //
 // The bulk methods (everything but GetGraphInfo) are raw callback methods:
-// their answers are framed by hand (server/proto_wire.h) so that feature rows
+// their answers are framed by hand (proto/proto_wire.h) so that feature rows
 // are gathered straight into the buffer gRPC sends and sampled IDs move into
 // it, with no protobuf serialisation copy; the bytes on the wire are still
 // the proto messages. They run on gRPC's callback threads; GetGraphInfo runs
-// on the sync thread pool, as does Shutdown.
+// on the sync thread pool. Process-level calls (Shutdown) are not here but in
+// AdminService (server/admin_service.h).
 #ifndef DISTSAGE_SERVER_GRAPH_SERVICE_H_
 #define DISTSAGE_SERVER_GRAPH_SERVICE_H_
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,17 +22,10 @@
 #include "common/partition_config.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/distsage/graph.grpc.pb.h"
+#include "proto/wire_limits.h"
 #include "server/partition_store.h"
 
 namespace distsage {
-
-// Largest message (request or answer) servers and clients accept: 1 GiB,
-// e.g. 2.6M rows of 100 float32 or ~134M int64 IDs. Protobuf's own hard
-// limit is 2 GiB.
-inline constexpr int64_t kMaxMessageBytes = int64_t{1} << 30;
-
-// absl::Status -> grpc::Status with the same code and message.
-grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // GraphService::Service with every bulk method taken over as a raw callback.
 using RawBulkGraphService = GraphService::WithRawCallbackMethod_SampleNeighbors<
@@ -48,20 +41,8 @@ class GraphServiceImpl final : public RawBulkGraphService {
   GraphServiceImpl(const PartitionConfig& config, std::shared_ptr<const PartitionStore> store,
                    int server_id, int64_t max_answer_bytes = kMaxMessageBytes);
 
-  // What a Shutdown call that names the right graph does: called with the
-  // request's requester and the caller's peer address; its status is the
-  // answer. It must not stop the gRPC server itself (grpc::Server::Shutdown
-  // waits for in-flight calls, this one included): graph_server wakes the
-  // thread that handles SIGTERM instead. Set it before the server starts;
-  // without one, Shutdown is UNIMPLEMENTED.
-  using ShutdownHandler =
-      std::function<absl::Status(const std::string& requester, const std::string& peer)>;
-  void SetShutdownHandler(ShutdownHandler handler) { shutdown_handler_ = std::move(handler); }
-
   grpc::Status GetGraphInfo(grpc::ServerContext* context, const GetGraphInfoRequest* request,
                             GraphInfo* response) override;
-  grpc::Status Shutdown(grpc::ServerContext* context, const ShutdownRequest* request,
-                        ShutdownResponse* response) override;
   // The bulk methods: `request` is the serialised request message,
   // `response` receives the serialised answer.
   grpc::ServerUnaryReactor* SampleNeighbors(grpc::CallbackServerContext* context,
@@ -103,7 +84,6 @@ class GraphServiceImpl final : public RawBulkGraphService {
   const std::shared_ptr<const PartitionStore> store_;
   const int server_id_;
   const int64_t max_answer_bytes_;
-  ShutdownHandler shutdown_handler_;
 };
 
 }  // namespace distsage

@@ -11,8 +11,8 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "client/graph_client.h"
 #include "trainer/block.h"
-#include "trainer/graph_client.h"
 
 namespace distsage {
 

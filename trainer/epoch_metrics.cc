@@ -13,11 +13,12 @@ std::string EpochMetrics::ToLine() const {
   std::string line =
       absl::StrFormat("Epoch %d | loss %.4f | train acc %.4f", epoch, loss, train_acc);
   if (evaluated) absl::StrAppendFormat(&line, " | val acc %.4f | test acc %.4f", val_acc, test_acc);
-  absl::StrAppendFormat(&line, " | %.2f s (compute %.2f", epoch_seconds, compute_seconds);
-  if (allreduce_seconds > 0)
-    absl::StrAppendFormat(&line, " incl. all-reduce %.2f", allreduce_seconds);
+  const PipelineFigures& p = pipeline;
+  absl::StrAppendFormat(&line, " | %.2f s (compute %.2f", p.wall_seconds, p.compute_seconds);
+  if (p.allreduce_seconds > 0)
+    absl::StrAppendFormat(&line, " incl. all-reduce %.2f", p.allreduce_seconds);
   absl::StrAppendFormat(&line, ", waiting for loader %.2f; loader threads: sample %.2f, pull %.2f)",
-                        wait_seconds, sample_seconds, pull_seconds);
+                        p.wait_seconds, p.sample_seconds, p.pull_seconds);
   if (evaluated) absl::StrAppendFormat(&line, " | eval %.2f s", eval_seconds);
   return line;
 }
@@ -45,10 +46,11 @@ absl::StatusOr<std::unique_ptr<MetricsCsvWriter>> MetricsCsvWriter::Create(
 absl::Status MetricsCsvWriter::Append(const EpochMetrics& m) {
   const std::string val = m.evaluated ? absl::StrFormat("%.6f", m.val_acc) : "";
   const std::string test = m.evaluated ? absl::StrFormat("%.6f", m.test_acc) : "";
+  const PipelineFigures& p = m.pipeline;
   absl::FPrintF(file_, "%d,%.6f,%.6f,%s,%s,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%d,%d,%d,%.4f\n", m.epoch,
-                m.loss, m.train_acc, val, test, m.epoch_seconds, m.sample_seconds, m.pull_seconds,
-                m.compute_seconds, m.wait_seconds, m.eval_seconds, m.num_batches, m.num_seeds,
-                m.num_input_nodes, m.allreduce_seconds);
+                m.loss, m.train_acc, val, test, p.wall_seconds, p.sample_seconds, p.pull_seconds,
+                p.compute_seconds, p.wait_seconds, m.eval_seconds, p.num_batches, p.num_seeds,
+                p.num_input_nodes, p.allreduce_seconds);
   if (std::fflush(file_) != 0) {
     return absl::InternalError(absl::StrCat("cannot write '", path_, "'"));
   }

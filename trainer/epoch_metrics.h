@@ -9,25 +9,18 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "trainer/pipeline_figures.h"
 
 namespace distsage {
 
 struct EpochMetrics {
-  int epoch = 0;  // 1-based.
-  int64_t num_batches = 0;
-  int64_t num_seeds = 0;
-  int64_t num_input_nodes = 0;  // Summed over batches.
-  double loss = 0.0;            // Mean over seeds.
-  double train_acc = 0.0;       // On the sampled training batches.
-  bool evaluated = false;       // Whether val_acc/test_acc were computed.
+  int epoch = 0;             // 1-based.
+  PipelineFigures pipeline;  // The training pass (wall_seconds: the epoch's).
+  double loss = 0.0;         // Mean over seeds.
+  double train_acc = 0.0;    // On the sampled training batches.
+  bool evaluated = false;    // Whether val_acc/test_acc were computed.
   double val_acc = 0.0;
   double test_acc = 0.0;
-  double epoch_seconds = 0.0;      // Wall time of the training pass.
-  double sample_seconds = 0.0;     // Loader-thread time sampling (overlaps compute).
-  double pull_seconds = 0.0;       // Loader-thread time pulling (overlaps compute).
-  double compute_seconds = 0.0;    // Forward, backward and optimiser step.
-  double allreduce_seconds = 0.0;  // Part of compute: averaging gradients across trainers.
-  double wait_seconds = 0.0;       // Model step idle, waiting for the loader.
   double eval_seconds = 0.0;
 
   // "Epoch 3 | loss 0.4213 | train acc 0.8820 | val acc ... | 2.31 s (...)".

@@ -9,7 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
-#include "trainer/graph_client.h"
+#include "client/graph_client.h"
 #include "trainer/train_options.h"
 
 namespace distsage {

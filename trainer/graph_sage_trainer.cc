@@ -183,10 +183,10 @@ struct GraphSageTrainer::State {
   }
 
   // Trains on every batch `loader` yields, adding the pipeline's figures
-  // to `figures` (an EpochMetrics or a BenchmarkResult: both have these
-  // fields), then calls after_step(batch, step).
-  template <typename Figures, typename AfterStep>
-  absl::Status TrainOnLoader(MiniBatchLoader& loader, Figures* figures, AfterStep after_step) {
+  // (all but wall and wait time) to `figures`, then calls after_step(batch, step).
+  template <typename AfterStep>
+  absl::Status TrainOnLoader(MiniBatchLoader& loader, PipelineFigures* figures,
+                             AfterStep after_step) {
     MiniBatch batch;
     while (true) {
       DS_ASSIGN_OR_RETURN(const bool more, loader.Next(&batch));
@@ -260,18 +260,18 @@ absl::Status GraphSageTrainer::Train(const TrainerShare& share, ProgressReporter
     reporter->StartEpoch(epoch, loader.num_batches());
     double loss_sum = 0.0;
     int64_t correct = 0;
-    DS_RETURN_IF_ERROR(
-        s.TrainOnLoader(loader, &metrics, [&](const MiniBatch& batch, const StepResult& step) {
+    DS_RETURN_IF_ERROR(s.TrainOnLoader(
+        loader, &metrics.pipeline, [&](const MiniBatch& batch, const StepResult& step) {
           loss_sum += step.loss_sum;
           correct += step.correct;
-          reporter->BatchDone(metrics.num_batches, step.loss_sum / batch.seeds.size(),
+          reporter->BatchDone(metrics.pipeline.num_batches, step.loss_sum / batch.seeds.size(),
                               static_cast<double>(step.correct) / batch.seeds.size(),
-                              metrics.num_seeds / SecondsSince(epoch_start));
+                              metrics.pipeline.num_seeds / SecondsSince(epoch_start));
         }));
-    metrics.epoch_seconds = SecondsSince(epoch_start);
-    metrics.wait_seconds = loader.wait_seconds();
-    metrics.loss = loss_sum / metrics.num_seeds;
-    metrics.train_acc = static_cast<double>(correct) / metrics.num_seeds;
+    metrics.pipeline.wall_seconds = SecondsSince(epoch_start);
+    metrics.pipeline.wait_seconds = loader.wait_seconds();
+    metrics.loss = loss_sum / metrics.pipeline.num_seeds;
+    metrics.train_acc = static_cast<double>(correct) / metrics.pipeline.num_seeds;
     const bool evaluate = (s.options.eval_every > 0 && epoch % s.options.eval_every == 0) ||
                           (s.options.eval_every >= 0 && epoch == s.options.num_epochs);
     if (evaluate) {
@@ -344,11 +344,11 @@ absl::StatusOr<BenchmarkResult> GraphSageTrainer::Benchmark(const std::vector<in
     MiniBatchLoader loader(s.client, &s.sampler, seeds, s.MakeLoaderOptions(), rng_seed);
     const Clock::time_point start = Clock::now();
     DS_RETURN_IF_ERROR(
-        s.TrainOnLoader(loader, &result, [&](const MiniBatch& batch, const StepResult&) {
+        s.TrainOnLoader(loader, &result.pipeline, [&](const MiniBatch& batch, const StepResult&) {
           for (const Block& block : batch.blocks) result.num_edges += block.num_edges();
         }));
-    result.pipeline_seconds = SecondsSince(start);
-    result.wait_seconds = loader.wait_seconds();
+    result.pipeline.wall_seconds = SecondsSince(start);
+    result.pipeline.wait_seconds = loader.wait_seconds();
   }
   result.peak_rss_mb_after_pipeline = PeakRssMegabytes();
   std::vector<MiniBatch> batches;

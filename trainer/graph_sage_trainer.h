@@ -13,8 +13,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "client/graph_client.h"
 #include "trainer/epoch_metrics.h"
-#include "trainer/graph_client.h"
+#include "trainer/pipeline_figures.h"
 #include "trainer/progress_reporter.h"
 #include "trainer/train_options.h"
 
@@ -40,16 +41,8 @@ struct Accuracies {
 
 // Figures of GraphSageTrainer::Benchmark.
 struct BenchmarkResult {
-  int64_t num_batches = 0;
-  int64_t num_seeds = 0;
-  int64_t num_input_nodes = 0;
-  int64_t num_edges = 0;          // Summed over layers and batches.
-  double pipeline_seconds = 0.0;  // Training with the prefetching loader.
-  double sample_seconds = 0.0;    // Loader threads, overlapped.
-  double pull_seconds = 0.0;      // Loader threads, overlapped.
-  double compute_seconds = 0.0;
-  double allreduce_seconds = 0.0;  // Part of compute_seconds.
-  double wait_seconds = 0.0;
+  PipelineFigures pipeline;         // Training with the prefetching loader.
+  int64_t num_edges = 0;            // Summed over layers and batches.
   double model_only_seconds = 0.0;  // The same steps over batches built beforehand.
   // Process peak RSS before the batches for the model-only pass are built.
   double peak_rss_mb_after_pipeline = 0.0;

@@ -13,7 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "trainer/graph_client.h"
+#include "client/graph_client.h"
 #include "trainer/sage_model.h"
 
 namespace distsage {

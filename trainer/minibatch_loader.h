@@ -19,10 +19,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "client/graph_client.h"
 #include "common/buffer_pool.h"
 #include "trainer/block.h"
 #include "trainer/block_sampler.h"
-#include "trainer/graph_client.h"
 #include "trainer/train_options.h"
 
 namespace distsage {

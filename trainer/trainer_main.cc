@@ -26,14 +26,13 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "client/graph_client.h"
 #include "common/partition_config.h"
 #include "common/status_macros.h"
 #include "trainer/epoch_metrics.h"
 #include "trainer/graph_sage_trainer.h"
-#include "trainer/local_graph_client.h"
 #include "trainer/node_split.h"
 #include "trainer/progress_reporter.h"
-#include "trainer/remote_graph_client.h"
 #include "trainer/train_options.h"
 #include "trainer/trainer_group.h"
 
@@ -61,9 +60,9 @@ ABSL_FLAG(std::string, local_partition, "server",
           "How this trainer reads the partition on its own machine (--part_id): server (through "
           "its graph server, over a Unix socket where possible) or inprocess (open the partition "
           "files read-only in this process: fastest, but holds a second copy in memory).");
-ABSL_FLAG(std::string, uds_dir, "/tmp",
-          "Where graph servers on this machine keep their Unix sockets (graph_server --uds_dir); "
-          "empty: always TCP.");
+ABSL_FLAG(std::string, uds_dir, "",
+          "The graph servers' --uds_dir: servers on this machine are reached through their Unix "
+          "sockets there; empty: TCP for every server.");
 ABSL_FLAG(int, connect_timeout_s, 120,
           "How long to wait for graph servers that are not up yet before failing.");
 ABSL_FLAG(int, rpc_timeout_s, 60, "Deadline of each graph server call.");
@@ -176,7 +175,6 @@ nlohmann::json HyperParameters(const TrainOptions& options) {
 // differs between standalone and distributed mode.
 struct Setup {
   std::unique_ptr<GraphClient> client;
-  RemoteGraphClient* remote = nullptr;  // Set in distributed mode.
   std::unique_ptr<TrainerGroup> group;  // Set in distributed mode.
   TrainerShare share;
   int home_part = 0;
@@ -190,9 +188,9 @@ absl::StatusOr<Setup> SetUpStandalone(const PartitionConfig& config,
         " partitions; --standalone trains on a 1-partition graph (partition_graph --num_parts 1)"));
   }
   Setup setup;
-  LocalGraphClientOptions client_options;
-  DS_ASSIGN_OR_RETURN(client_options.store.cache, ParseCacheMode(absl::GetFlag(FLAGS_store_cache)));
-  DS_ASSIGN_OR_RETURN(setup.client, OpenLocalGraphClient(config, client_options));
+  PartitionStoreOptions store_options;
+  DS_ASSIGN_OR_RETURN(store_options.cache, ParseCacheMode(absl::GetFlag(FLAGS_store_cache)));
+  DS_ASSIGN_OR_RETURN(setup.client, GraphClient::OpenInProcess(config, store_options));
   DS_ASSIGN_OR_RETURN(setup.share, WholeGraphShare(setup.client.get()));
   return setup;
 }
@@ -243,12 +241,11 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config,
                                                    config.graph_name, "' has ", num_parts,
                                                    " partitions (0..", num_parts - 1, ")"));
   }
-  RemoteGraphClientOptions client_options;
+  GraphClientOptions client_options;
   client_options.num_servers = absl::GetFlag(FLAGS_num_servers);
-  client_options.rpc_timeout = absl::Seconds(absl::GetFlag(FLAGS_rpc_timeout_s));
-  client_options.connect_timeout = absl::Seconds(absl::GetFlag(FLAGS_connect_timeout_s));
-  client_options.uds_dir = absl::GetFlag(FLAGS_uds_dir);
-  client_options.prefer_unix_socket = !client_options.uds_dir.empty();
+  client_options.channels.rpc_timeout = absl::Seconds(absl::GetFlag(FLAGS_rpc_timeout_s));
+  client_options.channels.connect_timeout = absl::Seconds(absl::GetFlag(FLAGS_connect_timeout_s));
+  client_options.channels.uds_dir = absl::GetFlag(FLAGS_uds_dir);
   const std::string local = absl::GetFlag(FLAGS_local_partition);
   if (local == "inprocess") {
     PartitionStoreOptions store_options;
@@ -260,10 +257,8 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config,
     return absl::InvalidArgumentError(
         absl::StrCat("--local_partition=", local, ": expected server or inprocess"));
   }
-  DS_ASSIGN_OR_RETURN(std::unique_ptr<RemoteGraphClient> remote,
-                      OpenRemoteGraphClient(ip_config, config, client_options));
-  setup.remote = remote.get();
-  setup.client = std::move(remote);
+  DS_ASSIGN_OR_RETURN(setup.client,
+                      GraphClient::ConnectFromIpConfig(ip_config, config, client_options));
   DS_ASSIGN_OR_RETURN(setup.group, TrainerGroup::Join(group_options));
 
   // Every rank needs every rank's home partition to deal the nodes out.
@@ -290,70 +285,177 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config,
   return setup;
 }
 
-RemoteGraphClient::Traffic TrafficOf(const RemoteGraphClient* remote) {
-  return remote == nullptr ? RemoteGraphClient::Traffic{} : remote->traffic();
-}
+// The trainer's graph name / config / mode flags, checked: the partition
+// config, and the ip_config path ("" for standalone mode).
+struct RunMode {
+  PartitionConfig config;
+  std::string config_path;
+  std::string ip_config;
+  bool standalone = false;
+};
 
-// Per-epoch means of a training history.
-EpochMetrics MeanOfEpochs(const std::vector<EpochMetrics>& history) {
-  EpochMetrics mean;
-  for (const EpochMetrics& epoch : history) {
-    mean.epoch_seconds += epoch.epoch_seconds;
-    mean.sample_seconds += epoch.sample_seconds;
-    mean.pull_seconds += epoch.pull_seconds;
-    mean.compute_seconds += epoch.compute_seconds;
-    mean.allreduce_seconds += epoch.allreduce_seconds;
-    mean.wait_seconds += epoch.wait_seconds;
-    mean.eval_seconds += epoch.eval_seconds;
-  }
-  const double epochs = std::max<size_t>(1, history.size());
-  mean.epoch_seconds /= epochs;
-  mean.sample_seconds /= epochs;
-  mean.pull_seconds /= epochs;
-  mean.compute_seconds /= epochs;
-  mean.allreduce_seconds /= epochs;
-  mean.wait_seconds /= epochs;
-  mean.eval_seconds /= epochs;
-  return mean;
-}
-
-absl::Status Run() {
-  const std::string config_path = absl::GetFlag(FLAGS_part_config);
-  if (config_path.empty()) {
+absl::StatusOr<RunMode> ModeFromFlags() {
+  RunMode mode;
+  mode.config_path = absl::GetFlag(FLAGS_part_config);
+  if (mode.config_path.empty()) {
     return absl::InvalidArgumentError(
         "--part_config is required: the JSON partition_graph wrote, e.g. data/cora.json");
   }
-  DS_ASSIGN_OR_RETURN(const PartitionConfig config, PartitionConfig::Load(config_path));
+  DS_ASSIGN_OR_RETURN(mode.config, PartitionConfig::Load(mode.config_path));
   const std::string graph_name = absl::GetFlag(FLAGS_graph_name);
-  if (!graph_name.empty() && graph_name != config.graph_name) {
+  if (!graph_name.empty() && graph_name != mode.config.graph_name) {
     return absl::InvalidArgumentError(absl::StrCat("--graph_name=", graph_name, " but ",
-                                                   config_path, " describes graph '",
-                                                   config.graph_name, "'"));
+                                                   mode.config_path, " describes graph '",
+                                                   mode.config.graph_name, "'"));
   }
-  std::string ip_config = absl::GetFlag(FLAGS_servers);
+  mode.ip_config = absl::GetFlag(FLAGS_servers);
   const std::string ip_config_alias = absl::GetFlag(FLAGS_ip_config);
-  if (!ip_config.empty() && !ip_config_alias.empty() && ip_config != ip_config_alias) {
+  if (!mode.ip_config.empty() && !ip_config_alias.empty() && mode.ip_config != ip_config_alias) {
     return absl::InvalidArgumentError(
         "--servers and --ip_config are the same flag; give one of them");
   }
-  if (ip_config.empty()) ip_config = ip_config_alias;
-  const bool standalone = absl::GetFlag(FLAGS_standalone);
-  if (standalone == !ip_config.empty()) {
+  if (mode.ip_config.empty()) mode.ip_config = ip_config_alias;
+  mode.standalone = absl::GetFlag(FLAGS_standalone);
+  if (mode.standalone == !mode.ip_config.empty()) {
     return absl::InvalidArgumentError(
-        standalone ? "--standalone trains without servers; drop --servers/--ip_config"
-                   : "pick a mode: --servers ip_config.txt (distributed, with graph_server "
-                     "processes) or --standalone (one process, a 1-partition graph)");
+        mode.standalone ? "--standalone trains without servers; drop --servers/--ip_config"
+                        : "pick a mode: --servers ip_config.txt (distributed, with graph_server "
+                          "processes) or --standalone (one process, a 1-partition graph)");
   }
-  const bool eval_only = absl::GetFlag(FLAGS_eval_only);
-  const std::string load_model = absl::GetFlag(FLAGS_load_model);
-  if (eval_only && load_model.empty()) {
+  if (absl::GetFlag(FLAGS_eval_only) && absl::GetFlag(FLAGS_load_model).empty()) {
     return absl::InvalidArgumentError("--eval_only needs --load_model=DIR (a --save_model folder)");
   }
+  return mode;
+}
+
+// The run's JSON summary before any result: mode, shares, hyper-parameters.
+nlohmann::json SummaryHeader(const RunMode& mode, const Setup& setup, const TrainOptions& options,
+                             int64_t global_batch_size) {
+  nlohmann::json summary = {{"mode", mode.standalone ? "standalone" : "distributed"},
+                            {"graph_name", mode.config.graph_name}};
+  const TrainerGroup* group = setup.group.get();
+  if (group != nullptr) {
+    summary["rank"] = group->rank();
+    summary["world_size"] = group->world_size();
+    summary["home_part"] = setup.home_part;
+  }
+  summary["num_train"] = setup.share.train_nodes.size();
+  summary["num_val"] = setup.share.val_nodes.size();
+  summary["num_test"] = setup.share.test_nodes.size();
+  summary["hyperparameters"] = HyperParameters(options);
+  if (group != nullptr) {
+    summary["hyperparameters"]["batch_size"] = global_batch_size;
+    summary["hyperparameters"]["batch_size_per_trainer"] = options.batch_size;
+    summary["hyperparameters"]["world_size"] = group->world_size();
+  }
+  return summary;
+}
+
+// --bench_batches: the loader pipeline, then the model steps alone. Adds the
+// figures to `summary`; returns the pipeline's.
+absl::StatusOr<PipelineFigures> RunBenchmark(GraphSageTrainer* trainer, const Setup& setup,
+                                             int64_t num_batches, nlohmann::json* summary) {
+  const ServerChannels::Traffic before = setup.client->traffic();
+  DS_ASSIGN_OR_RETURN(const BenchmarkResult bench,
+                      trainer->Benchmark(setup.share.train_nodes, num_batches));
+  const ServerChannels::Traffic after = setup.client->traffic();
+  const PipelineFigures& pipeline = bench.pipeline;
+  nlohmann::json figures = {
+      {"num_batches", pipeline.num_batches},
+      {"num_seeds", pipeline.num_seeds},
+      {"num_input_nodes", pipeline.num_input_nodes},
+      {"num_edges", bench.num_edges},
+      {"model_only_s", bench.model_only_seconds},
+      {"peak_rss_mb_pipeline", bench.peak_rss_mb_after_pipeline},
+      {"pipeline_over_model_only", pipeline.wall_seconds / bench.model_only_seconds},
+      // Benchmark loads the same batches twice (pipeline pass, then the
+      // batches for the model-only pass): one pass moves half.
+      {"bytes_moved",
+       (after.bytes_sent + after.bytes_received - before.bytes_sent - before.bytes_received) / 2}};
+  for (const auto& [name, seconds] : pipeline.NamedSeconds("pipeline", "_s")) {
+    figures[name] = seconds;
+  }
+  (*summary)["bench"] = figures;
+  return pipeline;
+}
+
+// Trains for the configured epochs. Adds the final accuracies and per-epoch
+// means to `summary`; returns the per-epoch means of the pipeline figures.
+absl::StatusOr<PipelineFigures> RunTraining(GraphSageTrainer* trainer, const Setup& setup,
+                                            const TrainOptions& options, int rank,
+                                            const std::string& who, MetricsCsvWriter* csv,
+                                            nlohmann::json* summary) {
+  // One progress bar per terminal: other ranks log plain lines.
+  ProgressReporter reporter(stderr, isatty(STDERR_FILENO) == 1 && rank == 0, options.log_every,
+                            who);
+  std::vector<EpochMetrics> history;
+  DS_RETURN_IF_ERROR(trainer->Train(setup.share, &reporter, csv, &history));
+  PipelineFigures total;
+  double eval_seconds = 0.0;
+  for (const EpochMetrics& epoch : history) {
+    total += epoch.pipeline;
+    eval_seconds += epoch.eval_seconds;
+  }
+  const PipelineFigures mean = total.DividedBy(std::max<size_t>(1, history.size()));
+  if (!history.empty()) {
+    if (history.back().evaluated) {
+      (*summary)["final_val_acc"] = history.back().val_acc;
+      (*summary)["final_test_acc"] = history.back().test_acc;
+    }
+    (*summary)["final_train_acc"] = history.back().train_acc;
+    (*summary)["final_loss"] = history.back().loss;
+  }
+  for (const auto& [name, seconds] : mean.NamedSeconds("epoch", "_s_mean")) {
+    if (name != "allreduce_s_mean" || setup.group != nullptr) (*summary)[name] = seconds;
+  }
+  (*summary)["train_s_total"] = total.wall_seconds;
+  (*summary)["eval_s_total"] = eval_seconds;
+  if (!options.save_model.empty()) DS_RETURN_IF_ERROR(trainer->Save(options.save_model));
+  return mean;
+}
+
+// Distributed mode, after training: every rank's figures to rank 0's
+// summary, the transports in use, and the servers shut down when asked. The
+// gather is the last collective: once it returns no rank needs the servers.
+absl::Status FinishDistributed(const Setup& setup, const PipelineFigures& mean,
+                               const std::string& graph_name, nlohmann::json* summary) {
+  TrainerGroup* group = setup.group.get();
+  std::vector<std::pair<std::string, double>> figures = mean.NamedSeconds("epoch", "_s_mean");
+  figures.emplace_back("num_train", static_cast<double>(setup.share.train_nodes.size()));
+  figures.emplace_back("peak_rss_mb", PeakRssMegabytes());
+  std::vector<double> values;
+  for (const auto& [name, value] : figures) values.push_back(value);
+  DS_ASSIGN_OR_RETURN(const std::vector<std::vector<double>> all, group->AllGather(values));
+  if (group->rank() == 0) {
+    nlohmann::json per_rank = nlohmann::json::array();
+    for (int r = 0; r < group->world_size(); ++r) {
+      nlohmann::json row = {{"rank", r}};
+      for (size_t i = 0; i < figures.size(); ++i) row[figures[i].first] = all[r][i];
+      per_rank.push_back(row);
+    }
+    (*summary)["per_rank"] = per_rank;
+  }
+  nlohmann::json transports = nlohmann::json::object();
+  for (const ServerConnectionInfo& server : setup.client->ServerConnections()) {
+    transports[server.address] = server.transport;
+  }
+  (*summary)["transports"] = transports;
+  if (group->rank() == 0 && absl::GetFlag(FLAGS_shutdown_servers)) {
+    DS_RETURN_IF_ERROR(
+        setup.client->ShutdownServers(absl::StrCat("trainer rank 0 (", graph_name, ")")));
+    (*summary)["servers_shut_down"] = true;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Run() {
+  DS_ASSIGN_OR_RETURN(const RunMode mode, ModeFromFlags());
+  const PartitionConfig& config = mode.config;
   DS_ASSIGN_OR_RETURN(TrainOptions options, OptionsFromFlags(config));
   ConfigureTorchThreads(options.num_threads);
 
-  DS_ASSIGN_OR_RETURN(Setup setup, standalone ? SetUpStandalone(config, config_path)
-                                              : SetUpDistributed(config, ip_config));
+  DS_ASSIGN_OR_RETURN(Setup setup, mode.standalone ? SetUpStandalone(config, mode.config_path)
+                                                   : SetUpDistributed(config, mode.ip_config));
   TrainerGroup* group = setup.group.get();
   const int rank = group == nullptr ? 0 : group->rank();
   const int world_size = group == nullptr ? 1 : group->world_size();
@@ -368,7 +470,7 @@ absl::Status Run() {
   if (!options.metrics_out.empty() && rank == 0) {
     DS_ASSIGN_OR_RETURN(csv, MetricsCsvWriter::Create(options.metrics_out));
   }
-  const TrainerShare& share = setup.share;
+  const std::string load_model = absl::GetFlag(FLAGS_load_model);
   std::unique_ptr<GraphSageTrainer> trainer;
   if (load_model.empty()) {
     DS_ASSIGN_OR_RETURN(trainer, GraphSageTrainer::Create(setup.client.get(), options, group));
@@ -376,6 +478,7 @@ absl::Status Run() {
     DS_ASSIGN_OR_RETURN(trainer,
                         GraphSageTrainer::Load(setup.client.get(), options, load_model, group));
   }
+  const TrainerShare& share = setup.share;
   const std::string who = group == nullptr ? "" : absl::StrCat("[rank ", rank, "] ");
   std::fprintf(
       stderr, "%s%s: %zu train / %zu val / %zu test nodes, %lld features, %lld classes%s\n",
@@ -386,125 +489,30 @@ absl::Status Run() {
           ? ""
           : absl::StrCat(" (this rank's share; home partition ", setup.home_part, ")").c_str());
 
-  nlohmann::json summary = {{"mode", standalone ? "standalone" : "distributed"},
-                            {"graph_name", config.graph_name}};
-  if (group != nullptr) {
-    summary["rank"] = rank;
-    summary["world_size"] = world_size;
-    summary["home_part"] = setup.home_part;
-  }
-  summary["num_train"] = share.train_nodes.size();
-  summary["num_val"] = share.val_nodes.size();
-  summary["num_test"] = share.test_nodes.size();
-  summary["hyperparameters"] = HyperParameters(trainer->options());
-  if (group != nullptr) {
-    summary["hyperparameters"]["batch_size"] = global_batch_size;
-    summary["hyperparameters"]["batch_size_per_trainer"] = options.batch_size;
-    summary["hyperparameters"]["world_size"] = world_size;
-  }
-  EpochMetrics mean;  // This rank's per-epoch means.
-  const int64_t bench_batches = absl::GetFlag(FLAGS_bench_batches);
-  if (bench_batches > 0) {
-    const RemoteGraphClient::Traffic before = TrafficOf(setup.remote);
-    DS_ASSIGN_OR_RETURN(const BenchmarkResult bench,
-                        trainer->Benchmark(share.train_nodes, bench_batches));
-    const RemoteGraphClient::Traffic after = TrafficOf(setup.remote);
-    summary["bench"] = {
-        {"num_batches", bench.num_batches},
-        {"num_seeds", bench.num_seeds},
-        {"num_input_nodes", bench.num_input_nodes},
-        {"num_edges", bench.num_edges},
-        {"pipeline_s", bench.pipeline_seconds},
-        {"sample_s", bench.sample_seconds},
-        {"pull_s", bench.pull_seconds},
-        {"compute_s", bench.compute_seconds},
-        {"allreduce_s", bench.allreduce_seconds},
-        {"wait_s", bench.wait_seconds},
-        {"model_only_s", bench.model_only_seconds},
-        {"peak_rss_mb_pipeline", bench.peak_rss_mb_after_pipeline},
-        {"pipeline_over_model_only", bench.pipeline_seconds / bench.model_only_seconds},
-        // Benchmark loads the same batches twice (pipeline pass, then the
-        // batches for the model-only pass): one pass moves half.
-        {"bytes_moved",
-         (after.bytes_sent + after.bytes_received - before.bytes_sent - before.bytes_received) /
-             2}};
-    mean.epoch_seconds = bench.pipeline_seconds;
-    mean.sample_seconds = bench.sample_seconds;
-    mean.pull_seconds = bench.pull_seconds;
-    mean.compute_seconds = bench.compute_seconds;
-    mean.allreduce_seconds = bench.allreduce_seconds;
-    mean.wait_seconds = bench.wait_seconds;
-  } else if (eval_only) {
+  nlohmann::json summary = SummaryHeader(mode, setup, trainer->options(), global_batch_size);
+  PipelineFigures mean;  // This rank's per-epoch means.
+  if (absl::GetFlag(FLAGS_bench_batches) > 0) {
+    DS_ASSIGN_OR_RETURN(
+        mean, RunBenchmark(trainer.get(), setup, absl::GetFlag(FLAGS_bench_batches), &summary));
+  } else if (absl::GetFlag(FLAGS_eval_only)) {
     DS_ASSIGN_OR_RETURN(const Accuracies accuracies, trainer->Evaluate(share));
     summary["final_val_acc"] = accuracies.val;
     summary["final_test_acc"] = accuracies.test;
     summary["eval_s"] = accuracies.seconds;
   } else {
-    // One progress bar per terminal: other ranks log plain lines.
-    ProgressReporter reporter(stderr, isatty(STDERR_FILENO) == 1 && rank == 0, options.log_every,
-                              who);
-    std::vector<EpochMetrics> history;
-    DS_RETURN_IF_ERROR(trainer->Train(share, &reporter, csv.get(), &history));
-    mean = MeanOfEpochs(history);
-    if (!history.empty()) {
-      if (history.back().evaluated) {
-        summary["final_val_acc"] = history.back().val_acc;
-        summary["final_test_acc"] = history.back().test_acc;
-      }
-      summary["final_train_acc"] = history.back().train_acc;
-      summary["final_loss"] = history.back().loss;
-    }
-    summary["epoch_s_mean"] = mean.epoch_seconds;
-    summary["sample_s_mean"] = mean.sample_seconds;
-    summary["pull_s_mean"] = mean.pull_seconds;
-    summary["compute_s_mean"] = mean.compute_seconds;
-    if (group != nullptr) summary["allreduce_s_mean"] = mean.allreduce_seconds;
-    summary["wait_s_mean"] = mean.wait_seconds;
-    summary["train_s_total"] = mean.epoch_seconds * history.size();
-    summary["eval_s_total"] = mean.eval_seconds * history.size();
-    if (!options.save_model.empty()) DS_RETURN_IF_ERROR(trainer->Save(options.save_model));
+    DS_ASSIGN_OR_RETURN(mean,
+                        RunTraining(trainer.get(), setup, options, rank, who, csv.get(), &summary));
   }
   summary["peak_rss_mb"] = PeakRssMegabytes();
-  if (setup.remote != nullptr) {
-    summary["bytes_sent"] = setup.remote->traffic().bytes_sent;
-    summary["bytes_received"] = setup.remote->traffic().bytes_received;
+  if (!mode.standalone) {
+    summary["bytes_sent"] = setup.client->traffic().bytes_sent;
+    summary["bytes_received"] = setup.client->traffic().bytes_received;
   }
   char checksum[16];
   std::snprintf(checksum, sizeof(checksum), "%08x", trainer->ParameterChecksum());
   summary["param_checksum"] = checksum;
-
   if (group != nullptr) {
-    // Every rank's figures, for rank 0's report. Also the last collective:
-    // once it returns, no rank needs the servers any more.
-    const std::vector<std::pair<const char*, double>> figures = {
-        {"epoch_s_mean", mean.epoch_seconds},
-        {"sample_s_mean", mean.sample_seconds},
-        {"pull_s_mean", mean.pull_seconds},
-        {"compute_s_mean", mean.compute_seconds},
-        {"allreduce_s_mean", mean.allreduce_seconds},
-        {"wait_s_mean", mean.wait_seconds},
-        {"num_train", static_cast<double>(share.train_nodes.size())},
-        {"peak_rss_mb", PeakRssMegabytes()}};
-    std::vector<double> values;
-    for (const auto& [name, value] : figures) values.push_back(value);
-    DS_ASSIGN_OR_RETURN(const std::vector<std::vector<double>> all, group->AllGather(values));
-    nlohmann::json per_rank = nlohmann::json::array();
-    for (int r = 0; r < world_size; ++r) {
-      nlohmann::json row = {{"rank", r}};
-      for (size_t i = 0; i < figures.size(); ++i) row[figures[i].first] = all[r][i];
-      per_rank.push_back(row);
-    }
-    if (rank == 0) summary["per_rank"] = per_rank;
-    nlohmann::json transports = nlohmann::json::object();
-    for (const ServerConnectionInfo& server : setup.remote->ServerConnections()) {
-      transports[server.address] = server.transport;
-    }
-    summary["transports"] = transports;
-    if (rank == 0 && absl::GetFlag(FLAGS_shutdown_servers)) {
-      DS_RETURN_IF_ERROR(
-          setup.remote->ShutdownServers(absl::StrCat("trainer rank 0 (", config.graph_name, ")")));
-      summary["servers_shut_down"] = true;
-    }
+    DS_RETURN_IF_ERROR(FinishDistributed(setup, mean, config.graph_name, &summary));
   }
   std::printf("%s\n", summary.dump().c_str());
   std::fflush(stdout);

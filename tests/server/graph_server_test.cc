@@ -1,4 +1,4 @@
-// graph_server processes on loopback, driven through RemoteGraphClient (and a
+// graph_server processes on loopback, driven through GraphClient (and a
 // raw stub where a client would refuse to send the request), checked against
 // answers computed straight from the bundled datasets' source files; their
 // failure modes (killed, late, never started servers), the Shutdown RPC and
@@ -13,18 +13,18 @@
 #include <random>
 #include <thread>
 
+#include "client/graph_client.h"
+#include "common/unix_socket.h"
 #include "grpcpp/grpcpp.h"
+#include "proto/distsage/admin.grpc.pb.h"
 #include "proto/distsage/graph.grpc.pb.h"
 #include "server/neighbor_sampler.h"
 #include "server/partition_store.h"
-#include "server/unix_socket.h"
 #include "tests/common/test_util.h"
 #include "tests/server/dataset_reference.h"
 #include "tests/server/health_probe.grpc.pb.h"
 #include "tests/server/reflection_probe.grpc.pb.h"
 #include "tests/server/server_cluster.h"
-#include "trainer/local_graph_client.h"
-#include "trainer/remote_graph_client.h"
 
 namespace distsage {
 namespace {
@@ -49,9 +49,9 @@ std::vector<int64_t> EdgesOf(const SampledNeighbors& sampled, size_t i) {
 
 std::unique_ptr<GraphClient> ConnectOrDie(const PartitionConfig& config,
                                           const std::vector<std::vector<std::string>>& addresses,
-                                          RemoteGraphClientOptions options = {}) {
-  absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client =
-      RemoteGraphClient::Connect(config, addresses, options);
+                                          GraphClientOptions options = {}) {
+  absl::StatusOr<std::unique_ptr<GraphClient>> client =
+      GraphClient::Connect(config, addresses, options);
   EXPECT_TRUE(client.ok()) << client.status();
   return client.ok() ? std::unique_ptr<GraphClient>(*std::move(client)) : nullptr;
 }
@@ -89,11 +89,10 @@ class GraphServerClusterTest : public ::testing::TestWithParam<ClusterCase> {
     ASSERT_EQ(ref_.num_nodes, config_.num_nodes);
     cluster_ = std::make_unique<ServerCluster>(config_path, param.num_parts, dir_.path(),
                                                std::vector<std::string>{"--cache", param.cache});
-    RemoteGraphClientOptions options;
-    options.prefer_unix_socket = param.unix_socket;
-    options.uds_dir = cluster_->uds_dir();
-    absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client =
-        RemoteGraphClient::Connect(config_, cluster_->addresses(), options);
+    GraphClientOptions options;
+    if (param.unix_socket) options.channels.uds_dir = cluster_->uds_dir();
+    absl::StatusOr<std::unique_ptr<GraphClient>> client =
+        GraphClient::Connect(config_, cluster_->addresses(), options);
     ASSERT_TRUE(client.ok()) << client.status();
     for (const ServerConnectionInfo& server : (*client)->ServerConnections()) {
       EXPECT_EQ(server.transport, param.unix_socket ? "unix" : "tcp") << server.address;
@@ -222,9 +221,10 @@ TEST_P(GraphServerClusterTest, SamplingIsDeterministicAndIndependentOfRequestSpl
   }
 
   // Standalone mode (the same partitions in this process) answers identically.
-  LocalGraphClientOptions local_options;
-  local_options.store.cache = *ParseCacheMode(GetParam().cache);
-  absl::StatusOr<std::unique_ptr<GraphClient>> local = OpenLocalGraphClient(config_, local_options);
+  PartitionStoreOptions store_options;
+  store_options.cache = *ParseCacheMode(GetParam().cache);
+  absl::StatusOr<std::unique_ptr<GraphClient>> local =
+      GraphClient::OpenInProcess(config_, store_options);
   ASSERT_TRUE(local.ok()) << local.status();
   for (const bool replace : {false, true}) {
     SampledNeighbors remote_answer, local_answer;
@@ -235,9 +235,7 @@ TEST_P(GraphServerClusterTest, SamplingIsDeterministicAndIndependentOfRequestSpl
   }
 
   // A client with partition 0 in this process and the rest over the network.
-  RemoteGraphClientOptions mixed_options;
-  PartitionStoreOptions store_options;
-  store_options.cache = local_options.store.cache;
+  GraphClientOptions mixed_options;
   absl::StatusOr<std::unique_ptr<PartitionStore>> store =
       PartitionStore::Open(config_, 0, store_options);
   ASSERT_TRUE(store.ok()) << store.status();
@@ -329,7 +327,7 @@ class GraphServerTest : public ::testing::Test {
   }
 
   // Opens partitions [first, end) in this process, as options.local_parts.
-  void OpenLocalParts(int first, int end, RemoteGraphClientOptions* options) const {
+  void OpenLocalParts(int first, int end, GraphClientOptions* options) const {
     for (int part = first; part < end; ++part) {
       absl::StatusOr<std::unique_ptr<PartitionStore>> store =
           PartitionStore::Open(config_, part, PartitionStoreOptions());
@@ -345,10 +343,8 @@ class GraphServerTest : public ::testing::Test {
     return ids;
   }
 
-  // The Unix socket of the server listening on TCP address `address`.
-  std::string SocketOf(const std::string& address) const {
-    return GraphServerSocketPath(dir_.path(), std::stoi(address.substr(address.rfind(':') + 1)));
-  }
+  // The Unix socket of server `server_id` started with --uds_dir dir_.
+  std::string SocketOf(int server_id) const { return ServerSocketPath(dir_.path(), server_id); }
 
   TempDir dir_;
   std::string config_path_;
@@ -366,7 +362,7 @@ std::string PackIds(const std::vector<int64_t>& ids) {
 // degrees of freedom the statistic exceeds 260 with probability < 1e-6 under
 // uniformity.
 TEST_F(GraphServerTest, SamplingWithoutReplacementIsUniform) {
-  absl::StatusOr<std::unique_ptr<GraphClient>> client = OpenLocalGraphClient(config_);
+  absl::StatusOr<std::unique_ptr<GraphClient>> client = GraphClient::OpenInProcess(config_);
   ASSERT_TRUE(client.ok()) << client.status();
   std::vector<int64_t> ids(config_.num_nodes), degrees(config_.num_nodes);
   for (int64_t v = 0; v < config_.num_nodes; ++v) ids[v] = v;
@@ -474,8 +470,7 @@ TEST_F(GraphServerTest, RejectsBadInputAndKeepsServing) {
   // The client names the server and partition in its errors.
   std::vector<std::vector<std::string>> addresses(4);
   for (int p = 0; p < 4; ++p) addresses[p] = {address};
-  absl::StatusOr<std::unique_ptr<RemoteGraphClient>> wrong =
-      RemoteGraphClient::Connect(config_, addresses);
+  absl::StatusOr<std::unique_ptr<GraphClient>> wrong = GraphClient::Connect(config_, addresses);
   ASSERT_FALSE(wrong.ok());
   EXPECT_NE(wrong.status().message().find(address), std::string::npos) << wrong.status();
 }
@@ -516,9 +511,8 @@ TEST_F(GraphServerTest, KilledServerFailsTheNextCallAndRestartsWithTheSameData) 
     SCOPED_TRACE(unix_socket ? "unix" : "tcp");
     TempDir work;
     ServerCluster cluster(config_path_, 4, work.path());
-    RemoteGraphClientOptions options;
-    options.prefer_unix_socket = unix_socket;
-    options.uds_dir = cluster.uds_dir();
+    GraphClientOptions options;
+    if (unix_socket) options.channels.uds_dir = cluster.uds_dir();
     std::unique_ptr<GraphClient> client = ConnectOrDie(config_, cluster.addresses(), options);
     ASSERT_NE(client, nullptr);
     const std::vector<int64_t> ids = AllIds();
@@ -561,12 +555,12 @@ TEST_F(GraphServerTest, ConnectWaitsForAServerThatStartsLater) {
   ServerCluster cluster(config_path_, 4, dir_.path());
   cluster.server(3).process().Signal(SIGTERM);
   ASSERT_EQ(cluster.server(3).process().Wait(), 0);
-  RemoteGraphClientOptions options;
-  options.uds_dir = cluster.uds_dir();
-  options.connect_timeout = absl::Minutes(2);
-  absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client;
+  GraphClientOptions options;
+  options.channels.uds_dir = cluster.uds_dir();
+  options.channels.connect_timeout = absl::Minutes(2);
+  absl::StatusOr<std::unique_ptr<GraphClient>> client;
   std::thread connect(
-      [&] { client = RemoteGraphClient::Connect(config_, cluster.addresses(), options); });
+      [&] { client = GraphClient::Connect(config_, cluster.addresses(), options); });
   std::this_thread::sleep_for(std::chrono::seconds(3));
   cluster.Restart(3);
   connect.join();
@@ -574,7 +568,7 @@ TEST_F(GraphServerTest, ConnectWaitsForAServerThatStartsLater) {
   const std::vector<int64_t> ids = AllIds();
   std::vector<int64_t> degrees(ids.size());
   EXPECT_TRUE((*client)->InDegrees(ids, degrees.data()).ok());
-  // The late server is on this machine: once up, it is reached over its socket.
+  // The late server is on this machine: it is reached over its socket.
   for (const ServerConnectionInfo& server : (*client)->ServerConnections()) {
     EXPECT_EQ(server.transport, "unix") << server.address;
   }
@@ -589,12 +583,11 @@ TEST_F(GraphServerTest, ConnectNamesEveryServerThatNeverStarted) {
     ASSERT_EQ(cluster.server(part).process().Wait(), 0);
   }
   for (const bool unix_socket : {false, true}) {
-    RemoteGraphClientOptions options;
-    options.prefer_unix_socket = unix_socket;
-    options.uds_dir = cluster.uds_dir();
-    options.connect_timeout = absl::Seconds(1);
-    absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client =
-        RemoteGraphClient::Connect(config_, cluster.addresses(), options);
+    GraphClientOptions options;
+    if (unix_socket) options.channels.uds_dir = cluster.uds_dir();
+    options.channels.connect_timeout = absl::Seconds(1);
+    absl::StatusOr<std::unique_ptr<GraphClient>> client =
+        GraphClient::Connect(config_, cluster.addresses(), options);
     ASSERT_FALSE(client.ok());
     const std::string message(client.status().message());
     EXPECT_EQ(client.status().code(), absl::StatusCode::kDeadlineExceeded) << message;
@@ -615,7 +608,7 @@ TEST_F(GraphServerTest, ConnectNamesEveryServerThatNeverStarted) {
 // drain and exit 0 as on SIGTERM, and remove their sockets.
 TEST_F(GraphServerTest, ShutdownRpcStopsEveryServerLikeSigterm) {
   ServerCluster cluster(config_path_, 4, dir_.path());
-  auto stub = GraphService::NewStub(
+  auto stub = AdminService::NewStub(
       grpc::CreateChannel(cluster.server(0).address(), grpc::InsecureChannelCredentials()));
   for (const std::string graph : {"", "another-graph"}) {
     grpc::ClientContext context;
@@ -635,13 +628,13 @@ TEST_F(GraphServerTest, ShutdownRpcStopsEveryServerLikeSigterm) {
   }
   for (int part = 0; part < 4; ++part) {
     ASSERT_TRUE(cluster.server(part).process().running()) << "server " << part;
-    EXPECT_TRUE(std::filesystem::exists(SocketOf(cluster.server(part).address())));
+    EXPECT_TRUE(std::filesystem::exists(SocketOf(part)));
   }
 
-  RemoteGraphClientOptions options;
-  options.uds_dir = cluster.uds_dir();
-  absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client =
-      RemoteGraphClient::Connect(config_, cluster.addresses(), options);
+  GraphClientOptions options;
+  options.channels.uds_dir = cluster.uds_dir();
+  absl::StatusOr<std::unique_ptr<GraphClient>> client =
+      GraphClient::Connect(config_, cluster.addresses(), options);
   ASSERT_TRUE(client.ok()) << client.status();
   const absl::Status status = (*client)->ShutdownServers("trainer rank 0");
   EXPECT_TRUE(status.ok()) << status;
@@ -650,8 +643,7 @@ TEST_F(GraphServerTest, ShutdownRpcStopsEveryServerLikeSigterm) {
     const std::string log = cluster.server(part).process().ReadLog();
     EXPECT_NE(log.find("Shutdown RPC from 'trainer rank 0'"), std::string::npos) << log;
     EXPECT_NE(log.find("graph_server stopped"), std::string::npos) << log;
-    EXPECT_FALSE(std::filesystem::exists(SocketOf(cluster.server(part).address())))
-        << "server " << part;
+    EXPECT_FALSE(std::filesystem::exists(SocketOf(part))) << "server " << part;
   }
   // Every server is gone: asking again names one.
   const absl::Status again = (*client)->ShutdownServers("trainer rank 0");
@@ -663,11 +655,11 @@ TEST_F(GraphServerTest, ShutdownRpcCanBeDisabled) {
   GraphServerProcess server(ServerArgs(0, {"--allow_shutdown_rpc=false"}), dir_.Join("server.log"));
   const std::string address = server.WaitUntilReady();
   std::vector<std::vector<std::string>> addresses = {{address}, {}, {}, {}};
-  RemoteGraphClientOptions options;
+  GraphClientOptions options;
   // Partitions 1-3 in this process: only server 0 is remote.
   OpenLocalParts(1, 4, &options);
-  absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client =
-      RemoteGraphClient::Connect(config_, addresses, options);
+  absl::StatusOr<std::unique_ptr<GraphClient>> client =
+      GraphClient::Connect(config_, addresses, options);
   ASSERT_TRUE(client.ok()) << client.status();
   const absl::Status status = (*client)->ShutdownServers("test");
   EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
@@ -681,44 +673,22 @@ TEST_F(GraphServerTest, ShutdownRpcCanBeDisabled) {
   EXPECT_EQ(server.process().Wait(), 0);
 }
 
-// Two servers with one TCP port on two local addresses share a socket name:
-// the second leaves the first's socket alone and serves over TCP, and a
-// client that finds the first server behind the second's socket name falls
-// back to TCP for it.
-TEST_F(GraphServerTest, SharedSocketNameFallsBackToTcp) {
+// Sockets are named by server ID: a second server with the same ID and
+// socket folder (a misconfiguration) refuses to start and names the socket;
+// the first keeps it, and removes it when it stops.
+TEST_F(GraphServerTest, ASecondServerWithTheSameIdRefusesItsSocket) {
   GraphServerProcess first(ServerArgs(0), dir_.Join("first.log"));
-  const std::string first_address = first.WaitUntilReady();
-  const std::string port = first_address.substr(first_address.rfind(':') + 1);
-  std::vector<std::string> args = ServerArgs(1);
-  args[8] = "127.0.0.2:" + port;
-  GraphServerProcess second(args, dir_.Join("second.log"));
-  const std::string second_address = second.WaitUntilReady();
-  ASSERT_EQ(second_address, "127.0.0.2:" + port);
-  EXPECT_NE(second.process().ReadLog().find("serves over TCP only"), std::string::npos);
-
-  std::vector<std::vector<std::string>> addresses = {{first_address}, {second_address}, {}, {}};
-  RemoteGraphClientOptions options;
-  options.uds_dir = dir_.path();
-  OpenLocalParts(2, 4, &options);
-  absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client =
-      RemoteGraphClient::Connect(config_, addresses, options);
-  ASSERT_TRUE(client.ok()) << client.status();
-  const std::vector<ServerConnectionInfo> servers = (*client)->ServerConnections();
-  ASSERT_EQ(servers.size(), 2u);
-  EXPECT_EQ(servers[0].transport, "unix");
-  EXPECT_EQ(servers[0].target, "unix:" + SocketOf(first_address));
-  EXPECT_EQ(servers[1].transport, "tcp");
-  EXPECT_EQ(servers[1].target, second_address);
-  std::vector<int64_t> degrees(config_.num_nodes);
-  EXPECT_TRUE((*client)->InDegrees(AllIds(), degrees.data()).ok());
-
-  // The socket belongs to the first server: the second's exit leaves it.
-  second.process().Signal(SIGTERM);
-  EXPECT_EQ(second.process().Wait(), 0);
-  EXPECT_TRUE(std::filesystem::exists(SocketOf(first_address)));
+  ASSERT_FALSE(first.WaitUntilReady().empty());
+  ASSERT_TRUE(std::filesystem::exists(SocketOf(0)));
+  const testing::CommandResult second = testing::RunCommand(ServerArgs(0));
+  EXPECT_EQ(second.exit_code, 2) << second.output;
+  EXPECT_NE(second.output.find("already listens on unix:" + SocketOf(0)), std::string::npos)
+      << second.output;
+  EXPECT_TRUE(first.process().running());
+  EXPECT_TRUE(std::filesystem::exists(SocketOf(0)));
   first.process().Signal(SIGTERM);
   EXPECT_EQ(first.process().Wait(), 0);
-  EXPECT_FALSE(std::filesystem::exists(SocketOf(first_address)));
+  EXPECT_FALSE(std::filesystem::exists(SocketOf(0)));
 }
 
 TEST_F(GraphServerTest, RefusesAUnixSocketFolderThatDoesNotExist) {
@@ -744,7 +714,7 @@ TEST_F(GraphServerTest, ExposesReflectionAndHealth) {
   auto channel = grpc::CreateChannel(server.WaitUntilReady(), grpc::InsecureChannelCredentials());
 
   auto health = grpc::health::v1::Health::NewStub(channel);
-  for (const std::string service : {"", "distsage.GraphService"}) {
+  for (const std::string service : {"", "distsage.GraphService", "distsage.AdminService"}) {
     grpc::ClientContext context;
     grpc::health::v1::HealthCheckRequest request;
     request.set_service(service);
@@ -766,6 +736,7 @@ TEST_F(GraphServerTest, ExposesReflectionAndHealth) {
     services.push_back(service.name());
   }
   EXPECT_NE(std::find(services.begin(), services.end(), "distsage.GraphService"), services.end());
+  EXPECT_NE(std::find(services.begin(), services.end(), "distsage.AdminService"), services.end());
   request.set_file_containing_symbol("distsage.GraphService");
   ASSERT_TRUE(stream->Write(request));
   ASSERT_TRUE(stream->Read(&response));
@@ -804,11 +775,11 @@ TEST_F(GraphServerTest, PlacesServersByIpConfigWithBackups) {
         "127.0.0." + std::to_string(id / 2 + 1) + ":" + std::to_string(bases[id / 2] + id % 2);
     EXPECT_EQ(servers[id]->WaitUntilReady(), expected);
   }
-  RemoteGraphClientOptions options;
+  GraphClientOptions options;
   options.num_servers = 2;
-  options.uds_dir = dir_.path();
-  absl::StatusOr<std::unique_ptr<RemoteGraphClient>> client =
-      OpenRemoteGraphClient(ip_config, config_, options);
+  options.channels.uds_dir = dir_.path();
+  absl::StatusOr<std::unique_ptr<GraphClient>> client =
+      GraphClient::ConnectFromIpConfig(ip_config, config_, options);
   ASSERT_TRUE(client.ok()) << client.status();
   // 127.0.0.x are this machine's: every server is reached over its socket.
   const std::vector<ServerConnectionInfo> connections = (*client)->ServerConnections();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "tests/common/test_util.h"
 #include "tests/server/server_cluster.h"
 #include "tests/trainer/trainer_run.h"
@@ -132,6 +133,46 @@ TEST_F(DistributedTrainerTest, TwoTrainersReachTheFloorWithIdenticalModelsAndSto
   for (int part = 0; part < 2; ++part) {
     EXPECT_EQ(cluster_->server(part).process().Wait(), 0)
         << cluster_->server(part).process().ReadLog();
+  }
+}
+
+// The number of batches of the first epoch in a --metrics_out CSV.
+int64_t BatchesOfFirstEpoch(const std::string& csv_path) {
+  std::ifstream in(csv_path);
+  std::string header, row;
+  std::getline(in, header);
+  std::getline(in, row);
+  const std::vector<std::string> names = absl::StrSplit(header, ',');
+  const std::vector<std::string> values = absl::StrSplit(row, ',');
+  for (size_t i = 0; i < names.size() && i < values.size(); ++i) {
+    if (names[i] == "num_batches") return std::stoll(values[i]);
+  }
+  ADD_FAILURE() << "no num_batches column in " << csv_path << ": " << header;
+  return -1;
+}
+
+// --batch_size is the global batch (each of 2 ranks takes 16 of 32 seeds:
+// ceil(70 / 16) = 5 steps an epoch); --per_trainer_batch is DGL's meaning
+// (32 seeds per rank: ceil(70 / 32) = 3 steps, a global batch of 64).
+TEST_F(DistributedTrainerTest, PerTrainerBatchTakesBatchSizeSeedsPerRank) {
+  StartServers();
+  for (const bool per_trainer : {false, true}) {
+    SCOPED_TRACE(per_trainer ? "--per_trainer_batch" : "global batch");
+    const int port = FreePort();
+    const std::string csv = work_->Join(per_trainer ? "per_trainer.csv" : "global.csv");
+    std::vector<std::string> extra = {"--batch_size=32", "--num_epochs=1", "--eval_every=-1"};
+    if (per_trainer) extra.push_back("--per_trainer_batch");
+    std::vector<std::string> extra0 = extra;
+    extra0.push_back("--metrics_out=" + csv);
+    std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, port, extra0);
+    std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port, extra);
+    ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
+    ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
+    const nlohmann::json summary = Summary(rank0->ReadLog());
+    const nlohmann::json& hyper = summary.at("hyperparameters");
+    EXPECT_EQ(hyper.at("batch_size"), per_trainer ? 64 : 32);
+    EXPECT_EQ(hyper.at("batch_size_per_trainer"), per_trainer ? 32 : 16);
+    EXPECT_EQ(BatchesOfFirstEpoch(csv), per_trainer ? 3 : 5);
   }
 }
 

@@ -10,11 +10,11 @@
 #include <memory>
 #include <set>
 
+#include "client/graph_client.h"
 #include "tests/common/test_util.h"
 #include "tests/server/tiny_partition.h"
 #include "trainer/block_sampler.h"
 #include "trainer/layerwise_inference.h"
-#include "trainer/local_graph_client.h"
 #include "trainer/sage_model.h"
 
 namespace distsage {
@@ -24,7 +24,7 @@ class TinyGraphTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const PartitionConfig config = testing::WriteTinyPartitions(dir_.path(), graph_);
-    auto client = OpenLocalGraphClient(config);
+    auto client = GraphClient::OpenInProcess(config);
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = std::move(*client);
   }

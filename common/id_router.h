@@ -1,9 +1,9 @@
 // Splits a list of global node IDs by owning partition (partition book), so
 // one logical request becomes one request per partition, and puts the
-// per-partition answers back in request order. Used by the graph clients; it
-// lives beside the store because the in-process client needs both.
-#ifndef DISTSAGE_SERVER_ID_ROUTER_H_
-#define DISTSAGE_SERVER_ID_ROUTER_H_
+// per-partition answers back in request order. Used by the clients of every
+// partitioned service.
+#ifndef DISTSAGE_COMMON_ID_ROUTER_H_
+#define DISTSAGE_COMMON_ID_ROUTER_H_
 
 #include <cstdint>
 #include <cstring>
@@ -43,11 +43,12 @@ class IdRouter {
   }
 
   // Reassembles sampled neighbours: counts_by_part[p][j] edges, stored
-  // consecutively in src_by_part[p], belong to the j-th ID routed to p.
-  // Writes offsets (request size + 1) and src grouped in request order.
+  // consecutively in (*src_by_part)[p], belong to the j-th ID routed to p.
+  // Writes offsets (request size + 1) and src grouped in request order. With
+  // a single partition its src is already in order and is moved, not copied.
   void MergeSamples(const std::vector<std::vector<int32_t>>& counts_by_part,
-                    const std::vector<std::vector<int64_t>>& src_by_part,
-                    std::vector<int64_t>* offsets, std::vector<int64_t>* src) const;
+                    std::vector<std::vector<int64_t>>* src_by_part, std::vector<int64_t>* offsets,
+                    std::vector<int64_t>* src) const;
 
  private:
   IdRouter() = default;
@@ -63,4 +64,4 @@ class IdRouter {
 
 }  // namespace distsage
 
-#endif  // DISTSAGE_SERVER_ID_ROUTER_H_
+#endif  // DISTSAGE_COMMON_ID_ROUTER_H_

@@ -1,11 +1,11 @@
-// The in-process client over a small hand-written partitioning, in both cache
-// modes: exact answers, DGL sampling semantics, and the input checks.
-#include "trainer/local_graph_client.h"
-
+// The graph client with every partition in this process (standalone mode)
+// over a small hand-written partitioning, in both cache modes: exact answers,
+// DGL sampling semantics, and the input checks.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
+#include "client/graph_client.h"
 #include "tests/common/test_util.h"
 #include "tests/server/tiny_partition.h"
 
@@ -16,13 +16,14 @@ using ::distsage::testing::TempDir;
 using ::distsage::testing::TinyGraph;
 using ::distsage::testing::WriteTinyPartitions;
 
-class LocalGraphClientTest : public ::testing::TestWithParam<CacheMode> {
+class InProcessGraphClientTest : public ::testing::TestWithParam<CacheMode> {
  protected:
   void SetUp() override {
     config_ = WriteTinyPartitions(dir_.path(), graph_);
-    LocalGraphClientOptions options;
-    options.store.cache = GetParam();
-    absl::StatusOr<std::unique_ptr<GraphClient>> client = OpenLocalGraphClient(config_, options);
+    PartitionStoreOptions options;
+    options.cache = GetParam();
+    absl::StatusOr<std::unique_ptr<GraphClient>> client =
+        GraphClient::OpenInProcess(config_, options);
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = *std::move(client);
   }
@@ -33,7 +34,7 @@ class LocalGraphClientTest : public ::testing::TestWithParam<CacheMode> {
   std::unique_ptr<GraphClient> client_;
 };
 
-TEST_P(LocalGraphClientTest, PullsAcrossPartitionsInRequestOrder) {
+TEST_P(InProcessGraphClientTest, PullsAcrossPartitionsInRequestOrder) {
   const std::vector<int64_t> ids = {5, 0, 3, 3, 2};
   std::vector<float> features(ids.size() * 2);
   ASSERT_TRUE(client_->PullFeatures("feat", ids, features.data()).ok());
@@ -56,7 +57,7 @@ TEST_P(LocalGraphClientTest, PullsAcrossPartitionsInRequestOrder) {
   EXPECT_EQ(*valid, std::vector<int64_t>({4}));
 }
 
-TEST_P(LocalGraphClientTest, SamplesWithDglSemantics) {
+TEST_P(InProcessGraphClientTest, SamplesWithDglSemantics) {
   const std::vector<int64_t> seeds = {3, 1, 2, 0};
   SampledNeighbors all;
   ASSERT_TRUE(client_->SampleNeighbors(seeds, {-1, false, 7}, &all).ok());
@@ -85,7 +86,7 @@ TEST_P(LocalGraphClientTest, SamplesWithDglSemantics) {
   }
 }
 
-TEST_P(LocalGraphClientTest, RejectsBadInput) {
+TEST_P(InProcessGraphClientTest, RejectsBadInput) {
   std::vector<float> rows(4);
   const std::vector<int64_t> outside = {1, 6};
   absl::Status status = client_->PullFeatures("feat", outside, rows.data());
@@ -99,21 +100,11 @@ TEST_P(LocalGraphClientTest, RejectsBadInput) {
             absl::StatusCode::kInvalidArgument);
 }
 
-INSTANTIATE_TEST_SUITE_P(CacheModes, LocalGraphClientTest,
+INSTANTIATE_TEST_SUITE_P(CacheModes, InProcessGraphClientTest,
                          ::testing::Values(CacheMode::kMemory, CacheMode::kNone),
                          [](const ::testing::TestParamInfo<CacheMode>& info) {
                            return std::string(CacheModeName(info.param));
                          });
-
-TEST(PartitionStoreTest, RefusesAPartitionWhoseMetaDoesNotMatchTheConfig) {
-  TempDir dir;
-  const PartitionConfig config = WriteTinyPartitions(dir.path(), TinyGraph(), 1);
-  absl::StatusOr<std::unique_ptr<PartitionStore>> store =
-      PartitionStore::Open(config, 1, PartitionStoreOptions());
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(store.status().message().find("graph_name"), std::string::npos) << store.status();
-}
 
 }  // namespace
 }  // namespace distsage

@@ -1,4 +1,4 @@
-#include "server/proto_wire.h"
+#include "proto/proto_wire.h"
 
 #include <algorithm>
 #include <cstring>

@@ -9,8 +9,8 @@
 // is unchanged on the wire), so generated stubs, grpcurl and reflection still
 // understand them. Only the wire types protobuf uses for scalars and `bytes`
 // are handled (no groups), and only top-level fields.
-#ifndef DISTSAGE_SERVER_PROTO_WIRE_H_
-#define DISTSAGE_SERVER_PROTO_WIRE_H_
+#ifndef DISTSAGE_PROTO_PROTO_WIRE_H_
+#define DISTSAGE_PROTO_PROTO_WIRE_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -19,7 +19,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/slice.h"
 
@@ -118,6 +120,26 @@ class MessageReader {
   size_t payload_left_ = 0;  // Unread payload of the current field.
 };
 
+// The packed little-endian bytes of `values` (the host is little-endian), a
+// view for MessageWriter::AddBytes.
+template <typename T>
+absl::string_view PackedBytes(absl::Span<const T> values) {
+  return absl::string_view(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+}
+
+// Replaces `*values` with the current field's payload, packed LE T;
+// DATA_LOSS when it is not a whole number of T.
+template <typename T>
+absl::Status ReadPackedArray(MessageReader* reader, std::vector<T>* values) {
+  const uint64_t bytes = reader->value();
+  if (reader->wire_type() != WireType::kLengthDelimited || bytes % sizeof(T) != 0) {
+    return absl::DataLossError(
+        absl::StrCat("field ", reader->field(), " is not a list of ", sizeof(T), "-byte values"));
+  }
+  values->resize(bytes / sizeof(T));
+  return reader->ReadPayload(values->data(), bytes);
+}
+
 }  // namespace distsage::proto_wire
 
-#endif  // DISTSAGE_SERVER_PROTO_WIRE_H_
+#endif  // DISTSAGE_PROTO_PROTO_WIRE_H_

@@ -1,4 +1,6 @@
-#include "server/id_router.h"
+#include "common/id_router.h"
+
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -52,7 +54,7 @@ absl::Span<const int64_t> IdRouter::positions_of(int part) const {
 }
 
 void IdRouter::MergeSamples(const std::vector<std::vector<int32_t>>& counts_by_part,
-                            const std::vector<std::vector<int64_t>>& src_by_part,
+                            std::vector<std::vector<int64_t>>* src_by_part,
                             std::vector<int64_t>* offsets, std::vector<int64_t>* src) const {
   offsets->assign(num_ids_ + 1, 0);
   for (const int part : parts_) {
@@ -61,11 +63,15 @@ void IdRouter::MergeSamples(const std::vector<std::vector<int32_t>>& counts_by_p
     for (size_t j = 0; j < positions.size(); ++j) (*offsets)[positions[j] + 1] = counts[j];
   }
   for (size_t i = 0; i < num_ids_; ++i) (*offsets)[i + 1] += (*offsets)[i];
+  if (single_part()) {
+    *src = std::move((*src_by_part)[parts_[0]]);
+    return;
+  }
   src->resize(static_cast<size_t>(offsets->back()));
   for (const int part : parts_) {
     const absl::Span<const int64_t> positions = positions_of(part);
     const std::vector<int32_t>& counts = counts_by_part[part];
-    const int64_t* part_src = src_by_part[part].data();
+    const int64_t* part_src = (*src_by_part)[part].data();
     for (size_t j = 0; j < positions.size(); ++j) {
       if (counts[j] > 0) {
         std::memcpy(src->data() + (*offsets)[positions[j]], part_src, counts[j] * sizeof(int64_t));

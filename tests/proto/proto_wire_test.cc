@@ -1,7 +1,7 @@
 // proto_wire against protobuf itself: what MessageWriter frames parses as the
 // generated message, and MessageReader reads what protobuf serialises, however
 // the bytes are cut into slices.
-#include "server/proto_wire.h"
+#include "proto/proto_wire.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,357 @@
+#include "client/graph_client.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "client/admin_client.h"
+#include "client/parallel_calls.h"
+#include "common/id_router.h"
+#include "common/ip_config.h"
+#include "common/status_macros.h"
+#include "proto/distsage/graph.grpc.pb.h"
+#include "proto/grpc_status.h"
+#include "proto/proto_wire.h"
+#include "server/neighbor_sampler.h"
+
+namespace distsage {
+namespace {
+
+namespace pf = partition_format;
+
+// Every request names the graph in field 1.
+static_assert(SampleNeighborsRequest::kGraphNameFieldNumber == 1 &&
+              PullFeaturesRequest::kGraphNameFieldNumber == 1 &&
+              NodeIdsRequest::kGraphNameFieldNumber == 1);
+constexpr int kGraphNameField = 1;
+
+// The stores of `local_parts`, by partition (null where remote); checks
+// that each holds the partition it is given for.
+absl::StatusOr<std::vector<std::shared_ptr<const PartitionStore>>> LocalStoresByPart(
+    int num_parts, const std::map<int, std::shared_ptr<const PartitionStore>>& local_parts) {
+  std::vector<std::shared_ptr<const PartitionStore>> stores(num_parts);
+  for (const auto& [part, store] : local_parts) {
+    if (part < 0 || part >= num_parts || store == nullptr || store->part_id() != part) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the in-process store given for partition ", part, " holds partition ",
+          store == nullptr ? -1 : store->part_id(), " of a graph of ", num_parts, " partitions"));
+    }
+    stores[part] = store;
+  }
+  return stores;
+}
+
+}  // namespace
+
+GraphClient::GraphClient(PartitionConfig config,
+                         std::vector<std::shared_ptr<const PartitionStore>> local,
+                         std::unique_ptr<ServerChannels> channels)
+    : config_(std::move(config)),
+      book_(config_.Book()),
+      local_(std::move(local)),
+      channels_(std::move(channels)) {}
+
+absl::StatusOr<std::unique_ptr<GraphClient>> GraphClient::OpenInProcess(
+    const PartitionConfig& config, const PartitionStoreOptions& store_options) {
+  std::vector<std::shared_ptr<const PartitionStore>> stores;
+  for (int part = 0; part < config.num_parts(); ++part) {
+    DS_ASSIGN_OR_RETURN(std::unique_ptr<PartitionStore> store,
+                        PartitionStore::Open(config, part, store_options));
+    stores.push_back(std::move(store));
+  }
+  return std::unique_ptr<GraphClient>(new GraphClient(config, std::move(stores), nullptr));
+}
+
+absl::StatusOr<std::unique_ptr<GraphClient>> GraphClient::Connect(
+    const PartitionConfig& config, const std::vector<std::vector<std::string>>& server_addresses,
+    const GraphClientOptions& options) {
+  const int num_parts = config.num_parts();
+  if (static_cast<int>(server_addresses.size()) != num_parts) {
+    return absl::InvalidArgumentError(absl::StrCat("server addresses given for ",
+                                                   server_addresses.size(), " partitions, graph '",
+                                                   config.graph_name, "' has ", num_parts));
+  }
+  DS_ASSIGN_OR_RETURN(std::vector<std::shared_ptr<const PartitionStore>> local,
+                      LocalStoresByPart(num_parts, options.local_parts));
+  std::vector<ServerSlot> slots;
+  for (int part = 0; part < num_parts; ++part) {
+    if (local[part] == nullptr && server_addresses[part].empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "partition ", part, " has neither a server address nor an in-process store"));
+    }
+    for (size_t s = 0; s < server_addresses[part].size(); ++s) {
+      slots.push_back(
+          {part * options.num_servers + static_cast<int>(s), part, server_addresses[part][s]});
+    }
+  }
+  std::unique_ptr<ServerChannels> channels;
+  if (!slots.empty()) {
+    channels = std::make_unique<ServerChannels>(slots, num_parts, options.channels);
+    DS_RETURN_IF_ERROR(channels->WaitUntilConnected());
+  }
+  std::unique_ptr<GraphClient> client(
+      new GraphClient(config, std::move(local), std::move(channels)));
+  DS_RETURN_IF_ERROR(client->CheckServersServeTheirPartitions());
+  return client;
+}
+
+absl::StatusOr<std::unique_ptr<GraphClient>> GraphClient::ConnectFromIpConfig(
+    const std::string& ip_config_path, const PartitionConfig& config,
+    const GraphClientOptions& options) {
+  DS_ASSIGN_OR_RETURN(const std::vector<MachineAddress> machines, ReadIpConfig(ip_config_path));
+  DS_ASSIGN_OR_RETURN(
+      const std::vector<ServerSlot> slots,
+      ServerLayout(machines, config.num_parts(), options.num_servers, ip_config_path));
+  std::vector<std::vector<std::string>> addresses(config.num_parts());
+  for (const ServerSlot& slot : slots) addresses[slot.part].push_back(slot.address);
+  return Connect(config, addresses, options);
+}
+
+absl::Status GraphClient::CheckServersServeTheirPartitions() {
+  if (channels_ == nullptr) return absl::OkStatus();
+  struct Probe {
+    const ServerChannels::Server* server = nullptr;
+    std::unique_ptr<GraphService::Stub> stub;
+    grpc::ClientContext context;
+    GetGraphInfoRequest request;
+    GraphInfo info;
+  };
+  std::vector<std::unique_ptr<Probe>> probes;
+  for (int part = 0; part < config_.num_parts(); ++part) {
+    for (const ServerChannels::Server& server : channels_->servers_of(part)) {
+      auto probe = std::make_unique<Probe>();
+      probe->server = &server;
+      probe->stub = GraphService::NewStub(server.channels[0]);
+      channels_->PrepareContext(&probe->context);
+      probes.push_back(std::move(probe));
+    }
+  }
+  const std::vector<grpc::Status> statuses =
+      RunConcurrently(probes.size(), [&](size_t i, CallDone done) {
+        Probe* probe = probes[i].get();
+        probe->stub->async()->GetGraphInfo(&probe->context, &probe->request, &probe->info,
+                                           std::move(done));
+      });
+  for (size_t i = 0; i < probes.size(); ++i) {
+    const ServerSlot& slot = probes[i]->server->slot;
+    if (!statuses[i].ok()) {
+      return FromGrpcStatus(statuses[i], absl::StrCat("graph server ", slot.address, " (partition ",
+                                                      slot.part, ") did not answer GetGraphInfo"));
+    }
+    const GraphInfo& info = probes[i]->info;
+    if (info.graph_name() != config_.graph_name || info.part_id() != slot.part ||
+        info.num_parts() != config_.num_parts()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("graph server ", slot.address, " serves partition ", info.part_id(), " of ",
+                       info.num_parts(), " of graph '", info.graph_name(), "', expected partition ",
+                       slot.part, " of ", config_.num_parts(), " of '", config_.graph_name,
+                       "'; check ip_config.txt and the servers' --server_id"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+ServerChannels::Traffic GraphClient::traffic() const {
+  return channels_ == nullptr ? ServerChannels::Traffic{} : channels_->traffic();
+}
+
+std::vector<ServerConnectionInfo> GraphClient::ServerConnections() const {
+  std::vector<ServerConnectionInfo> infos;
+  if (channels_ == nullptr) return infos;
+  for (int part = 0; part < config_.num_parts(); ++part) {
+    for (const ServerChannels::Server& server : channels_->servers_of(part)) {
+      infos.push_back({part, server.slot.address, server.target,
+                       IsLocal(part) ? "inprocess" : server.transport()});
+    }
+  }
+  return infos;
+}
+
+absl::Status GraphClient::ShutdownServers(const std::string& requester) {
+  if (channels_ == nullptr) return absl::OkStatus();
+  return distsage::ShutdownServers(*channels_, config_.graph_name, requester);
+}
+
+absl::Status GraphClient::SampleNeighbors(absl::Span<const int64_t> seeds,
+                                          const SampleOptions& options, SampledNeighbors* out) {
+  DS_RETURN_IF_ERROR(CheckFanout(options.fanout));
+  DS_ASSIGN_OR_RETURN(const IdRouter router, IdRouter::Route(book_, seeds));
+  std::vector<std::vector<int32_t>> counts(config_.num_parts());
+  std::vector<std::vector<int64_t>> src(config_.num_parts());
+  DS_RETURN_IF_ERROR(PartitionFanout(
+      channels_.get(), router.parts(), GraphService::service_full_name(), "SampleNeighbors",
+      [this](int part) { return IsLocal(part); },
+      [&](int part, proto_wire::MessageWriter* request) {
+        request->AddBytes(SampleNeighborsRequest::kGraphNameFieldNumber, config_.graph_name);
+        request->AddBytes(SampleNeighborsRequest::kSeedsFieldNumber,
+                          proto_wire::PackedBytes(router.ids_of(part)));
+        // int32 fields are sign-extended to 64 bits on the wire.
+        request->AddVarint(SampleNeighborsRequest::kFanoutFieldNumber,
+                           static_cast<uint64_t>(int64_t{options.fanout}));
+        request->AddVarint(SampleNeighborsRequest::kReplaceFieldNumber, options.replace ? 1 : 0);
+        request->AddVarint(SampleNeighborsRequest::kRngSeedFieldNumber, options.rng_seed);
+      },
+      [&](int part) {
+        const absl::Span<const int64_t> ids = router.ids_of(part);
+        counts[part].resize(ids.size());
+        return distsage::SampleNeighbors(*local_[part], ids,
+                                         {options.fanout, options.replace, options.rng_seed},
+                                         counts[part].data(), &src[part]);
+      },
+      [&](int part, proto_wire::MessageReader* response) -> absl::Status {
+        while (true) {
+          DS_ASSIGN_OR_RETURN(const bool more, response->Next());
+          if (!more) break;
+          if (response->field() == SampleNeighborsResponse::kCountsFieldNumber) {
+            DS_RETURN_IF_ERROR(proto_wire::ReadPackedArray(response, &counts[part]));
+          } else if (response->field() == SampleNeighborsResponse::kSrcFieldNumber) {
+            DS_RETURN_IF_ERROR(proto_wire::ReadPackedArray(response, &src[part]));
+          }
+        }
+        int64_t total = 0;
+        for (const int32_t count : counts[part]) total += count;
+        if (counts[part].size() != router.ids_of(part).size() ||
+            total != static_cast<int64_t>(src[part].size())) {
+          return absl::DataLossError(absl::StrCat(counts[part].size(), " counts summing to ", total,
+                                                  " and ", src[part].size(), " sources for ",
+                                                  router.ids_of(part).size(), " seeds"));
+        }
+        return absl::OkStatus();
+      }));
+  router.MergeSamples(counts, &src, &out->offsets, &out->src);
+  return absl::OkStatus();
+}
+
+template <typename T, typename AddFields, typename GatherLocal>
+absl::Status GraphClient::PullRows(absl::Span<const int64_t> ids, size_t width, const char* method,
+                                   int ids_field, int rows_field, T* out, AddFields add_fields,
+                                   GatherLocal gather_local) {
+  DS_ASSIGN_OR_RETURN(const IdRouter router, IdRouter::Route(book_, ids));
+  // Kept across calls (per loader thread, at its largest size): a fresh
+  // buffer of tens of megabytes per pull costs more in first-touch page
+  // faults than the gather that fills it.
+  thread_local std::vector<T> local_rows;
+  const size_t row_bytes = width * sizeof(T);
+  return PartitionFanout(
+      channels_.get(), router.parts(), GraphService::service_full_name(), method,
+      [this](int part) { return IsLocal(part); },
+      [&](int part, proto_wire::MessageWriter* request) {
+        request->AddBytes(kGraphNameField, config_.graph_name);
+        add_fields(request);
+        request->AddBytes(ids_field, proto_wire::PackedBytes(router.ids_of(part)));
+      },
+      [&](int part) {
+        const absl::Span<const int64_t> part_ids = router.ids_of(part);
+        if (router.single_part()) return gather_local(*local_[part], part_ids, out);
+        local_rows.resize(part_ids.size() * width);
+        DS_RETURN_IF_ERROR(gather_local(*local_[part], part_ids, local_rows.data()));
+        router.Scatter(part, local_rows.data(), width, out);
+        return absl::OkStatus();
+      },
+      [&](int part, proto_wire::MessageReader* response) -> absl::Status {
+        const absl::Span<const int64_t> positions = router.positions_of(part);
+        const size_t expected = positions.size() * row_bytes;
+        size_t received = 0;
+        while (true) {
+          DS_ASSIGN_OR_RETURN(const bool more, response->Next());
+          if (!more) break;
+          if (response->field() != rows_field) continue;
+          received = response->value();
+          if (response->wire_type() != proto_wire::WireType::kLengthDelimited ||
+              received != expected) {
+            break;
+          }
+          // The one copy of the payload: from the received slices to the rows.
+          if (router.single_part()) {
+            DS_RETURN_IF_ERROR(response->ReadPayload(out, expected));
+            continue;
+          }
+          for (const int64_t position : positions) {
+            DS_RETURN_IF_ERROR(
+                response->ReadPayload(out + static_cast<size_t>(position) * width, row_bytes));
+          }
+        }
+        if (received != expected) {
+          return absl::DataLossError(
+              absl::StrCat("the answer has ", received, " bytes of rows, expected ", expected));
+        }
+        return absl::OkStatus();
+      });
+}
+
+absl::Status GraphClient::PullFeatures(const std::string& name, absl::Span<const int64_t> ids,
+                                       float* out) {
+  const FeatureSpec* spec = config_.FindFeature(name);
+  if (spec == nullptr) {
+    std::string known;
+    for (const FeatureSpec& feature : config_.node_features) {
+      absl::StrAppend(&known, known.empty() ? "" : ", ", "'", feature.name, "'");
+    }
+    return absl::NotFoundError(absl::StrCat("graph '", config_.graph_name,
+                                            "' has no node feature '", name, "' (it has ",
+                                            known.empty() ? "none" : known, ")"));
+  }
+  return PullRows(
+      ids, static_cast<size_t>(spec->dim), "PullFeatures", PullFeaturesRequest::kIdsFieldNumber,
+      PullFeaturesResponse::kRowsFieldNumber, out,
+      [&](proto_wire::MessageWriter* request) {
+        request->AddBytes(PullFeaturesRequest::kFeatureFieldNumber, name);
+      },
+      [&](const PartitionStore& store, absl::Span<const int64_t> part_ids, float* rows) {
+        return store.GatherFeatures(name, part_ids, rows);
+      });
+}
+
+absl::Status GraphClient::PullLabels(absl::Span<const int64_t> ids, int64_t* out) {
+  return PullRows(
+      ids, 1, "PullLabels", NodeIdsRequest::kIdsFieldNumber, PullLabelsResponse::kLabelsFieldNumber,
+      out, [](proto_wire::MessageWriter*) {},
+      [](const PartitionStore& store, absl::Span<const int64_t> part_ids, int64_t* rows) {
+        return store.GatherLabels(part_ids, rows);
+      });
+}
+
+absl::Status GraphClient::PullSplitMasks(absl::Span<const int64_t> ids, uint8_t* out) {
+  return PullRows(
+      ids, 1, "PullSplitMasks", NodeIdsRequest::kIdsFieldNumber,
+      PullSplitMasksResponse::kMasksFieldNumber, out, [](proto_wire::MessageWriter*) {},
+      [](const PartitionStore& store, absl::Span<const int64_t> part_ids, uint8_t* rows) {
+        return store.GatherSplitMasks(part_ids, rows);
+      });
+}
+
+absl::Status GraphClient::InDegrees(absl::Span<const int64_t> ids, int64_t* out) {
+  return PullRows(
+      ids, 1, "InDegrees", NodeIdsRequest::kIdsFieldNumber, InDegreesResponse::kDegreesFieldNumber,
+      out, [](proto_wire::MessageWriter*) {},
+      [](const PartitionStore& store, absl::Span<const int64_t> part_ids, int64_t* rows) {
+        return store.GatherInDegrees(part_ids, rows);
+      });
+}
+
+absl::StatusOr<std::vector<int64_t>> GraphClient::SplitNodes(int part, Split split) {
+  if (part < 0 || part >= config_.num_parts()) {
+    return absl::InvalidArgumentError(absl::StrCat("partition ", part, " does not exist: graph '",
+                                                   config_.graph_name, "' has ",
+                                                   config_.num_parts(), " partitions"));
+  }
+  if (IsLocal(part)) return local_[part]->SplitNodes(static_cast<int>(split));
+  const auto [server, connection] = channels_->Pick(part);
+  grpc::ClientContext context;
+  channels_->PrepareContext(&context);
+  SplitNodesRequest request;
+  request.set_graph_name(config_.graph_name);
+  request.set_split(static_cast<SplitKind>(split));
+  SplitNodesResponse response;
+  const grpc::Status status =
+      GraphService::NewStub(server->channels[connection])->SplitNodes(&context, request, &response);
+  if (!status.ok()) return channels_->CallError(status, "GraphService.SplitNodes", part, *server);
+  std::vector<int64_t> nodes;
+  if (!pf::UnpackArray(response.nodes(), &nodes)) {
+    return absl::DataLossError(
+        absl::StrCat("SplitNodes answer of partition ", part, " is not a list of int64"));
+  }
+  return nodes;
+}
+
+}  // namespace distsage

@@ -1,0 +1,149 @@
+// A process's view of a partitioned graph (DGL's DistGraph): any set of global
+// node IDs, whichever partitions own them. Each partition is either held in
+// this process (a PartitionStore, answered in the calling thread with no
+// sockets) or served by graph_server processes (GraphService over gRPC). A
+// request is routed by the partition book, sent as one call per remote
+// partition, all in flight at once while the in-process partitions are
+// served, and the answers are put back in request order. Standalone mode is
+// the case where every partition is in this process.
+//
+// The bulk calls are framed by hand (proto/proto_wire.h): answer payloads are
+// copied once, from the received slices straight to the caller's rows.
+// Results do not depend on where a partition lives: the in-process path runs
+// the same store and sampler code as graph_server.
+//
+// Failure model (ServerChannels): Connect waits up to connect_timeout for
+// servers that are not up yet; afterwards a call fails at once (UNAVAILABLE)
+// when a server it needs is down, naming partition and server. Thread-safe.
+#ifndef DISTSAGE_CLIENT_GRAPH_CLIENT_H_
+#define DISTSAGE_CLIENT_GRAPH_CLIENT_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "client/server_channels.h"
+#include "common/partition_book.h"
+#include "common/partition_config.h"
+#include "server/partition_store.h"
+
+namespace distsage {
+
+enum class Split { kTrain = 0, kValid = 1, kTest = 2 };
+
+// Sampled in-edges of a list of seeds, grouped by seed in request order: the
+// edges of seeds[i] are src[offsets[i] .. offsets[i+1]) -> seeds[i].
+struct SampledNeighbors {
+  std::vector<int64_t> offsets;  // seeds.size() + 1 entries, offsets[0] == 0.
+  std::vector<int64_t> src;      // Global IDs of sampled in-neighbours.
+};
+
+struct SampleOptions {
+  int fanout = 10;        // -1: all in-edges.
+  bool replace = false;   // With replacement: exactly `fanout` edges per node of degree > 0.
+  uint64_t rng_seed = 0;  // Same request + same seed = same answer, however it is split.
+};
+
+struct GraphClientOptions {
+  // Servers per machine in ip_config.txt (graph_server --num_servers): the
+  // servers listed for partition p have IDs p * num_servers + 0, 1, ...
+  int num_servers = 1;
+  ServerChannelsOptions channels;
+  // Partitions held in this process instead of asked over the network. Their
+  // servers, when listed, are still connected (and must be up), so that
+  // ShutdownServers reaches them, but are never asked for data.
+  std::map<int, std::shared_ptr<const PartitionStore>> local_parts;
+};
+
+// How the client reaches one server (GraphClient::ServerConnections).
+struct ServerConnectionInfo {
+  int part = 0;
+  std::string address;    // "host:port" as given (ip_config.txt).
+  std::string target;     // What the channels dial: the address or "unix:<path>".
+  std::string transport;  // "tcp", "unix", or "inprocess" for a partition held here.
+};
+
+class GraphClient {
+ public:
+  // Standalone: every partition of `config` opened in this process.
+  static absl::StatusOr<std::unique_ptr<GraphClient>> OpenInProcess(
+      const PartitionConfig& config, const PartitionStoreOptions& store_options = {});
+
+  // `server_addresses[p]` lists the "host:port" of partition p's servers
+  // (may be empty for a partition in options.local_parts). Waits, up to
+  // connect_timeout, for every server, and checks that each serves
+  // partition p of this graph.
+  static absl::StatusOr<std::unique_ptr<GraphClient>> Connect(
+      const PartitionConfig& config, const std::vector<std::vector<std::string>>& server_addresses,
+      const GraphClientOptions& options = {});
+
+  // Connect to the servers of ip_config.txt, in DGL's layout (ServerLayout).
+  static absl::StatusOr<std::unique_ptr<GraphClient>> ConnectFromIpConfig(
+      const std::string& ip_config_path, const PartitionConfig& config,
+      const GraphClientOptions& options = {});
+
+  // The partition config the client was opened with (graph shape, book).
+  const PartitionConfig& config() const { return config_; }
+
+  // DGL's sample_neighbors on in-edges. Without replacement a node with
+  // in-degree <= fanout returns all its in-edges. Seeds may repeat.
+  absl::Status SampleNeighbors(absl::Span<const int64_t> seeds, const SampleOptions& options,
+                               SampledNeighbors* out);
+  // Rows of feature `name` for `ids`, row-major into `out`, which must hold
+  // ids.size() * dim floats.
+  absl::Status PullFeatures(const std::string& name, absl::Span<const int64_t> ids, float* out);
+  // Labels of `ids` into `out` (ids.size() entries; -1 = unlabelled).
+  absl::Status PullLabels(absl::Span<const int64_t> ids, int64_t* out);
+  // Split membership of `ids` into `out` (ids.size() bytes, bits of
+  // partition_format::SplitMask: 1 train, 2 valid, 4 test).
+  absl::Status PullSplitMasks(absl::Span<const int64_t> ids, uint8_t* out);
+  // In-degrees of `ids` into `out` (ids.size() entries).
+  absl::Status InDegrees(absl::Span<const int64_t> ids, int64_t* out);
+  // Owned nodes of partition `part` in `split`, ascending.
+  absl::StatusOr<std::vector<int64_t>> SplitNodes(int part, Split split);
+
+  // Asks every connected server to shut down (client/admin_client.h);
+  // `requester` appears in their logs. OK with nothing to do in standalone.
+  absl::Status ShutdownServers(const std::string& requester);
+
+  // Every connected server, partition by partition, with its transport.
+  std::vector<ServerConnectionInfo> ServerConnections() const;
+
+  // Bulk-call payload bytes (sampling and pulls) sent to and received from
+  // servers since Connect; zero for in-process partitions.
+  ServerChannels::Traffic traffic() const;
+
+ private:
+  // `local[p]` serves partition p in this process (null: remote); `channels`
+  // reaches the servers (null when there are none).
+  GraphClient(PartitionConfig config, std::vector<std::shared_ptr<const PartitionStore>> local,
+              std::unique_ptr<ServerChannels> channels);
+
+  // Checks with GetGraphInfo that every server serves its partition of this graph.
+  absl::Status CheckServersServeTheirPartitions();
+
+  // Pulls `width` T per ID: a request of the graph name (field 1), the IDs
+  // (field `ids_field`) and whatever add_fields(writer) adds, each answer
+  // carrying its rows in bytes field `rows_field`; in-process partitions are
+  // served by gather_local(store, ids, rows).
+  template <typename T, typename AddFields, typename GatherLocal>
+  absl::Status PullRows(absl::Span<const int64_t> ids, size_t width, const char* method,
+                        int ids_field, int rows_field, T* out, AddFields add_fields,
+                        GatherLocal gather_local);
+
+  bool IsLocal(int part) const { return local_[part] != nullptr; }
+
+  const PartitionConfig config_;
+  const PartitionBook book_;
+  std::vector<std::shared_ptr<const PartitionStore>> local_;  // By part; null when remote.
+  std::unique_ptr<ServerChannels> channels_;                  // Null when every part is local.
+};
+
+}  // namespace distsage
+
+#endif  // DISTSAGE_CLIENT_GRAPH_CLIENT_H_

@@ -1,0 +1,110 @@
+// Concurrent RPCs from one client thread: a set of asynchronous calls started
+// together and awaited together, and on top of it the per-partition fan-out
+// of one logical request (one call per partition, partitions held in this
+// process served meanwhile, answers read back in partition order).
+#ifndef DISTSAGE_CLIENT_PARALLEL_CALLS_H_
+#define DISTSAGE_CLIENT_PARALLEL_CALLS_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "client/server_channels.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/proto_wire.h"
+
+namespace distsage {
+
+// Calls start(i, done) for every i in [0, n), then waits until every call has
+// ended. Each start begins one asynchronous call and arranges for done(status)
+// to be called exactly once when it ends (gRPC's callback API does). Returns
+// the statuses by i.
+using CallDone = std::function<void(grpc::Status)>;
+std::vector<grpc::Status> RunConcurrently(size_t n,
+                                          const std::function<void(size_t, CallDone)>& start);
+
+// One logical request of `method` of `service` (its full name, e.g.
+// "distsage.GraphService") over the partitions `parts`: for every part that is_local(part) says
+// lives in this process, serve_local(part) runs in this thread while the calls to the other parts
+// are in flight; those get the hand-framed request make_request(part, writer), sent to a server of
+// the part (rotating over backups). Then, in part order, take_response(part, reader) reads each
+// answer. Returns the first error, naming partition and server. `channels` may be null when every
+// part is local; bytes sent and received are counted on it.
+template <typename IsLocal, typename MakeRequest, typename ServeLocal, typename TakeResponse>
+absl::Status PartitionFanout(ServerChannels* channels, absl::Span<const int> parts,
+                             absl::string_view service, absl::string_view method, IsLocal is_local,
+                             MakeRequest make_request, ServeLocal serve_local,
+                             TakeResponse take_response) {
+  struct Call {
+    int part = 0;
+    const ServerChannels::Server* server = nullptr;
+    grpc::GenericStub* stub = nullptr;
+    grpc::ClientContext context;
+    grpc::ByteBuffer request;
+    grpc::ByteBuffer response;
+  };
+  std::vector<std::unique_ptr<Call>> calls;
+  int64_t bytes_sent = 0;
+  for (const int part : parts) {
+    if (is_local(part)) continue;
+    auto call = std::make_unique<Call>();
+    call->part = part;
+    const auto [server, connection] = channels->Pick(part);
+    call->server = server;
+    call->stub = server->generic_stubs[connection].get();
+    channels->PrepareContext(&call->context);
+    proto_wire::MessageWriter writer;
+    make_request(part, &writer);
+    call->request = writer.Finish();
+    bytes_sent += static_cast<int64_t>(call->request.Length());
+    calls.push_back(std::move(call));
+  }
+  const std::string method_path = absl::StrCat("/", service, "/", method);
+  // "GraphService.PullFeatures" in errors.
+  const std::string service_method =
+      absl::StrCat(service.substr(service.rfind('.') + 1), ".", method);
+  absl::Status local_status;
+  const std::vector<grpc::Status> statuses =
+      RunConcurrently(calls.size() + 1, [&](size_t i, CallDone done) {
+        if (i == calls.size()) {
+          // The in-process parts, in this thread, once the calls are on their way.
+          for (const int part : parts) {
+            if (is_local(part) && local_status.ok()) local_status = serve_local(part);
+          }
+          done(grpc::Status::OK);
+          return;
+        }
+        Call* call = calls[i].get();
+        call->stub->UnaryCall(&call->context, method_path, grpc::StubOptions(), &call->request,
+                              &call->response, std::move(done));
+      });
+  if (!local_status.ok()) return local_status;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    if (!statuses[i].ok()) {
+      return channels->CallError(statuses[i], service_method, calls[i]->part, *calls[i]->server);
+    }
+  }
+  int64_t bytes_received = 0;
+  for (const std::unique_ptr<Call>& call : calls) {
+    bytes_received += static_cast<int64_t>(call->response.Length());
+    proto_wire::MessageReader reader(call->response);
+    const absl::Status status = take_response(call->part, &reader);
+    if (!status.ok()) {
+      return absl::Status(
+          status.code(),
+          absl::StrCat(service_method, " answer of partition ", call->part, " (server ",
+                       call->server->slot.address, "): ", status.message()));
+    }
+  }
+  if (channels != nullptr) channels->AddTraffic(bytes_sent, bytes_received);
+  return absl::OkStatus();
+}
+
+}  // namespace distsage
+
+#endif  // DISTSAGE_CLIENT_PARALLEL_CALLS_H_

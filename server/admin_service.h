@@ -1,0 +1,42 @@
+// AdminService (proto/distsage/admin.proto): the process-level calls of a
+// server process, answered once for the whole process whatever data services
+// it hosts. Shutdown checks the request, then hands the stop to whoever owns
+// the process (ServiceHost::RequestShutdown); it must not stop the gRPC
+// server itself, since grpc::Server::Shutdown waits for in-flight calls, this
+// one included. Thread-safe.
+#ifndef DISTSAGE_SERVER_ADMIN_SERVICE_H_
+#define DISTSAGE_SERVER_ADMIN_SERVICE_H_
+
+#include <functional>
+#include <string>
+
+#include "grpcpp/grpcpp.h"
+#include "proto/distsage/admin.grpc.pb.h"
+
+namespace distsage {
+
+struct AdminServiceOptions {
+  std::string graph_name;  // What a Shutdown request must name.
+  int server_id = 0;       // Reported in the Shutdown answer.
+  // False: Shutdown answers PERMISSION_DENIED (the process stops on SIGTERM only).
+  bool allow_shutdown = true;
+};
+
+class AdminServiceImpl final : public AdminService::Service {
+ public:
+  // `stop(who)` is called for every accepted Shutdown, with the requester and
+  // the caller's address; it must return at once.
+  using StopFunction = std::function<void(const std::string& who)>;
+  AdminServiceImpl(AdminServiceOptions options, StopFunction stop);
+
+  grpc::Status Shutdown(grpc::ServerContext* context, const ShutdownRequest* request,
+                        ShutdownResponse* response) override;
+
+ private:
+  const AdminServiceOptions options_;
+  const StopFunction stop_;
+};
+
+}  // namespace distsage
+
+#endif  // DISTSAGE_SERVER_ADMIN_SERVICE_H_
