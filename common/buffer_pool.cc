@@ -70,4 +70,9 @@ void BufferPool::Release(void* data) {
   }
 }
 
+size_t BufferPool::idle_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return idle_.size();
+}
+
 }  // namespace distsage

@@ -28,12 +28,15 @@ class BufferPool {
   void* Acquire(size_t bytes);
   void Release(void* buffer);
 
+  // Released buffers kept for reuse (never more than `max_idle`).
+  size_t idle_count() const;
+
  private:
   struct Buffer {
     void* data;
     size_t capacity;  // In bytes.
   };
-  std::mutex mu_;
+  mutable std::mutex mu_;
   const size_t max_idle_;
   std::vector<Buffer> idle_;    // Guarded by mu_.
   std::vector<Buffer> in_use_;  // Guarded by mu_.

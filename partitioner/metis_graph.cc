@@ -2,15 +2,18 @@
 
 #include <algorithm>
 #include <limits>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/parallel_for.h"
 #include "partitioner/progress_meter.h"
 
 namespace distsage {
 namespace {
 
 constexpr int64_t kMaxIdx = std::numeric_limits<idx_t>::max();
+// Nodes per work item of the parallel sort: small enough that high-degree
+// regions of the ID space spread over threads.
+constexpr int64_t kNodesPerChunk = 1 << 16;
 
 absl::Status TooLargeForMetis(absl::string_view what, int64_t count) {
   return absl::ResourceExhaustedError(
@@ -49,25 +52,21 @@ absl::StatusOr<MetisGraph> BuildMetisGraph(const GraphDataset& dataset, int num_
       }
     }
   }
-  // Sort and deduplicate each list in place, in parallel over node ranges.
+  // Sort and deduplicate each list in place, in parallel over node chunks.
   std::vector<int64_t> unique_count(num_nodes);
   ProgressMeter progress("build METIS graph", "nodes", num_nodes);
-  auto dedupe = [&](int64_t begin, int64_t end) {
+  const int64_t num_chunks = (num_nodes + kNodesPerChunk - 1) / kNodesPerChunk;
+  ParallelFor(num_chunks, num_threads, [&](int64_t chunk) {
+    const int64_t begin = chunk * kNodesPerChunk;
+    const int64_t end = std::min(num_nodes, begin + kNodesPerChunk);
     for (int64_t v = begin; v < end; ++v) {
       idx_t* first = graph.adjncy.data() + offsets[v];
       idx_t* last = graph.adjncy.data() + offsets[v + 1];
       std::sort(first, last);
       unique_count[v] = std::unique(first, last) - first;
-      if ((v - begin + 1) % 65536 == 0) progress.Add(65536);
     }
-    progress.Add((end - begin) % 65536);
-  };
-  std::vector<std::thread> threads;
-  const int64_t chunk = (num_nodes + num_threads - 1) / std::max(num_threads, 1);
-  for (int64_t begin = 0; begin < num_nodes; begin += chunk) {
-    threads.emplace_back(dedupe, begin, std::min(num_nodes, begin + chunk));
-  }
-  for (std::thread& thread : threads) thread.join();
+    progress.Add(end - begin);
+  });
   progress.Finish();
   // Compact: every list moves towards the front, never past its old start.
   graph.xadj.resize(num_nodes + 1);

@@ -10,6 +10,7 @@
 #include "absl/flags/usage.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "common/partition_config.h"
 #include "common/status_macros.h"
 #include "partitioner/graph_dataset.h"
 #include "partitioner/node_assignment.h"
@@ -34,7 +35,9 @@ ABSL_FLAG(std::string, dataset_dir, "",
 ABSL_FLAG(std::string, master_csv, "",
           "OGB master.csv with the dataset's meta row. Default: master.csv beside the dataset "
           "folder; ogbn-products' row is built in.");
-ABSL_FLAG(std::string, split, "", "Split folder under split/. Default: the meta row's split.");
+ABSL_FLAG(std::string, split, "",
+          "Split folder under split/. Default: the meta row's split (with --verify_only, the "
+          "split named in --part_config).");
 ABSL_FLAG(std::string, graph_name, "",
           "Graph name, naming the config OUT/<graph_name>.json. Default: the dataset name.");
 ABSL_FLAG(std::string, out, "", "Output folder (required).");
@@ -51,6 +54,12 @@ ABSL_FLAG(bool, overwrite, false, "Replace a partition set already in --out.");
 ABSL_FLAG(bool, verify, false,
           "Re-read every partition from RocksDB and check it against the loaded dataset before "
           "putting it in place.");
+ABSL_FLAG(bool, verify_only, false,
+          "Write nothing: check the partition set of --part_config against the dataset, given "
+          "by the same dataset flags it was partitioned with; exit 0 when they match, 1 naming "
+          "the first difference when not.");
+ABSL_FLAG(std::string, part_config, "",
+          "With --verify_only: the partition config (OUT/<graph_name>.json) of the set to check.");
 ABSL_FLAG(int, num_threads, 0, "Worker threads (0: one per core).");
 ABSL_FLAG(int64_t, num_nodes, 100000, "synthetic: number of nodes.");
 ABSL_FLAG(int64_t, num_edges, 0,
@@ -76,10 +85,13 @@ constexpr char kUsage[] = R"(Partitions a graph for distributed GraphSAGE traini
   partition_graph --dataset_dir datasets/cora --num_parts 2 --out OUT
   partition_graph --dataset synthetic --num_nodes 2449029 --num_edges 61859140 \
       --num_train 196615 --num_valid 39323 --num_parts 4 --out OUT
+  partition_graph --verify_only --part_config OUT/cora.json --dataset_dir datasets/cora
 
 Writes OUT/<graph_name>.json (the partition config), OUT/part<N>/ (one RocksDB
 database per part) and OUT/orig_node_ids.bin (original ID of each new ID).
 Nodes are relabelled so that each part owns one contiguous ID range.
+--verify checks the set before putting it in place; --verify_only checks a set
+already on disk (e.g. after copying it) and writes nothing.
 
 Input: the OGB node-property raw layout (raw/*.csv.gz, split/<name>/*.csv.gz;
 see datasets/FORMAT.md), read as given: edge rows are NOT deduplicated and
@@ -93,7 +105,8 @@ N(0,1) noise. Expected accuracy: a node's own features alone classify poorly
 over neighbours, 80% of which share the class, removes most of the noise:
 a 2-layer GraphSAGE should reach 90% or more test accuracy.)";
 
-absl::StatusOr<GraphDataset> LoadDataset(int num_threads) {
+// `split` overrides the meta row's split of an OGB dataset when non-empty.
+absl::StatusOr<GraphDataset> LoadDataset(int num_threads, const std::string& split) {
   const std::string dataset = absl::GetFlag(FLAGS_dataset);
   if (dataset == "synthetic") {
     SyntheticGraphOptions options;
@@ -123,10 +136,51 @@ absl::StatusOr<GraphDataset> LoadDataset(int num_threads) {
   DS_ASSIGN_OR_RETURN(OgbLocation location, LocateOgbDataset(dataset, data_root, dataset_dir,
                                                              absl::GetFlag(FLAGS_master_csv)));
   std::fprintf(stderr, "[load] %s from %s\n", location.meta.name.c_str(), location.dir.c_str());
-  return LoadOgbDataset(location, absl::GetFlag(FLAGS_split));
+  return LoadOgbDataset(location, split);
+}
+
+int NumThreads() {
+  const int num_threads = absl::GetFlag(FLAGS_num_threads);
+  return num_threads > 0 ? num_threads : std::max(1u, std::thread::hardware_concurrency());
+}
+
+// --verify_only: checks the set of --part_config against the reloaded dataset.
+absl::Status VerifyExisting() {
+  const std::string config_path = absl::GetFlag(FLAGS_part_config);
+  if (config_path.empty()) {
+    return absl::InvalidArgumentError(
+        "--verify_only needs --part_config OUT/<graph_name>.json, the set to check");
+  }
+  if (!absl::GetFlag(FLAGS_out).empty()) {
+    return absl::InvalidArgumentError(
+        "--verify_only writes nothing: drop --out (the set to check is --part_config)");
+  }
+  DS_ASSIGN_OR_RETURN(PartitionConfig config, PartitionConfig::Load(config_path));
+  const bool split_from_config = absl::GetFlag(FLAGS_split).empty();
+  absl::StatusOr<GraphDataset> dataset =
+      LoadDataset(NumThreads(), split_from_config ? config.split_name : absl::GetFlag(FLAGS_split));
+  if (!dataset.ok() && split_from_config) {
+    // The split name came from the config, not from the user: say so.
+    return absl::Status(dataset.status().code(),
+                        absl::StrCat(dataset.status().message(), " (--verify_only loads split '",
+                                     config.split_name, "', named in ", config_path, ")"));
+  }
+  if (!dataset.ok()) return dataset.status();
+  DS_RETURN_IF_ERROR(VerifyPartitions(config_path, *dataset));
+  std::printf(
+      "verify OK: %s: %d part(s), %lld nodes, %lld directed edges; every node owned once, every "
+      "edge kept once, features, labels and splits identical\n",
+      config_path.c_str(), config.num_parts(), static_cast<long long>(config.num_nodes),
+      static_cast<long long>(config.num_edges));
+  return absl::OkStatus();
 }
 
 absl::Status Run() {
+  if (absl::GetFlag(FLAGS_verify_only)) return VerifyExisting();
+  if (!absl::GetFlag(FLAGS_part_config).empty()) {
+    return absl::InvalidArgumentError(
+        "--part_config is only read with --verify_only (the output folder is --out)");
+  }
   const int num_parts = absl::GetFlag(FLAGS_num_parts);
   if (num_parts < 1) {
     return absl::InvalidArgumentError(
@@ -134,13 +188,12 @@ absl::Status Run() {
   }
   AssignmentOptions assignment;
   DS_ASSIGN_OR_RETURN(assignment.method, ParsePartMethod(absl::GetFlag(FLAGS_part_method)));
-  int num_threads = absl::GetFlag(FLAGS_num_threads);
-  if (num_threads <= 0) num_threads = std::max(1u, std::thread::hardware_concurrency());
+  const int num_threads = NumThreads();
   // Refuse an occupied --out before spending minutes on loading.
   DS_ASSIGN_OR_RETURN(StagedOutput output, StagedOutput::Create(absl::GetFlag(FLAGS_out),
                                                                 absl::GetFlag(FLAGS_overwrite)));
   ProgressMeter total("partition_graph", "nodes");
-  DS_ASSIGN_OR_RETURN(GraphDataset dataset, LoadDataset(num_threads));
+  DS_ASSIGN_OR_RETURN(GraphDataset dataset, LoadDataset(num_threads, absl::GetFlag(FLAGS_split)));
   if (!absl::GetFlag(FLAGS_graph_name).empty()) dataset.name = absl::GetFlag(FLAGS_graph_name);
   std::fprintf(
       stderr, "[load] %lld nodes, %lld directed edges, %lld features, %lld classes\n",

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "common/partition_config.h"
+#include "common/partition_db_options.h"
 #include "common/partition_format.h"
 #include "common/status_macros.h"
 #include "partitioner/progress_meter.h"
@@ -30,7 +32,19 @@ absl::StatusOr<std::vector<int64_t>> ReadOrigNodeIds(const PartitionConfig& conf
   return ids;
 }
 
-// Checks one partition; `seen` marks original IDs owned so far.
+// Names one edge that is in one sorted source list and not in the other.
+std::string FirstDifference(const std::vector<int64_t>& stored,
+                            const std::vector<int64_t>& expected) {
+  std::vector<int64_t> missing, extra;
+  std::set_difference(expected.begin(), expected.end(), stored.begin(), stored.end(),
+                      std::back_inserter(missing));
+  std::set_difference(stored.begin(), stored.end(), expected.begin(), expected.end(),
+                      std::back_inserter(extra));
+  if (!missing.empty()) return absl::StrCat("edge from original node ", missing[0], " is missing");
+  return absl::StrCat("edge from original node ", extra[0], " is not in the dataset");
+}
+
+// Checks one partition.
 class PartChecker {
  public:
   PartChecker(const PartitionConfig& config, const GraphDataset& source,
@@ -47,13 +61,20 @@ class PartChecker {
   absl::Status Run(ProgressMeter* progress) {
     const std::string path = config_.PartPath(part_);
     rocksdb::DB* raw_db = nullptr;
-    rocksdb::Status opened = rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, &raw_db);
+    // The writer's options, so that the bloom filter blocks are read (and
+    // their checksums checked) like every other block.
+    rocksdb::Status opened = rocksdb::DB::OpenForReadOnly(PartitionDbOptions(), path, &raw_db);
     if (!opened.ok()) return Fail("cannot open ", path, ": ", opened.ToString());
     std::unique_ptr<rocksdb::DB> db(raw_db);
+    // Every block of every file, whether or not the scan below reads it: a
+    // damaged file is reported as such, not as the mismatch it may decode to.
+    rocksdb::Status checked = db->VerifyChecksum();
+    if (!checked.ok()) return Fail("damaged RocksDB files in ", path, ": ", checked.ToString());
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const absl::string_view key(it->key().data(), it->key().size());
       const absl::string_view value(it->value().data(), it->value().size());
+      if (key.empty()) return Fail("empty key");
       DS_RETURN_IF_ERROR(CheckEntry(key, value));
       if (key[0] == pf::kAdjacencyPrefix) progress->Add(1);
     }
@@ -86,36 +107,42 @@ class PartChecker {
   }
 
   // Node keys of each kind must visit the owned range in order, once each.
-  absl::Status CheckNodeKey(int kind, absl::string_view key, size_t key_size, int64_t* orig) {
+  absl::Status CheckNodeKey(int kind, absl::string_view key, size_t key_size) {
     const int64_t node = key.size() == key_size ? pf::NodeOfKey(key) : -1;
     if (node != next_[kind] || node >= end_) {
       return Fail("unexpected key kind '", std::string(1, key[0]), "' for node ", node,
                   " (expected node ", next_[kind], " of range [", begin_, ", ", end_, "))");
     }
-    ++next_[kind];
-    *orig = orig_ids_[node];
+    node_ = next_[kind]++;
+    orig_ = orig_ids_[node_];
     return absl::OkStatus();
   }
 
+  // "node N (original O)": the stored ID and the dataset's, for messages.
+  std::string Node() const { return absl::StrCat("node ", node_, " (original ", orig_, ")"); }
+
   absl::Status CheckEntry(absl::string_view key, absl::string_view value) {
-    int64_t orig = 0;
     switch (key[0]) {
       case pf::kAdjacencyPrefix: {
-        DS_RETURN_IF_ERROR(CheckNodeKey(0, key, 9, &orig));
+        DS_RETURN_IF_ERROR(CheckNodeKey(0, key, 9));
         std::vector<int64_t> sources;
-        if (!pf::UnpackArray(value, &sources)) return Fail("node ", orig, ": torn adjacency");
+        if (!pf::UnpackArray(value, &sources)) {
+          return Fail(Node(), ": in-edge list of ", value.size(), " bytes is not a whole number ",
+                      "of int64 IDs");
+        }
         for (int64_t& s : sources) {
-          if (s < 0 || s >= config_.num_nodes) return Fail("edge source ", s, " out of range");
+          if (s < 0 || s >= config_.num_nodes) {
+            return Fail(Node(), ": in-edge source ", s, " out of range");
+          }
           s = orig_ids_[s];
         }
-        std::vector<int64_t> expected(source_.in_src.begin() + source_.in_ptr[orig],
-                                      source_.in_src.begin() + source_.in_ptr[orig + 1]);
+        std::vector<int64_t> expected(source_.in_src.begin() + source_.in_ptr[orig_],
+                                      source_.in_src.begin() + source_.in_ptr[orig_ + 1]);
         std::sort(sources.begin(), sources.end());
         std::sort(expected.begin(), expected.end());
         if (sources != expected) {
-          return Fail("in-edges of node ", next_[0] - 1, " (original ", orig,
-                      ") differ: ", sources.size(), " stored, ", expected.size(),
-                      " in the dataset");
+          return Fail(Node(), ": in-edges differ: ", sources.size(), " stored, ", expected.size(),
+                      " in the dataset; ", FirstDifference(sources, expected));
         }
         num_in_edges_ += static_cast<int64_t>(sources.size());
         return absl::OkStatus();
@@ -125,31 +152,49 @@ class PartChecker {
             config_.node_features.empty()) {
           return Fail("unknown feature key");
         }
-        DS_RETURN_IF_ERROR(CheckNodeKey(1, key, feature_prefix_.size() + 8, &orig));
+        DS_RETURN_IF_ERROR(CheckNodeKey(1, key, feature_prefix_.size() + 8));
         ++feature_rows_;
         const int64_t dim = source_.feat_dim;
+        const std::string& name = config_.node_features[0].name;
         const size_t bytes = dim * sizeof(float);
-        if (value.size() != bytes ||
-            std::memcmp(value.data(), source_.features.data() + orig * dim, bytes) != 0) {
-          return Fail("feature row of original node ", orig, " differs from the dataset");
+        if (value.size() != bytes) {
+          return Fail(Node(), ": feature '", name, "' is ", value.size(), " bytes, expected ", dim,
+                      " float32");
+        }
+        const char* expected = reinterpret_cast<const char*>(source_.features.data() + orig_ * dim);
+        if (std::memcmp(value.data(), expected, bytes) != 0) {
+          // Bytes, not values, are compared: a NaN in the dataset matches itself.
+          int64_t i = 0;
+          constexpr size_t kSize = sizeof(float);
+          while (std::memcmp(value.data() + i * kSize, expected + i * kSize, kSize) == 0) ++i;
+          float stored_element, expected_element;
+          std::memcpy(&stored_element, value.data() + i * kSize, kSize);
+          std::memcpy(&expected_element, expected + i * kSize, kSize);
+          return Fail(Node(), ": feature '", name, "' element ", i, " is ", stored_element,
+                      ", dataset has ", expected_element);
         }
         return absl::OkStatus();
       }
       case pf::kLabelPrefix: {
-        DS_RETURN_IF_ERROR(CheckNodeKey(2, key, 9, &orig));
-        if (value != pf::PackArray(&source_.labels[orig], 1)) {
-          return Fail("label of original node ", orig, " differs from the dataset");
+        DS_RETURN_IF_ERROR(CheckNodeKey(2, key, 9));
+        int64_t label = 0;
+        if (value.size() != sizeof(label)) {
+          return Fail(Node(), ": label is ", value.size(), " bytes, expected one int64");
+        }
+        std::memcpy(&label, value.data(), sizeof(label));
+        if (label != source_.labels[orig_]) {
+          return Fail(Node(), ": label is ", label, ", dataset has ", source_.labels[orig_]);
         }
         return absl::OkStatus();
       }
       case pf::kSplitPrefix: {
-        DS_RETURN_IF_ERROR(CheckNodeKey(3, key, 9, &orig));
-        const uint8_t mask = source_.split_mask[orig];
+        DS_RETURN_IF_ERROR(CheckNodeKey(3, key, 9));
+        const uint8_t mask = source_.split_mask[orig_];
         if (value.size() != 1 || static_cast<uint8_t>(value[0]) != mask) {
-          return Fail("split membership of original node ", orig, " differs from the dataset");
+          return Fail(Node(), ": split membership differs from the dataset");
         }
         for (int s = 0; s < 3; ++s) {
-          if (mask & (1 << s)) expected_lists_[s].push_back(next_[3] - 1);
+          if (mask & (1 << s)) expected_lists_[s].push_back(node_);
         }
         return absl::OkStatus();
       }
@@ -190,6 +235,8 @@ class PartChecker {
   const int64_t end_;
   const std::string feature_prefix_;
   int64_t next_[4] = {begin_, begin_, begin_, begin_};  // A, F, L, S.
+  int64_t node_ = -1;  // The node of the key being checked, and its original ID.
+  int64_t orig_ = -1;
   int64_t feature_rows_ = 0;
   int64_t num_in_edges_ = 0;
   bool has_meta_ = false;

@@ -16,7 +16,11 @@ namespace distsage {
 // multiset (so every edge is present exactly once), that features, labels and
 // split membership are identical, that the per-split lists and the meta
 // record match, and that no partition holds keys for nodes it does not own.
-// The first mismatch is returned as an error naming part, node and key.
+// Every block of every RocksDB file must pass its checksum. The first
+// mismatch is returned as an error naming the part, the node (relabelled and
+// original ID) and the field; a damaged file, as RocksDB's corruption message.
+// Works on a set just written or on one written long ago: `source` is the
+// dataset loaded again the way it was partitioned.
 absl::Status VerifyPartitions(const std::string& config_path, const GraphDataset& source);
 
 }  // namespace distsage

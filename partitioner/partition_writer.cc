@@ -1,12 +1,11 @@
 #include "partitioner/partition_writer.h"
 
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/parallel_for.h"
 #include "common/partition_db_options.h"
 #include "common/partition_format.h"
 #include "common/status_macros.h"
@@ -133,19 +132,13 @@ absl::StatusOr<PartitionConfig> WritePartitions(const GraphDataset& dataset,
   std::vector<PartStats> stats(num_parts);
   std::vector<absl::Status> statuses(num_parts);
   ProgressMeter progress("write partitions", "nodes", dataset.num_nodes);
-  std::atomic<int> next_part{0};
-  auto worker = [&] {
-    for (int p = next_part++; p < num_parts; p = next_part++) {
-      const std::string db_path = (fs::path(dir) / absl::StrCat("part", p)).string();
-      const std::string sst_path = db_path + ".sst";
-      statuses[p] =
-          WritePartSst(dataset, relabeling, p, dataset.name, sst_path, &progress, &stats[p]);
-      if (statuses[p].ok()) statuses[p] = IngestPart(sst_path, db_path);
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int t = 0; t < std::min(options.num_threads, num_parts); ++t) threads.emplace_back(worker);
-  for (std::thread& thread : threads) thread.join();
+  ParallelFor(num_parts, options.num_threads, [&](int64_t p) {
+    const std::string db_path = (fs::path(dir) / absl::StrCat("part", p)).string();
+    const std::string sst_path = db_path + ".sst";
+    statuses[p] = WritePartSst(dataset, relabeling, static_cast<int>(p), dataset.name, sst_path,
+                               &progress, &stats[p]);
+    if (statuses[p].ok()) statuses[p] = IngestPart(sst_path, db_path);
+  });
   progress.Finish();
   for (const absl::Status& status : statuses) DS_RETURN_IF_ERROR(status);
 

@@ -1,13 +1,11 @@
 #include "partitioner/synthetic_graph.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <functional>
 #include <random>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/parallel_for.h"
 #include "common/partition_format.h"
 #include "partitioner/progress_meter.h"
 
@@ -76,18 +74,6 @@ class AliasTable {
   std::vector<double> probability_;
   std::vector<int64_t> alias_;
 };
-
-// Runs body(chunk) for chunk in [0, num_chunks) on `num_threads` threads.
-void ParallelChunks(int64_t num_chunks, int num_threads, const std::function<void(int64_t)>& body) {
-  std::atomic<int64_t> next{0};
-  auto worker = [&] {
-    for (int64_t chunk = next++; chunk < num_chunks; chunk = next++) body(chunk);
-  };
-  std::vector<std::thread> threads;
-  for (int t = 1; t < num_threads; ++t) threads.emplace_back(worker);
-  worker();
-  for (std::thread& thread : threads) thread.join();
-}
 
 absl::Status CheckOptions(const SyntheticGraphOptions& o) {
   if (o.num_nodes < 2) return absl::InvalidArgumentError("--num_nodes must be at least 2");
@@ -174,7 +160,7 @@ absl::StatusOr<GraphDataset> GenerateSyntheticGraph(const SyntheticGraphOptions&
   {
     ProgressMeter progress("generate edges", "rows", num_rows);
     const int64_t num_chunks = (num_rows + kRowsPerChunk - 1) / kRowsPerChunk;
-    ParallelChunks(num_chunks, threads, [&](int64_t chunk) {
+    ParallelFor(num_chunks, threads, [&](int64_t chunk) {
       std::mt19937_64 rng(StreamSeed(seed, 3, chunk));
       const int64_t end = std::min(num_rows, (chunk + 1) * kRowsPerChunk);
       for (int64_t r = chunk * kRowsPerChunk; r < end; ++r) {
@@ -212,7 +198,7 @@ absl::StatusOr<GraphDataset> GenerateSyntheticGraph(const SyntheticGraphOptions&
   dataset.features.resize(n * dim);
   {
     ProgressMeter progress("generate features", "nodes", n);
-    ParallelChunks((n + kNodesPerChunk - 1) / kNodesPerChunk, threads, [&](int64_t chunk) {
+    ParallelFor((n + kNodesPerChunk - 1) / kNodesPerChunk, threads, [&](int64_t chunk) {
       std::mt19937_64 rng(StreamSeed(seed, 5, chunk));
       std::normal_distribution<float> normal;
       const int64_t end = std::min(n, (chunk + 1) * kNodesPerChunk);

@@ -41,10 +41,28 @@ TEST(BufferPoolTest, KeepsAtMostMaxIdleBuffers) {
   BufferPool pool(1);
   float* a = Floats(pool, 10);
   float* b = Floats(pool, 10);
+  EXPECT_EQ(pool.idle_count(), 0u);
   pool.Release(a);
-  pool.Release(b);  // Freed: the pool already holds one idle buffer.
+  EXPECT_EQ(pool.idle_count(), 1u);
+  pool.Release(b);
+  EXPECT_EQ(pool.idle_count(), 1u) << "b is freed: the pool already holds one idle buffer";
   EXPECT_EQ(Floats(pool, 10), a);
+  EXPECT_EQ(pool.idle_count(), 0u);
   pool.Release(a);
+}
+
+TEST(BufferPoolTest, FullPoolDropsAnIdleBufferTooSmallForTheRequest) {
+  BufferPool pool(1);
+  pool.Release(Floats(pool, 10));
+  ASSERT_EQ(pool.idle_count(), 1u);
+  // The new, larger buffer is allocated; the small idle one makes room for
+  // it, so that it can be kept when it comes back.
+  float* large = Floats(pool, 100000);
+  EXPECT_EQ(pool.idle_count(), 0u);
+  pool.Release(large);
+  EXPECT_EQ(pool.idle_count(), 1u);
+  EXPECT_EQ(Floats(pool, 10), large);
+  pool.Release(large);
 }
 
 }  // namespace

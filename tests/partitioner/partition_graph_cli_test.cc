@@ -190,7 +190,8 @@ TEST(PartitionGraphCliTest, HelpListsFlagsWithDefaults) {
   auto result = PartitionGraph({"--help"});
   for (const char* flag :
        {"--num_parts", "--part_method", "--balance_train", "--balance_edges", "--dataset_dir",
-        "--data_root", "--verify", "--overwrite", "default: \"metis\"", "NOT deduplicated"}) {
+        "--data_root", "--verify", "--verify_only", "--part_config", "--overwrite",
+        "default: \"metis\"", "NOT deduplicated"}) {
     EXPECT_NE(result.output.find(flag), std::string::npos) << flag;
   }
 }
@@ -265,7 +266,17 @@ INSTANTIATE_TEST_SUITE_P(
                    "split/s1/valid.csv.gz",
                    "2\n-1\n",
                    "valid.csv.gz:2: split names unknown node -1"},
-        BadCliCase{"NoDatasetGiven", {"--num_parts", "2"}, "", "", "say where the dataset is"}),
+        BadCliCase{"NoDatasetGiven", {"--num_parts", "2"}, "", "", "say where the dataset is"},
+        BadCliCase{"VerifyOnlyWithoutConfig",
+                   {"--dataset_dir", "TINY", "--verify_only"},
+                   "",
+                   "",
+                   "--verify_only needs --part_config"},
+        BadCliCase{"PartConfigWithoutVerifyOnly",
+                   {"--dataset_dir", "TINY", "--part_config", "x.json"},
+                   "",
+                   "",
+                   "--part_config is only read with --verify_only"}),
     [](const ::testing::TestParamInfo<BadCliCase>& info) { return info.param.name; });
 
 }  // namespace
