@@ -109,36 +109,19 @@ absl::StatusOr<std::unique_ptr<GraphClient>> GraphClient::ConnectFromIpConfig(
 
 absl::Status GraphClient::CheckServersServeTheirPartitions() {
   if (channels_ == nullptr) return absl::OkStatus();
-  struct Probe {
-    const ServerChannels::Server* server = nullptr;
-    std::unique_ptr<GraphService::Stub> stub;
-    grpc::ClientContext context;
-    GetGraphInfoRequest request;
-    GraphInfo info;
-  };
-  std::vector<std::unique_ptr<Probe>> probes;
-  for (int part = 0; part < config_.num_parts(); ++part) {
-    for (const ServerChannels::Server& server : channels_->servers_of(part)) {
-      auto probe = std::make_unique<Probe>();
-      probe->server = &server;
-      probe->stub = GraphService::NewStub(server.channels[0]);
-      channels_->PrepareContext(&probe->context);
-      probes.push_back(std::move(probe));
+  const std::vector<ServerAnswer<GraphInfo>> answers = CallEveryServer<GraphService, GraphInfo>(
+      *channels_, GetGraphInfoRequest(),
+      [](auto* async, grpc::ClientContext* context, const GetGraphInfoRequest* request,
+         GraphInfo* info,
+         CallDone done) { async->GetGraphInfo(context, request, info, std::move(done)); });
+  for (const ServerAnswer<GraphInfo>& answer : answers) {
+    const ServerSlot& slot = answer.server->slot;
+    if (!answer.status.ok()) {
+      return FromGrpcStatus(answer.status,
+                            absl::StrCat("graph server ", slot.address, " (partition ", slot.part,
+                                         ") did not answer GetGraphInfo"));
     }
-  }
-  const std::vector<grpc::Status> statuses =
-      RunConcurrently(probes.size(), [&](size_t i, CallDone done) {
-        Probe* probe = probes[i].get();
-        probe->stub->async()->GetGraphInfo(&probe->context, &probe->request, &probe->info,
-                                           std::move(done));
-      });
-  for (size_t i = 0; i < probes.size(); ++i) {
-    const ServerSlot& slot = probes[i]->server->slot;
-    if (!statuses[i].ok()) {
-      return FromGrpcStatus(statuses[i], absl::StrCat("graph server ", slot.address, " (partition ",
-                                                      slot.part, ") did not answer GetGraphInfo"));
-    }
-    const GraphInfo& info = probes[i]->info;
+    const GraphInfo& info = answer.response;
     if (info.graph_name() != config_.graph_name || info.part_id() != slot.part ||
         info.num_parts() != config_.num_parts()) {
       return absl::FailedPreconditionError(

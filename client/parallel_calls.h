@@ -28,6 +28,44 @@ using CallDone = std::function<void(grpc::Status)>;
 std::vector<grpc::Status> RunConcurrently(size_t n,
                                           const std::function<void(size_t, CallDone)>& start);
 
+// What one server answered (CallEveryServer).
+template <typename Response>
+struct ServerAnswer {
+  const ServerChannels::Server* server = nullptr;
+  grpc::Status status;
+  Response response;
+};
+
+// Sends `request` to every server of `channels` at once, each on its first
+// connection, with the channels' deadline: start(async_stub, context,
+// request, response, done) starts the call, e.g.
+//   [](auto* async, auto* context, auto* request, auto* response, CallDone done) {
+//     async->Shutdown(context, request, response, std::move(done)); }
+// Returns every server's answer, in AllServers() order.
+template <typename Service, typename Response, typename Request, typename StartCall>
+std::vector<ServerAnswer<Response>> CallEveryServer(const ServerChannels& channels,
+                                                    const Request& request, StartCall start) {
+  struct Call {
+    std::unique_ptr<typename Service::Stub> stub;
+    grpc::ClientContext context;
+  };
+  const std::vector<const ServerChannels::Server*> servers = channels.AllServers();
+  std::vector<ServerAnswer<Response>> answers(servers.size());
+  std::vector<Call> calls(servers.size());
+  for (size_t i = 0; i < servers.size(); ++i) {
+    answers[i].server = servers[i];
+    calls[i].stub = Service::NewStub(servers[i]->channels[0]);
+    channels.PrepareContext(&calls[i].context);
+  }
+  const std::vector<grpc::Status> statuses =
+      RunConcurrently(servers.size(), [&](size_t i, CallDone done) {
+        start(calls[i].stub->async(), &calls[i].context, &request, &answers[i].response,
+              std::move(done));
+      });
+  for (size_t i = 0; i < servers.size(); ++i) answers[i].status = statuses[i];
+  return answers;
+}
+
 // One logical request of `method` of `service` (its full name, e.g.
 // "distsage.GraphService") over the partitions `parts`: for every part that is_local(part) says
 // lives in this process, serve_local(part) runs in this thread while the calls to the other parts

@@ -61,12 +61,17 @@ ServerChannels::ServerChannels(const std::vector<ServerSlot>& servers, int num_p
   }
 }
 
-absl::Status ServerChannels::WaitUntilConnected() {
-  const auto deadline = absl::ToChronoTime(absl::Now() + options_.connect_timeout);
+std::vector<const ServerChannels::Server*> ServerChannels::AllServers() const {
   std::vector<const Server*> servers;
   for (const auto& part : parts_) {
     for (const Server& server : part->servers) servers.push_back(&server);
   }
+  return servers;
+}
+
+absl::Status ServerChannels::WaitUntilConnected() {
+  const auto deadline = absl::ToChronoTime(absl::Now() + options_.connect_timeout);
+  const std::vector<const Server*> servers = AllServers();
   // One waiting thread per connection: they all wait at once.
   std::vector<std::vector<char>> connected(servers.size());
   std::vector<std::thread> waiters;

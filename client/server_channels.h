@@ -68,6 +68,8 @@ class ServerChannels {
 
   int num_parts() const { return static_cast<int>(parts_.size()); }
   const std::vector<Server>& servers_of(int part) const { return parts_[part]->servers; }
+  // Every server, partition by partition.
+  std::vector<const Server*> AllServers() const;
   const ServerChannelsOptions& options() const { return options_; }
 
   // The server of `part` and the connection index the next call goes to,
