@@ -53,6 +53,7 @@ def main():
                 ratio))
     print()
     print("1-minute load average at the runs' starts: %.2f - %.2f (median %.2f) on %d cores"
+          " (it includes this benchmark's own previous runs)"
           % (min(loads), max(loads), statistics.median(loads), _cores()))
 
 
