@@ -3,22 +3,47 @@
 # whose speed drifts, variants run in turn (A B A B ...) and are compared
 # round by round (bench/ab_summary.py).
 
+# CPU seconds the whole machine has been busy (user, nice, system, irq,
+# softirq of every core; /proc/stat counts in 1/100 s).
+machine_busy_s() { awk '/^cpu / {printf "%.2f\n", ($2 + $3 + $4 + $7 + $8) / 100}' /proc/stat; }
+
 # ab_rounds RUNS_TSV ROUNDS VARIANT...: runs `variant_<VARIANT> ROUND` for
 # every VARIANT in turn, ROUNDS times. Each prints a JSON object of figures on
-# stdout; the run's wall time (wall_s) is added, and a line "variant, round,
-# 1-minute load at the start, figures" appended to RUNS_TSV.
+# stdout; added to them: the run's wall time (wall_s) and how many cores other
+# processes kept busy meanwhile on average (other_cores: the machine's busy
+# CPU time less the run's own, from bash's `times`, over the wall time; the
+# 1-minute load average cannot tell the run's own threads from other work).
+# A line "variant, round, 1-minute load at the start, figures" is appended to
+# RUNS_TSV.
 ab_rounds() {
-  local tsv=$1 rounds=$2 round variant load start figures
+  local tsv=$1 rounds=$2 round variant load start end figures busy_before busy_after
   shift 2
   : > "$tsv"
   for ((round = 1; round <= rounds; ++round)); do
     for variant in "$@"; do
       load=$(cut -d' ' -f1 /proc/loadavg)
+      times > "$tsv.times-before"
+      busy_before=$(machine_busy_s)
       start=$(date +%s.%N)
       figures=$("variant_$variant" "$round")
-      figures=$(python3 -c 'import json, sys
-d = json.loads(sys.argv[1]); d["wall_s"] = round(float(sys.argv[3]) - float(sys.argv[2]), 3)
-print(json.dumps(d))' "$figures" "$start" "$(date +%s.%N)")
+      end=$(date +%s.%N)
+      busy_after=$(machine_busy_s)
+      times > "$tsv.times-after"
+      figures=$(python3 - "$figures" "$start" "$end" "$busy_before" "$busy_after" \
+        "$tsv.times-before" "$tsv.times-after" <<'PY'
+import json, re, sys
+def children_cpu(path):  # second line of `times`: children's user and system time
+    return sum(float(m or 0) * 60 + float(s)
+               for m, s in re.findall(r"(?:(\d+)m)?([\d.]+)s", open(path).read().splitlines()[1]))
+figures = json.loads(sys.argv[1])
+wall = float(sys.argv[3]) - float(sys.argv[2])
+own = children_cpu(sys.argv[7]) - children_cpu(sys.argv[6])
+others = float(sys.argv[5]) - float(sys.argv[4]) - own
+figures["wall_s"] = round(wall, 3)
+figures["other_cores"] = round(max(0.0, others) / wall, 2)
+print(json.dumps(figures))
+PY
+)
       printf '%s\t%d\t%s\t%s\n' "$variant" "$round" "$load" "$figures" >> "$tsv"
       echo "round $round, $variant (load $load): $figures" >&2
     done

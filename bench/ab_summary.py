@@ -23,10 +23,11 @@ def main():
     args = parser.parse_args()
 
     figures = collections.defaultdict(dict)  # (variant, name) -> {round: value}
-    variants, names, loads = [], [], []
+    variants, names, loads, runs = [], [], [], []
     for line in open(args.runs):
         variant, rnd, load, blob = line.rstrip("\n").split("\t", 3)
         loads.append(float(load))
+        runs.append((int(rnd), variant, float(load), json.loads(blob)))
         if variant not in variants:
             variants.append(variant)
         for name, value in json.loads(blob).items():
@@ -51,6 +52,16 @@ def main():
             print("| %s | %s | %.3f | %.3f - %.3f | %d | %s |" % (
                 label, variant, statistics.median(ordered), ordered[0], ordered[-1], len(ordered),
                 ratio))
+    print()
+    print("Every run, in order (other cores: how many cores other processes kept busy during")
+    print("the run, on average):")
+    print()
+    print("| round | variant | %s | other cores | load at start |" % " | ".join(labels.values()))
+    print("| --- | --- | %s--- | --- |" % ("--- | " * len(labels)))
+    for rnd, variant, load, values in runs:
+        print("| %d | %s | %s | %s | %.2f |" % (
+            rnd, variant, " | ".join("%g" % values[n] if n in values else "" for n in labels),
+            "%.2f" % values["other_cores"] if "other_cores" in values else "", load))
     print()
     print("1-minute load average at the runs' starts: %.2f - %.2f (median %.2f) on %d cores"
           " (it includes this benchmark's own previous runs)"
