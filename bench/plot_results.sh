@@ -4,6 +4,8 @@
 #   dist_epoch.png       distributed epoch / standalone epoch (goal <= 1.3)
 #   accuracy.png         test accuracy per dataset against the published figure
 #   dgl_epoch.png        standalone epoch time against DGL (log scale)
+#   runtime_settings.png slowdown with OpenBLAS, passive OpenMP wait or the
+#                        malloc thresholds turned off (log scale)
 # The figures come from the small data files in bench/plots/data/, each of
 # which names the RESULTS-*.md section and the bench command that measured
 # them; edit the data file when a rerun changes a table.
@@ -93,4 +95,18 @@ plot "$DATA/dgl_epoch.dat" using 2:xtic(br(strcol(1))) lc rgb "#1f77b4" title "d
      "" using (\$0 - 0.143):2:(sprintf("%.2f s", \$2)) with labels offset 0,0.7 notitle, \
      "" using (\$0 + 0.143):3:(sprintf("%.1f s\n(%.1fx)", \$3, \$3 / \$2)) with labels offset 0,1.6 notitle
 GNUPLOT
-echo "wrote $OUT/{server_loopback,dist_epoch,accuracy,dgl_epoch}.png" >&2
+gnuplot <<GNUPLOT
+$COMMON
+set output "$OUT/runtime_settings.png"
+set bmargin 5
+set title "Trainer with one runtime setting turned off: time / time with it on (2 cores)"
+set ylabel "slowdown (log scale)"
+set logscale y
+set yrange [0.5:40]
+set ytics (0.5, 1, 2, 5, 10, 20, 40)
+set key off
+set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 1 lc rgb "#888888"
+plot "$DATA/runtime_settings.dat" using 2:xtic(br(strcol(1))) lc rgb "#1f77b4", \
+     "" using (\$0):2:(sprintf("%.2fx", \$2)) with labels offset 0,0.7 notitle
+GNUPLOT
+echo "wrote $OUT/{server_loopback,dist_epoch,accuracy,dgl_epoch,runtime_settings}.png" >&2
