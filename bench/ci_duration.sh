@@ -9,12 +9,15 @@
 # quiet machine, alone, and read the load columns before quoting the time.
 #
 # Usage: bench/ci_duration.sh [REF]   (default HEAD; any commit of this repository)
-#   env: RESULT (bench/results/ci_duration.md), KEEP=1 keeps the clone
+#   env: RUN (the command timed in the clone, default .ci/run; e.g.
+#        RUN=deploy/run_example.sh times the README's main job from a clean
+#        clone), RESULT (bench/results/ci_duration.md), KEEP=1 keeps the clone
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$(git rev-parse --show-toplevel)"
 REF="${1:-HEAD}"
 COMMIT="$(git rev-parse --verify "$REF^{commit}")"
+RUN="${RUN:-.ci/run}"
 RESULT="${RESULT:-bench/results/ci_duration.md}"
 CLONE="$(mktemp -d "${TMPDIR:-/tmp}/distsage-ci.XXXXXX")"
 LOG="$CLONE.log"
@@ -31,7 +34,8 @@ sampler=$!
 trap 'kill "$sampler" 2> /dev/null || true' EXIT
 start=$(date +%s.%N)
 status=0
-(cd "$CLONE" && .ci/run) > "$LOG" 2>&1 || status=$?
+# shellcheck disable=SC2086  # RUN may carry arguments
+(cd "$CLONE" && $RUN) > "$LOG" 2>&1 || status=$?
 end=$(date +%s.%N)
 kill "$sampler" 2> /dev/null || true
 load_after="$(cut -d' ' -f1 /proc/loadavg)"
@@ -40,11 +44,12 @@ summary="$(grep -E 'tests passed|tests failed' "$LOG" | tail -1 || true)"
 read -r wall minutes load_mean load_max < <(python3 - "$start" "$end" "$LOADS" <<'PY'
 import sys
 wall = float(sys.argv[2]) - float(sys.argv[1])
-loads = [float(x) for x in open(sys.argv[3]) if x.strip()] or [0.0]
-print("%.0f %.1f %.2f %.2f" % (wall, wall / 60, sum(loads) / len(loads), max(loads)))
+loads = [float(x) for x in open(sys.argv[3]) if x.strip()]
+mean, top = ("%.2f" % (sum(loads) / len(loads)), "%.2f" % max(loads)) if loads else ("n/a", "n/a")
+print("%.0f %.1f %s %s" % (wall, wall / 60, mean, top))
 PY
 )
-echo "ci_duration: commit ${COMMIT:0:12}, exit $status, wall ${wall} s (${minutes} min) on $(nproc) cores"
+echo "ci_duration: $RUN at commit ${COMMIT:0:12}, exit $status, wall ${wall} s (${minutes} min) on $(nproc) cores"
 echo "load (1-minute average): before $load_before, during mean $load_mean / max $load_max, after $load_after"
 echo "ctest: ${summary:-no summary line (see $LOG)}"
 
@@ -52,15 +57,15 @@ if [[ ! -s "$RESULT" ]]; then
   {
     echo "# CI duration from a clean clone"
     echo
-    echo "Command: \`bench/ci_duration.sh [REF]\` (times \`.ci/run\` in a fresh local clone:"
-    echo "install + configure + build + test). One row per run; the load columns are the"
-    echo "1-minute load average before, during (mean / max of 10-second samples) and after."
+    echo "Command: \`[RUN=...] bench/ci_duration.sh [REF]\` (times \`.ci/run\`, or RUN, in a fresh"
+    echo "local clone: install + configure + build + test). One row per run; the load columns"
+    echo "are the 1-minute load average before, during (mean / max of 10-second samples) and after."
     echo
-    echo "| date (UTC) | commit | cores | wall | exit | ctest | load before | load during (mean / max) | load after |"
-    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    echo "| date (UTC) | command | commit | cores | wall | exit | ctest | load before | load during (mean / max) | load after |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   } > "$RESULT"
 fi
-echo "| $(date -u +%Y-%m-%dT%H:%MZ) | ${COMMIT:0:12} | $(nproc) | ${wall} s (${minutes} min) | $status" \
+echo "| $(date -u +%Y-%m-%dT%H:%MZ) | \`$RUN\` | ${COMMIT:0:12} | $(nproc) | ${wall} s (${minutes} min) | $status" \
   "| ${summary:-?} | $load_before | $load_mean / $load_max | $load_after |" >> "$RESULT"
 echo "recorded in $RESULT; log in $LOG"
 if [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$CLONE"; fi
