@@ -14,10 +14,13 @@ packages=(
   # Model: LibTorch (CPU) and the Gloo headers c10d needs.
   libtorch-dev libgloo-dev
   # OpenBLAS: Debian's LibTorch calls BLAS through libblas.so.3, which is the
-  # slow reference BLAS unless an optimised one is installed (16x on matmul).
+  # slow reference BLAS unless an optimised one is installed (bench/blas_bench.sh).
   libopenblas0-openmp
   # Logging (LibTorch links glog already), JSON, GoogleTest.
   libgoogle-glog-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  # Plots of training curves and benchmark tables (bench/plot_*.sh): gnuplot
+  # without X11 still writes PNGs (pngcairo), and needs no display.
+  gnuplot-nox
 )
 
 missing=()

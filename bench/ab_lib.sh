@@ -1,0 +1,86 @@
+# shellcheck shell=bash
+# Interleaved A/B runs for the bench scripts (source it). On a shared machine
+# whose speed drifts, variants run in turn (A B A B ...) and are compared
+# round by round (bench/ab_summary.py).
+
+# CPU seconds the whole machine has been busy (user, nice, system, irq,
+# softirq of every core; /proc/stat counts in 1/100 s).
+machine_busy_s() { awk '/^cpu / {printf "%.2f\n", ($2 + $3 + $4 + $7 + $8) / 100}' /proc/stat; }
+
+# ab_rounds RUNS_TSV ROUNDS VARIANT...: runs `variant_<VARIANT> ROUND` for
+# every VARIANT in turn, ROUNDS times. Each prints a JSON object of figures on
+# stdout; added to them: the run's wall time (wall_s) and how many cores other
+# processes kept busy meanwhile on average (other_cores: the machine's busy
+# CPU time less the run's own, from bash's `times`, over the wall time; the
+# 1-minute load average cannot tell the run's own threads from other work).
+# A line "variant, round, 1-minute load at the start, figures" is appended to
+# RUNS_TSV.
+ab_rounds() {
+  local tsv=$1 rounds=$2 round variant load start end figures busy_before busy_after
+  shift 2
+  : > "$tsv"
+  for ((round = 1; round <= rounds; ++round)); do
+    for variant in "$@"; do
+      load=$(cut -d' ' -f1 /proc/loadavg)
+      times > "$tsv.times-before"
+      busy_before=$(machine_busy_s)
+      start=$(date +%s.%N)
+      figures=$("variant_$variant" "$round")
+      end=$(date +%s.%N)
+      busy_after=$(machine_busy_s)
+      times > "$tsv.times-after"
+      figures=$(python3 - "$figures" "$start" "$end" "$busy_before" "$busy_after" \
+        "$tsv.times-before" "$tsv.times-after" <<'PY'
+import json, re, sys
+def children_cpu(path):  # second line of `times`: children's user and system time
+    return sum(float(m or 0) * 60 + float(s)
+               for m, s in re.findall(r"(?:(\d+)m)?([\d.]+)s", open(path).read().splitlines()[1]))
+figures = json.loads(sys.argv[1])
+wall = float(sys.argv[3]) - float(sys.argv[2])
+own = children_cpu(sys.argv[7]) - children_cpu(sys.argv[6])
+others = float(sys.argv[5]) - float(sys.argv[4]) - own
+figures["wall_s"] = round(wall, 3)
+figures["other_cores"] = round(max(0.0, others) / wall, 2)
+print(json.dumps(figures))
+PY
+)
+      printf '%s\t%d\t%s\t%s\n' "$variant" "$round" "$load" "$figures" >> "$tsv"
+      echo "round $round, $variant (load $load): $figures" >&2
+    done
+  done
+}
+
+# epoch_figures METRICS_CSV: {"epoch_s": mean epoch time of epochs 2.., "compute_s": ...}
+# from a trainer --metrics_out file (the first epoch, which warms up, is left out
+# when there are more).
+epoch_figures() {
+  python3 - "$1" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+rows = rows[1:] or rows
+mean = lambda key: round(sum(float(r[key]) for r in rows) / len(rows), 4)
+print(json.dumps({"epoch_s": mean("epoch_s"), "compute_s": mean("compute_s")}))
+PY
+}
+
+# bench_partition BIN DATASET WORK: partitions datasets/DATASET into one part
+# under WORK (once) and prints the config path.
+bench_partition() {
+  local out="$3/$2-1"
+  if ! ls "$out"/*.json > /dev/null 2>&1; then
+    "$1/partition_graph" --dataset_dir="datasets/$2" --num_parts=1 --out="$out" --overwrite \
+      > "$out.log" 2>&1 || { cat "$out.log" >&2; return 1; }
+  fi
+  ls "$out"/*.json
+}
+
+# result_header TITLE COMMAND: the first lines of a result file.
+result_header() {
+  echo "# $1"
+  echo
+  echo "Command: \`$2\`"
+  echo
+  echo "Run $(date -u +%Y-%m-%dT%H:%MZ) on $(uname -n), $(nproc) cores," \
+    "$(free -g | awk '/Mem:/ {print $2}') GB RAM; load at start: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo
+}
