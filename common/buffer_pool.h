@@ -1,7 +1,7 @@
 // Reusable large buffers: the trainer's feature batches, the graph server's
 // feature-pull answers. They are tens of megabytes; allocated fresh each time
 // they are fresh pages from the kernel, and the first-touch page faults cost
-// more than the copy itself (several times more on this project's VMs).
+// more than the copy itself (bench/RESULTS-distributed.md, "What it took").
 // Buffers go back to the pool when their user (a tensor, a gRPC slice) dies,
 // and the next batch reuses pages that are already mapped.
 #ifndef DISTSAGE_COMMON_BUFFER_POOL_H_

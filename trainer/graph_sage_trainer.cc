@@ -35,8 +35,9 @@ int ResolveThreads(int num_threads) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-// Loader workers when not given: sampling and pulling cost less than the
-// model step, so half the cores (at least one) keep the queue full.
+// Loader workers when not given: half the cores (at least one); more loader
+// threads compete with the model threads for the same cores
+// (bench/RESULTS-trainer.md).
 int LoaderWorkers(const TrainOptions& options) {
   if (options.num_loader_threads > 0) return options.num_loader_threads;
   return std::max(1, ResolveThreads(options.num_threads) / 2);

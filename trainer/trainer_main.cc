@@ -523,12 +523,11 @@ absl::Status Run() {
 }  // namespace distsage
 
 int main(int argc, char** argv) {
-  // LibTorch and OpenBLAS run on libgomp, whose idle threads spin by default.
-  // The loader threads share the cores with them, so spinning threads steal
-  // the loader's (and each other's) time: on 2 cores, passive waiting made
-  // Amazon Computers epochs 2-3x faster. libgomp reads the policy when it is
-  // loaded, before main, so set it and start over once (a user's own
-  // OMP_WAIT_POLICY is kept).
+  // LibTorch and OpenBLAS run on libgomp, whose idle threads spin by default
+  // and take the cores from the loader threads and from other processes
+  // (bench/omp_wait_bench.sh). libgomp reads the policy when it is loaded,
+  // before main, so set it and start over once (a user's own OMP_WAIT_POLICY
+  // is kept).
   if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
     execv("/proc/self/exe", argv);
@@ -537,8 +536,8 @@ int main(int argc, char** argv) {
   // Every step allocates and frees tensors of megabytes (activations,
   // gradients, feature batches). Above glibc's default mmap threshold each
   // one is a fresh mapping that page-faults on first touch; keeping them in
-  // the heap, and the heap untrimmed, makes them reusable memory (on Amazon
-  // Computers, hidden 256: 40% less epoch time).
+  // the heap, and the heap untrimmed, makes them reusable memory
+  // (bench/malloc_bench.sh).
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   absl::SetProgramUsageMessage(
