@@ -14,7 +14,7 @@
 //     one the previous layer's nodes, seeds included), e.g. ~100k+ rows for
 //     1000 seeds and fan-outs 10,25.
 // Each operation runs from 1 and 2 client threads for --seconds, in-process
-// and through one RemoteGraphClient per --transports entry: "tcp" (loopback
+// and through one GraphClient per --transports entry: "tcp" (loopback
 // TCP) or "unix" (the servers' Unix sockets in --uds_dir; the servers must be
 // on this machine). Prints a Markdown table.
 #include <sys/resource.h>
