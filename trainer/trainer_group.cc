@@ -114,9 +114,10 @@ absl::StatusOr<std::unique_ptr<TrainerGroup>> TrainerGroup::Join(
                                                    "); give each trainer a distinct --rank below "
                                                    "--world_size"));
   }
-  if (options.master_port <= 0 || options.master_port > 65535) {
+  if (options.master_port < (options.rank == 0 ? 0 : 1) || options.master_port > 65535) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--master_port=", options.master_port, " is not a TCP port (1-65535)"));
+        absl::StrCat("--master_port=", options.master_port,
+                     " is not a TCP port (1-65535; 0 on rank 0 takes any free port)"));
   }
   const auto timeout = std::chrono::milliseconds(absl::ToInt64Milliseconds(options.timeout));
   auto state = std::make_unique<State>();
@@ -129,7 +130,9 @@ absl::StatusOr<std::unique_ptr<TrainerGroup>> TrainerGroup::Join(
     store_options.numWorkers = options.world_size;
     store_options.waitWorkers = false;  // The process group's rendezvous waits instead.
     store_options.timeout = timeout;
-    state->store = c10::make_intrusive<c10d::TCPStore>(options.master_addr, store_options);
+    auto store = c10::make_intrusive<c10d::TCPStore>(options.master_addr, store_options);
+    state->options.master_port = store->getPort();
+    state->store = std::move(store);
   } catch (const std::exception& error) {
     return absl::UnavailableError(absl::StrCat(
         "trainer rank ", options.rank, ": cannot ",
@@ -137,6 +140,9 @@ absl::StatusOr<std::unique_ptr<TrainerGroup>> TrainerGroup::Join(
         master, ": ", FirstLine(error),
         options.rank == 0 ? " (is the port in use? pick another --master_port)"
                           : " (is rank 0 running, with the same --master_addr/--master_port?)"));
+  }
+  if (options.rank == 0 && options.on_master_ready) {
+    options.on_master_ready(state->options.master_port);
   }
   try {
     auto group_options = c10d::ProcessGroupGloo::Options::create(timeout);
@@ -155,9 +161,9 @@ absl::StatusOr<std::unique_ptr<TrainerGroup>> TrainerGroup::Join(
   } catch (const std::exception& error) {
     return absl::DeadlineExceededError(absl::StrCat(
         "trainer rank ", options.rank, ": the ", options.world_size,
-        " trainers did not all join through ", master, " within ",
-        absl::FormatDuration(options.timeout), ": ", FirstLine(error), " (start every rank 0..",
-        options.world_size - 1, " with the same --world_size)"));
+        " trainers did not all join through ", options.master_addr, ":", state->options.master_port,
+        " within ", absl::FormatDuration(options.timeout), ": ", FirstLine(error),
+        " (start every rank 0..", options.world_size - 1, " with the same --world_size)"));
   }
   return std::unique_ptr<TrainerGroup>(new TrainerGroup(std::move(state)));
 }

@@ -12,6 +12,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,7 +28,12 @@ struct TrainerGroupOptions {
   int rank = 0;
   int world_size = 1;
   std::string master_addr = "127.0.0.1";
+  // 0 (rank 0 only): the store takes any free port, reported through
+  // on_master_ready, and the other ranks must be told it.
   int master_port = 29500;
+  // Called on rank 0 with the store's port once it listens, before the
+  // other ranks are waited for.
+  std::function<void(int port)> on_master_ready;
   // How long ranks wait for each other: at rendezvous and in every collective.
   absl::Duration timeout = absl::Minutes(5);
   // The address this rank's Gloo connections bind to. Empty: 127.0.0.1 when

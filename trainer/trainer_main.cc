@@ -52,7 +52,8 @@ ABSL_FLAG(int, world_size, -1, "Number of trainers (default: $WORLD_SIZE, else 1
 ABSL_FLAG(std::string, master_addr, "",
           "Host of rank 0, where the trainers meet (default: $MASTER_ADDR, else 127.0.0.1).");
 ABSL_FLAG(int, master_port, -1,
-          "Free TCP port on --master_addr for the rendezvous (default: $MASTER_PORT, else 29500).");
+          "Free TCP port on --master_addr for the rendezvous (default: $MASTER_PORT, else 29500). "
+          "0 on rank 0: any free port, printed as '[rank 0] rendezvous at HOST:PORT'.");
 ABSL_FLAG(int, part_id, -1,
           "The partition on this trainer's machine, whose nodes it prefers to train on "
           "(-1: rank * num_parts / world_size, as the launch tool places trainers).");
@@ -204,6 +205,10 @@ absl::StatusOr<TrainerGroupOptions> GroupOptionsFromFlags() {
     options.master_addr = absl::GetFlag(FLAGS_master_addr);
   }
   if (absl::GetFlag(FLAGS_master_port) >= 0) options.master_port = absl::GetFlag(FLAGS_master_port);
+  // The other ranks (and a launcher that let rank 0 pick the port) read it here.
+  options.on_master_ready = [master_addr = options.master_addr](int port) {
+    std::fprintf(stderr, "[rank 0] rendezvous at %s:%d\n", master_addr.c_str(), port);
+  };
   if (absl::GetFlag(FLAGS_collective_timeout_s) <= 0) {
     return absl::InvalidArgumentError("--collective_timeout_s must be positive");
   }

@@ -13,7 +13,9 @@
 #include <random>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "client/graph_client.h"
+#include "common/ip_config.h"
 #include "common/unix_socket.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/distsage/admin.grpc.pb.h"
@@ -748,40 +750,52 @@ TEST_F(GraphServerTest, ExposesReflectionAndHealth) {
 // DGL's layout with backups: machine m (its own 127.x address) runs servers
 // m*2 and m*2+1 on ports base and base+1, both serving partition m.
 TEST_F(GraphServerTest, PlacesServersByIpConfigWithBackups) {
-  std::vector<int> bases;
-  for (int m = 0; m < 4; ++m) {
-    // Two free consecutive ports per machine, found by binding port 0.
-    GraphServerProcess probe(ServerArgs(0), dir_.Join("probe" + std::to_string(m)));
-    const std::string address = probe.WaitUntilReady();
-    probe.process().Signal(SIGTERM);
-    probe.process().Wait();
-    bases.push_back(std::stoi(address.substr(address.rfind(':') + 1)));
-  }
-  const std::string ip_config = dir_.Join("ip_config_backups.txt");
-  {
-    std::ofstream out(ip_config);
-    for (int m = 0; m < 4; ++m) out << "127.0.0." << (m + 1) << " " << bases[m] << "\n";
-  }
+  // The layout fixes each machine's ports (base and base + 1), so they cannot
+  // be left to the kernel: pick bases from free ephemeral ports on addresses
+  // no other test uses (127.0.1.x), and start over with new ones if another
+  // process took one in between (the servers refuse a port in use).
+  std::string ip_config;
   std::vector<std::unique_ptr<GraphServerProcess>> servers;
-  for (int id = 0; id < 8; ++id) {
-    servers.push_back(std::make_unique<GraphServerProcess>(
-        std::vector<std::string>{testing::BinPath("graph_server"), "--ip_config", ip_config,
-                                 "--part_config", config_path_, "--server_id", std::to_string(id),
-                                 "--num_servers", "2", "--uds_dir", dir_.path()},
-        dir_.Join("backup" + std::to_string(id) + ".log")));
+  for (int attempt = 0; attempt < 5 && servers.empty(); ++attempt) {
+    ip_config = dir_.Join("ip_config_backups" + std::to_string(attempt) + ".txt");
+    {
+      std::ofstream out(ip_config);
+      for (int m = 0; m < 4; ++m)
+        out << "127.0.1." << (m + 1) << " " << testing::FreePort() << "\n";
+    }
+    absl::StatusOr<std::vector<MachineAddress>> machines = ReadIpConfig(ip_config);
+    ASSERT_TRUE(machines.ok()) << machines.status();
+    for (int id = 0; id < 8; ++id) {
+      servers.push_back(std::make_unique<GraphServerProcess>(
+          std::vector<std::string>{testing::BinPath("graph_server"), "--ip_config", ip_config,
+                                   "--part_config", config_path_, "--server_id", std::to_string(id),
+                                   "--num_servers", "2", "--uds_dir", dir_.path()},
+          dir_.Join(absl::StrCat("backup", attempt, "_", id, ".log"))));
+    }
+    bool all_up = true;
+    for (int id = 0; id < 8; ++id) {
+      const std::string line = servers[id]->process().WaitForLogLine("listening on ");
+      const std::string expected = ServerAddress((*machines)[id / 2], id % 2);
+      if (line.find("listening on " + expected + " ") == std::string::npos) {
+        const std::string log = servers[id]->process().ReadLog();
+        ASSERT_NE(log.find("in use"), std::string::npos) << "server " << id << ":\n" << log;
+        all_up = false;
+      }
+    }
+    if (!all_up) {
+      for (auto& server : servers) server->process().Signal(SIGTERM);
+      for (auto& server : servers) server->process().Wait();
+      servers.clear();
+    }
   }
-  for (int id = 0; id < 8; ++id) {
-    const std::string expected =
-        "127.0.0." + std::to_string(id / 2 + 1) + ":" + std::to_string(bases[id / 2] + id % 2);
-    EXPECT_EQ(servers[id]->WaitUntilReady(), expected);
-  }
+  ASSERT_EQ(servers.size(), 8u) << "no free ports in 5 attempts";
   GraphClientOptions options;
   options.num_servers = 2;
   options.channels.uds_dir = dir_.path();
   absl::StatusOr<std::unique_ptr<GraphClient>> client =
       GraphClient::ConnectFromIpConfig(ip_config, config_, options);
   ASSERT_TRUE(client.ok()) << client.status();
-  // 127.0.0.x are this machine's: every server is reached over its socket.
+  // 127.0.1.x are this machine's: every server is reached over its socket.
   const std::vector<ServerConnectionInfo> connections = (*client)->ServerConnections();
   ASSERT_EQ(connections.size(), 8u);
   for (const ServerConnectionInfo& connection : connections) {

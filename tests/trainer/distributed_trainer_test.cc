@@ -93,13 +93,21 @@ class DistributedTrainerTest : public ::testing::Test {
   std::string ip_config_;
 };
 
+// The rendezvous port rank 0 took (--master_port=0), read from its log.
+int MasterPortOf(ChildProcess& rank0) {
+  const std::string line = rank0.WaitForLogLine("rendezvous at ");
+  const size_t colon = line.rfind(':');
+  EXPECT_NE(colon, std::string::npos) << "no rendezvous line: " << rank0.ReadLog();
+  return colon == std::string::npos ? 0 : std::atoi(line.c_str() + colon + 1);
+}
+
 TempDir* DistributedTrainerTest::dir_ = nullptr;
 std::string* DistributedTrainerTest::config_ = nullptr;
 
 TEST_F(DistributedTrainerTest, TwoTrainersReachTheFloorWithIdenticalModelsAndStopTheServers) {
   StartServers();
-  const int port = FreePort();
-  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, port, {"--shutdown_servers"});
+  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, {"--shutdown_servers"});
+  const int port = MasterPortOf(*rank0);
   std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port);
   ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
   ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
@@ -158,14 +166,13 @@ TEST_F(DistributedTrainerTest, PerTrainerBatchTakesBatchSizeSeedsPerRank) {
   StartServers();
   for (const bool per_trainer : {false, true}) {
     SCOPED_TRACE(per_trainer ? "--per_trainer_batch" : "global batch");
-    const int port = FreePort();
     const std::string csv = work_->Join(per_trainer ? "per_trainer.csv" : "global.csv");
     std::vector<std::string> extra = {"--batch_size=32", "--num_epochs=1", "--eval_every=-1"};
     if (per_trainer) extra.push_back("--per_trainer_batch");
     std::vector<std::string> extra0 = extra;
     extra0.push_back("--metrics_out=" + csv);
-    std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, port, extra0);
-    std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port, extra);
+    std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, extra0);
+    std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, MasterPortOf(*rank0), extra);
     ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
     ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
     const nlohmann::json summary = Summary(rank0->ReadLog());
@@ -178,12 +185,11 @@ TEST_F(DistributedTrainerTest, PerTrainerBatchTakesBatchSizeSeedsPerRank) {
 
 TEST_F(DistributedTrainerTest, InProcessHomePartitionTrainsTheSameWay) {
   StartServers();
-  const int port = FreePort();
   const std::vector<std::string> extra = {"--local_partition=inprocess", "--num_epochs=50"};
   std::vector<std::string> extra0 = extra;
   extra0.push_back("--shutdown_servers");
-  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, port, extra0);
-  std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port, extra);
+  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, extra0);
+  std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, MasterPortOf(*rank0), extra);
   ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
   ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
   const nlohmann::json summary0 = Summary(rank0->ReadLog());
@@ -203,7 +209,7 @@ TEST_F(DistributedTrainerTest, InProcessHomePartitionTrainsTheSameWay) {
 TEST_F(DistributedTrainerTest, ServerThatNeverStartsIsNamed) {
   ip_config_ = WriteIpConfig(
       {{absl::StrCat("127.0.0.1:", FreePort())}, {absl::StrCat("127.0.0.1:", FreePort())}});
-  std::unique_ptr<ChildProcess> trainer = StartTrainer(0, 1, FreePort(), {"--connect_timeout_s=2"});
+  std::unique_ptr<ChildProcess> trainer = StartTrainer(0, 1, 0, {"--connect_timeout_s=2"});
   EXPECT_NE(trainer->Wait(), 0);
   const std::string log = trainer->ReadLog();
   EXPECT_NE(log.find("partition 0"), std::string::npos) << log;
@@ -212,8 +218,8 @@ TEST_F(DistributedTrainerTest, ServerThatNeverStartsIsNamed) {
 
 TEST_F(DistributedTrainerTest, ServerThatDiesMidTrainingFailsTheTrainers) {
   StartServers();
-  const int port = FreePort();
-  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, port, {"--num_epochs=100000"});
+  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, {"--num_epochs=100000"});
+  const int port = MasterPortOf(*rank0);
   std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port, {"--num_epochs=100000"});
   ASSERT_NE(rank0->WaitForLogLine("Epoch 3 "), "") << rank0->ReadLog();
   cluster_->server(1).process().Signal(SIGKILL);
@@ -227,8 +233,8 @@ TEST_F(DistributedTrainerTest, ServerThatDiesMidTrainingFailsTheTrainers) {
 
 TEST_F(DistributedTrainerTest, TrainerThatDiesFailsTheOthers) {
   StartServers();
-  const int port = FreePort();
-  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, port, {"--num_epochs=100000"});
+  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, {"--num_epochs=100000"});
+  const int port = MasterPortOf(*rank0);
   std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port, {"--num_epochs=100000"});
   ASSERT_NE(rank1->WaitForLogLine("Epoch 3 "), "") << rank1->ReadLog();
   rank1->Signal(SIGKILL);
@@ -239,8 +245,8 @@ TEST_F(DistributedTrainerTest, TrainerThatDiesFailsTheOthers) {
 
 TEST_F(DistributedTrainerTest, RanksWithDifferentModelFlagsStop) {
   StartServers();
-  const int port = FreePort();
-  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, port);
+  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0);
+  const int port = MasterPortOf(*rank0);
   std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port, {"--num_hidden=32"});
   EXPECT_EQ(rank0->Wait(), 1);
   EXPECT_EQ(rank1->Wait(), 1);
@@ -262,7 +268,7 @@ TEST_F(DistributedTrainerTest, BadDistributedFlags) {
       {{"--local_partition=shm"}, "--local_partition=shm"},
   };
   for (const Case& c : cases) {
-    std::unique_ptr<ChildProcess> trainer = StartTrainer(0, 2, FreePort(), c.flags);
+    std::unique_ptr<ChildProcess> trainer = StartTrainer(0, 2, 0, c.flags);
     EXPECT_EQ(trainer->Wait(), 1) << c.flags.front();
     EXPECT_NE(trainer->ReadLog().find(c.expected), std::string::npos)
         << c.flags.front() << ": " << trainer->ReadLog();

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include <functional>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -29,14 +30,30 @@ TrainerGroupOptions Options(int rank, int world_size, int port) {
   return options;
 }
 
-// Runs body(group) on `world_size` joined ranks, one thread each.
-void RunRanks(int world_size, const std::function<void(TrainerGroup&)>& body) {
-  const int port = FreePort();
+// Runs body(group) on `world_size` joined ranks, one thread each, meeting
+// at `master_addr`: rank 0 takes any free port (no bind-then-close race) and
+// hands it to the others.
+void RunRanks(int world_size, const std::function<void(TrainerGroup&)>& body,
+              const std::string& master_addr = "127.0.0.1") {
+  std::promise<int> port_promise;
+  const std::shared_future<int> port = port_promise.get_future().share();
   std::vector<std::thread> threads;
   for (int rank = 0; rank < world_size; ++rank) {
     threads.emplace_back([&, rank] {
-      absl::StatusOr<std::unique_ptr<TrainerGroup>> group =
-          TrainerGroup::Join(Options(rank, world_size, port));
+      TrainerGroupOptions options = Options(rank, world_size, rank == 0 ? 0 : -1);
+      options.master_addr = master_addr;
+      bool told = false;
+      if (rank == 0) {
+        options.on_master_ready = [&](int bound) {
+          told = true;
+          port_promise.set_value(bound);
+        };
+      } else {
+        options.master_port = port.get();
+        if (options.master_port <= 0) return;  // Rank 0 failed; its thread reports why.
+      }
+      absl::StatusOr<std::unique_ptr<TrainerGroup>> group = TrainerGroup::Join(options);
+      if (rank == 0 && !told) port_promise.set_value(-1);
       ASSERT_TRUE(group.ok()) << group.status();
       body(**group);
     });
@@ -108,30 +125,30 @@ std::string NonLoopbackAddress() {
 TEST(TrainerGroupTest, JoinsThroughAMachineAddress) {
   const std::string host = NonLoopbackAddress();
   if (host.empty()) GTEST_SKIP() << "no non-loopback IPv4 address on this machine";
-  const int port = FreePort();
-  std::vector<std::thread> threads;
   std::vector<double> sums(2);
-  for (int rank = 0; rank < 2; ++rank) {
-    threads.emplace_back([&, rank] {
-      TrainerGroupOptions options = Options(rank, 2, port);
-      options.master_addr = host;
-      absl::StatusOr<std::unique_ptr<TrainerGroup>> group = TrainerGroup::Join(options);
-      ASSERT_TRUE(group.ok()) << group.status();
-      std::vector<double> values = {rank + 1.0};
-      ASSERT_TRUE((*group)->SumInPlace(&values).ok());
-      sums[rank] = values[0];
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
+  RunRanks(
+      2,
+      [&](TrainerGroup& group) {
+        std::vector<double> values = {group.rank() + 1.0};
+        ASSERT_TRUE(group.SumInPlace(&values).ok());
+        sums[group.rank()] = values[0];
+      },
+      host);
   EXPECT_EQ(sums, (std::vector<double>{3.0, 3.0}));
 }
 
 TEST(TrainerGroupTest, MissingRankFailsJoinAfterTimeout) {
-  TrainerGroupOptions options = Options(0, 2, FreePort());
+  TrainerGroupOptions options = Options(0, 2, 0);
   options.timeout = absl::Seconds(2);
+  int bound = 0;
+  options.on_master_ready = [&](int port) { bound = port; };
   absl::StatusOr<std::unique_ptr<TrainerGroup>> group = TrainerGroup::Join(options);
   ASSERT_FALSE(group.ok());
   EXPECT_NE(group.status().message().find("did not all join"), std::string::npos) << group.status();
+  // The error names the port the store took, not 0.
+  ASSERT_GT(bound, 0);
+  EXPECT_NE(group.status().message().find("127.0.0.1:" + std::to_string(bound)), std::string::npos)
+      << group.status();
 }
 
 TEST(TrainerGroupTest, UnreachableMasterIsNamed) {
@@ -158,6 +175,8 @@ TEST(TrainerGroupTest, PeerThatLeavesFailsTheCollective) {
 TEST(TrainerGroupTest, RejectsBadRank) {
   EXPECT_FALSE(TrainerGroup::Join(Options(2, 2, 29500)).ok());
   EXPECT_FALSE(TrainerGroup::Join(Options(0, 2, 70000)).ok());
+  // Only rank 0 may ask for any free port: the others must be told it.
+  EXPECT_FALSE(TrainerGroup::Join(Options(1, 2, 0)).ok());
 }
 
 }  // namespace
