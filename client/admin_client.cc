@@ -13,8 +13,8 @@ absl::Status ShutdownServers(const ServerChannels& channels, const std::string& 
   request.set_graph_name(graph_name);
   request.set_requester(requester);
   const std::vector<ServerAnswer<ShutdownResponse>> answers =
-      CallEveryServer<AdminService, ShutdownResponse>(
-          channels, request,
+      CallServers<AdminService, ShutdownResponse>(
+          channels, channels.AllServers(), request,
           [](auto* async, grpc::ClientContext* context, const ShutdownRequest* request,
              ShutdownResponse* response,
              CallDone done) { async->Shutdown(context, request, response, std::move(done)); });

@@ -109,8 +109,8 @@ absl::StatusOr<std::unique_ptr<GraphClient>> GraphClient::ConnectFromIpConfig(
 
 absl::Status GraphClient::CheckServersServeTheirPartitions() {
   if (channels_ == nullptr) return absl::OkStatus();
-  const std::vector<ServerAnswer<GraphInfo>> answers = CallEveryServer<GraphService, GraphInfo>(
-      *channels_, GetGraphInfoRequest(),
+  const std::vector<ServerAnswer<GraphInfo>> answers = CallServers<GraphService, GraphInfo>(
+      *channels_, channels_->AllServers(), GetGraphInfoRequest(),
       [](auto* async, grpc::ClientContext* context, const GetGraphInfoRequest* request,
          GraphInfo* info,
          CallDone done) { async->GetGraphInfo(context, request, info, std::move(done)); });

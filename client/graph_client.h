@@ -118,6 +118,10 @@ class GraphClient {
   // servers since Connect; zero for in-process partitions.
   ServerChannels::Traffic traffic() const;
 
+  // The channels to the servers, for the clients of their other services
+  // (the KV client); null in standalone mode.
+  std::shared_ptr<ServerChannels> channels() const { return channels_; }
+
  private:
   // `local[p]` serves partition p in this process (null: remote); `channels`
   // reaches the servers (null when there are none).
@@ -141,7 +145,7 @@ class GraphClient {
   const PartitionConfig config_;
   const PartitionBook book_;
   std::vector<std::shared_ptr<const PartitionStore>> local_;  // By part; null when remote.
-  std::unique_ptr<ServerChannels> channels_;                  // Null when every part is local.
+  std::shared_ptr<ServerChannels> channels_;                  // Null when every part is local.
 };
 
 }  // namespace distsage

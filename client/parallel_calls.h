@@ -28,7 +28,7 @@ using CallDone = std::function<void(grpc::Status)>;
 std::vector<grpc::Status> RunConcurrently(size_t n,
                                           const std::function<void(size_t, CallDone)>& start);
 
-// What one server answered (CallEveryServer).
+// What one server answered (CallServers).
 template <typename Response>
 struct ServerAnswer {
   const ServerChannels::Server* server = nullptr;
@@ -36,20 +36,20 @@ struct ServerAnswer {
   Response response;
 };
 
-// Sends `request` to every server of `channels` at once, each on its first
-// connection, with the channels' deadline: start(async_stub, context,
+// Sends `request` to each of `servers` (of `channels`) at once, each on its
+// first connection, with the channels' deadline: start(async_stub, context,
 // request, response, done) starts the call, e.g.
 //   [](auto* async, auto* context, auto* request, auto* response, CallDone done) {
 //     async->Shutdown(context, request, response, std::move(done)); }
-// Returns every server's answer, in AllServers() order.
+// Returns every server's answer, in the order of `servers`.
 template <typename Service, typename Response, typename Request, typename StartCall>
-std::vector<ServerAnswer<Response>> CallEveryServer(const ServerChannels& channels,
-                                                    const Request& request, StartCall start) {
+std::vector<ServerAnswer<Response>> CallServers(
+    const ServerChannels& channels, const std::vector<const ServerChannels::Server*>& servers,
+    const Request& request, StartCall start) {
   struct Call {
     std::unique_ptr<typename Service::Stub> stub;
     grpc::ClientContext context;
   };
-  const std::vector<const ServerChannels::Server*> servers = channels.AllServers();
   std::vector<ServerAnswer<Response>> answers(servers.size());
   std::vector<Call> calls(servers.size());
   for (size_t i = 0; i < servers.size(); ++i) {
@@ -77,7 +77,7 @@ template <typename IsLocal, typename MakeRequest, typename ServeLocal, typename 
 absl::Status PartitionFanout(ServerChannels* channels, absl::Span<const int> parts,
                              absl::string_view service, absl::string_view method, IsLocal is_local,
                              MakeRequest make_request, ServeLocal serve_local,
-                             TakeResponse take_response) {
+                             TakeResponse take_response, bool primary_only = false) {
   struct Call {
     int part = 0;
     const ServerChannels::Server* server = nullptr;
@@ -92,7 +92,8 @@ absl::Status PartitionFanout(ServerChannels* channels, absl::Span<const int> par
     if (is_local(part)) continue;
     auto call = std::make_unique<Call>();
     call->part = part;
-    const auto [server, connection] = channels->Pick(part);
+    const auto [server, connection] =
+        primary_only ? channels->PickPrimary(part) : channels->Pick(part);
     call->server = server;
     call->stub = server->generic_stubs[connection].get();
     channels->PrepareContext(&call->context);

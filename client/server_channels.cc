@@ -69,6 +69,14 @@ std::vector<const ServerChannels::Server*> ServerChannels::AllServers() const {
   return servers;
 }
 
+std::vector<const ServerChannels::Server*> ServerChannels::PrimaryServers() const {
+  std::vector<const Server*> servers;
+  for (const auto& part : parts_) {
+    if (!part->servers.empty()) servers.push_back(&part->servers.front());
+  }
+  return servers;
+}
+
 absl::Status ServerChannels::WaitUntilConnected() {
   const auto deadline = absl::ToChronoTime(absl::Now() + options_.connect_timeout);
   const std::vector<const Server*> servers = AllServers();
@@ -107,6 +115,13 @@ std::pair<const ServerChannels::Server*, size_t> ServerChannels::Pick(int part) 
   const uint32_t turn = partition.next.fetch_add(1, std::memory_order_relaxed);
   const Server& server = partition.servers[turn % partition.servers.size()];
   return {&server, (turn / partition.servers.size()) % server.channels.size()};
+}
+
+std::pair<const ServerChannels::Server*, size_t> ServerChannels::PickPrimary(int part) {
+  Partition& partition = *parts_[part];
+  const uint32_t turn = partition.next.fetch_add(1, std::memory_order_relaxed);
+  const Server& server = partition.servers.front();
+  return {&server, turn % server.channels.size()};
 }
 
 void ServerChannels::PrepareContext(grpc::ClientContext* context) const {

@@ -70,11 +70,16 @@ class ServerChannels {
   const std::vector<Server>& servers_of(int part) const { return parts_[part]->servers; }
   // Every server, partition by partition.
   std::vector<const Server*> AllServers() const;
+  // The first server of every partition that has servers: the one holding
+  // the partition's KV tensors.
+  std::vector<const Server*> PrimaryServers() const;
   const ServerChannelsOptions& options() const { return options_; }
 
   // The server of `part` and the connection index the next call goes to,
   // rotating over backups and connections. `part` must have servers.
   std::pair<const Server*, size_t> Pick(int part);
+  // The partition's first server, rotating over its connections.
+  std::pair<const Server*, size_t> PickPrimary(int part);
 
   // Sets the call deadline (rpc_timeout from now) and fail-fast behaviour.
   void PrepareContext(grpc::ClientContext* context) const;

@@ -1,5 +1,6 @@
 // graph_server: serves one partition of a partitioned graph over gRPC. One
-// process hosts GraphService (the partition's data), AdminService (Shutdown),
+// process hosts GraphService (the partition's data), KVStoreService (the KV
+// tensors of the partition's nodes, saved in --kv_dir), AdminService (Shutdown),
 // the standard health service (per service) and reflection on one port
 // (server/service_host.h).
 //
@@ -23,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/ip_config.h"
+#include "common/partition_book.h"
 #include "common/partition_config.h"
 #include "common/status_macros.h"
 #include "common/unix_socket.h"
@@ -30,6 +32,8 @@
 #include "proto/wire_limits.h"
 #include "server/admin_service.h"
 #include "server/graph_service.h"
+#include "server/kv_service.h"
+#include "server/kv_store.h"
 #include "server/partition_store.h"
 #include "server/service_host.h"
 
@@ -55,6 +59,9 @@ ABSL_FLAG(int, shutdown_grace_s, 30,
 ABSL_FLAG(bool, allow_shutdown_rpc, true,
           "whether clients may stop this server with the Shutdown RPC (as trainer "
           "--shutdown_servers does); false answers it with PERMISSION_DENIED");
+ABSL_FLAG(std::string, kv_dir, "",
+          "where this server saves its KV tensors (KVStoreService.Save) and loads the last save "
+          "from at start; default: beside the partition, <partition folder>.kv");
 ABSL_FLAG(std::string, uds_dir, "",
           "also listen on the Unix socket <uds_dir>/distsage-server-<server_id>.sock, for clients "
           "on this machine given the same --uds_dir; empty: TCP only");
@@ -108,6 +115,26 @@ absl::StatusOr<std::shared_ptr<const PartitionStore>> OpenStore(
   return std::shared_ptr<const PartitionStore>(*std::move(store));
 }
 
+// The KV tensors of the partition, with the last save loaded. Only a
+// partition's first server holds them (backups refuse KV calls), so backups
+// cannot diverge.
+absl::StatusOr<std::shared_ptr<KVStore>> OpenKVStore(const PartitionConfig& config,
+                                                     const ServerSlot& slot) {
+  KVStoreOptions options;
+  const PartitionBook book = config.Book();
+  options.row_begin = book.RangeBegin(slot.part);
+  options.row_end = book.RangeEnd(slot.part);
+  options.save_dir = absl::GetFlag(FLAGS_kv_dir).empty() ? config.PartPath(slot.part) + ".kv"
+                                                         : absl::GetFlag(FLAGS_kv_dir);
+  absl::StatusOr<std::unique_ptr<KVStore>> store = KVStore::Open(options);
+  if (!store.ok()) {
+    return absl::Status(store.status().code(), absl::StrCat("--kv_dir ", options.save_dir, ": ",
+                                                            store.status().message()));
+  }
+  LOG(INFO) << "KV tensors: " << (*store)->List().size() << " loaded from " << options.save_dir;
+  return std::shared_ptr<KVStore>(*std::move(store));
+}
+
 // Serves until a signal or a Shutdown RPC; returns a failure to start.
 absl::Status Serve(const PartitionConfig& config, const ServerSlot& slot,
                    std::shared_ptr<const PartitionStore> store, const std::string& cache_name) {
@@ -124,11 +151,26 @@ absl::Status Serve(const PartitionConfig& config, const ServerSlot& slot,
   host_options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_s));
   ServiceHost host(host_options);
 
+  const int num_servers = absl::GetFlag(FLAGS_num_servers);
+  const bool kv_primary = slot.server_id % num_servers == 0;
+  std::shared_ptr<KVStore> kv_store;
+  if (kv_primary) {
+    DS_ASSIGN_OR_RETURN(kv_store, OpenKVStore(config, slot));
+  }
+  KVServiceOptions kv_service_options;
+  kv_service_options.graph_name = config.graph_name;
+  kv_service_options.server_id = slot.server_id;
+  kv_service_options.primary = kv_primary;
+  kv_service_options.primary_hint =
+      absl::StrCat("server ", slot.server_id - slot.server_id % num_servers);
+  kv_service_options.max_answer_bytes = max_message_bytes;
+  KVServiceImpl kv_service(kv_service_options, kv_store);
   GraphServiceImpl graph_service(config, std::move(store), slot.server_id, max_message_bytes);
   AdminServiceImpl admin_service(
       {config.graph_name, slot.server_id, absl::GetFlag(FLAGS_allow_shutdown_rpc)},
       [&host](const std::string& who) { host.RequestShutdown("Shutdown RPC from " + who); });
   host.AddService(&graph_service, GraphService::service_full_name());
+  host.AddService(&kv_service, KVStoreService::service_full_name());
   host.AddService(&admin_service, AdminService::service_full_name());
   absl::Status started = host.Start();
   if (!started.ok()) {

@@ -5,10 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "grpcpp/support/proto_buffer_reader.h"
 #include "proto/grpc_status.h"
 #include "proto/proto_wire.h"
 #include "server/neighbor_sampler.h"
+#include "server/raw_call.h"
 
 namespace distsage {
 namespace {
@@ -29,32 +29,6 @@ static_assert(PullLabelsResponse::kLabelsFieldNumber == 1 &&
               PullSplitMasksResponse::kMasksFieldNumber == 1 &&
               InDegreesResponse::kDegreesFieldNumber == 1);
 constexpr int kNodeRowsField = 1;
-
-// Parses a raw request into its message; INVALID_ARGUMENT when it is not one.
-template <typename Request>
-absl::Status ParseRequest(const grpc::ByteBuffer& raw, Request* request) {
-  grpc::ByteBuffer readable(raw);  // Shares the slices; the reader needs a mutable buffer.
-  grpc::ProtoBufferReader reader(&readable);
-  if (!request->ParseFromZeroCopyStream(&reader)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the request is not a valid ", request->GetTypeName(), " message"));
-  }
-  return absl::OkStatus();
-}
-
-// Finishes a raw callback call with `answer` or its error.
-grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
-                                absl::StatusOr<grpc::ByteBuffer> answer,
-                                grpc::ByteBuffer* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (answer.ok()) {
-    response->Swap(&*answer);
-    reactor->Finish(grpc::Status::OK);
-  } else {
-    reactor->Finish(ToGrpcStatus(answer.status()));
-  }
-  return reactor;
-}
 
 }  // namespace
 

@@ -1,0 +1,247 @@
+#include "client/kv_client.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "client/parallel_calls.h"
+#include "common/id_router.h"
+#include "common/status_macros.h"
+#include "proto/distsage/kvstore.grpc.pb.h"
+#include "proto/proto_wire.h"
+#include "server/kv_spec_proto.h"
+
+namespace distsage {
+
+KVClient::KVClient(PartitionConfig config, std::vector<std::shared_ptr<KVStore>> local,
+                   std::shared_ptr<ServerChannels> channels)
+    : config_(std::move(config)),
+      book_(config_.Book()),
+      local_(std::move(local)),
+      channels_(std::move(channels)) {}
+
+absl::StatusOr<std::unique_ptr<KVClient>> KVClient::OpenInProcess(const PartitionConfig& config,
+                                                                  bool with_saves) {
+  const PartitionBook book = config.Book();
+  std::vector<std::shared_ptr<KVStore>> stores;
+  for (int part = 0; part < config.num_parts(); ++part) {
+    KVStoreOptions options;
+    options.row_begin = book.RangeBegin(part);
+    options.row_end = book.RangeEnd(part);
+    if (with_saves) options.save_dir = config.PartPath(part) + ".kv";
+    DS_ASSIGN_OR_RETURN(std::unique_ptr<KVStore> store, KVStore::Open(options));
+    stores.push_back(std::move(store));
+  }
+  return std::unique_ptr<KVClient>(new KVClient(config, std::move(stores), nullptr));
+}
+
+std::unique_ptr<KVClient> KVClient::Connect(const PartitionConfig& config,
+                                            std::shared_ptr<ServerChannels> channels) {
+  return std::unique_ptr<KVClient>(new KVClient(
+      config, std::vector<std::shared_ptr<KVStore>>(config.num_parts()), std::move(channels)));
+}
+
+template <typename Local, typename Remote>
+absl::Status KVClient::OnEveryPartition(Local local, Remote remote) {
+  for (int part = 0; part < config_.num_parts(); ++part) {
+    if (!IsLocal(part)) continue;
+    const absl::Status status = local(*local_[part]);
+    if (!status.ok()) {
+      return absl::Status(status.code(), absl::StrCat("partition ", part, ": ", status.message()));
+    }
+  }
+  if (channels_ == nullptr) return absl::OkStatus();
+  return remote(channels_->PrimaryServers());
+}
+
+absl::Status KVClient::CreateTensor(const KVTensorSpec& spec) {
+  DS_RETURN_IF_ERROR(CheckSpec(spec));
+  CreateTensorRequest request;
+  request.set_graph_name(config_.graph_name);
+  *request.mutable_spec() = SpecToProto(spec);
+  DS_RETURN_IF_ERROR(OnEveryPartition(
+      [&](KVStore& store) { return store.Create(spec); },
+      [&](const std::vector<const ServerChannels::Server*>& servers) -> absl::Status {
+        for (const ServerAnswer<TensorInfo>&answer : CallServers<KVStoreService, TensorInfo>(
+                 *channels_, servers, request,
+                 [](auto*async, grpc::ClientContext*context, const CreateTensorRequest*r,
+                    TensorInfo*info,
+                    CallDone done) { async->CreateTensor(context, r, info, std::move(done)); })) {
+          if (!answer.status.ok()) {
+            return channels_->CallError(answer.status, "KVStoreService.CreateTensor",
+                                        answer.server->slot.part, *answer.server);
+          }
+        }
+        return absl::OkStatus();
+      }));
+  absl::MutexLock lock(&mu_);
+  specs_[spec.name] = spec;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<KVTensorSpec> KVClient::Describe(const std::string& name) {
+  {
+    absl::MutexLock lock(&mu_);
+    const auto found = specs_.find(name);
+    if (found != specs_.end()) return found->second;
+  }
+  // Every partition holds every tensor: ask the first one.
+  KVTensorSpec spec;
+  bool found = false;
+  if (IsLocal(0)) {
+    DS_ASSIGN_OR_RETURN(const std::shared_ptr<KVTable> table, local_[0]->Find(name));
+    spec = table->spec();
+    found = true;
+  } else {
+    const auto [server, connection] = channels_->PickPrimary(0);
+    grpc::ClientContext context;
+    channels_->PrepareContext(&context);
+    ListTensorsRequest request;
+    request.set_graph_name(config_.graph_name);
+    ListTensorsResponse response;
+    const grpc::Status status = KVStoreService::NewStub(server->channels[connection])
+                                    ->ListTensors(&context, request, &response);
+    if (!status.ok()) {
+      return channels_->CallError(status, "KVStoreService.ListTensors", 0, *server);
+    }
+    for (const TensorInfo& info : response.tensors()) {
+      if (info.spec().name() != name) continue;
+      DS_ASSIGN_OR_RETURN(spec, SpecFromProto(info.spec()));
+      found = true;
+    }
+  }
+  if (!found) {
+    return absl::NotFoundError(absl::StrCat("no KV tensor '", name, "' in graph '",
+                                            config_.graph_name, "'; create it first"));
+  }
+  absl::MutexLock lock(&mu_);
+  specs_[name] = spec;
+  return spec;
+}
+
+absl::Status KVClient::Pull(const std::string& name, absl::Span<const int64_t> ids, float* out) {
+  DS_ASSIGN_OR_RETURN(const KVTensorSpec spec, Describe(name));
+  const size_t dim = spec.dim;
+  DS_ASSIGN_OR_RETURN(const IdRouter router, IdRouter::Route(book_, ids));
+  thread_local std::vector<float> local_rows;
+  return PartitionFanout(
+      channels_.get(), router.parts(), KVStoreService::service_full_name(), "Pull",
+      [this](int part) { return IsLocal(part); },
+      [&](int part, proto_wire::MessageWriter* request) {
+        request->AddBytes(KVPullRequest::kGraphNameFieldNumber, config_.graph_name);
+        request->AddBytes(KVPullRequest::kNameFieldNumber, name);
+        request->AddBytes(KVPullRequest::kIdsFieldNumber,
+                          proto_wire::PackedBytes(router.ids_of(part)));
+      },
+      [&](int part) -> absl::Status {
+        DS_ASSIGN_OR_RETURN(const std::shared_ptr<KVTable> table, local_[part]->Find(name));
+        if (router.single_part()) return table->Pull(router.ids_of(part), out);
+        local_rows.resize(router.ids_of(part).size() * dim);
+        DS_RETURN_IF_ERROR(table->Pull(router.ids_of(part), local_rows.data()));
+        router.Scatter(part, local_rows.data(), dim, out);
+        return absl::OkStatus();
+      },
+      [&](int part, proto_wire::MessageReader* response) -> absl::Status {
+        const absl::Span<const int64_t> positions = router.positions_of(part);
+        const size_t row_bytes = dim * sizeof(float);
+        const size_t expected = positions.size() * row_bytes;
+        size_t received = 0;
+        while (true) {
+          DS_ASSIGN_OR_RETURN(const bool more, response->Next());
+          if (!more) break;
+          if (response->field() != KVPullResponse::kRowsFieldNumber) continue;
+          received = response->value();
+          if (received != expected) break;
+          for (const int64_t position : positions) {
+            DS_RETURN_IF_ERROR(response->ReadPayload(out + position * dim, row_bytes));
+          }
+        }
+        if (received != expected) {
+          return absl::DataLossError(
+              absl::StrCat("the answer has ", received, " bytes of rows, expected ", expected));
+        }
+        return absl::OkStatus();
+      },
+      /*primary_only=*/true);
+}
+
+absl::Status KVClient::Push(const std::string& name, absl::Span<const int64_t> ids,
+                            absl::Span<const float> grads) {
+  DS_ASSIGN_OR_RETURN(const KVTensorSpec spec, Describe(name));
+  const size_t dim = spec.dim;
+  if (grads.size() != ids.size() * dim) {
+    return absl::InvalidArgumentError(absl::StrCat("KV tensor '", name, "': ", grads.size(),
+                                                   " gradient floats for ", ids.size(),
+                                                   " IDs of row length ", dim));
+  }
+  DS_ASSIGN_OR_RETURN(const IdRouter router, IdRouter::Route(book_, ids));
+  // Each partition's gradients, in the order of its IDs.
+  std::vector<std::vector<float>> part_grads(config_.num_parts());
+  for (const int part : router.parts()) {
+    const absl::Span<const int64_t> positions = router.positions_of(part);
+    part_grads[part].resize(positions.size() * dim);
+    for (size_t j = 0; j < positions.size(); ++j) {
+      std::copy_n(grads.data() + positions[j] * dim, dim, part_grads[part].data() + j * dim);
+    }
+  }
+  return PartitionFanout(
+      channels_.get(), router.parts(), KVStoreService::service_full_name(), "Push",
+      [this](int part) { return IsLocal(part); },
+      [&](int part, proto_wire::MessageWriter* request) {
+        request->AddBytes(KVPushRequest::kGraphNameFieldNumber, config_.graph_name);
+        request->AddBytes(KVPushRequest::kNameFieldNumber, name);
+        request->AddBytes(KVPushRequest::kIdsFieldNumber,
+                          proto_wire::PackedBytes(router.ids_of(part)));
+        request->AddBytes(KVPushRequest::kGradsFieldNumber,
+                          proto_wire::PackedBytes(absl::MakeConstSpan(part_grads[part])));
+      },
+      [&](int part) -> absl::Status {
+        DS_ASSIGN_OR_RETURN(const std::shared_ptr<KVTable> table, local_[part]->Find(name));
+        return table->Push(router.ids_of(part), part_grads[part]).status();
+      },
+      [](int, proto_wire::MessageReader*) { return absl::OkStatus(); },
+      /*primary_only=*/true);
+}
+
+absl::Status KVClient::Save() {
+  KVSaveRequest request;
+  request.set_graph_name(config_.graph_name);
+  return OnEveryPartition(
+      [](KVStore& store) { return store.Save().status(); },
+      [&](const std::vector<const ServerChannels::Server*>& servers) -> absl::Status {
+        for (const ServerAnswer<KVSaveResponse>&answer :
+             CallServers<KVStoreService, KVSaveResponse>(
+                 *channels_, servers, request,
+                 [](auto*async, grpc::ClientContext*context, const KVSaveRequest*r,
+                    KVSaveResponse*response,
+                    CallDone done) { async->Save(context, r, response, std::move(done)); })) {
+          if (!answer.status.ok()) {
+            return channels_->CallError(answer.status, "KVStoreService.Save",
+                                        answer.server->slot.part, *answer.server);
+          }
+        }
+        return absl::OkStatus();
+      });
+}
+
+absl::Status KVClient::Load() {
+  KVLoadRequest request;
+  request.set_graph_name(config_.graph_name);
+  return OnEveryPartition(
+      [](KVStore& store) { return store.Load().status(); },
+      [&](const std::vector<const ServerChannels::Server*>& servers) -> absl::Status {
+        for (const ServerAnswer<KVLoadResponse>&answer :
+             CallServers<KVStoreService, KVLoadResponse>(
+                 *channels_, servers, request,
+                 [](auto*async, grpc::ClientContext*context, const KVLoadRequest*r,
+                    KVLoadResponse*response,
+                    CallDone done) { async->Load(context, r, response, std::move(done)); })) {
+          if (!answer.status.ok()) {
+            return channels_->CallError(answer.status, "KVStoreService.Load",
+                                        answer.server->slot.part, *answer.server);
+          }
+        }
+        return absl::OkStatus();
+      });
+}
+
+}  // namespace distsage

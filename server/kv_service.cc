@@ -1,0 +1,143 @@
+#include "server/kv_service.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/partition_format.h"
+#include "common/status_macros.h"
+#include "proto/grpc_status.h"
+#include "proto/proto_wire.h"
+#include "server/kv_spec_proto.h"
+#include "server/raw_call.h"
+
+namespace distsage {
+namespace {
+
+namespace pf = partition_format;
+
+absl::Status DecodeIds(const std::string& bytes, std::vector<int64_t>* ids) {
+  if (!pf::UnpackArray(bytes, ids)) {
+    return absl::InvalidArgumentError(absl::StrCat("field 'ids' has ", bytes.size(),
+                                                   " bytes, not a whole number of LE int64 IDs"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+KVServiceImpl::KVServiceImpl(KVServiceOptions options, std::shared_ptr<KVStore> store)
+    : options_(std::move(options)), store_(std::move(store)) {}
+
+absl::Status KVServiceImpl::CheckServes(const std::string& graph_name) const {
+  if (!options_.primary || store_ == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "server ", options_.server_id,
+        " is a backup of its partition and holds no KV tensors; KV calls go to the "
+        "partition's first server",
+        options_.primary_hint.empty() ? "" : absl::StrCat(" (", options_.primary_hint, ")")));
+  }
+  if (graph_name.empty() || graph_name == options_.graph_name) return absl::OkStatus();
+  return absl::NotFoundError(
+      absl::StrCat("this server serves graph '", options_.graph_name, "', not '", graph_name, "'"));
+}
+
+grpc::Status KVServiceImpl::CreateTensor(grpc::ServerContext*, const CreateTensorRequest* request,
+                                         TensorInfo* response) {
+  absl::Status status = CheckServes(request->graph_name());
+  if (!status.ok()) return ToGrpcStatus(status);
+  absl::StatusOr<KVTensorSpec> spec = SpecFromProto(request->spec());
+  if (!spec.ok()) return ToGrpcStatus(spec.status());
+  status = store_->Create(*spec);
+  if (!status.ok()) return ToGrpcStatus(status);
+  *response->mutable_spec() = SpecToProto(*spec);
+  response->set_row_begin(store_->row_begin());
+  response->set_row_end(store_->row_end());
+  return grpc::Status::OK;
+}
+
+grpc::Status KVServiceImpl::ListTensors(grpc::ServerContext*, const ListTensorsRequest* request,
+                                        ListTensorsResponse* response) {
+  const absl::Status status = CheckServes(request->graph_name());
+  if (!status.ok()) return ToGrpcStatus(status);
+  for (const KVTensorSpec& spec : store_->List()) {
+    TensorInfo* info = response->add_tensors();
+    *info->mutable_spec() = SpecToProto(spec);
+    info->set_row_begin(store_->row_begin());
+    info->set_row_end(store_->row_end());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status KVServiceImpl::Save(grpc::ServerContext*, const KVSaveRequest* request,
+                                 KVSaveResponse* response) {
+  const absl::Status status = CheckServes(request->graph_name());
+  if (!status.ok()) return ToGrpcStatus(status);
+  absl::StatusOr<std::string> path = store_->Save();
+  if (!path.ok()) return ToGrpcStatus(path.status());
+  response->set_tensors(static_cast<int64_t>(store_->List().size()));
+  response->set_path(*path);
+  return grpc::Status::OK;
+}
+
+grpc::Status KVServiceImpl::Load(grpc::ServerContext*, const KVLoadRequest* request,
+                                 KVLoadResponse* response) {
+  const absl::Status status = CheckServes(request->graph_name());
+  if (!status.ok()) return ToGrpcStatus(status);
+  absl::StatusOr<int64_t> tensors = store_->Load();
+  if (!tensors.ok()) return ToGrpcStatus(tensors.status());
+  response->set_tensors(*tensors);
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<grpc::ByteBuffer> KVServiceImpl::AnswerPull(const grpc::ByteBuffer& raw) const {
+  KVPullRequest request;
+  DS_RETURN_IF_ERROR(ParseRequest(raw, &request));
+  DS_RETURN_IF_ERROR(CheckServes(request.graph_name()));
+  DS_ASSIGN_OR_RETURN(const std::shared_ptr<KVTable> table, store_->Find(request.name()));
+  std::vector<int64_t> ids;
+  DS_RETURN_IF_ERROR(DecodeIds(request.ids(), &ids));
+  const int64_t bytes = static_cast<int64_t>(ids.size() * table->spec().dim * sizeof(float));
+  if (bytes > options_.max_answer_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the answer would be ", bytes, " bytes, over the message limit of ",
+                     options_.max_answer_bytes, " bytes; split the request into smaller batches"));
+  }
+  proto_wire::MessageWriter answer;
+  auto* rows =
+      reinterpret_cast<float*>(answer.AddBytesInPlace(KVPullResponse::kRowsFieldNumber, bytes));
+  DS_RETURN_IF_ERROR(table->Pull(ids, rows));
+  return answer.Finish();
+}
+
+absl::StatusOr<grpc::ByteBuffer> KVServiceImpl::AnswerPush(const grpc::ByteBuffer& raw) const {
+  KVPushRequest request;
+  DS_RETURN_IF_ERROR(ParseRequest(raw, &request));
+  DS_RETURN_IF_ERROR(CheckServes(request.graph_name()));
+  DS_ASSIGN_OR_RETURN(const std::shared_ptr<KVTable> table, store_->Find(request.name()));
+  std::vector<int64_t> ids;
+  DS_RETURN_IF_ERROR(DecodeIds(request.ids(), &ids));
+  std::vector<float> grads;
+  if (!pf::UnpackArray(request.grads(), &grads)) {
+    return absl::InvalidArgumentError(absl::StrCat("field 'grads' has ", request.grads().size(),
+                                                   " bytes, not a whole number of float32"));
+  }
+  DS_ASSIGN_OR_RETURN(const int64_t updated, table->Push(ids, grads));
+  proto_wire::MessageWriter answer;
+  answer.AddVarint(KVPushResponse::kRowsUpdatedFieldNumber, static_cast<uint64_t>(updated));
+  return answer.Finish();
+}
+
+grpc::ServerUnaryReactor* KVServiceImpl::Pull(grpc::CallbackServerContext* context,
+                                              const grpc::ByteBuffer* request,
+                                              grpc::ByteBuffer* response) {
+  return Reply(context, AnswerPull(*request), response);
+}
+
+grpc::ServerUnaryReactor* KVServiceImpl::Push(grpc::CallbackServerContext* context,
+                                              const grpc::ByteBuffer* request,
+                                              grpc::ByteBuffer* response) {
+  return Reply(context, AnswerPush(*request), response);
+}
+
+}  // namespace distsage

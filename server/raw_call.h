@@ -1,0 +1,44 @@
+// What every raw (hand-framed) callback method of a service does with its
+// request and its answer: parse the serialised request into its message, and
+// finish the call with a serialised answer or an error status.
+#ifndef DISTSAGE_SERVER_RAW_CALL_H_
+#define DISTSAGE_SERVER_RAW_CALL_H_
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/support/proto_buffer_reader.h"
+#include "proto/grpc_status.h"
+
+namespace distsage {
+
+// Parses a raw request into its message; INVALID_ARGUMENT when it is not one.
+template <typename Request>
+absl::Status ParseRequest(const grpc::ByteBuffer& raw, Request* request) {
+  grpc::ByteBuffer readable(raw);  // Shares the slices; the reader needs a mutable buffer.
+  grpc::ProtoBufferReader reader(&readable);
+  if (!request->ParseFromZeroCopyStream(&reader)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the request is not a valid ", request->GetTypeName(), " message"));
+  }
+  return absl::OkStatus();
+}
+
+// Finishes a raw callback call with `answer` or its error.
+inline grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
+                                       absl::StatusOr<grpc::ByteBuffer> answer,
+                                       grpc::ByteBuffer* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (answer.ok()) {
+    response->Swap(&*answer);
+    reactor->Finish(grpc::Status::OK);
+  } else {
+    reactor->Finish(ToGrpcStatus(answer.status()));
+  }
+  return reactor;
+}
+
+}  // namespace distsage
+
+#endif  // DISTSAGE_SERVER_RAW_CALL_H_
