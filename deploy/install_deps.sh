@@ -21,6 +21,9 @@ packages=(
   # Plots of training curves and benchmark tables (bench/plot_*.sh): gnuplot
   # without X11 still writes PNGs (pngcairo), and needs no display.
   gnuplot-nox
+  # Cluster tools: copy_partitions and launch reach the machines with ssh and
+  # copy with rsync; the tests of tests/deploy/ start a real sshd as root.
+  openssh-server openssh-client rsync
 )
 
 missing=()
