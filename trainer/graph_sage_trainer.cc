@@ -58,14 +58,35 @@ struct StepResult {
 absl::Status CheckModelFitsGraph(const ModelOptions& model, const PartitionConfig& config,
                                  const TrainOptions& options, const std::string& source) {
   const FeatureSpec* feature = config.FindFeature(options.feature_name);
-  if (feature == nullptr || feature->dim != model.in_dim ||
+  const int64_t feature_dim = feature == nullptr ? 0 : feature->dim;
+  if (feature_dim + model.embedding_dim != model.in_dim ||
       config.num_classes != model.num_classes) {
     return absl::InvalidArgumentError(absl::StrCat(
-        source, " was trained on ", model.in_dim, " input features and ", model.num_classes,
-        " classes, but graph '", config.graph_name, "' has ", feature == nullptr ? 0 : feature->dim,
-        " and ", config.num_classes, "; load it on the graph it was trained on"));
+        source, " was trained on ", model.in_dim - model.embedding_dim, " input features (+",
+        model.embedding_dim, " embedding columns) and ", model.num_classes, " classes, but graph '",
+        config.graph_name, "' has ", feature_dim, " (feature '", options.feature_name, "') and ",
+        config.num_classes, "; load it on the graph and --feature_name it was trained on"));
   }
   return absl::OkStatus();
+}
+
+// The KV tensor of the node embeddings for `options`.
+absl::StatusOr<KVTensorSpec> EmbeddingSpec(const TrainOptions& options) {
+  KVTensorSpec spec;
+  spec.name = kNodeEmbeddingTensor;
+  spec.dim = static_cast<int>(options.model.embedding_dim);
+  // DGL's distributed examples initialise embeddings uniform(-1, 1).
+  spec.init = "uniform";
+  spec.init_scale = 1.0f;
+  spec.seed = options.seed;
+  DS_ASSIGN_OR_RETURN(
+      spec.optimizer,
+      ParseOptimizer(options.sparse_optimizer, static_cast<float>(options.sparse_lr), 0, 0, 0));
+  if (spec.optimizer.kind == OptimizerKind::kNone) {
+    return absl::InvalidArgumentError(
+        "--sparse_optimizer must be sgd, adagrad or adam to learn node embeddings");
+  }
+  return spec;
 }
 
 }  // namespace
@@ -97,12 +118,15 @@ absl::StatusOr<TrainerShare> WholeGraphShare(GraphClient* client) {
 
 struct GraphSageTrainer::State {
   State(GraphClient* client_in, const TrainOptions& options_in, GraphSage model_in,
-        TrainerGroup* group_in)
+        TrainerGroup* group_in, KVClient* kv_in)
       : client(client_in),
         group(group_in),
+        kv(kv_in),
         options(options_in),
         model(std::move(model_in)),
-        sampler(client_in, options_in.model.fanouts, ReverseFromLayer(*model)),
+        // Learnable embeddings need the gradient of the first layer's input.
+        sampler(client_in, options_in.model.fanouts,
+                options_in.model.embedding_dim > 0 ? 0 : ReverseFromLayer(*model)),
         optimizer(model->parameters(),
                   torch::optim::AdamOptions(options_in.lr).weight_decay(options_in.weight_decay)) {}
 
@@ -111,12 +135,28 @@ struct GraphSageTrainer::State {
     loader.batch_size = options.batch_size;
     loader.num_workers = LoaderWorkers(options);
     loader.prefetch = options.prefetch;
-    loader.feature_name = options.feature_name;
-    loader.feature_dim = options.model.in_dim;
-    loader.feature_norm = options.model.feature_norm;
+    loader.input = Input();
     loader.num_classes = options.model.num_classes;
     loader.feature_buffers = feature_buffers;
     return loader;
+  }
+
+  // The model's input rows: the feature's columns, then the embedding's.
+  InputRows Input() const {
+    InputRows input;
+    input.graph = client;
+    const int64_t embedding_dim = options.model.embedding_dim;
+    if (!options.feature_name.empty()) {
+      input.feature_name = options.feature_name;
+      input.feature_dim = options.model.in_dim - embedding_dim;
+      input.feature_norm = options.model.feature_norm;
+    }
+    if (embedding_dim > 0) {
+      input.kv = kv;
+      input.embedding_name = kNodeEmbeddingTensor;
+      input.embedding_dim = embedding_dim;
+    }
+    return input;
   }
 
   // This trainer's training nodes in epoch `epoch`'s order.
@@ -129,10 +169,30 @@ struct GraphSageTrainer::State {
 
   absl::StatusOr<StepResult> Step(const MiniBatch& batch) {
     model->train();
-    const at::Tensor logits = model->Forward(batch.features, batch.blocks);
+    // The embedding columns become a leaf whose gradient goes to the KV store.
+    at::Tensor input = batch.features;
+    at::Tensor embedding;
+    const int64_t embedding_dim = options.model.embedding_dim;
+    if (embedding_dim > 0) {
+      const int64_t feature_dim = options.model.in_dim - embedding_dim;
+      embedding = batch.features.narrow(1, feature_dim, embedding_dim).clone().requires_grad_(true);
+      input = feature_dim == 0 ? embedding
+                               : at::cat({batch.features.narrow(1, 0, feature_dim), embedding}, 1);
+    }
+    const at::Tensor logits = model->Forward(input, batch.blocks);
     const at::Tensor loss = torch::nn::functional::cross_entropy(logits, batch.labels);
     optimizer.zero_grad();
     loss.backward();
+    if (embedding_dim > 0) {
+      // Each rank's loss is the mean over its share of the global batch: the
+      // pushes of all ranks add up to the global batch's gradient.
+      at::Tensor grad = embedding.grad();
+      if (group != nullptr) grad = grad / static_cast<double>(group->world_size());
+      grad = grad.contiguous();
+      DS_RETURN_IF_ERROR(
+          kv->Push(kNodeEmbeddingTensor, batch.blocks.front().src_nodes,
+                   absl::MakeConstSpan(grad.data_ptr<float>(), static_cast<size_t>(grad.numel()))));
+    }
     StepResult result;
     if (group != nullptr) {
       const Clock::time_point start = Clock::now();
@@ -207,6 +267,7 @@ struct GraphSageTrainer::State {
 
   GraphClient* client;
   TrainerGroup* group;  // Null when training alone.
+  KVClient* kv;         // Null without node embeddings.
   TrainOptions options;
   // Enough buffers for the batches in flight: queued, being built, in use.
   std::shared_ptr<BufferPool> feature_buffers = std::make_shared<BufferPool>(
@@ -222,10 +283,15 @@ GraphSageTrainer::~GraphSageTrainer() = default;
 const TrainOptions& GraphSageTrainer::options() const { return state_->options; }
 
 absl::StatusOr<std::unique_ptr<GraphSageTrainer>> GraphSageTrainer::Create(
-    GraphClient* client, const TrainOptions& options, TrainerGroup* group) {
+    GraphClient* client, const TrainOptions& options, TrainerGroup* group, KVClient* kv) {
+  if (options.model.embedding_dim > 0) {
+    if (kv == nullptr) return absl::InvalidArgumentError("node embeddings need a KV client");
+    DS_ASSIGN_OR_RETURN(const KVTensorSpec spec, EmbeddingSpec(options));
+    DS_RETURN_IF_ERROR(kv->CreateTensor(spec));
+  }
   torch::manual_seed(options.seed);
   GraphSage model(options.model);
-  auto state = std::make_unique<State>(client, options, std::move(model), group);
+  auto state = std::make_unique<State>(client, options, std::move(model), group, kv);
   DS_RETURN_IF_ERROR(state->SynchronizeStart());
   return std::unique_ptr<GraphSageTrainer>(new GraphSageTrainer(std::move(state)));
 }
@@ -233,13 +299,27 @@ absl::StatusOr<std::unique_ptr<GraphSageTrainer>> GraphSageTrainer::Create(
 absl::StatusOr<std::unique_ptr<GraphSageTrainer>> GraphSageTrainer::Load(GraphClient* client,
                                                                          TrainOptions options,
                                                                          const std::string& dir,
-                                                                         TrainerGroup* group) {
+                                                                         TrainerGroup* group,
+                                                                         KVClient* kv) {
   torch::manual_seed(options.seed);
   DS_ASSIGN_OR_RETURN(GraphSage model, LoadModel(dir));
   DS_RETURN_IF_ERROR(CheckModelFitsGraph(model->options(), client->config(), options,
                                          absl::StrCat("the model in '", dir, "'")));
   options.model = model->options();
-  auto state = std::make_unique<State>(client, options, std::move(model), group);
+  if (options.model.embedding_dim > 0) {
+    if (kv == nullptr) return absl::InvalidArgumentError("node embeddings need a KV client");
+    DS_RETURN_IF_ERROR(kv->Load());
+    const absl::StatusOr<KVTensorSpec> saved = kv->Describe(kNodeEmbeddingTensor);
+    if (!saved.ok() || saved->dim != options.model.embedding_dim) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the model in '", dir, "' was trained on ", options.model.embedding_dim,
+                       "-dim node embeddings, but the KV store's last save ",
+                       saved.ok() ? absl::StrCat("holds ", saved->dim, "-dim ones")
+                                  : std::string(saved.status().message()),
+                       "; load it with the partitions (and their .kv folders) it was saved with"));
+    }
+  }
+  auto state = std::make_unique<State>(client, options, std::move(model), group, kv);
   DS_RETURN_IF_ERROR(state->SynchronizeStart());
   return std::unique_ptr<GraphSageTrainer>(new GraphSageTrainer(std::move(state)));
 }
@@ -299,9 +379,8 @@ absl::StatusOr<Accuracies> GraphSageTrainer::Evaluate(const TrainerShare& share)
   // One inference pass serves both splits.
   std::vector<int64_t> targets = share.val_nodes;
   targets.insert(targets.end(), share.test_nodes.begin(), share.test_nodes.end());
-  DS_ASSIGN_OR_RETURN(
-      const at::Tensor logits,
-      InferLogits(s.model, s.client, s.options.feature_name, targets, s.options.batch_size_eval));
+  DS_ASSIGN_OR_RETURN(const at::Tensor logits, InferLogits(s.model, s.client, s.Input(), targets,
+                                                           s.options.batch_size_eval));
   at::Tensor labels = at::empty({static_cast<int64_t>(targets.size())}, at::kLong);
   DS_RETURN_IF_ERROR(s.client->PullLabels(targets, labels.data_ptr<int64_t>()));
   const int64_t num_val = static_cast<int64_t>(share.val_nodes.size());
@@ -331,7 +410,9 @@ uint32_t GraphSageTrainer::ParameterChecksum() const {
 }
 
 absl::Status GraphSageTrainer::Save(const std::string& dir) {
-  return SaveModel(state_->model, dir);
+  DS_RETURN_IF_ERROR(SaveModel(state_->model, dir));
+  if (state_->options.model.embedding_dim > 0) DS_RETURN_IF_ERROR(state_->kv->Save());
+  return absl::OkStatus();
 }
 
 absl::StatusOr<BenchmarkResult> GraphSageTrainer::Benchmark(const std::vector<int64_t>& train_nodes,

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "client/graph_client.h"
+#include "client/kv_client.h"
 #include "trainer/epoch_metrics.h"
 #include "trainer/pipeline_figures.h"
 #include "trainer/progress_reporter.h"
@@ -55,6 +56,9 @@ double PeakRssMegabytes();
 // before any tensor work.
 void ConfigureTorchThreads(int num_threads);
 
+// The KV tensor holding the learnable node embeddings.
+inline constexpr char kNodeEmbeddingTensor[] = "node_embedding";
+
 class GraphSageTrainer {
  public:
   // A fresh model for `options` (already validated by ValidateTrainOptions).
@@ -63,16 +67,23 @@ class GraphSageTrainer {
   // parameters, gradients are averaged across ranks every step, evaluation
   // counts are summed across ranks, and Train checks after every evaluation
   // that all ranks hold bit-identical parameters. Every rank must then make
-  // the same calls with shares of equal size.
+  // the same calls with shares of equal size. With options.model.embedding_dim
+  // > 0, `kv` (must outlive the trainer) holds the learnable node embeddings
+  // (KV tensor kNodeEmbeddingTensor, created if missing): each batch pulls its
+  // input nodes' rows and pushes their gradients to the owners' sparse
+  // optimiser (scaled by 1/world size, no all-reduce).
   static absl::StatusOr<std::unique_ptr<GraphSageTrainer>> Create(GraphClient* client,
                                                                   const TrainOptions& options,
-                                                                  TrainerGroup* group = nullptr);
+                                                                  TrainerGroup* group = nullptr,
+                                                                  KVClient* kv = nullptr);
   // The model saved in `dir` (options.model is replaced by the saved one),
   // checked against the client's graph.
+  // With embeddings, their last save is loaded into the KV store too.
   static absl::StatusOr<std::unique_ptr<GraphSageTrainer>> Load(GraphClient* client,
                                                                 TrainOptions options,
                                                                 const std::string& dir,
-                                                                TrainerGroup* group = nullptr);
+                                                                TrainerGroup* group = nullptr,
+                                                                KVClient* kv = nullptr);
   ~GraphSageTrainer();
 
   // options.num_epochs epochs over share.train_nodes (reshuffled each epoch),
@@ -85,6 +96,8 @@ class GraphSageTrainer {
   absl::StatusOr<Accuracies> Evaluate(const TrainerShare& share);
   // CRC-32 of the parameters' bytes: equal on ranks holding the same model.
   uint32_t ParameterChecksum() const;
+  // The model into `dir`; with embeddings, also a KV save of them (each
+  // server's own folder, client/kv_client.h).
   absl::Status Save(const std::string& dir);
   // Trains on the first `num_batches` batches of an epoch twice: through the
   // prefetching loader, then over the same batches built beforehand (the

@@ -43,8 +43,8 @@ absl::Status FullNeighborhood(GraphClient* client, int fanout, const std::vector
 }  // namespace
 
 absl::StatusOr<at::Tensor> InferLogits(GraphSage& model, GraphClient* client,
-                                       const std::string& feature_name,
-                                       absl::Span<const int64_t> targets, int64_t batch_size) {
+                                       const InputRows& input, absl::Span<const int64_t> targets,
+                                       int64_t batch_size) {
   const ModelOptions& options = model->options();
   const std::vector<int> fanouts = options.EvalFanouts();
   const int num_layers = model->num_layers();
@@ -85,9 +85,7 @@ absl::StatusOr<at::Tensor> InferLogits(GraphSage& model, GraphClient* client,
   torch::NoGradGuard no_grad;
   model->eval();
   at::Tensor h = at::empty({needed[0], options.in_dim}, at::TensorOptions().dtype(at::kFloat));
-  DS_RETURN_IF_ERROR(PullFeatureRows(client, feature_name, options.in_dim, options.feature_norm,
-                                     absl::MakeConstSpan(order.data(), needed[0]),
-                                     h.data_ptr<float>()));
+  DS_RETURN_IF_ERROR(input.Pull(absl::MakeConstSpan(order.data(), needed[0]), h.data_ptr<float>()));
   Block block;
   for (int layer = 0; layer < num_layers; ++layer) {
     SageConv& conv = model->layer(layer);

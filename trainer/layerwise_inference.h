@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "client/graph_client.h"
+#include "trainer/feature_rows.h"
 #include "trainer/sage_model.h"
 
 namespace distsage {
@@ -23,9 +24,10 @@ namespace distsage {
 // aggregate nothing here either (ModelOptions::EvalFanouts). At most
 // `batch_size` destinations are sampled and aggregated at a time; the layer
 // inputs of all needed nodes are held in memory.
+// `input` gives the first layer's rows (its width is the model's in_dim).
 absl::StatusOr<at::Tensor> InferLogits(GraphSage& model, GraphClient* client,
-                                       const std::string& feature_name,
-                                       absl::Span<const int64_t> targets, int64_t batch_size);
+                                       const InputRows& input, absl::Span<const int64_t> targets,
+                                       int64_t batch_size);
 
 // Rows whose arg-max equals `labels` (int64, one per row). A count, not a
 // ratio, so that the counts of several trainers add up.

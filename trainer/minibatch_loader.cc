@@ -86,16 +86,14 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
   if (options_.feature_buffers != nullptr) {
     std::shared_ptr<BufferPool> pool = options_.feature_buffers;
     batch->features = at::from_blob(
-        pool->Acquire(num_inputs * options_.feature_dim * sizeof(float)),
-        {num_inputs, options_.feature_dim}, [pool](void* data) { pool->Release(data); },
+        pool->Acquire(num_inputs * options_.input.width() * sizeof(float)),
+        {num_inputs, options_.input.width()}, [pool](void* data) { pool->Release(data); },
         at::TensorOptions().dtype(at::kFloat));
   } else {
     batch->features =
-        at::empty({num_inputs, options_.feature_dim}, at::TensorOptions().dtype(at::kFloat));
+        at::empty({num_inputs, options_.input.width()}, at::TensorOptions().dtype(at::kFloat));
   }
-  DS_RETURN_IF_ERROR(PullFeatureRows(client_, options_.feature_name, options_.feature_dim,
-                                     options_.feature_norm, inputs,
-                                     batch->features.data_ptr<float>()));
+  DS_RETURN_IF_ERROR(options_.input.Pull(inputs, batch->features.data_ptr<float>()));
   batch->labels =
       at::empty({static_cast<int64_t>(batch->seeds.size())}, at::TensorOptions().dtype(at::kLong));
   int64_t* labels = batch->labels.data_ptr<int64_t>();

@@ -23,6 +23,7 @@
 #include "common/buffer_pool.h"
 #include "trainer/block.h"
 #include "trainer/block_sampler.h"
+#include "trainer/feature_rows.h"
 #include "trainer/train_options.h"
 
 namespace distsage {
@@ -41,9 +42,7 @@ struct LoaderOptions {
   int64_t batch_size = 1000;
   int num_workers = 1;
   int prefetch = 4;  // Batches built ahead of the consumer, at most.
-  std::string feature_name = "feat";
-  int64_t feature_dim = 0;
-  FeatureNorm feature_norm = FeatureNorm::kNone;
+  InputRows input;   // What the batch's input rows hold (features, embeddings).
   int64_t num_classes = 0;
   // Where feature batches are allocated; shared across epochs so that their
   // pages are reused. Null: plain allocation.

@@ -21,7 +21,7 @@ std::string ModelOptions::ToJson() const {
       {"num_hidden", num_hidden}, {"num_layers", num_layers},
       {"dropout", dropout},       {"input_dropout", input_dropout},
       {"layer_norm", layer_norm}, {"feature_norm", FeatureNormName(feature_norm)},
-      {"fan_out", fanouts}};
+      {"fan_out", fanouts},       {"embedding_dim", embedding_dim}};
   return json.dump(2);
 }
 
@@ -42,6 +42,7 @@ absl::StatusOr<ModelOptions> ModelOptions::FromJson(const std::string& text,
       return absl::InvalidArgumentError(absl::StrCat(source, ": ", norm.status().message()));
     options.feature_norm = *norm;
     options.fanouts = json.at("fan_out").get<std::vector<int>>();
+    options.embedding_dim = json.value("embedding_dim", int64_t{0});
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": not a model description: ", e.what()));
@@ -125,15 +126,37 @@ absl::Status ValidateTrainOptions(const PartitionConfig& config, TrainOptions* o
     return absl::InvalidArgumentError(
         "--num_threads and --num_loader_threads must be >= 0 (0: automatic), --prefetch >= 1");
   }
-  const FeatureSpec* feature = config.FindFeature(options->feature_name);
-  if (feature == nullptr) {
+  if (model.embedding_dim < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--node_embedding_dim=", model.embedding_dim, " must not be negative"));
+  }
+  if (model.embedding_dim > 0 && !(options->sparse_lr > 0.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--sparse_lr=", options->sparse_lr, " must be positive"));
+  }
+  // Embeddings alone: no feature asked for, or a graph without features.
+  const bool no_feature = options->feature_name.empty() || config.node_features.empty();
+  if (no_feature && model.embedding_dim == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "graph '", config.graph_name, "' ",
+        config.node_features.empty() ? "has no node features" : "is trained without features",
+        "; train on learnable node embeddings with --node_embedding_dim D (e.g. 64)"));
+  }
+  if (no_feature) {
+    options->feature_name.clear();
+    if (model.feature_norm != FeatureNorm::kNone) {
+      return absl::InvalidArgumentError("--feature_norm needs a feature (--feature_name)");
+    }
+  }
+  const FeatureSpec* feature = no_feature ? nullptr : config.FindFeature(options->feature_name);
+  if (!no_feature && feature == nullptr) {
     std::vector<std::string> names;
     for (const FeatureSpec& spec : config.node_features) names.push_back(spec.name);
     return absl::InvalidArgumentError(
         absl::StrCat("graph '", config.graph_name, "' has no node feature '", options->feature_name,
                      "' (it has: ", absl::StrJoin(names, ", "), "); pick one with --feature_name"));
   }
-  if (feature->dtype != "float32" || feature->dim < 1) {
+  if (feature != nullptr && (feature->dtype != "float32" || feature->dim < 1)) {
     return absl::InvalidArgumentError(absl::StrCat("feature '", feature->name, "' is ",
                                                    feature->dtype, "[", feature->dim,
                                                    "]; the trainer reads float32 rows"));
@@ -143,7 +166,7 @@ absl::Status ValidateTrainOptions(const PartitionConfig& config, TrainOptions* o
                                                    config.num_classes,
                                                    " classes; node classification needs >= 2"));
   }
-  model.in_dim = feature->dim;
+  model.in_dim = (feature == nullptr ? 0 : feature->dim) + model.embedding_dim;
   model.num_classes = config.num_classes;
   return absl::OkStatus();
 }

@@ -21,7 +21,12 @@ enum class FeatureNorm {
 };
 
 struct ModelOptions {
-  int64_t in_dim = 0;       // Taken from the partition config's feature.
+  // Input width: the feature's (from the partition config, 0 without one)
+  // plus embedding_dim.
+  int64_t in_dim = 0;
+  // Learnable node embedding columns after the feature's (a KV tensor,
+  // DGL's DistEmbedding); 0: none.
+  int64_t embedding_dim = 0;
   int64_t num_classes = 0;  // Taken from the partition config.
   int num_hidden = 16;
   int num_layers = 2;
@@ -42,7 +47,10 @@ struct ModelOptions {
 
 struct TrainOptions {
   ModelOptions model;
-  std::string feature_name = "feat";
+  std::string feature_name = "feat";  // "": no feature (embeddings only).
+  // Sparse optimiser of the node embeddings, applied by their KV servers.
+  std::string sparse_optimizer = "adam";
+  double sparse_lr = 0.01;
   int num_epochs = 20;
   int64_t batch_size = 1000;
   int64_t batch_size_eval = 100000;

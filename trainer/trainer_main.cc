@@ -27,6 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "client/graph_client.h"
+#include "client/kv_client.h"
 #include "common/partition_config.h"
 #include "common/status_macros.h"
 #include "trainer/epoch_metrics.h"
@@ -105,7 +106,15 @@ ABSL_FLAG(int, num_threads, 0,
 ABSL_FLAG(int, num_loader_threads, 0,
           "Threads sampling and pulling upcoming batches (0: max(1, num_threads / 2)).");
 ABSL_FLAG(int, prefetch, 4, "Batches the loader may prepare ahead of the model step.");
-ABSL_FLAG(std::string, feature_name, "feat", "Node feature to train on.");
+ABSL_FLAG(std::string, feature_name, "feat",
+          "Node feature to train on; empty: none (learnable node embeddings only).");
+ABSL_FLAG(int64_t, node_embedding_dim, 0,
+          "Learn a D-dim embedding per node (DGL's DistEmbedding), held by the graph servers' KV "
+          "store (in process when standalone) and updated there by --sparse_optimizer; "
+          "concatenated to the feature, or alone without one. 0: none.");
+ABSL_FLAG(std::string, sparse_optimizer, "adam",
+          "Optimizer of the node embeddings, applied by their KV servers: sgd, adagrad or adam.");
+ABSL_FLAG(double, sparse_lr, 0.01, "Learning rate of the node embeddings' optimizer.");
 ABSL_FLAG(std::string, feature_norm, "none",
           "Input feature normalisation: none, or row (each row divided by its sum).");
 ABSL_FLAG(bool, layer_norm, false, "LayerNorm after every hidden layer.");
@@ -137,6 +146,9 @@ absl::StatusOr<TrainOptions> OptionsFromFlags(const PartitionConfig& config) {
   options.model.input_dropout = absl::GetFlag(FLAGS_input_dropout);
   options.model.layer_norm = absl::GetFlag(FLAGS_layer_norm);
   options.feature_name = absl::GetFlag(FLAGS_feature_name);
+  options.model.embedding_dim = absl::GetFlag(FLAGS_node_embedding_dim);
+  options.sparse_optimizer = absl::GetFlag(FLAGS_sparse_optimizer);
+  options.sparse_lr = absl::GetFlag(FLAGS_sparse_lr);
   options.num_epochs = absl::GetFlag(FLAGS_num_epochs);
   options.batch_size = absl::GetFlag(FLAGS_batch_size);
   options.batch_size_eval = absl::GetFlag(FLAGS_batch_size_eval);
@@ -169,13 +181,18 @@ nlohmann::json HyperParameters(const TrainOptions& options) {
           {"feature_norm", FeatureNormName(model.feature_norm)},
           {"layer_norm", model.layer_norm},
           {"seed", options.seed},
-          {"num_threads", options.num_threads}};
+          {"num_threads", options.num_threads},
+          {"feature_name", options.feature_name},
+          {"node_embedding_dim", model.embedding_dim},
+          {"sparse_optimizer", options.sparse_optimizer},
+          {"sparse_lr", options.sparse_lr}};
 }
 
 // The graph, the trainer group and this trainer's nodes: everything that
 // differs between standalone and distributed mode.
 struct Setup {
   std::unique_ptr<GraphClient> client;
+  std::unique_ptr<KVClient> kv;         // The KV tensors (node embeddings), beside the graph.
   std::unique_ptr<TrainerGroup> group;  // Set in distributed mode.
   TrainerShare share;
   int home_part = 0;
@@ -192,6 +209,7 @@ absl::StatusOr<Setup> SetUpStandalone(const PartitionConfig& config,
   PartitionStoreOptions store_options;
   DS_ASSIGN_OR_RETURN(store_options.cache, ParseCacheMode(absl::GetFlag(FLAGS_store_cache)));
   DS_ASSIGN_OR_RETURN(setup.client, GraphClient::OpenInProcess(config, store_options));
+  DS_ASSIGN_OR_RETURN(setup.kv, KVClient::OpenInProcess(config));
   DS_ASSIGN_OR_RETURN(setup.share, WholeGraphShare(setup.client.get()));
   return setup;
 }
@@ -264,6 +282,7 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config,
   }
   DS_ASSIGN_OR_RETURN(setup.client,
                       GraphClient::ConnectFromIpConfig(ip_config, config, client_options));
+  setup.kv = KVClient::Connect(config, setup.client->channels());
   DS_ASSIGN_OR_RETURN(setup.group, TrainerGroup::Join(group_options));
 
   // Every rank needs every rank's home partition to deal the nodes out.
@@ -478,10 +497,11 @@ absl::Status Run() {
   const std::string load_model = absl::GetFlag(FLAGS_load_model);
   std::unique_ptr<GraphSageTrainer> trainer;
   if (load_model.empty()) {
-    DS_ASSIGN_OR_RETURN(trainer, GraphSageTrainer::Create(setup.client.get(), options, group));
+    DS_ASSIGN_OR_RETURN(
+        trainer, GraphSageTrainer::Create(setup.client.get(), options, group, setup.kv.get()));
   } else {
-    DS_ASSIGN_OR_RETURN(trainer,
-                        GraphSageTrainer::Load(setup.client.get(), options, load_model, group));
+    DS_ASSIGN_OR_RETURN(trainer, GraphSageTrainer::Load(setup.client.get(), options, load_model,
+                                                        group, setup.kv.get()));
   }
   const TrainerShare& share = setup.share;
   const std::string who = group == nullptr ? "" : absl::StrCat("[rank ", rank, "] ");

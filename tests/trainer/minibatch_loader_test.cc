@@ -20,6 +20,16 @@
 namespace distsage {
 namespace {
 
+// The tiny graph's 2-dim feature "feat" as model input.
+InputRows FeatureInput(GraphClient* client, FeatureNorm norm = FeatureNorm::kNone) {
+  InputRows input;
+  input.graph = client;
+  input.feature_name = "feat";
+  input.feature_dim = 2;
+  input.feature_norm = norm;
+  return input;
+}
+
 class TinyGraphTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -107,9 +117,8 @@ TEST_F(TinyGraphTest, LoaderDeliversBatchesInOrderWithFeaturesAndLabels) {
   options.batch_size = 2;
   options.num_workers = 3;
   options.prefetch = 1;
-  options.feature_dim = 2;
+  options.input = FeatureInput(client_.get(), FeatureNorm::kRow);
   options.num_classes = 3;
-  options.feature_norm = FeatureNorm::kRow;
   options.feature_buffers = std::make_shared<BufferPool>(2);
   MiniBatchLoader loader(client_.get(), &sampler, {4, 0, 1, 2, 3}, options, 3);
   ASSERT_EQ(loader.num_batches(), 3);
@@ -144,7 +153,7 @@ TEST_F(TinyGraphTest, LoaderReportsAnUnlabelledSeed) {
   const BlockSampler sampler(client_.get(), {2}, /*reverse_from_layer=*/0);
   LoaderOptions options;
   options.batch_size = 4;
-  options.feature_dim = 2;
+  options.input = FeatureInput(client_.get());
   options.num_classes = 3;
   MiniBatchLoader loader(client_.get(), &sampler, {0, 1, 5}, options, 3);
   MiniBatch batch;
@@ -168,7 +177,8 @@ TEST_F(TinyGraphTest, LayerwiseInferenceEqualsFullFanoutMiniBatchForward) {
     options.layer_norm = layer_norm;
     GraphSage model(options);
     const std::vector<int64_t> targets = {5, 1, 2, 5};
-    auto logits = InferLogits(model, client_.get(), "feat", targets, /*batch_size=*/2);
+    auto logits =
+        InferLogits(model, client_.get(), FeatureInput(client_.get()), targets, /*batch_size=*/2);
     ASSERT_TRUE(logits.ok()) << logits.status();
 
     const BlockSampler sampler(client_.get(), {-1, -1}, /*reverse_from_layer=*/2);
@@ -194,7 +204,7 @@ TEST_F(TinyGraphTest, LayerwiseInferenceHonoursZeroFanoutLayers) {
   options.fanouts = {0, 0};
   GraphSage model(options);
   const std::vector<int64_t> targets = {0, 3};
-  auto logits = InferLogits(model, client_.get(), "feat", targets, 100);
+  auto logits = InferLogits(model, client_.get(), FeatureInput(client_.get()), targets, 100);
   ASSERT_TRUE(logits.ok()) << logits.status();
   const BlockSampler sampler(client_.get(), {0, 0}, /*reverse_from_layer=*/2);
   std::vector<Block> blocks;
