@@ -6,7 +6,10 @@
 #
 # Usage: bench/dist_accuracy.sh [BUILD_DIR]
 #   env: DATASET (default amazon_computers), FLAGS (default: the README's recipe
-#        for the Amazon graphs), SEEDS (default "0 1 2"), WORK (logs).
+#        for the Amazon graphs), SEEDS (default "0 1 2"), PARTS (default "2 4"),
+#        WORK (logs).
+# Servers are started afresh for every run: KV tensors (node embeddings,
+# --node_embedding_dim) live in the servers and would carry over otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${1:-build}"
@@ -14,6 +17,7 @@ BIN="$BUILD/bin"
 DATASET="${DATASET:-amazon_computers}"
 FLAGS="${FLAGS:---num_hidden=256 --num_epochs=40 --layer_norm --eval_every=0}"
 SEEDS="${SEEDS:-0 1 2}"
+PARTS="${PARTS:-2 4}"
 WORK="${WORK:-${TMPDIR:-/tmp}/distsage-dist-accuracy}"
 source deploy/local_cluster.sh
 trap stop_servers EXIT
@@ -37,10 +41,10 @@ for seed in $SEEDS; do
     $FLAGS 2> "$WORK/standalone-$seed.log")"
   results[standalone]+=" $(test_acc "$json")"
 done
-for parts in 2 4; do
+for parts in $PARTS; do
   config="$(partition "$parts")"
-  start_servers "$BIN" "$config" "$parts" "$WORK"
   for seed in $SEEDS; do
+    start_servers "$BIN" "$config" "$parts" "$WORK"
     port="$(next_master_port)"
     for rank in 0 1; do
       "$BIN/trainer" --servers="$IP_CONFIG" --part_config="$config" \
@@ -51,12 +55,14 @@ for parts in 2 4; do
     wait "${pids[0]}"
     wait "${pids[1]}"
     results["$parts servers + 2 trainers"]+=" $(test_acc "$(cat "$WORK/p$parts-$seed-0.json")")"
+    stop_servers
   done
-  stop_servers
 done
 echo "| setup | test accuracy per seed ($SEEDS) | mean |"
 echo "| --- | --- | --- |"
-for setup in standalone "2 servers + 2 trainers" "4 servers + 2 trainers"; do
+setups=(standalone)
+for parts in $PARTS; do setups+=("$parts servers + 2 trainers"); done
+for setup in "${setups[@]}"; do
   python3 - "$setup" ${results[$setup]} <<'PY'
 import sys
 accs = [float(a) for a in sys.argv[2:]]

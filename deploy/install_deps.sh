@@ -16,6 +16,10 @@ packages=(
   # OpenBLAS: Debian's LibTorch calls BLAS through libblas.so.3, which is the
   # slow reference BLAS unless an optimised one is installed (bench/blas_bench.sh).
   libopenblas0-openmp
+  # systemd: graph_server tells a Type=notify unit it is ready (sd_notify from
+  # libsystemd); systemd itself gives the tests systemd-analyze, which checks
+  # the unit templates in deploy/systemd/.
+  libsystemd-dev systemd
   # Logging (LibTorch links glog already), JSON, GoogleTest.
   libgoogle-glog-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   # Plots of training curves and benchmark tables (bench/plot_*.sh): gnuplot

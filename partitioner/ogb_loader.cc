@@ -229,18 +229,30 @@ absl::Status ReadSplit(const fs::path& dataset_dir, const std::string& split,
 
 }  // namespace
 
-absl::StatusOr<OgbLocation> LocateOgbDataset(const std::string& dataset,
+std::string OgbDatasetName(const std::string& name) {
+  if (name == "ogb-product") return "ogbn-products";
+  if (name == "ogb-paper100M") return "ogbn-papers100M";
+  return name;
+}
+
+absl::StatusOr<OgbLocation> LocateOgbDataset(const std::string& dgl_or_ogb_name,
                                              const std::string& data_root,
                                              const std::string& dataset_dir,
                                              const std::string& master_csv) {
   OgbLocation location;
+  location.graph_name = dgl_or_ogb_name;
+  const std::string dataset = OgbDatasetName(dgl_or_ogb_name);
+  // "'ogb-product' (ogbn-products)" when the user gave DGL's alias.
+  const std::string quoted = dataset == dgl_or_ogb_name
+                                 ? absl::StrCat("'", dataset, "'")
+                                 : absl::StrCat("'", dgl_or_ogb_name, "' (", dataset, ")");
   if (!data_root.empty()) {
     DS_ASSIGN_OR_RETURN(std::vector<DatasetMeta> metas, ReadMetaTable(master_csv, data_root));
     auto it = std::find_if(metas.begin(), metas.end(),
                            [&](const DatasetMeta& meta) { return meta.name == dataset; });
     if (it == metas.end()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "unknown dataset '", dataset, "': not a column of ",
+          "unknown dataset ", quoted, ": not a column of ",
           master_csv.empty() ? (fs::path(data_root) / "master.csv").string() : master_csv,
           " and not built in (known: ", KnownNames(metas), ", synthetic); pass --master_csv ",
           "with its meta row, or --dataset synthetic"));
@@ -258,10 +270,10 @@ absl::StatusOr<OgbLocation> LocateOgbDataset(const std::string& dataset,
     if (location.dir.empty()) {
       std::vector<std::string> tried;
       for (const fs::path& candidate : candidates) tried.push_back(candidate.string());
-      return absl::NotFoundError(absl::StrCat(
-          "dataset '", dataset, "' not found under --data_root ", data_root, ": none of ",
-          absl::StrJoin(tried, ", "), " holds a raw/ folder (download and unzip it there, ",
-          "or pass --dataset_dir)"));
+      return absl::NotFoundError(absl::StrCat("dataset ", quoted, " not found under --data_root ",
+                                              data_root, ": none of ", absl::StrJoin(tried, ", "),
+                                              " holds a raw/ folder (download and unzip it there, ",
+                                              "or pass --dataset_dir)"));
     }
   } else {
     const fs::path dir = fs::path(dataset_dir);
@@ -283,7 +295,7 @@ absl::StatusOr<OgbLocation> LocateOgbDataset(const std::string& dataset,
     if (it == metas.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat(dataset.empty() ? absl::StrCat("cannot tell which dataset '", folder, "' is")
-                                       : absl::StrCat("unknown dataset '", dataset, "'"),
+                                       : absl::StrCat("unknown dataset ", quoted),
                        ": no meta row matches (known: ", KnownNames(metas),
                        "); pass --dataset NAME and/or --master_csv PATH"));
     }
@@ -302,7 +314,7 @@ absl::StatusOr<OgbLocation> LocateOgbDataset(const std::string& dataset,
 absl::StatusOr<GraphDataset> LoadOgbDataset(const OgbLocation& location, const std::string& split) {
   const fs::path raw = fs::path(location.dir) / "raw";
   GraphDataset dataset;
-  dataset.name = location.meta.name;
+  dataset.name = location.graph_name.empty() ? location.meta.name : location.graph_name;
   dataset.num_classes = location.meta.num_classes;
   DS_ASSIGN_OR_RETURN(const int64_t num_nodes,
                       ReadSingleCount((raw / "num-node-list.csv.gz").string()));

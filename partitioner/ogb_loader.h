@@ -15,12 +15,27 @@ namespace distsage {
 struct OgbLocation {
   std::string dir;  // The dataset folder (holds raw/ and split/).
   DatasetMeta meta;
+  // The graph's name: the dataset name as the user gave it (DGL's
+  // "ogb-product" stays "ogb-product", as DGL names its partitions), else
+  // meta.name. Empty means meta.name.
+  std::string graph_name;
 };
+
+// Where the raw datasets are by default: "dataset", relative to the working
+// folder, is where OGB downloads them (its `root` default), and so where
+// DGL's examples/distributed/graphsage/partition_graph.py finds ogbn-products.
+inline constexpr char kDefaultDataRoot[] = "dataset";
+
+// The OGB name of a dataset name as DGL's examples spell it ("ogb-product"
+// is "ogbn-products", "ogb-paper100M" "ogbn-papers100M"); any other name is
+// returned as it is.
+std::string OgbDatasetName(const std::string& name);
 
 // Finds a dataset folder and its meta row. Exactly one of `data_root` and
 // `dataset_dir` is set.
-//  - data_root: `dataset` names a master.csv column; the folder is the first
-//    of DIR/<name with '-' as '_'>, the same with "_dgl", DIR/<download_name>.
+//  - data_root: `dataset` names a master.csv column (or is DGL's alias of
+//    one, OgbDatasetName); the folder is the first of DIR/<name with '-' as
+//    '_'>, the same with "_dgl", DIR/<download_name>. NOT_FOUND names them all.
 //  - dataset_dir: the folder itself; `dataset` may be empty, then the column
 //    is the one whose name or download_name matches the folder's name.
 // The master.csv is `master_csv` if set, else the one beside the dataset

@@ -25,10 +25,13 @@
 
 ABSL_FLAG(std::string, dataset, "",
           "Dataset name: a column of master.csv (e.g. ogbn-products, cora, amazon-computers, "
-          "amazon-photo), or 'synthetic' for the generator (see --num_nodes ...).");
+          "amazon-photo), DGL's name ogb-product (= ogbn-products; the graph is then named "
+          "ogb-product, as DGL names it), or 'synthetic' for the generator (see --num_nodes ...).");
 ABSL_FLAG(std::string, data_root, "",
           "Folder holding the dataset folder: DIR/<name with - as _>, DIR/<name>_dgl or "
-          "DIR/<download_name> (e.g. DIR/ogbn_products or DIR/products), and usually master.csv.");
+          "DIR/<download_name> (e.g. DIR/ogbn_products or DIR/products), and usually master.csv. "
+          "Default with --dataset: 'dataset' in the working folder, where OGB (and so DGL's "
+          "partition_graph.py) downloads it.");
 ABSL_FLAG(std::string, dataset_dir, "",
           "A dataset folder in the OGB node-property raw layout (raw/, split/), instead of "
           "--data_root; --dataset may then be omitted when the folder name identifies it.");
@@ -40,7 +43,10 @@ ABSL_FLAG(std::string, split, "",
           "split named in --part_config).");
 ABSL_FLAG(std::string, graph_name, "",
           "Graph name, naming the config OUT/<graph_name>.json. Default: the dataset name.");
-ABSL_FLAG(std::string, out, "", "Output folder (required).");
+ABSL_FLAG(std::string, out, "",
+          "Output folder. Default: 'data' (as DGL's partition_graph.py), where a partition set of "
+          "the same graph name is replaced as DGL does; any other set there is kept (error).");
+ABSL_FLAG(std::string, output, "", "DGL's name for --out.");
 ABSL_FLAG(int, num_parts, 1, "Number of partitions; 1 is standalone mode (no METIS call).");
 ABSL_FLAG(std::string, part_method, "metis", "Partitioning method: metis or random.");
 ABSL_FLAG(bool, balance_train, false,
@@ -78,10 +84,15 @@ ABSL_FLAG(double, valid_fraction, 0.016,
 namespace distsage {
 namespace {
 
+// DGL's partition_graph.py writes to data/ unless told otherwise.
+constexpr char kDefaultOutputFolder[] = "data";
+
 constexpr char kUsage[] = R"(Partitions a graph for distributed GraphSAGE training.
 
   partition_graph --dataset ogbn-products --data_root DIR --num_parts 4 \
       --balance_train --balance_edges --out OUT
+  partition_graph --dataset ogb-product --num_parts 4 --balance_train --balance_edges
+      (DGL's command line: reads dataset/ogbn_products, writes data/ogb-product.json)
   partition_graph --dataset_dir datasets/cora --num_parts 2 --out OUT
   partition_graph --dataset synthetic --num_nodes 2449029 --num_edges 61859140 \
       --num_train 196615 --num_valid 39323 --num_parts 4 --out OUT
@@ -123,25 +134,72 @@ absl::StatusOr<GraphDataset> LoadDataset(int num_threads, const std::string& spl
     options.num_threads = num_threads;
     return GenerateSyntheticGraph(options);
   }
-  const std::string data_root = absl::GetFlag(FLAGS_data_root);
+  std::string data_root = absl::GetFlag(FLAGS_data_root);
   const std::string dataset_dir = absl::GetFlag(FLAGS_dataset_dir);
-  if (data_root.empty() == dataset_dir.empty()) {
+  if (!data_root.empty() && !dataset_dir.empty()) {
     return absl::InvalidArgumentError(
-        "say where the dataset is: --dataset NAME --data_root DIR, or --dataset_dir PATH, or "
-        "--dataset synthetic (not both --data_root and --dataset_dir)");
+        "give --data_root DIR (with --dataset NAME) or --dataset_dir PATH, not both");
   }
   if (!data_root.empty() && dataset.empty()) {
     return absl::InvalidArgumentError("--data_root needs --dataset NAME (e.g. ogbn-products)");
   }
-  DS_ASSIGN_OR_RETURN(OgbLocation location, LocateOgbDataset(dataset, data_root, dataset_dir,
-                                                             absl::GetFlag(FLAGS_master_csv)));
-  std::fprintf(stderr, "[load] %s from %s\n", location.meta.name.c_str(), location.dir.c_str());
-  return LoadOgbDataset(location, split);
+  if (dataset.empty() && dataset_dir.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("say where the dataset is: --dataset NAME (found under --data_root, default ",
+                     kDefaultDataRoot, "/), or --dataset_dir PATH, or --dataset synthetic"));
+  }
+  const bool default_root = data_root.empty() && dataset_dir.empty();
+  if (default_root) data_root = kDefaultDataRoot;
+  absl::StatusOr<OgbLocation> location =
+      LocateOgbDataset(dataset, data_root, dataset_dir, absl::GetFlag(FLAGS_master_csv));
+  if (!location.ok() && default_root) {
+    return absl::Status(
+        location.status().code(),
+        absl::StrCat(location.status().message(), "; --data_root defaults to ", kDefaultDataRoot,
+                     "/ in the working folder (where OGB downloads it): give "
+                     "--data_root DIR for another place"));
+  }
+  if (!location.ok()) return location.status();
+  std::fprintf(stderr, "[load] %s from %s\n", location->meta.name.c_str(), location->dir.c_str());
+  return LoadOgbDataset(*location, split);
 }
 
 int NumThreads() {
   const int num_threads = absl::GetFlag(FLAGS_num_threads);
   return num_threads > 0 ? num_threads : std::max(1u, std::thread::hardware_concurrency());
+}
+
+// --out, DGL's --output, or DGL's default "data".
+absl::StatusOr<std::string> OutputFolder() {
+  const std::string out = absl::GetFlag(FLAGS_out);
+  const std::string output = absl::GetFlag(FLAGS_output);
+  if (!out.empty() && !output.empty() && out != output) {
+    return absl::InvalidArgumentError(absl::StrCat("--out=", out, " and --output=", output,
+                                                   " are the same flag (DGL's name); give one"));
+  }
+  if (!out.empty()) return out;
+  if (!output.empty()) return output;
+  return std::string(kDefaultOutputFolder);
+}
+
+// Whether an existing set in the output folder may be replaced: --overwrite,
+// or (as DGL's partition_graph.py does) a set of the same graph in the
+// default folder, e.g. `--num_parts 1` after `--num_parts 4`.
+bool ReplaceExistingSet(const std::string& out_dir) {
+  if (absl::GetFlag(FLAGS_overwrite)) return true;
+  if (!absl::GetFlag(FLAGS_out).empty() || !absl::GetFlag(FLAGS_output).empty()) return false;
+  // The graph name as LoadDataset will set it.
+  std::string graph_name = absl::GetFlag(FLAGS_graph_name);
+  if (graph_name.empty()) graph_name = absl::GetFlag(FLAGS_dataset);
+  if (graph_name.empty()) return false;
+  const std::filesystem::path config = std::filesystem::path(out_dir) / ConfigFileName(graph_name);
+  std::error_code error;
+  if (!std::filesystem::exists(config, error)) return false;
+  std::fprintf(stderr,
+               "[out] replacing the partition set of %s in %s/ (the default output folder; "
+               "--out keeps sets apart)\n",
+               config.filename().c_str(), out_dir.c_str());
+  return true;
 }
 
 // --verify_only: checks the set of --part_config against the reloaded dataset.
@@ -151,7 +209,7 @@ absl::Status VerifyExisting() {
     return absl::InvalidArgumentError(
         "--verify_only needs --part_config OUT/<graph_name>.json, the set to check");
   }
-  if (!absl::GetFlag(FLAGS_out).empty()) {
+  if (!absl::GetFlag(FLAGS_out).empty() || !absl::GetFlag(FLAGS_output).empty()) {
     return absl::InvalidArgumentError(
         "--verify_only writes nothing: drop --out (the set to check is --part_config)");
   }
@@ -190,8 +248,9 @@ absl::Status Run() {
   DS_ASSIGN_OR_RETURN(assignment.method, ParsePartMethod(absl::GetFlag(FLAGS_part_method)));
   const int num_threads = NumThreads();
   // Refuse an occupied --out before spending minutes on loading.
-  DS_ASSIGN_OR_RETURN(StagedOutput output, StagedOutput::Create(absl::GetFlag(FLAGS_out),
-                                                                absl::GetFlag(FLAGS_overwrite)));
+  DS_ASSIGN_OR_RETURN(const std::string out_dir, OutputFolder());
+  DS_ASSIGN_OR_RETURN(StagedOutput output,
+                      StagedOutput::Create(out_dir, ReplaceExistingSet(out_dir)));
   ProgressMeter total("partition_graph", "nodes");
   DS_ASSIGN_OR_RETURN(GraphDataset dataset, LoadDataset(num_threads, absl::GetFlag(FLAGS_split)));
   if (!absl::GetFlag(FLAGS_graph_name).empty()) dataset.name = absl::GetFlag(FLAGS_graph_name);
@@ -227,8 +286,7 @@ absl::Status Run() {
   DS_RETURN_IF_ERROR(output.Commit(config_file));
   total.Finish(dataset.num_nodes);
   std::printf("%s", FormatPartitionSummary(config).c_str());
-  std::printf("wrote %s\n",
-              (std::filesystem::path(absl::GetFlag(FLAGS_out)) / config_file).string().c_str());
+  std::printf("wrote %s\n", (std::filesystem::path(out_dir) / config_file).string().c_str());
   return absl::OkStatus();
 }
 

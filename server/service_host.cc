@@ -2,9 +2,12 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "common/host_port.h"
@@ -36,6 +39,16 @@ absl::Status ClaimUnixSocket(const std::string& path) {
   }
   unlink(path.c_str());
   return absl::OkStatus();
+}
+
+// Sends `state` ("READY=1\n...") to the service manager when NOTIFY_SOCKET
+// names one; does nothing otherwise.
+void NotifyServiceManager(const std::string& state) {
+  const int sent = sd_notify(0, state.c_str());
+  if (sent < 0) {
+    LOG(WARNING) << "cannot notify systemd (NOTIFY_SOCKET=" << std::getenv("NOTIFY_SOCKET")
+                 << ") of " << state.substr(0, state.find('\n')) << ": " << std::strerror(-sent);
+  }
 }
 
 }  // namespace
@@ -99,6 +112,9 @@ absl::Status ServiceHost::Start() {
     server_->GetHealthCheckService()->SetServingStatus(name, true);
   }
   watcher_ = std::thread([this] { WatchSignals(); });
+  // Every service answers SERVING from here on: a Type=notify unit is up.
+  // sd_notify does nothing when NOTIFY_SOCKET is unset (not under systemd).
+  NotifyServiceManager(absl::StrCat("READY=1\nSTATUS=serving on ", address_));
   return absl::OkStatus();
 }
 
@@ -123,6 +139,8 @@ void ServiceHost::WatchSignals() {
     reason = *stop_reason_;
   }
   LOG(INFO) << "stopping (" << reason << "): draining in-flight calls";
+  NotifyServiceManager(
+      absl::StrCat("STOPPING=1\nSTATUS=stopping (", reason, "): draining in-flight calls"));
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(options_.shutdown_grace));

@@ -4,6 +4,10 @@
 // path for SIGTERM, SIGINT and a Shutdown RPC: mark every service
 // NOT_SERVING, drain the in-flight calls (up to a grace period), stop.
 //
+// Under systemd (a Type=notify unit: NOTIFY_SOCKET is set) the host tells the
+// service manager "READY=1" once Start has every service SERVING, and
+// "STOPPING=1" when a stop begins; without NOTIFY_SOCKET it sends nothing.
+//
 // Usage (main() of a server binary):
 //   ServiceHost::BlockShutdownSignals();        // first, before any thread
 //   ServiceHost host(options);
@@ -64,7 +68,9 @@ class ServiceHost {
   // "distsage.GraphService".
   void AddService(grpc::Service* service, std::string health_name);
 
-  // Binds the addresses and starts serving; every service is then SERVING.
+  // Binds the addresses and starts serving; every service is then SERVING,
+  // and systemd is told READY=1 (when NOTIFY_SOCKET is set). Load what the
+  // services serve before calling it.
   // FAILED_PRECONDITION unless BlockShutdownSignals was called first.
   // INVALID_ARGUMENT for a bad address or socket path, FAILED_PRECONDITION
   // when another live process owns the socket, UNAVAILABLE when the address

@@ -6,6 +6,11 @@
 //   * Standalone mode (--standalone): a 1-partition graph in this one process,
 //     with the graph server's store and sampler linked in (no sockets).
 //
+// DGL's own command lines run unchanged: its hyphenated spellings
+// (--graph-name, --num-epochs, ...; common/dgl_flag_spellings.h), --conf_path,
+// the settings DGL's launch passes in the environment (DGL_CONF_PATH,
+// DGL_NUM_SERVER), and --ip_config next to --standalone (ignored there).
+//
 // Output: progress and one line per epoch on stderr; one JSON line on stdout:
 // the final accuracies, timings and hyper-parameters (rank 0 and standalone,
 // with every rank's timings), or this rank's own figures (other ranks).
@@ -25,9 +30,12 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "client/graph_client.h"
 #include "client/kv_client.h"
+#include "common/dgl_flag_spellings.h"
 #include "common/partition_config.h"
 #include "common/status_macros.h"
 #include "trainer/epoch_metrics.h"
@@ -38,16 +46,35 @@
 #include "trainer/trainer_group.h"
 
 ABSL_FLAG(std::string, graph_name, "",
-          "Graph name; when given it must match the partition config's graph_name.");
+          "Graph name; when given it must match the partition config's graph_name (DGL: "
+          "--graph-name).");
 ABSL_FLAG(std::string, part_config, "",
-          "Partition config JSON written by partition_graph (OUT/<graph_name>.json). Required.");
+          "Partition config JSON written by partition_graph (OUT/<graph_name>.json). Required: "
+          "this flag, --conf_path, or $DGL_CONF_PATH (as DGL's launch sets it).");
+ABSL_FLAG(std::string, conf_path, "", "DGL's older name for --part_config.");
 ABSL_FLAG(bool, standalone, false,
-          "Train in this one process on a 1-partition graph, the store linked in (no servers).");
+          "Train in this one process on a 1-partition graph, the store linked in (no servers); "
+          "an --ip_config/--servers given as well is ignored, with a note.");
 ABSL_FLAG(std::string, servers, "",
           "Distributed mode: the ip_config.txt of the graph servers (one line per machine, "
           "\"IP [PORT]\"; machine i serves partition i). Same as --ip_config.");
 ABSL_FLAG(std::string, ip_config, "", "DGL's name for --servers.");
-ABSL_FLAG(int, num_servers, 1, "Graph servers per machine (graph_server --num_servers).");
+ABSL_FLAG(int, num_servers, -1,
+          "Graph servers per machine (graph_server --num_servers; default: $DGL_NUM_SERVER, as "
+          "DGL's launch sets it, else 1).");
+ABSL_FLAG(int, num_trainers, 0,
+          "DGL's trainers per machine. Checked only: --world_size must be a multiple of it (the "
+          "home partition, rank * num_parts / world_size, already places trainer r on machine "
+          "r / num_trainers).");
+ABSL_FLAG(int, num_client, 0,
+          "DGL's total number of trainers (--num-client). Checked only: must equal the world "
+          "size.");
+ABSL_FLAG(int, num_samplers, 0,
+          "DGL's sampler processes per trainer: here the loader threads (--num_loader_threads); "
+          "0: not given.");
+ABSL_FLAG(int, num_gpus, -1,
+          "DGL's GPUs per machine (--num-gpus). This trainer runs on the CPU: -1 or 0 are "
+          "accepted, more is refused.");
 ABSL_FLAG(int, rank, -1, "This trainer's rank in [0, --world_size) (default: $RANK, else 0).");
 ABSL_FLAG(int, world_size, -1, "Number of trainers (default: $WORLD_SIZE, else 1).");
 ABSL_FLAG(std::string, master_addr, "",
@@ -159,6 +186,25 @@ absl::StatusOr<TrainOptions> OptionsFromFlags(const PartitionConfig& config) {
   options.seed = absl::GetFlag(FLAGS_seed);
   options.num_threads = absl::GetFlag(FLAGS_num_threads);
   options.num_loader_threads = absl::GetFlag(FLAGS_num_loader_threads);
+  const int num_samplers = absl::GetFlag(FLAGS_num_samplers);
+  if (num_samplers < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--num_samplers=", num_samplers, ": expected 0 or more loader threads"));
+  }
+  if (num_samplers > 0) {
+    if (options.num_loader_threads != 0 && options.num_loader_threads != num_samplers) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--num_samplers=", num_samplers, " and --num_loader_threads=", options.num_loader_threads,
+          " set the same thing (loader threads); give one of them"));
+    }
+    options.num_loader_threads = num_samplers;
+  }
+  if (absl::GetFlag(FLAGS_num_gpus) > 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--num_gpus=", absl::GetFlag(FLAGS_num_gpus),
+                     ": this trainer trains on the CPU (LibTorch CPU build); drop the flag or "
+                     "give -1 or 0"));
+  }
   options.prefetch = absl::GetFlag(FLAGS_prefetch);
   options.metrics_out = absl::GetFlag(FLAGS_metrics_out);
   options.save_model = absl::GetFlag(FLAGS_save_model);
@@ -236,6 +282,18 @@ absl::StatusOr<TrainerGroupOptions> GroupOptionsFromFlags() {
         "rank ", options.rank, " with world size ", options.world_size,
         ": give each trainer a distinct --rank in [0, --world_size) (or RANK/WORLD_SIZE)"));
   }
+  const int num_client = absl::GetFlag(FLAGS_num_client);
+  if (num_client != 0 && num_client != options.world_size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--num_client=", num_client, " but the world size is ", options.world_size,
+                     " (--world_size or $WORLD_SIZE): they count the same trainers"));
+  }
+  const int num_trainers = absl::GetFlag(FLAGS_num_trainers);
+  if (num_trainers < 0 || (num_trainers > 0 && options.world_size % num_trainers != 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--num_trainers=", num_trainers, " (per machine) does not divide the world size ",
+        options.world_size, " (--world_size or $WORLD_SIZE)"));
+  }
   return options;
 }
 
@@ -248,6 +306,19 @@ absl::StatusOr<std::vector<int64_t>> ShareOfSplit(GraphClient* client, Split spl
     DS_ASSIGN_OR_RETURN(nodes_by_part[part], client->SplitNodes(part, split));
   }
   return NodeShare(nodes_by_part, home_parts, rank);
+}
+
+// --num_servers, else DGL_NUM_SERVER (DGL's launch sets it for its trainers), else 1.
+absl::StatusOr<int> ServersPerMachine() {
+  int num_servers = absl::GetFlag(FLAGS_num_servers);
+  if (num_servers >= 0) return num_servers;
+  const char* from_launch = std::getenv("DGL_NUM_SERVER");
+  if (from_launch == nullptr || *from_launch == '\0') return 1;
+  if (!absl::SimpleAtoi(from_launch, &num_servers) || num_servers < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "$DGL_NUM_SERVER='", from_launch, "': expected the servers per machine, 1 or more"));
+  }
+  return num_servers;
 }
 
 absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config,
@@ -265,7 +336,7 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config,
                                                    " partitions (0..", num_parts - 1, ")"));
   }
   GraphClientOptions client_options;
-  client_options.num_servers = absl::GetFlag(FLAGS_num_servers);
+  DS_ASSIGN_OR_RETURN(client_options.num_servers, ServersPerMachine());
   client_options.channels.rpc_timeout = absl::Seconds(absl::GetFlag(FLAGS_rpc_timeout_s));
   client_options.channels.connect_timeout = absl::Seconds(absl::GetFlag(FLAGS_connect_timeout_s));
   client_options.channels.uds_dir = absl::GetFlag(FLAGS_uds_dir);
@@ -318,13 +389,28 @@ struct RunMode {
   bool standalone = false;
 };
 
+// --part_config, or DGL's --conf_path, or DGL_CONF_PATH (set by DGL's launch).
+absl::StatusOr<std::string> PartConfigPath() {
+  const std::string part_config = absl::GetFlag(FLAGS_part_config);
+  const std::string conf_path = absl::GetFlag(FLAGS_conf_path);
+  if (!part_config.empty() && !conf_path.empty() && part_config != conf_path) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--part_config=", part_config, " and --conf_path=", conf_path,
+                     " are the same flag (DGL's older name); give one "
+                     "of them"));
+  }
+  if (!part_config.empty()) return part_config;
+  if (!conf_path.empty()) return conf_path;
+  const char* from_launch = std::getenv("DGL_CONF_PATH");
+  if (from_launch != nullptr && *from_launch != '\0') return std::string(from_launch);
+  return absl::InvalidArgumentError(
+      "--part_config is required: the JSON partition_graph wrote, e.g. data/cora.json (DGL's "
+      "--conf_path and $DGL_CONF_PATH work too)");
+}
+
 absl::StatusOr<RunMode> ModeFromFlags() {
   RunMode mode;
-  mode.config_path = absl::GetFlag(FLAGS_part_config);
-  if (mode.config_path.empty()) {
-    return absl::InvalidArgumentError(
-        "--part_config is required: the JSON partition_graph wrote, e.g. data/cora.json");
-  }
+  DS_ASSIGN_OR_RETURN(mode.config_path, PartConfigPath());
   DS_ASSIGN_OR_RETURN(mode.config, PartitionConfig::Load(mode.config_path));
   const std::string graph_name = absl::GetFlag(FLAGS_graph_name);
   if (!graph_name.empty() && graph_name != mode.config.graph_name) {
@@ -340,11 +426,16 @@ absl::StatusOr<RunMode> ModeFromFlags() {
   }
   if (mode.ip_config.empty()) mode.ip_config = ip_config_alias;
   mode.standalone = absl::GetFlag(FLAGS_standalone);
-  if (mode.standalone == !mode.ip_config.empty()) {
+  if (mode.standalone && !mode.ip_config.empty()) {
+    // DGL's standalone command line names an ip_config too, and DGL ignores it.
+    std::fprintf(stderr, "trainer: --standalone: ignoring --ip_config/--servers %s (no servers)\n",
+                 mode.ip_config.c_str());
+    mode.ip_config.clear();
+  }
+  if (!mode.standalone && mode.ip_config.empty()) {
     return absl::InvalidArgumentError(
-        mode.standalone ? "--standalone trains without servers; drop --servers/--ip_config"
-                        : "pick a mode: --servers ip_config.txt (distributed, with graph_server "
-                          "processes) or --standalone (one process, a 1-partition graph)");
+        "pick a mode: --servers ip_config.txt (distributed, with graph_server processes) or "
+        "--standalone (one process, a 1-partition graph)");
   }
   if (absl::GetFlag(FLAGS_eval_only) && absl::GetFlag(FLAGS_load_model).empty()) {
     return absl::InvalidArgumentError("--eval_only needs --load_model=DIR (a --save_model folder)");
@@ -569,8 +660,15 @@ int main(int argc, char** argv) {
       "Mini-batch GraphSAGE training (DGL's train_dist.py, in C++).\n"
       "  trainer --standalone --part_config data/cora.json --num_epochs 3 --batch_size 1000\n"
       "  trainer --servers ip_config.txt --part_config data/cora.json --rank 0 --world_size 2 \\\n"
-      "          --master_addr 127.0.0.1 --master_port 29500");
-  const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+      "          --master_addr 127.0.0.1 --master_port 29500\n"
+      "DGL's spellings work too: --graph-name, --num-epochs, --batch-size, --batch-size-eval,\n"
+      "--num-hidden, --num-layers, --fan-out, --log-every, --eval-every, --num-gpus,\n"
+      "--num-client, --conf_path, --ip_config.");
+  std::vector<std::string> args = distsage::RewriteDglFlagSpellings(
+      absl::MakeConstSpan(argv, argc), distsage::TrainDistHyphenatedFlags());
+  std::vector<char*> arg_pointers = distsage::ArgvPointers(args);
+  const std::vector<char*> positional =
+      absl::ParseCommandLine(static_cast<int>(arg_pointers.size()), arg_pointers.data());
   if (positional.size() > 1) {
     std::fprintf(stderr, "trainer: unexpected argument '%s' (flags are --name=value)\n",
                  positional[1]);

@@ -73,6 +73,33 @@ TEST(OgbLoaderTest, OgbnProductsMetaIsBuiltIn) {
   EXPECT_TRUE(location->meta.add_inverse_edge);
 }
 
+TEST(OgbLoaderTest, DglsOgbProductIsOgbnProductsUnderItsOwnGraphName) {
+  EXPECT_EQ(OgbDatasetName("ogb-product"), "ogbn-products");
+  EXPECT_EQ(OgbDatasetName("ogb-paper100M"), "ogbn-papers100M");
+  EXPECT_EQ(OgbDatasetName("cora"), "cora");
+  testing::TempDir root;
+  std::filesystem::create_directories(std::filesystem::path(root.path()) / "ogbn_products" / "raw");
+  auto location = LocateOgbDataset("ogb-product", root.path(), "", "");
+  ASSERT_TRUE(location.ok()) << location.status();
+  EXPECT_EQ(location->dir, root.Join("ogbn_products"));
+  EXPECT_EQ(location->meta.name, "ogbn-products");
+  EXPECT_EQ(location->meta.num_classes, 47);
+  EXPECT_EQ(location->graph_name, "ogb-product");
+}
+
+TEST(OgbLoaderTest, MissingDownloadNamesEveryFolderLookedIn) {
+  testing::TempDir root;  // Empty: no download.
+  auto location = LocateOgbDataset("ogb-product", root.path(), "", "");
+  ASSERT_FALSE(location.ok());
+  EXPECT_EQ(location.status().code(), absl::StatusCode::kNotFound);
+  const std::string message(location.status().message());
+  EXPECT_NE(message.find("dataset 'ogb-product' (ogbn-products) not found"), std::string::npos)
+      << message;
+  for (const char* folder : {"ogbn_products", "ogbn_products_dgl", "products"}) {
+    EXPECT_NE(message.find(root.Join(folder)), std::string::npos) << folder << ": " << message;
+  }
+}
+
 TEST(OgbLoaderTest, UnknownDatasetNamesKnownOnes) {
   auto location = LocateOgbDataset("ogbn-nope", testing::DatasetDir(""), "", "");
   ASSERT_FALSE(location.ok());

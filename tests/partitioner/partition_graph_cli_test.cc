@@ -186,12 +186,83 @@ TEST(PartitionGraphCliTest, RefusesExistingSetUnlessOverwrite) {
   }
 }
 
+// Runs partition_graph in folder `cwd`, as a user in their working folder.
+testing::CommandResult PartitionGraphIn(const std::string& cwd, std::vector<std::string> args) {
+  args.insert(args.begin(), {"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", cwd,
+                             testing::BinPath("partition_graph")});
+  return testing::RunCommand(args);
+}
+
+TEST(PartitionGraphCliTest, WritesToDataByDefaultAsDgl) {
+  testing::TempDir cwd;
+  auto result = PartitionGraphIn(cwd.path(), {"--dataset_dir", testing::DatasetDir("cora")});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("wrote data/cora.json"), std::string::npos) << result.output;
+  EXPECT_EQ(LoadConfig(cwd.Join("data/cora.json")).num_parts(), 1);
+  // DGL's --output names the folder too.
+  result = PartitionGraphIn(cwd.path(), {"--dataset_dir", testing::DatasetDir("cora"), "--output",
+                                         "parts", "--num_parts", "2"});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(LoadConfig(cwd.Join("parts/cora.json")).num_parts(), 2);
+}
+
+// As DGL's partition_graph.py: `--num_parts 1` after `--num_parts 4` into the
+// default folder replaces the set of that graph, and says so. A set of
+// another graph there, or an occupied folder given with --out, is kept.
+TEST(PartitionGraphCliTest, DefaultFolderReplacesOnlyTheSameGraphsSet) {
+  testing::TempDir cwd;
+  const std::string cora = testing::DatasetDir("cora");
+  auto result = PartitionGraphIn(cwd.path(), {"--dataset_dir", cora, "--num_parts", "4"});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  // --dataset_dir alone does not name the graph before loading: kept.
+  result = PartitionGraphIn(cwd.path(), {"--dataset_dir", cora});
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("already holds a partition set"), std::string::npos)
+      << result.output;
+  result = PartitionGraphIn(cwd.path(), {"--dataset", "cora", "--data_root",
+                                         testing::DatasetDir(""), "--num_parts", "1"});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("replacing the partition set of cora.json in data/"),
+            std::string::npos)
+      << result.output;
+  EXPECT_EQ(LoadConfig(cwd.Join("data/cora.json")).num_parts(), 1);
+  EXPECT_FALSE(fs::exists(cwd.Join("data/part1")));
+  // Another graph's set in data/ is kept.
+  result = PartitionGraphIn(cwd.path(),
+                            {"--dataset", "amazon-photo", "--data_root", testing::DatasetDir("")});
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("already holds a partition set (data/cora.json)"), std::string::npos)
+      << result.output;
+  // With --out the folder is the user's choice: nothing is replaced unasked.
+  result = PartitionGraphIn(
+      cwd.path(), {"--dataset", "cora", "--data_root", testing::DatasetDir(""), "--out", "data"});
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_EQ(LoadConfig(cwd.Join("data/cora.json")).num_parts(), 1);
+}
+
+// DGL's `partition_graph --dataset ogb-product` looks for the download in
+// dataset/ (OGB's default root); without one, the error names every place
+// it looked and how to point elsewhere, and nothing is written.
+TEST(PartitionGraphCliTest, OgbProductWithoutDownloadNamesWhereItLooked) {
+  testing::TempDir cwd;
+  auto result = PartitionGraphIn(cwd.path(), {"--dataset", "ogb-product", "--num_parts", "4",
+                                              "--balance_train", "--balance_edges"});
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  for (const char* piece :
+       {"dataset 'ogb-product' (ogbn-products) not found under --data_root dataset",
+        "dataset/ogbn_products, dataset/ogbn_products_dgl, dataset/products",
+        "--data_root defaults to dataset/"}) {
+    EXPECT_NE(result.output.find(piece), std::string::npos) << piece << "\n" << result.output;
+  }
+  EXPECT_TRUE(PartitionArtifacts(cwd.Join("data")).empty());
+}
+
 TEST(PartitionGraphCliTest, HelpListsFlagsWithDefaults) {
   auto result = PartitionGraph({"--help"});
   for (const char* flag :
        {"--num_parts", "--part_method", "--balance_train", "--balance_edges", "--dataset_dir",
-        "--data_root", "--verify", "--verify_only", "--part_config", "--overwrite",
-        "default: \"metis\"", "NOT deduplicated"}) {
+        "--data_root", "--verify", "--verify_only", "--part_config", "--overwrite", "--output",
+        "ogb-product", "default: \"metis\"", "NOT deduplicated"}) {
     EXPECT_NE(result.output.find(flag), std::string::npos) << flag;
   }
 }

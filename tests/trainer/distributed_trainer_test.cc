@@ -183,6 +183,25 @@ TEST_F(DistributedTrainerTest, PerTrainerBatchTakesBatchSizeSeedsPerRank) {
   }
 }
 
+// Node embeddings held by the two graph servers' KV stores, trained by two
+// trainers pushing their gradients there: both ranks end with the same
+// (dense) model and an accuracy well above chance without any feature.
+TEST_F(DistributedTrainerTest, NodeEmbeddingsTrainThroughTheServersKvStores) {
+  StartServers();
+  const std::vector<std::string> extra = {
+      "--feature_name=", "--feature_norm=none", "--node_embedding_dim=32", "--sparse_lr=0.05",
+      "--lr=0.01",       "--num_epochs=60",     "--eval_every=0"};
+  std::vector<std::string> extra0 = extra;
+  extra0.push_back("--shutdown_servers");
+  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, extra0);
+  std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, MasterPortOf(*rank0), extra);
+  ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
+  ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
+  const nlohmann::json summary0 = Summary(rank0->ReadLog());
+  EXPECT_EQ(Summary(rank1->ReadLog()).at("param_checksum"), summary0.at("param_checksum"));
+  EXPECT_GE(summary0.at("final_test_acc").get<double>(), 0.35) << rank0->ReadLog();
+}
+
 TEST_F(DistributedTrainerTest, InProcessHomePartitionTrainsTheSameWay) {
   StartServers();
   const std::vector<std::string> extra = {"--local_partition=inprocess", "--num_epochs=50"};

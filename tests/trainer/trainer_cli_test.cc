@@ -2,6 +2,7 @@
 // with partition_graph, then train, evaluate and load models with `trainer`.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -90,6 +91,41 @@ TEST_F(TrainerCliTest, TrainsCoraAboveTheAccuracyFloorSavesAndReloads) {
   EXPECT_EQ(Summary(reloaded).at("hyperparameters").at("feature_norm"), "row");
 }
 
+// Learnable node embeddings (the KV store, in process) stand in for Cora's
+// features: training moves them (the model scores well above chance, 1/7,
+// which untrained random embeddings cannot), --save_model saves them through
+// the KV store, and a reloaded model evaluates to the same accuracy.
+TEST_F(TrainerCliTest, TrainsOnNodeEmbeddingsAloneAndReloadsThem) {
+  const std::string model_dir = dir_->Join("embedding_model");
+  const std::vector<std::string> embeddings = {"--feature_name=", "--node_embedding_dim=32",
+                                               "--sparse_optimizer=adam", "--sparse_lr=0.05"};
+  std::vector<std::string> flags = {"--standalone",    "--part_config=" + CoraConfig(),
+                                    "--seed=0",        "--num_epochs=60",
+                                    "--lr=0.01",       "--eval_every=0",
+                                    "--num_threads=2", "--save_model=" + model_dir};
+  flags.insert(flags.end(), embeddings.begin(), embeddings.end());
+  const CommandResult result = Trainer(flags);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const nlohmann::json summary = Summary(result);
+  const double test_acc = summary.at("final_test_acc").get<double>();
+  EXPECT_GE(test_acc, 0.35) << result.output;
+  EXPECT_EQ(summary.at("hyperparameters").at("node_embedding_dim"), 32);
+  EXPECT_TRUE(std::filesystem::exists(dir_->Join("cora1/part0.kv/CURRENT")));
+
+  std::vector<std::string> reload = {"--standalone", "--part_config=" + CoraConfig(), "--eval_only",
+                                     "--load_model=" + model_dir};
+  reload.insert(reload.end(), embeddings.begin(), embeddings.end());
+  const CommandResult reloaded = Trainer(reload);
+  ASSERT_EQ(reloaded.exit_code, 0) << reloaded.output;
+  EXPECT_DOUBLE_EQ(Summary(reloaded).at("final_test_acc").get<double>(), test_acc);
+
+  // Features and embeddings side by side train too.
+  const CommandResult both = Trainer(
+      WithRecipe({"--standalone", "--part_config=" + CoraConfig(), "--node_embedding_dim=8"}));
+  ASSERT_EQ(both.exit_code, 0) << both.output;
+  EXPECT_GE(Summary(both).at("final_test_acc").get<double>(), 0.7) << both.output;
+}
+
 // With fan-out 0 no layer aggregates neighbours: what remains is an MLP on
 // the node's own words, which Cora's 140 training nodes do not get far with.
 // A broken neighbour aggregation would land here too.
@@ -134,6 +170,10 @@ TEST_F(TrainerCliTest, BadInputFailsClearlyBeforeTraining) {
       {"eval batch size", {"--standalone", config, "--batch_size_eval=-5"}, "--batch_size_eval"},
       {"dropout", {"--standalone", config, "--dropout=1.5"}, "--dropout=1.5"},
       {"feature", {"--standalone", config, "--feature_name=x"}, "no node feature 'x'"},
+      {"no input", {"--standalone", config, "--feature_name="}, "--node_embedding_dim"},
+      {"sparse optimizer",
+       {"--standalone", config, "--node_embedding_dim=4", "--sparse_optimizer=none"},
+       "--sparse_optimizer"},
       {"feature norm", {"--standalone", config, "--feature_norm=l2"}, "'l2'"},
       {"eval only", {"--standalone", config, "--eval_only"}, "--load_model"},
       {"eval every", {"--standalone", config, "--eval_every=-2"}, "--eval_every"},
