@@ -28,6 +28,7 @@ absl::StatusOr<std::unique_ptr<KVClient>> KVClient::OpenInProcess(const Partitio
     options.row_begin = book.RangeBegin(part);
     options.row_end = book.RangeEnd(part);
     if (with_saves) options.save_dir = config.PartPath(part) + ".kv";
+    options.load_current_save = false;
     DS_ASSIGN_OR_RETURN(std::unique_ptr<KVStore> store, KVStore::Open(options));
     stores.push_back(std::move(store));
   }

@@ -26,9 +26,9 @@ namespace distsage {
 
 class KVClient {
  public:
-  // Standalone: a KVStore per partition in this process. With `with_saves`,
-  // partition p saves to (and starts from) <partition folder>.kv, as
-  // graph_server does by default.
+  // Standalone: a KVStore per partition in this process, empty. With
+  // `with_saves`, partition p saves to (and Load reads from) <partition
+  // folder>.kv, graph_server's default folder.
   static absl::StatusOr<std::unique_ptr<KVClient>> OpenInProcess(const PartitionConfig& config,
                                                                  bool with_saves = true);
   // Over `channels` (GraphClient::channels()) to the graph servers.

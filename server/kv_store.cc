@@ -11,7 +11,9 @@ namespace distsage {
 
 absl::StatusOr<std::unique_ptr<KVStore>> KVStore::Open(const KVStoreOptions& options) {
   std::unique_ptr<KVStore> store(new KVStore(options));
-  if (!options.save_dir.empty()) DS_RETURN_IF_ERROR(store->Load().status());
+  if (!options.save_dir.empty() && options.load_current_save) {
+    DS_RETURN_IF_ERROR(store->Load().status());
+  }
   return store;
 }
 

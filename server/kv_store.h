@@ -24,12 +24,16 @@ struct KVStoreOptions {
   int64_t row_end = 0;
   // Where saves go ("" : Save and Load fail with FAILED_PRECONDITION).
   std::string save_dir;
+  // Whether Open loads the current save (a server restarting does; a
+  // standalone trainer starts fresh unless it loads a model).
+  bool load_current_save = true;
 };
 
 class KVStore {
  public:
-  // An empty store, or the last save in options.save_dir (DATA_LOSS when it
-  // is damaged, FAILED_PRECONDITION when it holds another row range).
+  // An empty store, or the last save in options.save_dir when
+  // options.load_current_save (DATA_LOSS when it is damaged,
+  // FAILED_PRECONDITION when it holds another row range).
   static absl::StatusOr<std::unique_ptr<KVStore>> Open(const KVStoreOptions& options);
 
   int64_t row_begin() const { return options_.row_begin; }
