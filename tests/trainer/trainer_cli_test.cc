@@ -128,6 +128,40 @@ TEST_F(TrainerCliTest, TrainsOnNodeEmbeddingsAloneAndReloadsThem) {
   EXPECT_GE(Summary(both).at("final_test_acc").get<double>(), 0.4) << both.output;
 }
 
+// A dataset without node features (master.csv has_node_attr=False, no
+// node-feat.csv.gz): partition_graph takes it, and the trainer learns node
+// embeddings instead, or says how to.
+TEST_F(TrainerCliTest, TrainsOnAGraphWithoutFeatures) {
+  namespace fs = std::filesystem;
+  const fs::path root = dir_->Join("featureless");
+  fs::create_directories(root);
+  fs::copy(DatasetDir("cora"), root / "cora", fs::copy_options::recursive);
+  fs::remove(root / "cora" / "raw" / "node-feat.csv.gz");
+  {
+    std::string master = testing::ReadFile(DatasetDir("cora") + "/../master.csv");
+    const std::string row = "has_node_attr,True,True,True,True";
+    ASSERT_NE(master.find(row), std::string::npos);
+    master.replace(master.find(row), row.size(), "has_node_attr,True,False,True,True");
+    std::ofstream(root / "master.csv") << master;
+  }
+  const CommandResult partitioned =
+      RunCommand({BinPath("partition_graph"), "--dataset_dir=" + (root / "cora").string(),
+                  "--num_parts=1", "--out=" + (root / "out").string(), "--verify"});
+  ASSERT_EQ(partitioned.exit_code, 0) << partitioned.output;
+  const std::string config = "--part_config=" + (root / "out" / "cora.json").string();
+
+  const CommandResult refused = Trainer({"--standalone", config});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.output.find("has no node features"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("--node_embedding_dim"), std::string::npos) << refused.output;
+
+  const CommandResult trained =
+      Trainer({"--standalone", config, "--node_embedding_dim=32", "--sparse_lr=0.05", "--lr=0.01",
+               "--num_epochs=60", "--eval_every=0", "--num_threads=2"});
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  EXPECT_GE(Summary(trained).at("final_test_acc").get<double>(), 0.35) << trained.output;
+}
+
 // With fan-out 0 no layer aggregates neighbours: what remains is an MLP on
 // the node's own words, which Cora's 140 training nodes do not get far with.
 // A broken neighbour aggregation would land here too.
