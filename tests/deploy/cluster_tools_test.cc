@@ -86,8 +86,8 @@ class ClusterToolsTest : public ::testing::Test {
   }
 
   // launch in DGL's command line shape: one trainer per machine
-  // (--num_client 2), the trainer command one string, `epochs` epochs of the
-  // README's Cora recipe.
+  // (--num_client 2), the trainer command one string with DGL's hyphenated
+  // spellings, `epochs` epochs of the README's Cora recipe.
   std::unique_ptr<ChildProcess> StartLaunch(const std::string& job, int epochs) {
     std::vector<std::string> argv = {BinPath("launch"),
                                      "--workspace",
@@ -106,8 +106,8 @@ class ClusterToolsTest : public ::testing::Test {
                                      "10"};
     for (const std::string& flag : machines_->SshFlags()) argv.push_back(flag);
     argv.push_back(absl::StrCat(
-        "trainer --graph_name cora --ip_config ip_config.txt --num_epochs ", epochs,
-        " --lr 0.01 --weight_decay 5e-4 --feature_norm row --input_dropout 0.5 --eval_every 0 "
+        "trainer --graph-name cora --ip_config ip_config.txt --num-epochs ", epochs,
+        " --batch-size 1000 --lr 0.01 --weight_decay 5e-4 --feature_norm row --input_dropout 0.5 --eval_every 0 "
         "--seed 0 --num_threads 1"));
     return std::make_unique<ChildProcess>(argv, dir_.Join(job + ".log"));
   }
