@@ -18,7 +18,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "grpc_health_v1.grpc.pb.h"
+#include "proto/grpc_health_v1.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
 ABSL_FLAG(double, timeout_s, 10.0,

@@ -24,7 +24,7 @@
 #include "server/partition_store.h"
 #include "tests/common/test_util.h"
 #include "tests/server/dataset_reference.h"
-#include "tests/server/health_probe.grpc.pb.h"
+#include "proto/grpc_health_v1.grpc.pb.h"
 #include "tests/server/reflection_probe.grpc.pb.h"
 #include "tests/server/server_cluster.h"
 

@@ -32,6 +32,14 @@ using testing::TrainerSummary;
 
 nlohmann::json Summary(const std::string& log) { return TrainerSummary(log); }
 
+// The rendezvous port rank 0 took (--master_port=0), read from its log.
+int MasterPortOf(ChildProcess& rank0) {
+  const std::string line = rank0.WaitForLogLine("rendezvous at ");
+  const size_t colon = line.rfind(':');
+  EXPECT_NE(colon, std::string::npos) << "no rendezvous line: " << rank0.ReadLog();
+  return colon == std::string::npos ? 0 : std::atoi(line.c_str() + colon + 1);
+}
+
 class DistributedTrainerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -86,20 +94,27 @@ class DistributedTrainerTest : public ::testing::Test {
     return std::make_unique<ChildProcess>(argv, work_->Join(absl::StrCat("trainer", rank, ".log")));
   }
 
+  // Runs ranks 0 and 1 to a clean end with `extra` flags (rank 0 also stops
+  // the servers); returns rank 0's summary after checking that both ranks
+  // hold the same model.
+  nlohmann::json RunTwoRanksStoppingTheServers(const std::vector<std::string>& extra) {
+    std::vector<std::string> extra0 = extra;
+    extra0.push_back("--shutdown_servers");
+    std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, extra0);
+    std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, MasterPortOf(*rank0), extra);
+    EXPECT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
+    EXPECT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
+    const nlohmann::json summary0 = Summary(rank0->ReadLog());
+    EXPECT_EQ(Summary(rank1->ReadLog()).at("param_checksum"), summary0.at("param_checksum"));
+    return summary0;
+  }
+
   static TempDir* dir_;
   static std::string* config_;
   std::unique_ptr<TempDir> work_;
   std::unique_ptr<ServerCluster> cluster_;
   std::string ip_config_;
 };
-
-// The rendezvous port rank 0 took (--master_port=0), read from its log.
-int MasterPortOf(ChildProcess& rank0) {
-  const std::string line = rank0.WaitForLogLine("rendezvous at ");
-  const size_t colon = line.rfind(':');
-  EXPECT_NE(colon, std::string::npos) << "no rendezvous line: " << rank0.ReadLog();
-  return colon == std::string::npos ? 0 : std::atoi(line.c_str() + colon + 1);
-}
 
 TempDir* DistributedTrainerTest::dir_ = nullptr;
 std::string* DistributedTrainerTest::config_ = nullptr;
@@ -191,29 +206,15 @@ TEST_F(DistributedTrainerTest, NodeEmbeddingsTrainThroughTheServersKvStores) {
   const std::vector<std::string> extra = {
       "--feature_name=", "--feature_norm=none", "--node_embedding_dim=32", "--sparse_lr=0.05",
       "--lr=0.01",       "--num_epochs=60",     "--eval_every=0"};
-  std::vector<std::string> extra0 = extra;
-  extra0.push_back("--shutdown_servers");
-  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, extra0);
-  std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, MasterPortOf(*rank0), extra);
-  ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
-  ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
-  const nlohmann::json summary0 = Summary(rank0->ReadLog());
-  EXPECT_EQ(Summary(rank1->ReadLog()).at("param_checksum"), summary0.at("param_checksum"));
-  EXPECT_GE(summary0.at("final_test_acc").get<double>(), 0.35) << rank0->ReadLog();
+  const nlohmann::json summary0 = RunTwoRanksStoppingTheServers(extra);
+  EXPECT_GE(summary0.at("final_test_acc").get<double>(), 0.35) << summary0;
 }
 
 TEST_F(DistributedTrainerTest, InProcessHomePartitionTrainsTheSameWay) {
   StartServers();
-  const std::vector<std::string> extra = {"--local_partition=inprocess", "--num_epochs=50"};
-  std::vector<std::string> extra0 = extra;
-  extra0.push_back("--shutdown_servers");
-  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, extra0);
-  std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, MasterPortOf(*rank0), extra);
-  ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
-  ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
-  const nlohmann::json summary0 = Summary(rank0->ReadLog());
-  EXPECT_EQ(Summary(rank1->ReadLog()).at("param_checksum"), summary0.at("param_checksum"));
-  EXPECT_GE(summary0.at("final_test_acc").get<double>(), 0.7) << rank0->ReadLog();
+  const nlohmann::json summary0 =
+      RunTwoRanksStoppingTheServers({"--local_partition=inprocess", "--num_epochs=50"});
+  EXPECT_GE(summary0.at("final_test_acc").get<double>(), 0.7) << summary0;
   // Rank 0 reads partition 0 in process and partition 1 from its server.
   const nlohmann::json& transports = summary0.at("transports");
   EXPECT_EQ(transports.at(cluster_->addresses()[0].front()), "inprocess") << transports;
