@@ -20,7 +20,8 @@
 #include "client/kv_client.h"
 
 ABSL_FLAG(std::string, part_config, "", "partition config JSON (the servers' --part_config)");
-ABSL_FLAG(std::string, ip_config, "", "ip_config.txt of running graph_servers (\"\": in process only)");
+ABSL_FLAG(std::string, ip_config, "",
+          "ip_config.txt of running graph_servers (\"\": in process only)");
 ABSL_FLAG(std::string, dims, "64,128", "row lengths to measure");
 ABSL_FLAG(int, batch_size, 10000, "IDs per Pull / Push");
 ABSL_FLAG(double, seconds, 3, "duration of each measurement");
@@ -70,8 +71,12 @@ int Run() {
       std::fprintf(stderr, "%s\n", graph.status().ToString().c_str());
       return 1;
     }
-    std::unique_ptr<KVClient> kv = KVClient::Connect(*config, (*graph)->channels());
-    clients.push_back({"loopback", *std::move(graph), std::move(kv)});
+    absl::StatusOr<std::unique_ptr<KVClient>> kv = KVClient::Connect(*config, (*graph)->channels());
+    if (!kv.ok()) {
+      std::fprintf(stderr, "%s\n", kv.status().ToString().c_str());
+      return 1;
+    }
+    clients.push_back({"loopback", *std::move(graph), *std::move(kv)});
   }
   const int batch_size = absl::GetFlag(FLAGS_batch_size);
   const double seconds = absl::GetFlag(FLAGS_seconds);

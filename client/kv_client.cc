@@ -35,8 +35,15 @@ absl::StatusOr<std::unique_ptr<KVClient>> KVClient::OpenInProcess(const Partitio
   return std::unique_ptr<KVClient>(new KVClient(config, std::move(stores), nullptr));
 }
 
-std::unique_ptr<KVClient> KVClient::Connect(const PartitionConfig& config,
-                                            std::shared_ptr<ServerChannels> channels) {
+absl::StatusOr<std::unique_ptr<KVClient>> KVClient::Connect(
+    const PartitionConfig& config, std::shared_ptr<ServerChannels> channels) {
+  for (int part = 0; part < config.num_parts(); ++part) {
+    if (channels == nullptr || channels->servers_of(part).empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("partition ", part, " of graph '", config.graph_name,
+                       "' has no graph server: its KV tensors live in its first server"));
+    }
+  }
   return std::unique_ptr<KVClient>(new KVClient(
       config, std::vector<std::shared_ptr<KVStore>>(config.num_parts()), std::move(channels)));
 }

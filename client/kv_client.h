@@ -31,9 +31,10 @@ class KVClient {
   // folder>.kv, graph_server's default folder.
   static absl::StatusOr<std::unique_ptr<KVClient>> OpenInProcess(const PartitionConfig& config,
                                                                  bool with_saves = true);
-  // Over `channels` (GraphClient::channels()) to the graph servers.
-  static std::unique_ptr<KVClient> Connect(const PartitionConfig& config,
-                                           std::shared_ptr<ServerChannels> channels);
+  // Over `channels` (GraphClient::channels()) to the graph servers;
+  // FAILED_PRECONDITION when a partition has no server to hold its tensors.
+  static absl::StatusOr<std::unique_ptr<KVClient>> Connect(
+      const PartitionConfig& config, std::shared_ptr<ServerChannels> channels);
 
   // Creates the tensor on every partition, or checks that it exists with the
   // same spec (several trainers may all call it).

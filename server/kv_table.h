@@ -65,7 +65,9 @@ class KVTable {
   // ID), and pushes to a tensor without optimiser.
   absl::StatusOr<int64_t> Push(absl::Span<const int64_t> ids, absl::Span<const float> grads);
 
-  // A consistent copy of every row and its state (each row read under its lock).
+  // A copy of every row and its state, each row read under its lock: a row
+  // is never half-updated, but pushes running meanwhile may land in some rows
+  // and not yet in others (save between steps for a snapshot of one step).
   KVTableContents Snapshot() const;
   // Replaces the contents; INVALID_ARGUMENT when the sizes do not fit.
   absl::Status Restore(KVTableContents contents);

@@ -353,7 +353,7 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config,
   }
   DS_ASSIGN_OR_RETURN(setup.client,
                       GraphClient::ConnectFromIpConfig(ip_config, config, client_options));
-  setup.kv = KVClient::Connect(config, setup.client->channels());
+  DS_ASSIGN_OR_RETURN(setup.kv, KVClient::Connect(config, setup.client->channels()));
   DS_ASSIGN_OR_RETURN(setup.group, TrainerGroup::Join(group_options));
 
   // Every rank needs every rank's home partition to deal the nodes out.

@@ -33,8 +33,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", graph.status().ToString().c_str());
     return 1;
   }
-  std::unique_ptr<distsage::KVClient> kv =
+  absl::StatusOr<std::unique_ptr<distsage::KVClient>> connected =
       distsage::KVClient::Connect(*config, (*graph)->channels());
+  if (!connected.ok()) {
+    std::fprintf(stderr, "%s\n", connected.status().ToString().c_str());
+    return 1;
+  }
+  std::unique_ptr<distsage::KVClient> kv = *std::move(connected);
   const std::string tensor = absl::GetFlag(FLAGS_tensor);
   const absl::StatusOr<distsage::KVTensorSpec> spec = kv->Describe(tensor);
   if (!spec.ok()) {

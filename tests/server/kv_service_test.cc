@@ -84,7 +84,9 @@ class KVServiceTest : public ::testing::Test {
         GraphClient::Connect(config_, cluster_->addresses());
     ASSERT_TRUE(graph.ok()) << graph.status();
     graph_ = *std::move(graph);
-    kv_ = KVClient::Connect(config_, graph_->channels());
+    absl::StatusOr<std::unique_ptr<KVClient>> kv = KVClient::Connect(config_, graph_->channels());
+    ASSERT_TRUE(kv.ok()) << kv.status();
+    kv_ = *std::move(kv);
   }
 
   std::vector<int64_t> AllIds() const {
