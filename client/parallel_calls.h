@@ -72,7 +72,8 @@ std::vector<ServerAnswer<Response>> CallServers(
 // are in flight; those get the hand-framed request make_request(part, writer), sent to a server of
 // the part (rotating over backups). Then, in part order, take_response(part, reader) reads each
 // answer. Returns the first error, naming partition and server. `channels` may be null when every
-// part is local; bytes sent and received are counted on it.
+// part is local; bytes sent and received are counted on it. With `primary_only` every call goes
+// to its partition's first server (where KV tensors live).
 template <typename IsLocal, typename MakeRequest, typename ServeLocal, typename TakeResponse>
 absl::Status PartitionFanout(ServerChannels* channels, absl::Span<const int> parts,
                              absl::string_view service, absl::string_view method, IsLocal is_local,
