@@ -18,8 +18,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "proto/grpc_health_v1.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "proto/grpc_health_v1.grpc.pb.h"
 
 ABSL_FLAG(double, timeout_s, 10.0,
           "keep asking until SERVING for this many seconds (0: ask once, with a 1 s deadline)");

@@ -105,10 +105,11 @@ class ClusterToolsTest : public ::testing::Test {
                                      "--stop_grace_s",
                                      "10"};
     for (const std::string& flag : machines_->SshFlags()) argv.push_back(flag);
-    argv.push_back(absl::StrCat(
-        "trainer --graph-name cora --ip_config ip_config.txt --num-epochs ", epochs,
-        " --batch-size 1000 --lr 0.01 --weight_decay 5e-4 --feature_norm row --input_dropout 0.5 --eval_every 0 "
-        "--seed 0 --num_threads 1"));
+    argv.push_back(absl::StrCat("trainer --graph-name cora --ip_config ip_config.txt --num-epochs ",
+                                epochs,
+                                " --batch-size 1000 --lr 0.01 --weight_decay 5e-4 --feature_norm "
+                                "row --input_dropout 0.5 --eval_every 0 "
+                                "--seed 0 --num_threads 1"));
     return std::make_unique<ChildProcess>(argv, dir_.Join(job + ".log"));
   }
 

@@ -20,8 +20,8 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "proto/distsage/graph.grpc.pb.h"
-#include "tests/common/test_util.h"
 #include "proto/grpc_health_v1.grpc.pb.h"
+#include "tests/common/test_util.h"
 #include "tests/server/server_cluster.h"
 
 namespace distsage {

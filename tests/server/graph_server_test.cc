@@ -20,11 +20,11 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/distsage/admin.grpc.pb.h"
 #include "proto/distsage/graph.grpc.pb.h"
+#include "proto/grpc_health_v1.grpc.pb.h"
 #include "server/neighbor_sampler.h"
 #include "server/partition_store.h"
 #include "tests/common/test_util.h"
 #include "tests/server/dataset_reference.h"
-#include "proto/grpc_health_v1.grpc.pb.h"
 #include "tests/server/reflection_probe.grpc.pb.h"
 #include "tests/server/server_cluster.h"
 
