@@ -22,7 +22,8 @@ std::string TargetOf(const ServerSlot& server, const std::string& uds_dir) {
   return "unix:" + ServerSocketPath(uds_dir, server.server_id);
 }
 
-std::shared_ptr<grpc::Channel> OpenChannel(const std::string& target) {
+std::shared_ptr<grpc::Channel> OpenChannel(const std::string& target,
+                                           const ServerChannelsOptions& options) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(static_cast<int>(kMaxMessageBytes));
   args.SetMaxSendMessageSize(static_cast<int>(kMaxMessageBytes));
@@ -32,6 +33,14 @@ std::shared_ptr<grpc::Channel> OpenChannel(const std::string& target) {
   // while the client waits would be noticed up to two minutes late.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Pings while idle too (a trainer between steps), as often as asked
+  // (servers accept it: ServiceHost).
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_time)));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_timeout)));
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
 }
 
@@ -54,7 +63,7 @@ ServerChannels::ServerChannels(const std::vector<ServerSlot>& servers, int num_p
     server.slot = slot;
     server.target = TargetOf(slot, options.uds_dir);
     for (int c = 0; c < std::max(1, options.connections_per_server); ++c) {
-      server.channels.push_back(OpenChannel(server.target));
+      server.channels.push_back(OpenChannel(server.target, options));
       server.generic_stubs.push_back(std::make_unique<grpc::GenericStub>(server.channels.back()));
     }
     parts_[slot.part]->servers.push_back(std::move(server));

@@ -33,6 +33,13 @@ struct ServerChannelsOptions {
   absl::Duration connect_timeout = absl::Seconds(60);
   // Deadline of every call (PrepareContext).
   absl::Duration rpc_timeout = absl::Seconds(60);
+  // HTTP/2 keepalive: every connection is pinged after this much silence,
+  // and one whose ping is not answered within keepalive_timeout is dropped,
+  // failing its calls with UNAVAILABLE. A machine that vanishes without a
+  // TCP reset (power loss, a cut link, a stopped process) is noticed in
+  // seconds, not at rpc_timeout.
+  absl::Duration keepalive_time = absl::Seconds(5);
+  absl::Duration keepalive_timeout = absl::Seconds(5);
   // Connections per server; calls rotate over them.
   int connections_per_server = 2;
   // The servers' --uds_dir: a server whose host is an address of this

@@ -59,6 +59,9 @@ ABSL_FLAG(int, shutdown_grace_s, 30,
 ABSL_FLAG(bool, allow_shutdown_rpc, true,
           "whether clients may stop this server with the Shutdown RPC (as trainer "
           "--shutdown_servers does); false answers it with PERMISSION_DENIED");
+ABSL_FLAG(bool, reflection, true,
+          "serve gRPC reflection (grpcurl can list and call the services without the .proto "
+          "files); false for production servers that should not describe themselves");
 ABSL_FLAG(std::string, kv_dir, "",
           "where this server saves its KV tensors (KVStoreService.Save) and loads the last save "
           "from at start; default: beside the partition, <partition folder>.kv");
@@ -149,6 +152,7 @@ absl::Status Serve(const PartitionConfig& config, const ServerSlot& slot,
   // own limit only needs to let them through.
   host_options.max_receive_message_bytes = max_message_bytes;
   host_options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_s));
+  host_options.reflection = absl::GetFlag(FLAGS_reflection);
   ServiceHost host(host_options);
 
   const int num_servers = absl::GetFlag(FLAGS_num_servers);

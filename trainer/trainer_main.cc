@@ -95,6 +95,10 @@ ABSL_FLAG(std::string, uds_dir, "",
 ABSL_FLAG(int, connect_timeout_s, 120,
           "How long to wait for graph servers that are not up yet before failing.");
 ABSL_FLAG(int, rpc_timeout_s, 60, "Deadline of each graph server call.");
+ABSL_FLAG(int, keepalive_s, 5,
+          "Ping each graph server connection after this many idle seconds, and drop it when a "
+          "ping goes unanswered as long: a server machine that vanishes without closing its "
+          "connections fails the next call within seconds, not at --rpc_timeout_s.");
 ABSL_FLAG(int, collective_timeout_s, 300,
           "How long a trainer waits for the others (start-up and each gradient all-reduce) "
           "before failing.");
@@ -339,6 +343,11 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config,
   DS_ASSIGN_OR_RETURN(client_options.num_servers, ServersPerMachine());
   client_options.channels.rpc_timeout = absl::Seconds(absl::GetFlag(FLAGS_rpc_timeout_s));
   client_options.channels.connect_timeout = absl::Seconds(absl::GetFlag(FLAGS_connect_timeout_s));
+  if (absl::GetFlag(FLAGS_keepalive_s) < 1) {
+    return absl::InvalidArgumentError("--keepalive_s must be at least 1");
+  }
+  client_options.channels.keepalive_time = absl::Seconds(absl::GetFlag(FLAGS_keepalive_s));
+  client_options.channels.keepalive_timeout = absl::Seconds(absl::GetFlag(FLAGS_keepalive_s));
   client_options.channels.uds_dir = absl::GetFlag(FLAGS_uds_dir);
   const std::string local = absl::GetFlag(FLAGS_local_partition);
   if (local == "inprocess") {

@@ -552,6 +552,36 @@ TEST_F(GraphServerTest, KilledServerFailsTheNextCallAndRestartsWithTheSameData) 
   }
 }
 
+// A server whose machine vanishes without closing its connections (here: a
+// stopped process; the kernel keeps the TCP connection up, nothing answers)
+// is noticed by HTTP/2 keepalive: the call fails UNAVAILABLE naming the
+// server, not DEADLINE_EXCEEDED at the two-minute rpc_timeout.
+TEST_F(GraphServerTest, VanishedServerIsNoticedByKeepaliveNotTheDeadline) {
+  ServerCluster cluster(config_path_, 4, dir_.path());
+  GraphClientOptions options;
+  options.channels.rpc_timeout = absl::Minutes(2);
+  options.channels.keepalive_time = absl::Seconds(1);
+  options.channels.keepalive_timeout = absl::Seconds(1);
+  std::unique_ptr<GraphClient> client = ConnectOrDie(config_, cluster.addresses(), options);
+  ASSERT_NE(client, nullptr);
+  const std::vector<int64_t> ids = AllIds();
+  std::vector<int64_t> degrees(ids.size());
+  ASSERT_TRUE(client->InDegrees(ids, degrees.data()).ok());
+
+  cluster.server(2).process().Signal(SIGSTOP);
+  // Stopped once the kernel reports it (signals are asynchronous).
+  const std::string stat_path =
+      "/proc/" + std::to_string(cluster.server(2).process().pid()) + "/stat";
+  while (testing::ReadFile(stat_path).find(") T ") == std::string::npos) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const absl::Status status = client->InDegrees(ids, degrees.data());
+  cluster.server(2).process().Signal(SIGCONT);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_NE(status.message().find("partition 2"), std::string::npos) << status;
+  EXPECT_NE(status.message().find(cluster.server(2).address()), std::string::npos) << status;
+}
+
 // Connect waits for a server that starts after the client.
 TEST_F(GraphServerTest, ConnectWaitsForAServerThatStartsLater) {
   ServerCluster cluster(config_path_, 4, dir_.path());
@@ -745,6 +775,29 @@ TEST_F(GraphServerTest, ExposesReflectionAndHealth) {
   EXPECT_GT(response.file_descriptor_response().file_descriptor_proto_size(), 0);
   stream->WritesDone();
   EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST_F(GraphServerTest, ReflectionCanBeTurnedOff) {
+  GraphServerProcess server(ServerArgs(0, {"--reflection=false"}), dir_.Join("server.log"));
+  auto channel = grpc::CreateChannel(server.WaitUntilReady(), grpc::InsecureChannelCredentials());
+  auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  grpc::ClientContext context;
+  auto stream = reflection->ServerReflectionInfo(&context);
+  grpc::reflection::v1alpha::ServerReflectionRequest request;
+  request.set_list_services("");
+  stream->Write(request);
+  stream->WritesDone();
+  grpc::reflection::v1alpha::ServerReflectionResponse response;
+  EXPECT_FALSE(stream->Read(&response));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  // The services and health still answer.
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext health_context;
+  grpc::health::v1::HealthCheckRequest check;
+  check.set_service("distsage.GraphService");
+  grpc::health::v1::HealthCheckResponse answer;
+  ASSERT_TRUE(health->Check(&health_context, check, &answer).ok());
+  EXPECT_EQ(answer.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
 // DGL's layout with backups: machine m (its own 127.x address) runs servers
