@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/admin_client.h"
 #include "client/parallel_calls.h"
+#include "client/routed_rows.h"
 #include "common/id_router.h"
 #include "common/ip_config.h"
 #include "common/status_macros.h"
@@ -210,11 +211,6 @@ absl::Status GraphClient::PullRows(absl::Span<const int64_t> ids, size_t width, 
                                    int ids_field, int rows_field, T* out, AddFields add_fields,
                                    GatherLocal gather_local) {
   DS_ASSIGN_OR_RETURN(const IdRouter router, IdRouter::Route(book_, ids));
-  // Kept across calls (per loader thread, at its largest size): a fresh
-  // buffer of tens of megabytes per pull costs more in first-touch page
-  // faults than the gather that fills it.
-  thread_local std::vector<T> local_rows;
-  const size_t row_bytes = width * sizeof(T);
   return PartitionFanout(
       channels_.get(), router.parts(), GraphService::service_full_name(), method,
       [this](int part) { return IsLocal(part); },
@@ -224,41 +220,13 @@ absl::Status GraphClient::PullRows(absl::Span<const int64_t> ids, size_t width, 
         request->AddBytes(ids_field, proto_wire::PackedBytes(router.ids_of(part)));
       },
       [&](int part) {
-        const absl::Span<const int64_t> part_ids = router.ids_of(part);
-        if (router.single_part()) return gather_local(*local_[part], part_ids, out);
-        local_rows.resize(part_ids.size() * width);
-        DS_RETURN_IF_ERROR(gather_local(*local_[part], part_ids, local_rows.data()));
-        router.Scatter(part, local_rows.data(), width, out);
-        return absl::OkStatus();
+        return GatherRoutedRows(router, part, width, out,
+                                [&](absl::Span<const int64_t> part_ids, T* rows) {
+                                  return gather_local(*local_[part], part_ids, rows);
+                                });
       },
-      [&](int part, proto_wire::MessageReader* response) -> absl::Status {
-        const absl::Span<const int64_t> positions = router.positions_of(part);
-        const size_t expected = positions.size() * row_bytes;
-        size_t received = 0;
-        while (true) {
-          DS_ASSIGN_OR_RETURN(const bool more, response->Next());
-          if (!more) break;
-          if (response->field() != rows_field) continue;
-          received = response->value();
-          if (response->wire_type() != proto_wire::WireType::kLengthDelimited ||
-              received != expected) {
-            break;
-          }
-          // The one copy of the payload: from the received slices to the rows.
-          if (router.single_part()) {
-            DS_RETURN_IF_ERROR(response->ReadPayload(out, expected));
-            continue;
-          }
-          for (const int64_t position : positions) {
-            DS_RETURN_IF_ERROR(
-                response->ReadPayload(out + static_cast<size_t>(position) * width, row_bytes));
-          }
-        }
-        if (received != expected) {
-          return absl::DataLossError(
-              absl::StrCat("the answer has ", received, " bytes of rows, expected ", expected));
-        }
-        return absl::OkStatus();
+      [&](int part, proto_wire::MessageReader* response) {
+        return ReadRoutedRows(router, part, rows_field, width, response, out);
       });
 }
 

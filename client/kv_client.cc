@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/parallel_calls.h"
+#include "client/routed_rows.h"
 #include "common/id_router.h"
 #include "common/status_macros.h"
 #include "proto/distsage/kvstore.grpc.pb.h"
@@ -48,8 +49,9 @@ absl::StatusOr<std::unique_ptr<KVClient>> KVClient::Connect(
       config, std::vector<std::shared_ptr<KVStore>>(config.num_parts()), std::move(channels)));
 }
 
-template <typename Local, typename Remote>
-absl::Status KVClient::OnEveryPartition(Local local, Remote remote) {
+template <typename Response, typename Request, typename Local, typename Start>
+absl::Status KVClient::OnEveryPartition(const char* method, const Request& request, Local local,
+                                        Start start) {
   for (int part = 0; part < config_.num_parts(); ++part) {
     if (!IsLocal(part)) continue;
     const absl::Status status = local(*local_[part]);
@@ -58,7 +60,10 @@ absl::Status KVClient::OnEveryPartition(Local local, Remote remote) {
     }
   }
   if (channels_ == nullptr) return absl::OkStatus();
-  return remote(channels_->PrimaryServers());
+  return FirstFailure(*channels_,
+                      CallServers<KVStoreService, Response>(*channels_, channels_->PrimaryServers(),
+                                                            request, std::move(start)),
+                      method);
 }
 
 absl::Status KVClient::CreateTensor(const KVTensorSpec& spec) {
@@ -66,20 +71,10 @@ absl::Status KVClient::CreateTensor(const KVTensorSpec& spec) {
   CreateTensorRequest request;
   request.set_graph_name(config_.graph_name);
   *request.mutable_spec() = SpecToProto(spec);
-  DS_RETURN_IF_ERROR(OnEveryPartition(
-      [&](KVStore& store) { return store.Create(spec); },
-      [&](const std::vector<const ServerChannels::Server*>& servers) -> absl::Status {
-        for (const ServerAnswer<TensorInfo>&answer : CallServers<KVStoreService, TensorInfo>(
-                 *channels_, servers, request,
-                 [](auto*async, grpc::ClientContext*context, const CreateTensorRequest*r,
-                    TensorInfo*info,
-                    CallDone done) { async->CreateTensor(context, r, info, std::move(done)); })) {
-          if (!answer.status.ok()) {
-            return channels_->CallError(answer.status, "KVStoreService.CreateTensor",
-                                        answer.server->slot.part, *answer.server);
-          }
-        }
-        return absl::OkStatus();
+  DS_RETURN_IF_ERROR(OnEveryPartition<TensorInfo>(
+      "KVStoreService.CreateTensor", request, [&](KVStore& store) { return store.Create(spec); },
+      [](auto* async, auto* context, auto* r, auto* info, CallDone done) {
+        async->CreateTensor(context, r, info, std::move(done));
       }));
   absl::MutexLock lock(&mu_);
   specs_[spec.name] = spec;
@@ -130,7 +125,6 @@ absl::Status KVClient::Pull(const std::string& name, absl::Span<const int64_t> i
   DS_ASSIGN_OR_RETURN(const KVTensorSpec spec, Describe(name));
   const size_t dim = spec.dim;
   DS_ASSIGN_OR_RETURN(const IdRouter router, IdRouter::Route(book_, ids));
-  thread_local std::vector<float> local_rows;
   return PartitionFanout(
       channels_.get(), router.parts(), KVStoreService::service_full_name(), "Pull",
       [this](int part) { return IsLocal(part); },
@@ -142,32 +136,13 @@ absl::Status KVClient::Pull(const std::string& name, absl::Span<const int64_t> i
       },
       [&](int part) -> absl::Status {
         DS_ASSIGN_OR_RETURN(const std::shared_ptr<KVTable> table, local_[part]->Find(name));
-        if (router.single_part()) return table->Pull(router.ids_of(part), out);
-        local_rows.resize(router.ids_of(part).size() * dim);
-        DS_RETURN_IF_ERROR(table->Pull(router.ids_of(part), local_rows.data()));
-        router.Scatter(part, local_rows.data(), dim, out);
-        return absl::OkStatus();
+        return GatherRoutedRows(router, part, dim, out,
+                                [&](absl::Span<const int64_t> part_ids, float* rows) {
+                                  return table->Pull(part_ids, rows);
+                                });
       },
-      [&](int part, proto_wire::MessageReader* response) -> absl::Status {
-        const absl::Span<const int64_t> positions = router.positions_of(part);
-        const size_t row_bytes = dim * sizeof(float);
-        const size_t expected = positions.size() * row_bytes;
-        size_t received = 0;
-        while (true) {
-          DS_ASSIGN_OR_RETURN(const bool more, response->Next());
-          if (!more) break;
-          if (response->field() != KVPullResponse::kRowsFieldNumber) continue;
-          received = response->value();
-          if (received != expected) break;
-          for (const int64_t position : positions) {
-            DS_RETURN_IF_ERROR(response->ReadPayload(out + position * dim, row_bytes));
-          }
-        }
-        if (received != expected) {
-          return absl::DataLossError(
-              absl::StrCat("the answer has ", received, " bytes of rows, expected ", expected));
-        }
-        return absl::OkStatus();
+      [&](int part, proto_wire::MessageReader* response) {
+        return ReadRoutedRows(router, part, KVPullResponse::kRowsFieldNumber, dim, response, out);
       },
       /*primary_only=*/true);
 }
@@ -213,42 +188,20 @@ absl::Status KVClient::Push(const std::string& name, absl::Span<const int64_t> i
 absl::Status KVClient::Save() {
   KVSaveRequest request;
   request.set_graph_name(config_.graph_name);
-  return OnEveryPartition(
-      [](KVStore& store) { return store.Save().status(); },
-      [&](const std::vector<const ServerChannels::Server*>& servers) -> absl::Status {
-        for (const ServerAnswer<KVSaveResponse>&answer :
-             CallServers<KVStoreService, KVSaveResponse>(
-                 *channels_, servers, request,
-                 [](auto*async, grpc::ClientContext*context, const KVSaveRequest*r,
-                    KVSaveResponse*response,
-                    CallDone done) { async->Save(context, r, response, std::move(done)); })) {
-          if (!answer.status.ok()) {
-            return channels_->CallError(answer.status, "KVStoreService.Save",
-                                        answer.server->slot.part, *answer.server);
-          }
-        }
-        return absl::OkStatus();
+  return OnEveryPartition<KVSaveResponse>(
+      "KVStoreService.Save", request, [](KVStore& store) { return store.Save().status(); },
+      [](auto* async, auto* context, auto* r, auto* response, CallDone done) {
+        async->Save(context, r, response, std::move(done));
       });
 }
 
 absl::Status KVClient::Load() {
   KVLoadRequest request;
   request.set_graph_name(config_.graph_name);
-  return OnEveryPartition(
-      [](KVStore& store) { return store.Load().status(); },
-      [&](const std::vector<const ServerChannels::Server*>& servers) -> absl::Status {
-        for (const ServerAnswer<KVLoadResponse>&answer :
-             CallServers<KVStoreService, KVLoadResponse>(
-                 *channels_, servers, request,
-                 [](auto*async, grpc::ClientContext*context, const KVLoadRequest*r,
-                    KVLoadResponse*response,
-                    CallDone done) { async->Load(context, r, response, std::move(done)); })) {
-          if (!answer.status.ok()) {
-            return channels_->CallError(answer.status, "KVStoreService.Load",
-                                        answer.server->slot.part, *answer.server);
-          }
-        }
-        return absl::OkStatus();
+  return OnEveryPartition<KVLoadResponse>(
+      "KVStoreService.Load", request, [](KVStore& store) { return store.Load().status(); },
+      [](auto* async, auto* context, auto* r, auto* response, CallDone done) {
+        async->Load(context, r, response, std::move(done));
       });
 }
 

@@ -58,10 +58,12 @@ class KVClient {
            std::shared_ptr<ServerChannels> channels);
 
   bool IsLocal(int part) const { return local_[part] != nullptr; }
-  // Runs a small call on every partition: local(store) in process, or
-  // remote(primary servers) over the channels; the first error names where.
-  template <typename Local, typename Remote>
-  absl::Status OnEveryPartition(Local local, Remote remote);
+  // Runs a small call on every partition: local(store) for those in this
+  // process; over the channels, `request` to every partition's first server,
+  // started as in CallServers. The first error names `method` and where.
+  template <typename Response, typename Request, typename Local, typename Start>
+  absl::Status OnEveryPartition(const char* method, const Request& request, Local local,
+                                Start start);
 
   const PartitionConfig config_;
   const PartitionBook book_;

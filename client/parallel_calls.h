@@ -66,6 +66,20 @@ std::vector<ServerAnswer<Response>> CallServers(
   return answers;
 }
 
+// OK when every answer is; otherwise the first failed one's error, naming
+// `method` ("Service.Method"), partition and server (ServerChannels::CallError).
+template <typename Response>
+absl::Status FirstFailure(const ServerChannels& channels,
+                          const std::vector<ServerAnswer<Response>>& answers,
+                          absl::string_view method) {
+  for (const ServerAnswer<Response>& answer : answers) {
+    if (!answer.status.ok()) {
+      return channels.CallError(answer.status, method, answer.server->slot.part, *answer.server);
+    }
+  }
+  return absl::OkStatus();
+}
+
 // One logical request of `method` of `service` (its full name, e.g.
 // "distsage.GraphService") over the partitions `parts`: for every part that is_local(part) says
 // lives in this process, serve_local(part) runs in this thread while the calls to the other parts

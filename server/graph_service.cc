@@ -13,17 +13,6 @@
 namespace distsage {
 namespace {
 
-namespace pf = partition_format;
-
-// Unpacks LE int64 IDs; INVALID_ARGUMENT when the field is not whole int64s.
-absl::Status DecodeIds(const std::string& bytes, const char* field, std::vector<int64_t>* ids) {
-  if (!pf::UnpackArray(bytes, ids)) {
-    return absl::InvalidArgumentError(absl::StrCat("field '", field, "' has ", bytes.size(),
-                                                   " bytes, not a whole number of LE int64 IDs"));
-  }
-  return absl::OkStatus();
-}
-
 // PullLabels, PullSplitMasks and InDegrees answer in field 1.
 static_assert(PullLabelsResponse::kLabelsFieldNumber == 1 &&
               PullSplitMasksResponse::kMasksFieldNumber == 1 &&
@@ -90,7 +79,7 @@ absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerSampleNeighbors(
   DS_RETURN_IF_ERROR(ParseRequest(raw_request, &request));
   DS_RETURN_IF_ERROR(CheckGraph(request.graph_name()));
   std::vector<int64_t> seeds;
-  DS_RETURN_IF_ERROR(DecodeIds(request.seeds(), "seeds", &seeds));
+  DS_RETURN_IF_ERROR(DecodePackedField(request.seeds(), "seeds", "LE int64 IDs", &seeds));
   proto_wire::MessageWriter answer;
   auto* counts = reinterpret_cast<int32_t*>(answer.AddBytesInPlace(
       SampleNeighborsResponse::kCountsFieldNumber, seeds.size() * sizeof(int32_t)));
@@ -111,7 +100,7 @@ absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerPullFeatures(
   DS_RETURN_IF_ERROR(CheckGraph(request.graph_name()));
   DS_ASSIGN_OR_RETURN(const FeatureSpec* spec, store_->FindFeature(request.feature()));
   std::vector<int64_t> ids;
-  DS_RETURN_IF_ERROR(DecodeIds(request.ids(), "ids", &ids));
+  DS_RETURN_IF_ERROR(DecodePackedField(request.ids(), "ids", "LE int64 IDs", &ids));
   const size_t row_bytes = static_cast<size_t>(spec->dim) * sizeof(float);
   DS_RETURN_IF_ERROR(CheckAnswerSize(static_cast<int64_t>(ids.size() * row_bytes), "feature rows"));
   proto_wire::MessageWriter answer;
@@ -129,7 +118,7 @@ absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerNodeRows(
   DS_RETURN_IF_ERROR(ParseRequest(raw_request, &request));
   DS_RETURN_IF_ERROR(CheckGraph(request.graph_name()));
   std::vector<int64_t> ids;
-  DS_RETURN_IF_ERROR(DecodeIds(request.ids(), "ids", &ids));
+  DS_RETURN_IF_ERROR(DecodePackedField(request.ids(), "ids", "LE int64 IDs", &ids));
   proto_wire::MessageWriter answer;
   DS_RETURN_IF_ERROR(gather(ids, answer.AddBytesInPlace(kNodeRowsField, ids.size() * width)));
   return answer.Finish();

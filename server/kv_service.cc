@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/partition_format.h"
 #include "common/status_macros.h"
 #include "proto/grpc_status.h"
 #include "proto/proto_wire.h"
@@ -12,19 +11,6 @@
 #include "server/raw_call.h"
 
 namespace distsage {
-namespace {
-
-namespace pf = partition_format;
-
-absl::Status DecodeIds(const std::string& bytes, std::vector<int64_t>* ids) {
-  if (!pf::UnpackArray(bytes, ids)) {
-    return absl::InvalidArgumentError(absl::StrCat("field 'ids' has ", bytes.size(),
-                                                   " bytes, not a whole number of LE int64 IDs"));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 KVServiceImpl::KVServiceImpl(KVServiceOptions options, std::shared_ptr<KVStore> store)
     : options_(std::move(options)), store_(std::move(store)) {}
@@ -96,7 +82,7 @@ absl::StatusOr<grpc::ByteBuffer> KVServiceImpl::AnswerPull(const grpc::ByteBuffe
   DS_RETURN_IF_ERROR(CheckServes(request.graph_name()));
   DS_ASSIGN_OR_RETURN(const std::shared_ptr<KVTable> table, store_->Find(request.name()));
   std::vector<int64_t> ids;
-  DS_RETURN_IF_ERROR(DecodeIds(request.ids(), &ids));
+  DS_RETURN_IF_ERROR(DecodePackedField(request.ids(), "ids", "LE int64 IDs", &ids));
   const int64_t bytes = static_cast<int64_t>(ids.size() * table->spec().dim * sizeof(float));
   if (bytes > options_.max_answer_bytes) {
     return absl::ResourceExhaustedError(
@@ -116,12 +102,9 @@ absl::StatusOr<grpc::ByteBuffer> KVServiceImpl::AnswerPush(const grpc::ByteBuffe
   DS_RETURN_IF_ERROR(CheckServes(request.graph_name()));
   DS_ASSIGN_OR_RETURN(const std::shared_ptr<KVTable> table, store_->Find(request.name()));
   std::vector<int64_t> ids;
-  DS_RETURN_IF_ERROR(DecodeIds(request.ids(), &ids));
+  DS_RETURN_IF_ERROR(DecodePackedField(request.ids(), "ids", "LE int64 IDs", &ids));
   std::vector<float> grads;
-  if (!pf::UnpackArray(request.grads(), &grads)) {
-    return absl::InvalidArgumentError(absl::StrCat("field 'grads' has ", request.grads().size(),
-                                                   " bytes, not a whole number of float32"));
-  }
+  DS_RETURN_IF_ERROR(DecodePackedField(request.grads(), "grads", "float32", &grads));
   DS_ASSIGN_OR_RETURN(const int64_t updated, table->Push(ids, grads));
   proto_wire::MessageWriter answer;
   answer.AddVarint(KVPushResponse::kRowsUpdatedFieldNumber, static_cast<uint64_t>(updated));

@@ -62,10 +62,13 @@ absl::StatusOr<std::string> KVStore::Save() {
   KVSave save;
   save.row_begin = options_.row_begin;
   save.row_end = options_.row_end;
-  for (const KVTensorSpec& spec : List()) {
-    DS_ASSIGN_OR_RETURN(const std::shared_ptr<KVTable> table, Find(spec.name));
-    save.tensors.emplace_back(spec, table->Snapshot());
+  std::map<std::string, std::shared_ptr<KVTable>> tables;
+  {
+    absl::MutexLock lock(&mu_);
+    tables = tables_;
   }
+  for (const auto& [name, table] : tables)
+    save.tensors.emplace_back(table->spec(), table->Snapshot());
   return WriteKVSave(options_.save_dir, save);
 }
 

@@ -1,12 +1,17 @@
 // What every raw (hand-framed) callback method of a service does with its
-// request and its answer: parse the serialised request into its message, and
-// finish the call with a serialised answer or an error status.
+// request and its answer: parse the serialised request into its message,
+// unpack its packed `bytes` fields, and finish the call with a serialised
+// answer or an error status.
 #ifndef DISTSAGE_SERVER_RAW_CALL_H_
 #define DISTSAGE_SERVER_RAW_CALL_H_
+
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "common/partition_format.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "proto/grpc_status.h"
@@ -21,6 +26,19 @@ absl::Status ParseRequest(const grpc::ByteBuffer& raw, Request* request) {
   if (!request->ParseFromZeroCopyStream(&reader)) {
     return absl::InvalidArgumentError(
         absl::StrCat("the request is not a valid ", request->GetTypeName(), " message"));
+  }
+  return absl::OkStatus();
+}
+
+// The packed little-endian values of `bytes` field `field` into `values`;
+// INVALID_ARGUMENT naming the field when it is not a whole number of them
+// (`what` names the value type in the message, e.g. "LE int64 IDs").
+template <typename T>
+absl::Status DecodePackedField(const std::string& bytes, const char* field, const char* what,
+                               std::vector<T>* values) {
+  if (!partition_format::UnpackArray(bytes, values)) {
+    return absl::InvalidArgumentError(absl::StrCat("field '", field, "' has ", bytes.size(),
+                                                   " bytes, not a whole number of ", what));
   }
   return absl::OkStatus();
 }
