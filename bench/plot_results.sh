@@ -3,7 +3,6 @@
 #   server_loopback.png  graph server over loopback, % of in-process (goal 60%)
 #   dist_epoch.png       distributed epoch / standalone epoch (goal <= 1.3)
 #   accuracy.png         test accuracy per dataset against the published figure
-#   dgl_epoch.png        standalone epoch time against DGL (log scale)
 #   runtime_settings.png slowdown with OpenBLAS, passive OpenMP wait or the
 #                        malloc thresholds turned off (log scale)
 # The figures come from the small data files in bench/plots/data/, each of
@@ -85,18 +84,6 @@ GNUPLOT
 
 gnuplot <<GNUPLOT
 $COMMON
-set output "$OUT/dgl_epoch.png"
-set title "Standalone epoch time, distsage vs DGL 1.1.3 (DGL's hyper-parameters, 2 threads)"
-set ylabel "seconds per epoch (log scale)"
-set logscale y
-set yrange [0.1:100]
-plot "$DATA/dgl_epoch.dat" using 2:xtic(br(strcol(1))) lc rgb "#1f77b4" title "distsage", \
-     "" using 3 lc rgb "#7f7f7f" title "DGL", \
-     "" using (\$0 - 0.143):2:(sprintf("%.2f s", \$2)) with labels offset 0,0.7 notitle, \
-     "" using (\$0 + 0.143):3:(sprintf("%.1f s\n(%.1fx)", \$3, \$3 / \$2)) with labels offset 0,1.6 notitle
-GNUPLOT
-gnuplot <<GNUPLOT
-$COMMON
 set output "$OUT/runtime_settings.png"
 set bmargin 5
 set title "Trainer with one runtime setting turned off: time / time with it on (2 cores)"
@@ -109,4 +96,4 @@ set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 1 lc rgb "#888888"
 plot "$DATA/runtime_settings.dat" using 2:xtic(br(strcol(1))) lc rgb "#1f77b4", \
      "" using (\$0):2:(sprintf("%.2fx", \$2)) with labels offset 0,0.7 notitle
 GNUPLOT
-echo "wrote $OUT/{server_loopback,dist_epoch,accuracy,dgl_epoch,runtime_settings}.png" >&2
+echo "wrote $OUT/{server_loopback,dist_epoch,accuracy,runtime_settings}.png" >&2

@@ -184,8 +184,13 @@ TEST_F(TrainerCliTest, ShortDefaultRunPrintsEpochLinesAndSummary) {
   EXPECT_NE(result.output.find("Epoch 3 | loss"), std::string::npos) << result.output;
   const nlohmann::json summary = Summary(result);
   EXPECT_TRUE(summary.contains("final_test_acc"));
-  EXPECT_TRUE(summary.contains("epoch_s_mean"));
   EXPECT_EQ(summary.at("hyperparameters").at("num_hidden"), 16);
+  // The per-epoch means leave out the warm-up epoch: epochs 2 and 3 plus
+  // epoch 1 make up the whole training time.
+  EXPECT_EQ(summary.at("epoch_means_exclude_first_epochs"), 1);
+  const double first = summary.at("epoch_s_first").get<double>();
+  const double mean = summary.at("epoch_s_mean").get<double>();
+  EXPECT_NEAR(first + 2 * mean, summary.at("train_s_total").get<double>(), 1e-9);
 }
 
 struct BadInput {
