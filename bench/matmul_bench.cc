@@ -6,6 +6,7 @@
 // one it measured.
 //
 //   matmul_bench [--m 1000] [--k 767] [--n 256] [--reps 20] [--threads 2]
+//                [--dtype float32|bfloat16]
 //
 // Prints one JSON line: the sgemm_ provider, the libraries with "blas" or
 // "lapack" in their name that the process mapped, and min / median / max
@@ -34,6 +35,9 @@ ABSL_FLAG(int64_t, k, 767, "inner dimension (input features)");
 ABSL_FLAG(int64_t, n, 256, "columns of the right matrix (hidden units)");
 ABSL_FLAG(int, reps, 20, "timed matmuls");
 ABSL_FLAG(int, threads, 2, "LibTorch intra-op threads");
+ABSL_FLAG(std::string, dtype, "float32",
+          "float32, or bfloat16 (both operands converted before timing; on a CPU without "
+          "AVX512-BF16/AMX this measures LibTorch's emulated path)");
 
 namespace {
 
@@ -70,8 +74,14 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   torch::set_num_threads(absl::GetFlag(FLAGS_threads));
   torch::manual_seed(0);
-  const torch::Tensor a = torch::randn({absl::GetFlag(FLAGS_m), absl::GetFlag(FLAGS_k)});
-  const torch::Tensor b = torch::randn({absl::GetFlag(FLAGS_k), absl::GetFlag(FLAGS_n)});
+  const std::string dtype = absl::GetFlag(FLAGS_dtype);
+  if (dtype != "float32" && dtype != "bfloat16") {
+    std::fprintf(stderr, "matmul_bench: --dtype=%s: expected float32 or bfloat16\n", dtype.c_str());
+    return 2;
+  }
+  const torch::ScalarType scalar = dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
+  const torch::Tensor a = torch::randn({absl::GetFlag(FLAGS_m), absl::GetFlag(FLAGS_k)}).to(scalar);
+  const torch::Tensor b = torch::randn({absl::GetFlag(FLAGS_k), absl::GetFlag(FLAGS_n)}).to(scalar);
   torch::Tensor c;
   for (int i = 0; i < 3; ++i) c = torch::mm(a, b);
   std::vector<double> ms;
@@ -83,12 +93,13 @@ int main(int argc, char** argv) {
   }
   std::sort(ms.begin(), ms.end());
   std::printf(
-      "{\"shape\": \"%ldx%ldx%ld\", \"threads\": %d, \"sgemm_provider\": \"%s\", "
+      "{\"shape\": \"%ldx%ldx%ld\", \"dtype\": \"%s\", \"threads\": %d, \"sgemm_provider\": "
+      "\"%s\", "
       "\"mapped\": [\"%s\"], \"ms_min\": %.3f, \"ms_median\": %.3f, \"ms_max\": %.3f, "
       "\"checksum\": %.3f}\n",
       static_cast<long>(absl::GetFlag(FLAGS_m)), static_cast<long>(absl::GetFlag(FLAGS_k)),
-      static_cast<long>(absl::GetFlag(FLAGS_n)), absl::GetFlag(FLAGS_threads),
+      static_cast<long>(absl::GetFlag(FLAGS_n)), dtype.c_str(), absl::GetFlag(FLAGS_threads),
       ProviderOf("sgemm_").c_str(), absl::StrJoin(MappedBlasLibraries(), "\", \"").c_str(),
-      ms.front(), ms[ms.size() / 2], ms.back(), c.sum().item<double>());
+      ms.front(), ms[ms.size() / 2], ms.back(), c.to(torch::kFloat32).sum().item<double>());
   return 0;
 }

@@ -18,6 +18,7 @@
 #include "trainer/layerwise_inference.h"
 #include "trainer/minibatch_loader.h"
 #include "trainer/model_checkpoint.h"
+#include "trainer/precision.h"
 #include "trainer/sage_model.h"
 #include "trainer/trainer_group.h"
 
@@ -213,7 +214,8 @@ struct GraphSageTrainer::State {
     // Ranks started with different model shapes or schedules would exchange
     // mismatched buffers (or step counts) and fail obscurely; compare first.
     const std::string plan = absl::StrCat(options.model.ToJson(), " epochs ", options.num_epochs,
-                                          " batch ", options.batch_size, " lr ", options.lr);
+                                          " batch ", options.batch_size, " lr ", options.lr,
+                                          " precision ", PrecisionName(options.model.precision));
     DS_ASSIGN_OR_RETURN(const int differing, group->FirstRankDifferingFromRankZero(crc32(
                                                  0L, reinterpret_cast<const Bytef*>(plan.data()),
                                                  static_cast<uInt>(plan.size()))));
@@ -305,6 +307,7 @@ absl::StatusOr<std::unique_ptr<GraphSageTrainer>> GraphSageTrainer::Load(GraphCl
   DS_ASSIGN_OR_RETURN(GraphSage model, LoadModel(dir));
   DS_RETURN_IF_ERROR(CheckModelFitsGraph(model->options(), client->config(), options,
                                          absl::StrCat("the model in '", dir, "'")));
+  model->SetPrecision(options.model.precision);
   options.model = model->options();
   if (options.model.embedding_dim > 0) {
     if (kv == nullptr) return absl::InvalidArgumentError("node embeddings need a KV client");

@@ -1,10 +1,13 @@
 #include "trainer/neighbor_mean.h"
 
 #include <ATen/Dispatch.h>
+#include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
 #include <torch/autograd.h>
 
 #include <algorithm>
+#include <type_traits>
+#include <vector>
 
 namespace distsage {
 namespace {
@@ -23,33 +26,48 @@ int64_t GrainSize(int64_t num_rows, int64_t num_edges, int64_t dim) {
 // where scale(row) = 1 / (segment length of `norm_ptr` at the node it names).
 // The forward pass is the case row == segment; the backward pass sums the
 // destinations of a source, each weighted by 1 / that destination's degree.
+// Sums run in acc_t (float for bfloat16 rows: a bf16 running sum of 25
+// neighbours would lose most of its 8 mantissa bits); float and double rows
+// are summed in place.
 template <typename scalar_t>
 void SegmentSum(const scalar_t* x, int64_t dim, const int64_t* ptr, const int64_t* index,
                 int64_t num_rows, const int64_t* norm_ptr, bool scale_by_target, scalar_t* out) {
+  using acc_t = at::opmath_type<scalar_t>;
+  constexpr bool kInPlace = std::is_same_v<acc_t, scalar_t>;
   at::parallel_for(
       0, num_rows, GrainSize(num_rows, ptr[num_rows], dim), [&](int64_t begin, int64_t end) {
+        std::vector<acc_t> scratch(kInPlace ? 0 : dim);
         for (int64_t row = begin; row < end; ++row) {
-          scalar_t* out_row = out + row * dim;
-          std::fill(out_row, out_row + dim, scalar_t(0));
+          acc_t* sum;
+          if constexpr (kInPlace) {
+            sum = out + row * dim;
+          } else {
+            sum = scratch.data();
+          }
+          std::fill(sum, sum + dim, acc_t(0));
           const int64_t first = ptr[row];
           const int64_t last = ptr[row + 1];
           if (!scale_by_target) {
             for (int64_t e = first; e < last; ++e) {
               const scalar_t* in_row = x + index[e] * dim;
-              for (int64_t d = 0; d < dim; ++d) out_row[d] += in_row[d];
+              for (int64_t d = 0; d < dim; ++d) sum[d] += static_cast<acc_t>(in_row[d]);
             }
             if (last > first) {
-              const scalar_t inv = scalar_t(1) / static_cast<scalar_t>(last - first);
-              for (int64_t d = 0; d < dim; ++d) out_row[d] *= inv;
+              const acc_t inv = acc_t(1) / static_cast<acc_t>(last - first);
+              for (int64_t d = 0; d < dim; ++d) sum[d] *= inv;
             }
           } else {
             for (int64_t e = first; e < last; ++e) {
               const int64_t target = index[e];
-              const scalar_t inv =
-                  scalar_t(1) / static_cast<scalar_t>(norm_ptr[target + 1] - norm_ptr[target]);
+              const acc_t inv =
+                  acc_t(1) / static_cast<acc_t>(norm_ptr[target + 1] - norm_ptr[target]);
               const scalar_t* in_row = x + target * dim;
-              for (int64_t d = 0; d < dim; ++d) out_row[d] += inv * in_row[d];
+              for (int64_t d = 0; d < dim; ++d) sum[d] += inv * static_cast<acc_t>(in_row[d]);
             }
+          }
+          if constexpr (!kInPlace) {
+            scalar_t* out_row = out + row * dim;
+            for (int64_t d = 0; d < dim; ++d) out_row[d] = static_cast<scalar_t>(sum[d]);
           }
         }
       });
@@ -62,7 +80,7 @@ class NeighborMeanFunction : public torch::autograd::Function<NeighborMeanFuncti
     ctx->saved_data["num_src"] = x.size(0);
     const at::Tensor input = x.contiguous();
     at::Tensor out = at::empty({block->num_dst, x.size(1)}, x.options());
-    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "NeighborMean", [&] {
+    AT_DISPATCH_FLOATING_TYPES_AND(at::kBFloat16, x.scalar_type(), "NeighborMean", [&] {
       SegmentSum<scalar_t>(input.data_ptr<scalar_t>(), x.size(1), block->indptr.data(),
                            block->indices.data(), block->num_dst, nullptr, false,
                            out.data_ptr<scalar_t>());
@@ -78,11 +96,12 @@ class NeighborMeanFunction : public torch::autograd::Function<NeighborMeanFuncti
                 " source rows");
     const at::Tensor grad_out = grad_outputs[0].contiguous();
     at::Tensor grad_x = at::empty({num_src, grad_out.size(1)}, grad_out.options());
-    AT_DISPATCH_FLOATING_TYPES(grad_out.scalar_type(), "NeighborMeanBackward", [&] {
-      SegmentSum<scalar_t>(grad_out.data_ptr<scalar_t>(), grad_out.size(1),
-                           block->rev_indptr.data(), block->rev_indices.data(), num_src,
-                           block->indptr.data(), true, grad_x.data_ptr<scalar_t>());
-    });
+    AT_DISPATCH_FLOATING_TYPES_AND(
+        at::kBFloat16, grad_out.scalar_type(), "NeighborMeanBackward", [&] {
+          SegmentSum<scalar_t>(grad_out.data_ptr<scalar_t>(), grad_out.size(1),
+                               block->rev_indptr.data(), block->rev_indices.data(), num_src,
+                               block->indptr.data(), true, grad_x.data_ptr<scalar_t>());
+        });
     return {grad_x, at::Tensor()};
   }
 };

@@ -14,7 +14,8 @@ namespace distsage {
 
 // out[i] = mean of x[block.indices[e]] over e in [indptr[i], indptr[i+1]),
 // and 0 for a destination without in-edges (DGL's SAGEConv('mean')).
-// `x` is a 2-D float or double tensor whose rows the block's indices address
+// `x` is a 2-D float, double or bfloat16 tensor (bf16 rows are summed in
+// float32 and the result rounded once) whose rows the block's indices address
 // (the block's source nodes in training, any row set in layer-wise
 // inference); the result has block.num_dst rows. The backward pass needs
 // block.BuildReverse() to have run and `block` to stay alive and unchanged

@@ -10,7 +10,8 @@
 
 namespace distsage {
 
-SageConvImpl::SageConvImpl(int64_t in_dim, int64_t out_dim) : in_dim_(in_dim), out_dim_(out_dim) {
+SageConvImpl::SageConvImpl(int64_t in_dim, int64_t out_dim, Precision precision)
+    : in_dim_(in_dim), out_dim_(out_dim), precision_(precision) {
   weight_self_ = register_parameter("weight_self", torch::empty({out_dim, in_dim}));
   weight_neigh_ = register_parameter("weight_neigh", torch::empty({out_dim, in_dim}));
   bias_ = register_parameter("bias", torch::zeros({out_dim}));
@@ -19,19 +20,27 @@ SageConvImpl::SageConvImpl(int64_t in_dim, int64_t out_dim) : in_dim_(in_dim), o
   torch::nn::init::xavier_uniform_(weight_neigh_, gain);
 }
 
+at::Tensor SageConvImpl::ToCompute(const at::Tensor& t) const {
+  const at::ScalarType dtype = precision_ == Precision::kBFloat16 ? at::kBFloat16 : at::kFloat;
+  return t.scalar_type() == dtype ? t : t.to(dtype);
+}
+
 at::Tensor SageConvImpl::PrepareSource(const at::Tensor& x_src) {
-  return project_first() ? at::matmul(x_src, weight_neigh_.t()) : x_src;
+  return project_first() ? at::matmul(ToCompute(x_src), ToCompute(weight_neigh_).t()) : x_src;
 }
 
 at::Tensor SageConvImpl::Combine(const at::Tensor& x_dst, const at::Tensor& aggregated) {
-  at::Tensor out = at::addmm(bias_, x_dst, weight_self_.t());
-  return project_first() ? out.add(aggregated) : at::addmm(out, aggregated, weight_neigh_.t());
+  at::Tensor out = at::addmm(ToCompute(bias_), ToCompute(x_dst), ToCompute(weight_self_).t());
+  return project_first() ? out.add(ToCompute(aggregated))
+                         : at::addmm(out, ToCompute(aggregated), ToCompute(weight_neigh_).t());
 }
 
 at::Tensor SageConvImpl::Forward(const at::Tensor& x_src, const Block& block) {
   const at::Tensor x_dst = x_src.narrow(0, 0, block.num_dst);
   // Without edges (fan-out 0) the neighbour term is exactly zero.
-  if (block.num_edges() == 0) return at::addmm(bias_, x_dst, weight_self_.t());
+  if (block.num_edges() == 0) {
+    return at::addmm(ToCompute(bias_), ToCompute(x_dst), ToCompute(weight_self_).t());
+  }
   return Combine(x_dst, NeighborMean(PrepareSource(x_src), block));
 }
 
@@ -39,7 +48,8 @@ GraphSageImpl::GraphSageImpl(const ModelOptions& options) : options_(options) {
   for (int i = 0; i < options.num_layers; ++i) {
     const int64_t in = i == 0 ? options.in_dim : options.num_hidden;
     const int64_t out = i == options.num_layers - 1 ? options.num_classes : options.num_hidden;
-    layers_.push_back(register_module("layer" + std::to_string(i), SageConv(in, out)));
+    layers_.push_back(
+        register_module("layer" + std::to_string(i), SageConv(in, out, options.precision)));
     if (options.layer_norm && i + 1 < options.num_layers) {
       norms_.push_back(register_module("norm" + std::to_string(i),
                                        torch::nn::LayerNorm(torch::nn::LayerNormOptions({out}))));
@@ -47,8 +57,14 @@ GraphSageImpl::GraphSageImpl(const ModelOptions& options) : options_(options) {
   }
 }
 
+void GraphSageImpl::SetPrecision(Precision precision) {
+  options_.precision = precision;
+  for (SageConv& layer : layers_) layer->set_precision(precision);
+}
+
 at::Tensor GraphSageImpl::BetweenLayers(int index, const at::Tensor& h) {
-  at::Tensor out = options_.layer_norm ? norms_[index]->forward(h) : h;
+  // LayerNorm's statistics in float32, whatever the layers compute in.
+  at::Tensor out = options_.layer_norm ? norms_[index]->forward(h.to(at::kFloat)) : h;
   out = at::relu(out);
   return torch::nn::functional::dropout(
       out, torch::nn::functional::DropoutFuncOptions().p(options_.dropout).training(is_training()));
@@ -65,7 +81,8 @@ at::Tensor GraphSageImpl::Forward(const at::Tensor& features, const std::vector<
     h = layers_[i]->Forward(h, blocks[i]);
     if (i + 1 < num_layers()) h = BetweenLayers(i, h);
   }
-  return h;
+  // The loss and its softmax in float32 (what autocast does too).
+  return h.scalar_type() == at::kFloat ? h : h.to(at::kFloat);
 }
 
 }  // namespace distsage

@@ -20,7 +20,10 @@ namespace distsage {
 class SageConvImpl : public torch::nn::Module {
  public:
   // Weights as DGL initialises them (Xavier-uniform, ReLU gain; zero bias).
-  SageConvImpl(int64_t in_dim, int64_t out_dim);
+  // The parameters are float32 (the master copy the optimiser updates); with
+  // Precision::kBFloat16 the matrix products take bfloat16 copies of them and
+  // of the input, and the layer's output is bfloat16.
+  SageConvImpl(int64_t in_dim, int64_t out_dim, Precision precision = Precision::kFloat32);
 
   // One layer over a block: rows of `x_src` are the block's source nodes (so
   // its first block.num_dst rows are the destinations); block.num_dst rows out.
@@ -37,10 +40,16 @@ class SageConvImpl : public torch::nn::Module {
   bool project_first() const { return in_dim_ > out_dim_; }
   int64_t in_dim() const { return in_dim_; }
   int64_t out_dim() const { return out_dim_; }
+  void set_precision(Precision precision) { precision_ = precision; }
 
  private:
+  // `t` in the dtype the matrix products run in (autograd-tracked, so the
+  // float32 parameters get float32 gradients).
+  at::Tensor ToCompute(const at::Tensor& t) const;
+
   int64_t in_dim_;
   int64_t out_dim_;
+  Precision precision_;
   at::Tensor weight_self_;   // [out_dim, in_dim]
   at::Tensor weight_neigh_;  // [out_dim, in_dim]
   at::Tensor bias_;          // [out_dim]
@@ -51,8 +60,9 @@ class GraphSageImpl : public torch::nn::Module {
  public:
   explicit GraphSageImpl(const ModelOptions& options);
 
-  // Logits of blocks.back()'s destination nodes from the input features of
-  // blocks.front()'s source nodes. Dropout is active in training mode.
+  // Logits (float32 at any precision) of blocks.back()'s destination nodes
+  // from the input features of blocks.front()'s source nodes. Dropout is
+  // active in training mode.
   at::Tensor Forward(const at::Tensor& features, const std::vector<Block>& blocks);
 
   int num_layers() const { return static_cast<int>(layers_.size()); }
@@ -61,6 +71,8 @@ class GraphSageImpl : public torch::nn::Module {
   // dropout in training mode. Not applied after the output layer.
   at::Tensor BetweenLayers(int index, const at::Tensor& h);
   const ModelOptions& options() const { return options_; }
+  // Switches every layer's arithmetic (e.g. for a loaded model).
+  void SetPrecision(Precision precision);
 
  private:
   ModelOptions options_;

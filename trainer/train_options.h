@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/partition_config.h"
+#include "trainer/precision.h"
 
 namespace distsage {
 
@@ -37,6 +38,9 @@ struct ModelOptions {
   // Training fan-outs, input layer first; a 0 also switches the layer's
   // aggregation off at evaluation time, where other layers see all in-edges.
   std::vector<int> fanouts = {10, 25};
+  // Arithmetic of the dense layers. A run setting, not part of the model's
+  // shape: not in ToJson, so a model trained at one precision loads at any.
+  Precision precision = Precision::kFloat32;
 
   // The fan-outs of full-neighbourhood inference: -1 where training
   // samples, 0 where the layer's aggregation is off.

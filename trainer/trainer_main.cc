@@ -41,6 +41,7 @@
 #include "trainer/epoch_metrics.h"
 #include "trainer/graph_sage_trainer.h"
 #include "trainer/node_split.h"
+#include "trainer/precision.h"
 #include "trainer/progress_reporter.h"
 #include "trainer/train_options.h"
 #include "trainer/trainer_group.h"
@@ -149,6 +150,13 @@ ABSL_FLAG(double, sparse_lr, 0.01, "Learning rate of the node embeddings' optimi
 ABSL_FLAG(std::string, feature_norm, "none",
           "Input feature normalisation: none, or row (each row divided by its sum).");
 ABSL_FLAG(bool, layer_norm, false, "LayerNorm after every hidden layer.");
+ABSL_FLAG(std::string, precision, "fp32",
+          "Arithmetic of the dense layers: fp32, or bf16 (bfloat16 matrix products on the CPU's "
+          "AVX512-BF16/AMX units, float32 master weights, optimiser state and loss). Without "
+          "those units bf16 falls back to fp32, with a note.");
+ABSL_FLAG(bool, allow_emulated_bf16, false,
+          "Keep --precision=bf16 on a CPU without bf16 matrix units (LibTorch emulates it, "
+          "several times slower than fp32): the same arithmetic, for checking accuracy anywhere.");
 ABSL_FLAG(std::string, metrics_out, "", "Write per-epoch figures to this CSV file.");
 ABSL_FLAG(std::string, save_model, "",
           "Save the trained model to this folder (model.pt parameters + model.json shape); in "
@@ -176,6 +184,11 @@ absl::StatusOr<TrainOptions> OptionsFromFlags(const PartitionConfig& config) {
   options.model.dropout = absl::GetFlag(FLAGS_dropout);
   options.model.input_dropout = absl::GetFlag(FLAGS_input_dropout);
   options.model.layer_norm = absl::GetFlag(FLAGS_layer_norm);
+  DS_ASSIGN_OR_RETURN(const Precision requested, ParsePrecision(absl::GetFlag(FLAGS_precision)));
+  std::string precision_note;
+  options.model.precision = ResolvePrecision(
+      requested, DetectBf16Support(), absl::GetFlag(FLAGS_allow_emulated_bf16), &precision_note);
+  if (!precision_note.empty()) std::fprintf(stderr, "trainer: %s\n", precision_note.c_str());
   options.feature_name = absl::GetFlag(FLAGS_feature_name);
   options.model.embedding_dim = absl::GetFlag(FLAGS_node_embedding_dim);
   options.sparse_optimizer = absl::GetFlag(FLAGS_sparse_optimizer);
@@ -230,6 +243,7 @@ nlohmann::json HyperParameters(const TrainOptions& options) {
           {"weight_decay", options.weight_decay},
           {"feature_norm", FeatureNormName(model.feature_norm)},
           {"layer_norm", model.layer_norm},
+          {"precision", PrecisionName(model.precision)},
           {"seed", options.seed},
           {"num_threads", options.num_threads},
           {"feature_name", options.feature_name},

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <random>
 
 #include "trainer/block.h"
@@ -73,6 +74,33 @@ TEST(NeighborMeanTest, ForwardMatchesDenseReference) {
     ASSERT_EQ(out.sizes(), (std::vector<int64_t>{300, dim}));
     EXPECT_TRUE(torch::allclose(out, ReferenceMean(x, block), 1e-5, 1e-5)) << "dim " << dim;
   }
+}
+
+// bfloat16 rows (8 mantissa bits) are summed in float32 and rounded once: the
+// result is within one bf16 rounding of the float32 mean of the same values.
+// A bf16 running sum over ~40 neighbours would be off by several roundings.
+TEST(NeighborMeanTest, BFloat16RowsAreSummedInFloat32) {
+  torch::manual_seed(2);
+  const Block block = RandomBlock(300, 500, 80, 3);
+  const torch::Tensor x = (torch::rand({500, 48}) + 1.0).to(torch::kBFloat16);
+  const torch::Tensor out = NeighborMean(x, block);
+  ASSERT_EQ(out.scalar_type(), torch::kBFloat16);
+  const torch::Tensor reference = ReferenceMean(x.to(torch::kFloat), block);
+  const torch::Tensor error = (out.to(torch::kFloat) - reference).abs();
+  // Half a bf16 ulp of values in [1, 2) is 2^-8.
+  EXPECT_LE(error.max().item<float>(), std::ldexp(1.0f, -8) * 1.01f);
+}
+
+TEST(NeighborMeanTest, BFloat16BackwardMatchesFloat32WithinRounding) {
+  torch::manual_seed(3);
+  const Block block = RandomBlock(200, 350, 30, 9);
+  const torch::Tensor weights = torch::rand({200, 20}) + 1.0;
+  torch::Tensor x = (torch::rand({350, 20}) + 1.0).to(torch::kBFloat16).requires_grad_(true);
+  (NeighborMean(x, block).to(torch::kFloat) * weights).sum().backward();
+  ASSERT_EQ(x.grad().scalar_type(), torch::kBFloat16);
+  torch::Tensor x32 = x.detach().to(torch::kFloat).requires_grad_(true);
+  (ReferenceMean(x32, block) * weights).sum().backward();
+  EXPECT_TRUE(torch::allclose(x.grad().to(torch::kFloat), x32.grad(), 1.0 / 128, 1e-3));
 }
 
 TEST(NeighborMeanTest, DestinationWithoutEdgesGetsZeros) {

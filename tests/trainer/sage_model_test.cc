@@ -96,5 +96,33 @@ TEST(GraphSageTest, TwoLayerForwardHasSeedRowsAndTrainsEveryParameter) {
   }
 }
 
+// The same model (same float32 parameters) at both precisions: bf16 logits
+// are float32 and close to fp32's, and every float32 parameter gets a float32
+// gradient through the bf16 copies.
+TEST(GraphSageTest, BFloat16ForwardTracksFloat32AndTrainsFloat32Parameters) {
+  torch::manual_seed(4);
+  ModelOptions options;
+  options.in_dim = 40;
+  options.num_hidden = 32;
+  options.num_classes = 5;
+  options.num_layers = 1;
+  GraphSage model(options);
+  const std::vector<Block> blocks = {SmallBlock()};  // Outlives backward().
+  const torch::Tensor x = torch::randn({5, 40});
+  const torch::Tensor fp32 = model->Forward(x, blocks);
+  model->SetPrecision(Precision::kBFloat16);
+  EXPECT_EQ(model->options().precision, Precision::kBFloat16);
+  const torch::Tensor bf16 = model->Forward(x, blocks);
+  ASSERT_EQ(bf16.scalar_type(), torch::kFloat);
+  EXPECT_FALSE(torch::equal(bf16, fp32));  // It did run in bf16.
+  EXPECT_TRUE(torch::allclose(bf16, fp32, 0.03, 0.03)) << bf16 << fp32;
+  torch::nn::functional::cross_entropy(bf16, torch::tensor({0, 2, 4})).backward();
+  for (const auto& param : model->named_parameters()) {
+    ASSERT_TRUE(param.value().grad().defined()) << param.key();
+    EXPECT_EQ(param.value().grad().scalar_type(), torch::kFloat) << param.key();
+    EXPECT_GT(param.value().grad().abs().sum().item<float>(), 0.0f) << param.key();
+  }
+}
+
 }  // namespace
 }  // namespace distsage

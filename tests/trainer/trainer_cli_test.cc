@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "tests/common/test_util.h"
 #include "tests/trainer/trainer_run.h"
+#include "trainer/precision.h"
 
 namespace distsage {
 namespace {
@@ -193,6 +194,29 @@ TEST_F(TrainerCliTest, ShortDefaultRunPrintsEpochLinesAndSummary) {
   EXPECT_NEAR(first + 2 * mean, summary.at("train_s_total").get<double>(), 1e-9);
 }
 
+// bf16 (emulated where the CPU has no bf16 units: the same arithmetic) keeps
+// the main job above the accuracy floor fp32 is held to.
+TEST_F(TrainerCliTest, Bf16TrainsCoraAboveTheAccuracyFloor) {
+  const CommandResult result =
+      Trainer(WithRecipe({"--standalone", "--part_config=" + CoraConfig(), "--seed=0",
+                          "--precision=bf16", "--allow_emulated_bf16"}));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const nlohmann::json summary = Summary(result);
+  EXPECT_EQ(summary.at("hyperparameters").at("precision"), "bf16");
+  EXPECT_GE(summary.at("final_test_acc").get<double>(), 0.79) << result.output;
+}
+
+// Without bf16 matrix units, --precision=bf16 trains in fp32 and says why.
+TEST_F(TrainerCliTest, Bf16FallsBackToFp32WithANoteWithoutMatrixUnits) {
+  const bool has_units = DetectBf16Support().matrix_units();
+  const CommandResult result = Trainer(
+      {"--standalone", "--part_config=" + CoraConfig(), "--num_epochs=1", "--precision=bf16"});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(Summary(result).at("hyperparameters").at("precision"), has_units ? "bf16" : "fp32");
+  EXPECT_EQ(result.output.find("training in fp32 instead") != std::string::npos, !has_units)
+      << result.output;
+}
+
 struct BadInput {
   std::string name;
   std::vector<std::string> flags;  // Added to --standalone --part_config=<cora> unless replaced.
@@ -217,6 +241,7 @@ TEST_F(TrainerCliTest, BadInputFailsClearlyBeforeTraining) {
        {"--standalone", config, "--node_embedding_dim=4", "--sparse_optimizer=none"},
        "--sparse_optimizer"},
       {"feature norm", {"--standalone", config, "--feature_norm=l2"}, "'l2'"},
+      {"precision", {"--standalone", config, "--precision=fp16"}, "--precision=fp16"},
       {"eval only", {"--standalone", config, "--eval_only"}, "--load_model"},
       {"eval every", {"--standalone", config, "--eval_every=-2"}, "--eval_every"},
       {"load model", {"--standalone", config, "--load_model=" + dir_->Join("none")}, "model.json"},

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Accuracy of --precision bf16 against fp32 on the three bundled datasets with
+# their documented recipes (bench/RESULTS-trainer.md), standalone, 2 threads,
+# seeds 0, 1, 2: the same model and seeds, only the dense layers' arithmetic
+# differs. On a CPU without bf16 matrix units the bf16 runs are emulated by
+# LibTorch (--allow_emulated_bf16): the same arithmetic, slower; their times
+# say nothing about bf16 speed. Prints a markdown table; writes it to OUT too.
+#
+# Usage: bench/bf16_accuracy.sh [BUILD_DIR]
+#   env: DATASETS (default "cora amazon_photo amazon_computers"), SEEDS
+#        (default "0 1 2"), OUT (default bench/results/bf16_accuracy.md), WORK.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD="${1:-build}"
+BIN="$BUILD/bin"
+DATASETS="${DATASETS:-cora amazon_photo amazon_computers}"
+SEEDS="${SEEDS:-0 1 2}"
+OUT="${OUT:-bench/results/bf16_accuracy.md}"
+WORK="${WORK:-${TMPDIR:-/tmp}/distsage-bf16-accuracy}"
+mkdir -p "$WORK" "$(dirname "$OUT")"
+
+recipe() {
+  case "$1" in
+    cora) echo "--num_epochs=200 --lr=0.01 --weight_decay=5e-4 --feature_norm=row --input_dropout=0.5" ;;
+    *) echo "--num_hidden=256 --num_epochs=40 --layer_norm" ;;
+  esac
+}
+partition() {  # dataset -> config path
+  local out="$WORK/$1"
+  if ! ls "$out"/*.json > /dev/null 2>&1; then
+    "$BIN/partition_graph" --dataset_dir="datasets/$1" --num_parts=1 --out="$out" > "$out.log" 2>&1
+  fi
+  ls "$out"/*.json
+}
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+{
+  echo "# bf16_accuracy $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  echo "bf16 units: $(grep -o -w 'avx512_bf16\|amx_bf16' /proc/cpuinfo | sort -u | xargs || true) (none listed: emulated)"
+  echo
+  echo "| dataset | recipe | fp32 test acc per seed | fp32 mean | bf16 test acc per seed | bf16 mean | bf16 - fp32 (points) |"
+  echo "| --- | --- | --- | --- | --- | --- | --- |"
+} | tee "$OUT"
+for dataset in $DATASETS; do
+  config="$(partition "$dataset")"
+  declare -A accs=()
+  for precision in fp32 bf16; do
+    accs[$precision]=""
+    for seed in $SEEDS; do
+      # shellcheck disable=SC2046
+      json="$("$BIN/trainer" --standalone --part_config="$config" --num_threads=2 --seed="$seed" \
+        --eval_every=0 --precision="$precision" --allow_emulated_bf16 $(recipe "$dataset") \
+        2> "$WORK/$dataset-$precision-$seed.log" | tail -n 1)"
+      [[ "$(field "$json" hyperparameters | grep -c "'precision': '$precision'")" == 1 ]] ||
+        { echo "run did not train in $precision: $json" >&2; exit 1; }
+      accs[$precision]+="$(field "$json" final_test_acc) "
+    done
+  done
+  python3 - "$dataset" "$(recipe "$dataset")" "${accs[fp32]}" "${accs[bf16]}" <<'PY' | tee -a "$OUT"
+import statistics, sys
+name, recipe, fp32, bf16 = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split()
+f = [float(x) for x in fp32]; b = [float(x) for x in bf16]
+print("| %s | `%s` | %s | %.2f%% | %s | %.2f%% | %+.2f |" % (
+    name, recipe, ", ".join("%.4f" % x for x in f), 100 * statistics.mean(f),
+    ", ".join("%.4f" % x for x in b), 100 * statistics.mean(b),
+    100 * (statistics.mean(b) - statistics.mean(f))))
+PY
+done

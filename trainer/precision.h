@@ -1,0 +1,43 @@
+// The arithmetic the dense layers run in. bfloat16 halves the bytes of every
+// matmul operand and runs on the CPU's bf16 matrix units (AVX512-BF16, AMX)
+// where it has them; master weights, optimiser state, gradients exchanged
+// between trainers and the loss stay float32. Plain data and cpuid, no
+// LibTorch, so the CLI can decide before building anything.
+#ifndef DISTSAGE_TRAINER_PRECISION_H_
+#define DISTSAGE_TRAINER_PRECISION_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace distsage {
+
+enum class Precision { kFloat32, kBFloat16 };
+
+// "fp32" or "bf16" (also "float32", "bfloat16").
+absl::StatusOr<Precision> ParsePrecision(absl::string_view text);
+const char* PrecisionName(Precision precision);  // "fp32" / "bf16".
+
+// What this CPU offers for bfloat16 matrix products, from cpuid.
+struct Bf16Support {
+  bool avx512_bf16 = false;  // AVX512-BF16 dot products (Cooper Lake, Zen 4, ...).
+  bool amx_bf16 = false;     // AMX tiles (Sapphire Rapids and later).
+  bool matrix_units() const { return avx512_bf16 || amx_bf16; }
+  // "AMX-BF16 and AVX512-BF16", "AVX512-BF16", or "no AVX512-BF16 or AMX-BF16".
+  std::string Describe() const;
+};
+Bf16Support DetectBf16Support();
+
+// The precision a run uses when `requested` is asked for on a CPU with
+// `support`. bf16 without matrix units would be emulated by LibTorch, several
+// times slower than fp32 (bench/matmul_bench --dtype bfloat16), so the run
+// falls back to fp32 with `*note` saying why, unless `allow_emulated` (same
+// arithmetic, for checking accuracy on any machine). `*note` is left empty
+// when nothing changes.
+Precision ResolvePrecision(Precision requested, const Bf16Support& support, bool allow_emulated,
+                           std::string* note);
+
+}  // namespace distsage
+
+#endif  // DISTSAGE_TRAINER_PRECISION_H_
