@@ -1,12 +1,7 @@
 #include "server/kv_checkpoint.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -14,7 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/strip.h"
+#include "common/numbered_folders.h"
 #include "common/status_macros.h"
 #include "rocksdb/db.h"
 
@@ -24,22 +19,10 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr size_t kChunkRows = 8192;
-constexpr char kCurrent[] = "CURRENT";
 
 absl::Status FromRocks(const rocksdb::Status& status, const std::string& what) {
   if (status.ok()) return absl::OkStatus();
   return absl::InternalError(absl::StrCat(what, ": ", status.ToString()));
-}
-
-// fsync of a file or folder, so a rename or a new file survives a crash.
-absl::Status SyncPath(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || fsync(fd) != 0) {
-    if (fd >= 0) close(fd);
-    return absl::InternalError(absl::StrCat("cannot sync '", path, "': ", std::strerror(errno)));
-  }
-  close(fd);
-  return absl::OkStatus();
 }
 
 nlohmann::json SpecToJson(const KVTensorSpec& spec) {
@@ -118,12 +101,7 @@ absl::Status GetChunks(rocksdb::DB* db, const std::string& tensor, const char* f
 }
 
 // The number n of a "save-<n>" folder name, or -1.
-int64_t SaveNumber(const std::string& name) {
-  absl::string_view rest = name;
-  int64_t n = -1;
-  if (!absl::ConsumePrefix(&rest, "save-") || !absl::SimpleAtoi(rest, &n)) return -1;
-  return n;
-}
+int64_t SaveNumber(const std::string& name) { return FolderNumber(name, "save-"); }
 
 }  // namespace
 
@@ -175,25 +153,8 @@ absl::StatusOr<std::string> WriteKVSave(const std::string& dir, const KVSave& sa
     DS_RETURN_IF_ERROR(FromRocks(db->Put(synced, "meta", meta.dump()), "KV save"));
     DS_RETURN_IF_ERROR(FromRocks(db->Close(), "KV save"));
   }
-  fs::rename(tmp_path, final_path, error);
-  if (error) {
-    return absl::InternalError(absl::StrCat("cannot rename '", tmp_path, "': ", error.message()));
-  }
-  DS_RETURN_IF_ERROR(SyncPath(dir));
-  const std::string current = (fs::path(dir) / kCurrent).string();
-  {
-    std::ofstream out(current + ".tmp", std::ios::trunc);
-    out << fs::path(final_path).filename().string() << "\n";
-    if (!out.flush()) {
-      return absl::InternalError(absl::StrCat("cannot write '", current, ".tmp'"));
-    }
-  }
-  DS_RETURN_IF_ERROR(SyncPath(current + ".tmp"));
-  fs::rename(current + ".tmp", current, error);
-  if (error) {
-    return absl::InternalError(absl::StrCat("cannot replace '", current, "': ", error.message()));
-  }
-  DS_RETURN_IF_ERROR(SyncPath(dir));
+  DS_RETURN_IF_ERROR(PublishFolder(tmp_path, final_path));
+  DS_RETURN_IF_ERROR(WriteCurrent(dir, fs::path(final_path).filename().string()));
   for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
     const int64_t n = SaveNumber(entry.path().filename().string());
     if (n >= 0 && n != last + 1) fs::remove_all(entry.path(), error);
@@ -202,10 +163,9 @@ absl::StatusOr<std::string> WriteKVSave(const std::string& dir, const KVSave& sa
 }
 
 absl::StatusOr<std::optional<KVSave>> ReadCurrentKVSave(const std::string& dir) {
-  std::ifstream in((fs::path(dir) / kCurrent).string());
-  if (!in) return std::optional<KVSave>();
-  std::string name;
-  std::getline(in, name);
+  const std::optional<std::string> current = ReadCurrent(dir);
+  if (!current.has_value()) return std::optional<KVSave>();
+  const std::string& name = *current;
   KVSave save;
   save.path = (fs::path(dir) / name).string();
   rocksdb::DB* raw = nullptr;

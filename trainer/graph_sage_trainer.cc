@@ -9,10 +9,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "trainer/block_sampler.h"
 #include "trainer/layerwise_inference.h"
@@ -21,6 +27,7 @@
 #include "trainer/precision.h"
 #include "trainer/sage_model.h"
 #include "trainer/trainer_group.h"
+#include "trainer/training_checkpoint.h"
 
 namespace distsage {
 namespace {
@@ -209,13 +216,65 @@ struct GraphSageTrainer::State {
   // Data-parallel start: every rank takes rank 0's parameters (equal seeds
   // would give equal ones, but a loaded or differently seeded model would
   // not), then draws its own dropout masks.
+  // What a checkpoint must have been made with to be resumed by this run
+  // (the epoch count may grow: resuming can train for longer).
+  std::string Plan() const {
+    nlohmann::json plan = nlohmann::json::parse(options.model.ToJson());
+    plan["batch_size"] = options.batch_size;
+    plan["lr"] = options.lr;
+    plan["weight_decay"] = options.weight_decay;
+    plan["seed"] = options.seed;
+    plan["feature_name"] = options.feature_name;
+    plan["precision"] = PrecisionName(options.model.precision);
+    plan["world_size"] = group == nullptr ? 1 : group->world_size();
+    return plan.dump();
+  }
+
+  // The last checkpoint every rank has, restored; 0 when there is none.
+  absl::StatusOr<int> Resume(const TrainingCheckpoints& checkpoints, ProgressReporter* reporter) {
+    DS_ASSIGN_OR_RETURN(const std::vector<int> mine, checkpoints.Epochs());
+    int chosen = mine.empty() ? 0 : mine.back();
+    if (group != nullptr) {
+      // Each rank keeps its last two: ranks killed on either side of a
+      // checkpoint differ by one, and share the older.
+      std::vector<int64_t> last_two = {0, 0};
+      for (size_t i = 0; i < std::min<size_t>(2, mine.size()); ++i) {
+        last_two[i] = mine[mine.size() - 1 - i];
+      }
+      DS_ASSIGN_OR_RETURN(const std::vector<std::vector<int64_t>> all, group->AllGather(last_two));
+      chosen = 0;
+      for (const int64_t candidate : all[0]) {
+        bool everywhere = candidate > 0;
+        for (const std::vector<int64_t>& rank : all) {
+          everywhere &= std::find(rank.begin(), rank.end(), candidate) != rank.end();
+        }
+        if (everywhere) chosen = std::max<int>(chosen, static_cast<int>(candidate));
+      }
+      bool any = false;
+      for (const std::vector<int64_t>& rank : all) any |= rank[0] > 0;
+      if (chosen == 0 && any) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("--resume: the ranks share no checkpoint (this rank has epochs [",
+                         absl::StrJoin(mine, ", "), "] in '", checkpoints.rank_dir(),
+                         "'); every rank needs its own rank-<r> folder of the same run"));
+      }
+    }
+    if (chosen == 0) {
+      reporter->Line(absl::StrCat("--resume: no checkpoint in '", checkpoints.rank_dir(),
+                                  "' yet; starting from epoch 1"));
+      return 0;
+    }
+    DS_RETURN_IF_ERROR(checkpoints.Restore(chosen, Plan(), model, optimizer));
+    reporter->Line(
+        absl::StrCat("resumed after epoch ", chosen, " from '", checkpoints.rank_dir(), "'"));
+    return chosen;
+  }
+
   absl::Status SynchronizeStart() {
     if (group == nullptr) return absl::OkStatus();
     // Ranks started with different model shapes or schedules would exchange
     // mismatched buffers (or step counts) and fail obscurely; compare first.
-    const std::string plan = absl::StrCat(options.model.ToJson(), " epochs ", options.num_epochs,
-                                          " batch ", options.batch_size, " lr ", options.lr,
-                                          " precision ", PrecisionName(options.model.precision));
+    const std::string plan = absl::StrCat(Plan(), " epochs ", options.num_epochs);
     DS_ASSIGN_OR_RETURN(const int differing, group->FirstRankDifferingFromRankZero(crc32(
                                                  0L, reinterpret_cast<const Bytef*>(plan.data()),
                                                  static_cast<uInt>(plan.size()))));
@@ -277,6 +336,7 @@ struct GraphSageTrainer::State {
   GraphSage model;
   BlockSampler sampler;
   torch::optim::Adam optimizer;
+  int resumed_from_epoch = 0;
 };
 
 GraphSageTrainer::GraphSageTrainer(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -334,7 +394,21 @@ absl::Status GraphSageTrainer::Train(const TrainerShare& share, ProgressReporter
     return absl::FailedPreconditionError(absl::StrCat("graph '", s.client->config().graph_name,
                                                       "' has no training nodes for this trainer"));
   }
-  for (int epoch = 1; epoch <= s.options.num_epochs; ++epoch) {
+  std::optional<TrainingCheckpoints> checkpoints;
+  int first_epoch = 1;
+  if (!s.options.checkpoint_dir.empty()) {
+    checkpoints.emplace(s.options.checkpoint_dir, s.group == nullptr ? 0 : s.group->rank());
+    if (s.options.resume) {
+      DS_ASSIGN_OR_RETURN(s.resumed_from_epoch, s.Resume(*checkpoints, reporter));
+      first_epoch = s.resumed_from_epoch + 1;
+    }
+  }
+  int64_t kill_after_batches = -1;
+  if (const char* hook = std::getenv("DISTSAGE_TRAINER_KILL_AFTER_BATCHES"); hook != nullptr) {
+    (void)absl::SimpleAtoi(hook, &kill_after_batches);
+  }
+  int64_t batches_trained = 0;
+  for (int epoch = first_epoch; epoch <= s.options.num_epochs; ++epoch) {
     EpochMetrics metrics;
     metrics.epoch = epoch;
     const Clock::time_point epoch_start = Clock::now();
@@ -348,6 +422,7 @@ absl::Status GraphSageTrainer::Train(const TrainerShare& share, ProgressReporter
         loader, &metrics.pipeline, [&](const MiniBatch& batch, const StepResult& step) {
           loss_sum += step.loss_sum;
           correct += step.correct;
+          if (++batches_trained == kill_after_batches) raise(SIGKILL);
           reporter->BatchDone(metrics.pipeline.num_batches, step.loss_sum / batch.seeds.size(),
                               static_cast<double>(step.correct) / batch.seeds.size(),
                               metrics.pipeline.num_seeds / SecondsSince(epoch_start));
@@ -370,6 +445,11 @@ absl::Status GraphSageTrainer::Train(const TrainerShare& share, ProgressReporter
       DS_RETURN_IF_ERROR(s.CheckReplicasAgree(ParameterChecksum()));
     }
     reporter->Line(metrics.ToLine());
+    if (checkpoints.has_value() &&
+        (epoch % s.options.checkpoint_every == 0 || epoch == s.options.num_epochs)) {
+      DS_RETURN_IF_ERROR(
+          checkpoints->Write(epoch, s.Plan(), ParameterChecksum(), s.model, s.optimizer));
+    }
     if (csv != nullptr) DS_RETURN_IF_ERROR(csv->Append(metrics));
     history->push_back(metrics);
   }
@@ -403,14 +483,10 @@ absl::StatusOr<Accuracies> GraphSageTrainer::Evaluate(const TrainerShare& share)
 }
 
 uint32_t GraphSageTrainer::ParameterChecksum() const {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  for (const at::Tensor& parameter : state_->model->parameters()) {
-    const at::Tensor bytes = parameter.detach().contiguous();
-    crc = crc32(crc, static_cast<const Bytef*>(bytes.data_ptr()),
-                static_cast<uInt>(bytes.numel() * bytes.element_size()));
-  }
-  return static_cast<uint32_t>(crc);
+  return distsage::ParameterChecksum(state_->model);
 }
+
+int GraphSageTrainer::resumed_from_epoch() const { return state_->resumed_from_epoch; }
 
 absl::Status GraphSageTrainer::Save(const std::string& dir) {
   DS_RETURN_IF_ERROR(SaveModel(state_->model, dir));

@@ -68,6 +68,12 @@ struct TrainOptions {
   int prefetch = 4;            // Batches prepared ahead of the model step.
   std::string metrics_out;     // CSV of per-epoch figures, when set.
   std::string save_model;      // Folder for the trained model, when set.
+  // Training checkpoints (trainer/training_checkpoint.h): written every
+  // checkpoint_every epochs and after the last when checkpoint_dir is set;
+  // with resume, training continues after the last one there.
+  std::string checkpoint_dir;
+  int checkpoint_every = 1;
+  bool resume = false;
 };
 
 absl::StatusOr<FeatureNorm> ParseFeatureNorm(const std::string& name);

@@ -165,6 +165,14 @@ ABSL_FLAG(std::string, load_model, "",
           "Start from the model saved in this folder; its model.json replaces --num_hidden, "
           "--num_layers, --fan_out, --dropout, --input_dropout, --layer_norm and --feature_norm.");
 ABSL_FLAG(bool, eval_only, false, "Only evaluate the model given by --load_model.");
+ABSL_FLAG(std::string, checkpoint_dir, "",
+          "Checkpoint training here (model, optimiser, RNG and epoch; one rank-<r> folder per "
+          "trainer), every --checkpoint_every epochs and after the last.");
+ABSL_FLAG(int, checkpoint_every, 1, "Epochs between checkpoints (with --checkpoint_dir).");
+ABSL_FLAG(bool, resume, false,
+          "Continue from the last checkpoint in --checkpoint_dir (every rank's, in distributed "
+          "mode); start from epoch 1 when there is none yet. The final parameters equal an "
+          "uninterrupted run's.");
 ABSL_FLAG(std::string, store_cache, "memory",
           "How the in-process store holds the partition: memory, or none (read from RocksDB).");
 ABSL_FLAG(int64_t, bench_batches, 0,
@@ -225,6 +233,9 @@ absl::StatusOr<TrainOptions> OptionsFromFlags(const PartitionConfig& config) {
   options.prefetch = absl::GetFlag(FLAGS_prefetch);
   options.metrics_out = absl::GetFlag(FLAGS_metrics_out);
   options.save_model = absl::GetFlag(FLAGS_save_model);
+  options.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
+  options.checkpoint_every = absl::GetFlag(FLAGS_checkpoint_every);
+  options.resume = absl::GetFlag(FLAGS_resume);
   DS_RETURN_IF_ERROR(ValidateTrainOptions(config, &options));
   return options;
 }
@@ -556,6 +567,7 @@ absl::StatusOr<PipelineFigures> RunTraining(GraphSageTrainer* trainer, const Set
     if (name != "allreduce_s_mean" || setup.group != nullptr) (*summary)[name] = seconds;
   }
   (*summary)["train_s_total"] = total.wall_seconds;
+  if (options.resume) (*summary)["resumed_from_epoch"] = trainer->resumed_from_epoch();
   (*summary)["eval_s_total"] = eval_seconds;
   if (!options.save_model.empty()) DS_RETURN_IF_ERROR(trainer->Save(options.save_model));
   return mean;

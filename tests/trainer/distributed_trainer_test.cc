@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -273,6 +274,37 @@ TEST_F(DistributedTrainerTest, RanksWithDifferentModelFlagsStop) {
   EXPECT_NE(rank0->ReadLog().find("rank 1 was started with other model or schedule flags"),
             std::string::npos)
       << rank0->ReadLog();
+}
+
+// Both trainers killed (SIGKILL, by the fault hook after their 7th batch:
+// one batch per epoch, so after the epoch-6 checkpoint) and started again
+// with --resume finish with the parameters of an undisturbed run; the
+// servers stay up throughout.
+TEST_F(DistributedTrainerTest, KilledJobResumesFromEveryRanksCheckpointToTheSameParameters) {
+  StartServers();
+  const std::vector<std::string> schedule = {"--num_epochs=10", "--eval_every=0"};
+  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, schedule);
+  std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, MasterPortOf(*rank0), schedule);
+  ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
+  ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
+  const nlohmann::json undisturbed = Summary(rank0->ReadLog());
+
+  std::vector<std::string> checkpointed = schedule;
+  checkpointed.push_back("--checkpoint_dir=" + work_->Join("checkpoints"));
+  checkpointed.push_back("--checkpoint_every=3");
+  // The hook's variable reaches the trainers only (through the ChildProcess
+  // environment, which copies this process's).
+  setenv("DISTSAGE_TRAINER_KILL_AFTER_BATCHES", "7", 1);
+  rank0 = StartTrainer(0, 2, 0, checkpointed);
+  rank1 = StartTrainer(1, 2, MasterPortOf(*rank0), checkpointed);
+  EXPECT_EQ(rank0->Wait(), 128 + SIGKILL) << rank0->ReadLog();
+  EXPECT_EQ(rank1->Wait(), 128 + SIGKILL) << rank1->ReadLog();
+  unsetenv("DISTSAGE_TRAINER_KILL_AFTER_BATCHES");
+
+  checkpointed.push_back("--resume");
+  const nlohmann::json resumed = RunTwoRanksStoppingTheServers(checkpointed);
+  EXPECT_EQ(resumed.at("resumed_from_epoch"), 6);
+  EXPECT_EQ(resumed.at("param_checksum"), undisturbed.at("param_checksum"));
 }
 
 TEST_F(DistributedTrainerTest, BadDistributedFlags) {

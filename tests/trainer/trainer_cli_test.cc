@@ -194,6 +194,71 @@ TEST_F(TrainerCliTest, ShortDefaultRunPrintsEpochLinesAndSummary) {
   EXPECT_NEAR(first + 2 * mean, summary.at("train_s_total").get<double>(), 1e-9);
 }
 
+// A run killed with SIGKILL mid-training (the fault hook, after its 5th
+// batch: Cora is one batch per epoch, so inside epoch 5, after the epoch-4
+// checkpoint) and started again with --resume ends with exactly the
+// parameters of a run that was never stopped.
+TEST_F(TrainerCliTest, KilledRunResumesFromItsCheckpointToTheSameParameters) {
+  const std::vector<std::string> run = {"--standalone", "--part_config=" + CoraConfig(),
+                                        "--seed=0",     "--num_epochs=9",
+                                        "--lr=0.01",    "--eval_every=0",
+                                        "--dropout=0.5"};
+  const CommandResult undisturbed = Trainer(run);
+  ASSERT_EQ(undisturbed.exit_code, 0) << undisturbed.output;
+
+  const std::string checkpoints = dir_->Join("checkpoints");
+  std::vector<std::string> checkpointed = run;
+  checkpointed.push_back("--checkpoint_dir=" + checkpoints);
+  checkpointed.push_back("--checkpoint_every=2");
+  std::vector<std::string> killed = {"/usr/bin/env", "DISTSAGE_TRAINER_KILL_AFTER_BATCHES=5",
+                                     BinPath("trainer")};
+  killed.insert(killed.end(), checkpointed.begin(), checkpointed.end());
+  const CommandResult interrupted = RunCommand(killed);
+  ASSERT_EQ(interrupted.exit_code, 128 + 9) << interrupted.output;
+  EXPECT_EQ(testing::ReadFile(checkpoints + "/rank-0/CURRENT"), "ckpt-000004\n");
+
+  std::vector<std::string> resume = checkpointed;
+  resume.push_back("--resume");
+  const CommandResult resumed = Trainer(resume);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed after epoch 4"), std::string::npos) << resumed.output;
+  EXPECT_EQ(resumed.output.find("Epoch 4 |"), std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("Epoch 5 |"), std::string::npos) << resumed.output;
+  EXPECT_EQ(Summary(resumed).at("resumed_from_epoch"), 4);
+  EXPECT_EQ(Summary(resumed).at("param_checksum"), Summary(undisturbed).at("param_checksum"));
+  // The last two checkpoints are kept (the final epoch is always written).
+  EXPECT_FALSE(std::filesystem::exists(checkpoints + "/rank-0/ckpt-000006"));
+  EXPECT_TRUE(std::filesystem::exists(checkpoints + "/rank-0/ckpt-000008"));
+  EXPECT_TRUE(std::filesystem::exists(checkpoints + "/rank-0/ckpt-000009"));
+
+  // Other flags than the checkpointed run's are refused, naming both.
+  std::vector<std::string> other = resume;
+  other.push_back("--lr=0.02");
+  const CommandResult refused = Trainer(other);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("belongs to another run"), std::string::npos) << refused.output;
+
+  // A damaged checkpoint is refused, not trained from.
+  {
+    std::fstream model(checkpoints + "/rank-0/ckpt-000009/model.pt",
+                       std::ios::in | std::ios::out | std::ios::binary);
+    model.seekp(-200, std::ios::end);
+    model.write("\x5a\x5a\x5a\x5a", 4);
+  }
+  const CommandResult damaged = Trainer(resume);
+  EXPECT_NE(damaged.exit_code, 0) << damaged.output;
+  EXPECT_NE(damaged.output.find("ckpt-000009"), std::string::npos) << damaged.output;
+
+  // --resume with an empty folder starts from epoch 1, and says so.
+  std::vector<std::string> fresh = run;
+  fresh.push_back("--checkpoint_dir=" + dir_->Join("no_checkpoints_yet"));
+  fresh.push_back("--resume");
+  const CommandResult started = Trainer(fresh);
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  EXPECT_NE(started.output.find("starting from epoch 1"), std::string::npos) << started.output;
+  EXPECT_EQ(Summary(started).at("param_checksum"), Summary(undisturbed).at("param_checksum"));
+}
+
 // bf16 (emulated where the CPU has no bf16 units: the same arithmetic) keeps
 // the main job above the accuracy floor fp32 is held to.
 TEST_F(TrainerCliTest, Bf16TrainsCoraAboveTheAccuracyFloor) {
@@ -242,6 +307,10 @@ TEST_F(TrainerCliTest, BadInputFailsClearlyBeforeTraining) {
        "--sparse_optimizer"},
       {"feature norm", {"--standalone", config, "--feature_norm=l2"}, "'l2'"},
       {"precision", {"--standalone", config, "--precision=fp16"}, "--precision=fp16"},
+      {"resume without folder", {"--standalone", config, "--resume"}, "--checkpoint_dir"},
+      {"checkpoint every",
+       {"--standalone", config, "--checkpoint_dir=x", "--checkpoint_every=0"},
+       "--checkpoint_every=0"},
       {"eval only", {"--standalone", config, "--eval_only"}, "--load_model"},
       {"eval every", {"--standalone", config, "--eval_every=-2"}, "--eval_every"},
       {"load model", {"--standalone", config, "--load_model=" + dir_->Join("none")}, "model.json"},
