@@ -182,7 +182,10 @@ absl::Status KVClient::Push(const std::string& name, absl::Span<const int64_t> i
         return table->Push(router.ids_of(part), part_grads[part]).status();
       },
       [](int, proto_wire::MessageReader*) { return absl::OkStatus(); },
-      /*primary_only=*/true);
+      /*primary_only=*/true,
+      // Not retried: a push that reached the server before its connection
+      // dropped would be applied twice (no request IDs yet).
+      /*idempotent=*/false);
 }
 
 absl::Status KVClient::Save() {

@@ -80,6 +80,18 @@ absl::Status FirstFailure(const ServerChannels& channels,
   return absl::OkStatus();
 }
 
+// Calls `method_path` ("/Service/Method") of partition `part` again with
+// `request` after it failed with `status` because its server was down, for
+// up to the channels' server_restart_timeout: on the partition's other
+// servers at once (fail-fast, with a short backoff between rounds), or, with
+// one server (or `primary_only`), waiting for it to come back. Only for
+// idempotent methods. Logs the retry and its outcome to stderr. Returns the
+// last attempt's status; `*server` is the server that gave it.
+grpc::Status RetryOnRestart(ServerChannels* channels, const std::string& method_path,
+                            absl::string_view service_method, int part, bool primary_only,
+                            const grpc::ByteBuffer& request, grpc::ByteBuffer* response,
+                            const ServerChannels::Server** server, grpc::Status status);
+
 // One logical request of `method` of `service` (its full name, e.g.
 // "distsage.GraphService") over the partitions `parts`: for every part that is_local(part) says
 // lives in this process, serve_local(part) runs in this thread while the calls to the other parts
@@ -87,12 +99,14 @@ absl::Status FirstFailure(const ServerChannels& channels,
 // the part (rotating over backups). Then, in part order, take_response(part, reader) reads each
 // answer. Returns the first error, naming partition and server. `channels` may be null when every
 // part is local; bytes sent and received are counted on it. With `primary_only` every call goes
-// to its partition's first server (where KV tensors live).
+// to its partition's first server (where KV tensors live). With `idempotent` a call whose server
+// is down is retried (RetryOnRestart).
 template <typename IsLocal, typename MakeRequest, typename ServeLocal, typename TakeResponse>
 absl::Status PartitionFanout(ServerChannels* channels, absl::Span<const int> parts,
                              absl::string_view service, absl::string_view method, IsLocal is_local,
                              MakeRequest make_request, ServeLocal serve_local,
-                             TakeResponse take_response, bool primary_only = false) {
+                             TakeResponse take_response, bool primary_only = false,
+                             bool idempotent = true) {
   struct Call {
     int part = 0;
     const ServerChannels::Server* server = nullptr;
@@ -139,9 +153,14 @@ absl::Status PartitionFanout(ServerChannels* channels, absl::Span<const int> par
       });
   if (!local_status.ok()) return local_status;
   for (size_t i = 0; i < calls.size(); ++i) {
-    if (!statuses[i].ok()) {
-      return channels->CallError(statuses[i], service_method, calls[i]->part, *calls[i]->server);
+    grpc::Status status = statuses[i];
+    Call* call = calls[i].get();
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE && idempotent &&
+        channels->options().server_restart_timeout > absl::ZeroDuration()) {
+      status = RetryOnRestart(channels, method_path, service_method, call->part, primary_only,
+                              call->request, &call->response, &call->server, status);
     }
+    if (!status.ok()) return channels->CallError(status, service_method, call->part, *call->server);
   }
   int64_t bytes_received = 0;
   for (const std::unique_ptr<Call>& call : calls) {

@@ -140,6 +140,12 @@ void ServerChannels::PrepareContext(grpc::ClientContext* context) const {
   context->set_wait_for_ready(false);
 }
 
+void ServerChannels::PrepareRetryContext(grpc::ClientContext* context, absl::Time give_up,
+                                         bool wait_for_ready) const {
+  context->set_deadline(absl::ToChronoTime(std::min(absl::Now() + options_.rpc_timeout, give_up)));
+  context->set_wait_for_ready(wait_for_ready);
+}
+
 absl::Status ServerChannels::CallError(const grpc::Status& status, absl::string_view method,
                                        int part, const Server& server) const {
   const std::string where =

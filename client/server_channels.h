@@ -6,9 +6,12 @@
 // servers, and errors that name the partition and the server.
 //
 // Failure model: WaitUntilConnected waits up to connect_timeout for servers
-// that are not up yet. After that, calls should fail at once when a server is
-// down (wait_for_ready false, as PrepareContext sets it) and are not retried
-// on a backup. Thread-safe after construction.
+// that are not up yet. After that, a call fails at once when its server is
+// down (wait_for_ready false, as PrepareContext sets it); callers of
+// idempotent methods then retry it (client/parallel_calls.h): on the
+// partition's backup servers at once, and on any of its servers, waiting for
+// one to come back, for up to server_restart_timeout. Thread-safe after
+// construction.
 #ifndef DISTSAGE_CLIENT_SERVER_CHANNELS_H_
 #define DISTSAGE_CLIENT_SERVER_CHANNELS_H_
 
@@ -42,6 +45,11 @@ struct ServerChannelsOptions {
   absl::Duration keepalive_timeout = absl::Seconds(5);
   // Connections per server; calls rotate over them.
   int connections_per_server = 2;
+  // How long an idempotent call (sampling, pulls) that found its server down
+  // keeps being retried: on a backup of the partition at once, otherwise
+  // until the server is back (restarted by hand, systemd or launch).
+  // Zero: no retries, the call fails at once.
+  absl::Duration server_restart_timeout = absl::ZeroDuration();
   // The servers' --uds_dir: a server whose host is an address of this
   // machine is dialled at its Unix socket there (common/unix_socket.h).
   // Empty: TCP for every server.
@@ -90,6 +98,11 @@ class ServerChannels {
 
   // Sets the call deadline (rpc_timeout from now) and fail-fast behaviour.
   void PrepareContext(grpc::ClientContext* context) const;
+  // A retry's context: deadline rpc_timeout from now but not past
+  // `give_up`; with `wait_for_ready` the call waits for its server to
+  // (re)connect instead of failing while it is down.
+  void PrepareRetryContext(grpc::ClientContext* context, absl::Time give_up,
+                           bool wait_for_ready) const;
 
   // The error of `method` ("Service.Method") on `server` of partition `part`:
   // what failed, where, and for a server that is down or slow, what to check.

@@ -96,6 +96,10 @@ ABSL_FLAG(std::string, uds_dir, "",
 ABSL_FLAG(int, connect_timeout_s, 120,
           "How long to wait for graph servers that are not up yet before failing.");
 ABSL_FLAG(int, rpc_timeout_s, 60, "Deadline of each graph server call.");
+ABSL_FLAG(int, server_restart_timeout_s, 60,
+          "A graph server found down mid-training: sampling and pulls go to a backup of its "
+          "partition at once, or are retried for up to this long while it restarts (0: fail at "
+          "once).");
 ABSL_FLAG(int, keepalive_s, 5,
           "Ping each graph server connection after this many idle seconds, and drop it when a "
           "ping goes unanswered as long: a server machine that vanishes without closing its "
@@ -374,6 +378,11 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config,
   client_options.channels.keepalive_time = absl::Seconds(absl::GetFlag(FLAGS_keepalive_s));
   client_options.channels.keepalive_timeout = absl::Seconds(absl::GetFlag(FLAGS_keepalive_s));
   client_options.channels.uds_dir = absl::GetFlag(FLAGS_uds_dir);
+  if (absl::GetFlag(FLAGS_server_restart_timeout_s) < 0) {
+    return absl::InvalidArgumentError("--server_restart_timeout_s must be 0 (no retries) or more");
+  }
+  client_options.channels.server_restart_timeout =
+      absl::Seconds(absl::GetFlag(FLAGS_server_restart_timeout_s));
   const std::string local = absl::GetFlag(FLAGS_local_partition);
   if (local == "inprocess") {
     PartitionStoreOptions store_options;

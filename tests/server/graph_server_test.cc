@@ -845,6 +845,7 @@ TEST_F(GraphServerTest, PlacesServersByIpConfigWithBackups) {
   GraphClientOptions options;
   options.num_servers = 2;
   options.channels.uds_dir = dir_.path();
+  options.channels.server_restart_timeout = absl::Minutes(1);
   absl::StatusOr<std::unique_ptr<GraphClient>> client =
       GraphClient::ConnectFromIpConfig(ip_config, config_, options);
   ASSERT_TRUE(client.ok()) << client.status();
@@ -861,6 +862,30 @@ TEST_F(GraphServerTest, PlacesServersByIpConfigWithBackups) {
   ASSERT_TRUE((*client)->InDegrees(ids, first.data()).ok());
   ASSERT_TRUE((*client)->InDegrees(ids, second.data()).ok());
   EXPECT_EQ(first, second);
+
+  // One server of partition 1 (a backup) and one of partition 2 (its
+  // primary) killed: every call still succeeds, the calls that went to a
+  // dead server failing over to its partition's other server, and sampling
+  // answers what it answered before.
+  SampleOptions sample;
+  sample.fanout = 3;
+  sample.rng_seed = 7;
+  SampledNeighbors sampled_before;
+  ASSERT_TRUE((*client)->SampleNeighbors(ids, sample, &sampled_before).ok());
+  for (const int id : {3, 4}) {
+    servers[id]->process().Signal(SIGKILL);
+    servers[id]->process().Wait();
+  }
+  for (int call = 0; call < 4; ++call) {
+    std::vector<int64_t> degrees(ids.size());
+    const absl::Status status = (*client)->InDegrees(ids, degrees.data());
+    ASSERT_TRUE(status.ok()) << status;
+    EXPECT_EQ(degrees, first);
+    SampledNeighbors sampled;
+    ASSERT_TRUE((*client)->SampleNeighbors(ids, sample, &sampled).ok());
+    EXPECT_EQ(sampled.src, sampled_before.src);
+    EXPECT_EQ(sampled.offsets, sampled_before.offsets);
+  }
 }
 
 }  // namespace

@@ -237,11 +237,41 @@ TEST_F(DistributedTrainerTest, ServerThatNeverStartsIsNamed) {
   EXPECT_NE(log.find("127.0.0.1:"), std::string::npos) << log;
 }
 
+// A server killed and started again mid-training (as systemd or launch
+// would restart it) does not end the run: the trainers retry their calls
+// until it is back, and since sampling is a function of (seed, node), the
+// run ends with an undisturbed run's parameters.
+TEST_F(DistributedTrainerTest, ServerRestartedMidTrainingDoesNotChangeTheResult) {
+  StartServers();
+  const std::vector<std::string> schedule = {"--num_epochs=40", "--eval_every=0"};
+  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, schedule);
+  std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, MasterPortOf(*rank0), schedule);
+  ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
+  ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
+  const nlohmann::json undisturbed = Summary(rank0->ReadLog());
+
+  rank0 = StartTrainer(0, 2, 0, schedule);
+  rank1 = StartTrainer(1, 2, MasterPortOf(*rank0), schedule);
+  ASSERT_NE(rank0->WaitForLogLine("Epoch 3 "), "") << rank0->ReadLog();
+  cluster_->server(1).process().Signal(SIGKILL);
+  ASSERT_EQ(cluster_->server(1).process().Wait(), 128 + SIGKILL);
+  cluster_->Restart(1);
+  ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
+  ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
+  const std::string logs = rank0->ReadLog() + rank1->ReadLog();
+  EXPECT_NE(logs.find("on partition 1: server 127.0.0.1:"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("retrying on it"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("on partition 1: served by"), std::string::npos) << logs;
+  EXPECT_EQ(Summary(rank0->ReadLog()).at("param_checksum"), undisturbed.at("param_checksum"));
+  EXPECT_EQ(Summary(rank1->ReadLog()).at("param_checksum"), undisturbed.at("param_checksum"));
+}
+
 TEST_F(DistributedTrainerTest, ServerThatDiesMidTrainingFailsTheTrainers) {
   StartServers();
-  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, {"--num_epochs=100000"});
+  const std::vector<std::string> flags = {"--num_epochs=100000", "--server_restart_timeout_s=2"};
+  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, flags);
   const int port = MasterPortOf(*rank0);
-  std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port, {"--num_epochs=100000"});
+  std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port, flags);
   ASSERT_NE(rank0->WaitForLogLine("Epoch 3 "), "") << rank0->ReadLog();
   cluster_->server(1).process().Signal(SIGKILL);
   // Both fail (not hang): one sees the dead server, the other its peer leave
@@ -250,6 +280,8 @@ TEST_F(DistributedTrainerTest, ServerThatDiesMidTrainingFailsTheTrainers) {
   EXPECT_NE(rank1->Wait(), 0);
   const std::string logs = rank0->ReadLog() + rank1->ReadLog();
   EXPECT_NE(logs.find("partition 1"), std::string::npos) << logs;
+  // The calls were retried for --server_restart_timeout_s before giving up.
+  EXPECT_NE(logs.find("no server of the partition came back within 2s"), std::string::npos) << logs;
 }
 
 TEST_F(DistributedTrainerTest, TrainerThatDiesFailsTheOthers) {
