@@ -9,6 +9,7 @@
 #include "common/host_port.h"
 #include "common/unix_socket.h"
 #include "proto/grpc_status.h"
+#include "proto/transport_security.h"
 #include "proto/wire_limits.h"
 
 namespace distsage {
@@ -22,9 +23,15 @@ std::string TargetOf(const ServerSlot& server, const std::string& uds_dir) {
   return "unix:" + ServerSocketPath(uds_dir, server.server_id);
 }
 
-std::shared_ptr<grpc::Channel> OpenChannel(const std::string& target,
+std::shared_ptr<grpc::Channel> OpenChannel(const ServerSlot& server, const std::string& target,
                                            const ServerChannelsOptions& options) {
   grpc::ChannelArguments args;
+  if (options.credentials != nullptr) {
+    // The certificate names the host of ip_config.txt, whether the channel
+    // dials it there or at the server's Unix socket.
+    const absl::StatusOr<HostPort> host_port = ParseHostPort(server.address);
+    if (host_port.ok()) args.SetSslTargetNameOverride(host_port->host);
+  }
   args.SetMaxReceiveMessageSize(static_cast<int>(kMaxMessageBytes));
   args.SetMaxSendMessageSize(static_cast<int>(kMaxMessageBytes));
   // A private subchannel pool gives each channel its own connection.
@@ -41,7 +48,10 @@ std::shared_ptr<grpc::Channel> OpenChannel(const std::string& target,
               static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_timeout)));
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(
+      target,
+      options.credentials != nullptr ? options.credentials : grpc::InsecureChannelCredentials(),
+      args);
 }
 
 }  // namespace
@@ -63,7 +73,7 @@ ServerChannels::ServerChannels(const std::vector<ServerSlot>& servers, int num_p
     server.slot = slot;
     server.target = TargetOf(slot, options.uds_dir);
     for (int c = 0; c < std::max(1, options.connections_per_server); ++c) {
-      server.channels.push_back(OpenChannel(server.target, options));
+      server.channels.push_back(OpenChannel(slot, server.target, options));
       server.generic_stubs.push_back(std::make_unique<grpc::GenericStub>(server.channels.back()));
     }
     parts_[slot.part]->servers.push_back(std::move(server));
@@ -138,12 +148,18 @@ void ServerChannels::PrepareContext(grpc::ClientContext* context) const {
   // A server that is down fails the call at once instead of stalling the
   // caller until the deadline.
   context->set_wait_for_ready(false);
+  if (!options_.auth_token.empty()) {
+    context->AddMetadata(kAuthorizationKey, absl::StrCat(kBearerPrefix, options_.auth_token));
+  }
 }
 
 void ServerChannels::PrepareRetryContext(grpc::ClientContext* context, absl::Time give_up,
                                          bool wait_for_ready) const {
   context->set_deadline(absl::ToChronoTime(std::min(absl::Now() + options_.rpc_timeout, give_up)));
   context->set_wait_for_ready(wait_for_ready);
+  if (!options_.auth_token.empty()) {
+    context->AddMetadata(kAuthorizationKey, absl::StrCat(kBearerPrefix, options_.auth_token));
+  }
 }
 
 absl::Status ServerChannels::CallError(const grpc::Status& status, absl::string_view method,

@@ -50,6 +50,13 @@ struct ServerChannelsOptions {
   // until the server is back (restarted by hand, systemd or launch).
   // Zero: no retries, the call fails at once.
   absl::Duration server_restart_timeout = absl::ZeroDuration();
+  // Transport security (proto/transport_security.h ChannelCredentialsFrom);
+  // null: plaintext. A server's certificate is checked for the host its
+  // ip_config.txt line names, over TCP and over its Unix socket alike.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // Bearer token sent with every call ("" for none): servers with
+  // --auth_token_file require it for calls that change state.
+  std::string auth_token;
   // The servers' --uds_dir: a server whose host is an address of this
   // machine is dialled at its Unix socket there (common/unix_socket.h).
   // Empty: TCP for every server.

@@ -31,19 +31,45 @@ std::string JoinHostPort(absl::string_view host, int port) {
   return absl::StrCat(ipv6 ? "[" : "", host, ipv6 ? "]" : "", ":", port);
 }
 
-bool IsAddressOfThisMachine(absl::string_view host) {
-  absl::string_view literal = host;
-  if (absl::ConsumePrefix(&literal, "[")) absl::ConsumeSuffix(&literal, "]");
-  if (literal == "localhost") return true;
-  const std::string text(literal);
+namespace {
+
+// `host` as an IP literal (brackets allowed); neither flag set otherwise.
+struct IpLiteral {
+  bool is_v4 = false;
+  bool is_v6 = false;
   in_addr v4{};
   in6_addr v6{};
-  const bool is_v4 = inet_pton(AF_INET, text.c_str(), &v4) == 1;
-  const bool is_v6 = !is_v4 && inet_pton(AF_INET6, text.c_str(), &v6) == 1;
+  bool loopback() const {
+    return (is_v4 && (ntohl(v4.s_addr) >> 24) == 127) || (is_v6 && IN6_IS_ADDR_LOOPBACK(&v6));
+  }
+};
+
+IpLiteral ParseIpLiteral(absl::string_view host) {
+  absl::string_view literal = host;
+  if (absl::ConsumePrefix(&literal, "[")) absl::ConsumeSuffix(&literal, "]");
+  const std::string text(literal);
+  IpLiteral ip;
+  ip.is_v4 = inet_pton(AF_INET, text.c_str(), &ip.v4) == 1;
+  ip.is_v6 = !ip.is_v4 && inet_pton(AF_INET6, text.c_str(), &ip.v6) == 1;
+  return ip;
+}
+
+}  // namespace
+
+bool IsLoopbackHost(absl::string_view host) {
+  return host == "localhost" || ParseIpLiteral(host).loopback();
+}
+
+bool IsAddressOfThisMachine(absl::string_view host) {
+  if (host == "localhost") return true;
+  const IpLiteral ip = ParseIpLiteral(host);
+  const bool is_v4 = ip.is_v4;
+  const bool is_v6 = ip.is_v6;
+  const in_addr v4 = ip.v4;
+  const in6_addr v6 = ip.v6;
   if (!is_v4 && !is_v6) return false;
   // 127.0.0.0/8 and ::1 need no interface list.
-  if (is_v4 && (ntohl(v4.s_addr) >> 24) == 127) return true;
-  if (is_v6 && IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+  if (ip.loopback()) return true;
   ifaddrs* interfaces = nullptr;
   if (getifaddrs(&interfaces) != 0) return false;
   bool found = false;

@@ -27,6 +27,10 @@ std::string JoinHostPort(absl::string_view host, int port);
 // (getifaddrs). Host names other than "localhost" are not resolved: false.
 bool IsAddressOfThisMachine(absl::string_view host);
 
+// True when `host` is "localhost" or a loopback IP literal (127.0.0.0/8,
+// ::1): reachable from this machine only. "" (every interface) is not.
+bool IsLoopbackHost(absl::string_view host);
+
 }  // namespace distsage
 
 #endif  // DISTSAGE_COMMON_HOST_PORT_H_

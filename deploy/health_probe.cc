@@ -4,7 +4,10 @@
 // every graph server before it starts the trainers) and for operators.
 //
 //   distsage_health HOST:PORT [SERVICE] [--timeout_s N]
+//                   [--tls_ca CA.pem [--tls_cert CERT.pem --tls_key KEY.pem]]
 //
+// With --tls_ca it dials TLS and verifies the server's certificate for HOST;
+// with a certificate too it can probe servers that require mutual TLS.
 // SERVICE defaults to "" (the server as a whole); graph servers also answer
 // for "distsage.GraphService". Exit 0: SERVING; 1: not SERVING (or not
 // reachable) by the deadline, the last answer on stderr; 2: bad usage.
@@ -20,9 +23,13 @@
 #include "absl/flags/usage.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/grpc_health_v1.grpc.pb.h"
+#include "proto/transport_security.h"
 
 ABSL_FLAG(double, timeout_s, 10.0,
           "keep asking until SERVING for this many seconds (0: ask once, with a 1 s deadline)");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA that signed the server's certificate: dial TLS");
+ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate, for servers requiring mutual TLS");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 
 namespace {
 
@@ -72,7 +79,15 @@ int main(int argc, char** argv) {
   const auto deadline =
       std::chrono::system_clock::now() +
       std::chrono::milliseconds(static_cast<int64_t>(std::max(timeout_s, 1.0) * 1000));
-  auto stub = Health::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  const absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      distsage::ChannelCredentialsFrom({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+                                        absl::GetFlag(FLAGS_tls_ca)});
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "distsage_health: %s\n",
+                 std::string(credentials.status().message()).c_str());
+    return 2;
+  }
+  auto stub = Health::NewStub(grpc::CreateChannel(address, *credentials));
   std::string why;
   while (true) {
     // Each call waits at most 1 s, so a server that is up but NOT_SERVING

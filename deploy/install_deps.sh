@@ -28,6 +28,8 @@ packages=(
   # Cluster tools: copy_partitions and launch reach the machines with ssh and
   # copy with rsync; the tests of tests/deploy/ start a real sshd as root.
   openssh-server openssh-client rsync
+  # TLS: deploy/make_certs makes the cluster's CA and certificates with openssl.
+  openssl
 )
 
 missing=()

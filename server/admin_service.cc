@@ -27,6 +27,10 @@ grpc::Status AdminServiceImpl::Shutdown(grpc::ServerContext* context,
         "this server was started with --allow_shutdown_rpc=false; restart it without that flag "
         "to allow the Shutdown RPC, or stop it with SIGTERM"));
   }
+  if (options_.authorizer != nullptr) {
+    const absl::Status allowed = options_.authorizer->AllowsShutdown(*context);
+    if (!allowed.ok()) return ToGrpcStatus(allowed);
+  }
   stop_(absl::StrCat("'", request->requester(), "' (", context->peer(), ")"));
   response->set_server_id(options_.server_id);
   return grpc::Status::OK;

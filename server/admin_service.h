@@ -12,6 +12,7 @@
 
 #include "grpcpp/grpcpp.h"
 #include "proto/distsage/admin.grpc.pb.h"
+#include "server/call_authorizer.h"
 
 namespace distsage {
 
@@ -20,6 +21,9 @@ struct AdminServiceOptions {
   int server_id = 0;       // Reported in the Shutdown answer.
   // False: Shutdown answers PERMISSION_DENIED (the process stops on SIGTERM only).
   bool allow_shutdown = true;
+  // Who may shut the server down (CallAuthorizer::AllowsShutdown); null:
+  // anyone. Not owned; must outlive the service.
+  const CallAuthorizer* authorizer = nullptr;
 };
 
 class AdminServiceImpl final : public AdminService::Service {

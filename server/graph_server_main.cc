@@ -29,8 +29,10 @@
 #include "common/status_macros.h"
 #include "common/unix_socket.h"
 #include "glog/logging.h"
+#include "proto/transport_security.h"
 #include "proto/wire_limits.h"
 #include "server/admin_service.h"
+#include "server/call_authorizer.h"
 #include "server/graph_service.h"
 #include "server/kv_service.h"
 #include "server/kv_store.h"
@@ -58,7 +60,19 @@ ABSL_FLAG(int, shutdown_grace_s, 30,
           "cancelled");
 ABSL_FLAG(bool, allow_shutdown_rpc, true,
           "whether clients may stop this server with the Shutdown RPC (as trainer "
-          "--shutdown_servers does); false answers it with PERMISSION_DENIED");
+          "--shutdown_servers does): with a credential configured (--auth_token_file, --tls_ca) "
+          "only callers presenting it, without one only callers on this machine; false answers "
+          "every Shutdown with PERMISSION_DENIED");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain of this server (with --tls_key): serve TLS instead of plaintext");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA certificate: clients must present a certificate it signed (mutual TLS); such "
+          "clients may also change state (KV pushes, saves, Shutdown)");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "file (mode 600) holding a bearer token: calls that change state (Shutdown, KV "
+          "CreateTensor/Push/Save/Load) need it (or a --tls_ca client certificate); reads "
+          "don't");
 ABSL_FLAG(bool, reflection, true,
           "serve gRPC reflection (grpcurl can list and call the services without the .proto "
           "files); false for production servers that should not describe themselves");
@@ -153,6 +167,14 @@ absl::Status Serve(const PartitionConfig& config, const ServerSlot& slot,
   host_options.max_receive_message_bytes = max_message_bytes;
   host_options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_s));
   host_options.reflection = absl::GetFlag(FLAGS_reflection);
+  const TlsFiles tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+                        absl::GetFlag(FLAGS_tls_ca)};
+  DS_ASSIGN_OR_RETURN(host_options.credentials, ServerCredentialsFrom(tls));
+  std::string token;
+  if (!absl::GetFlag(FLAGS_auth_token_file).empty()) {
+    DS_ASSIGN_OR_RETURN(token, ReadAuthToken(absl::GetFlag(FLAGS_auth_token_file)));
+  }
+  const CallAuthorizer authorizer(token, !tls.ca.empty());
   ServiceHost host(host_options);
 
   const int num_servers = absl::GetFlag(FLAGS_num_servers);
@@ -168,10 +190,11 @@ absl::Status Serve(const PartitionConfig& config, const ServerSlot& slot,
   kv_service_options.primary_hint =
       absl::StrCat("server ", slot.server_id - slot.server_id % num_servers);
   kv_service_options.max_answer_bytes = max_message_bytes;
+  kv_service_options.authorizer = &authorizer;
   KVServiceImpl kv_service(kv_service_options, kv_store);
   GraphServiceImpl graph_service(config, std::move(store), slot.server_id, max_message_bytes);
   AdminServiceImpl admin_service(
-      {config.graph_name, slot.server_id, absl::GetFlag(FLAGS_allow_shutdown_rpc)},
+      {config.graph_name, slot.server_id, absl::GetFlag(FLAGS_allow_shutdown_rpc), &authorizer},
       [&host](const std::string& who) { host.RequestShutdown("Shutdown RPC from " + who); });
   host.AddService(&graph_service, GraphService::service_full_name());
   host.AddService(&kv_service, KVStoreService::service_full_name());
@@ -191,7 +214,9 @@ absl::Status Serve(const PartitionConfig& config, const ServerSlot& slot,
             << (host_options.unix_socket_path.empty()
                     ? ""
                     : absl::StrCat(" and unix:", host_options.unix_socket_path))
-            << " (cache " << cache_name << ")";
+            << " (cache " << cache_name << ", "
+            << (tls.ca.empty() ? (tls.cert.empty() ? "plaintext" : "TLS") : "mutual TLS")
+            << (token.empty() ? "" : ", bearer token for state changes") << ")";
   const std::string reason = host.Wait();
   LOG(INFO) << "graph_server stopped: server_id " << slot.server_id << " (" << reason << ")";
   return absl::OkStatus();

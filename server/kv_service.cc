@@ -28,9 +28,16 @@ absl::Status KVServiceImpl::CheckServes(const std::string& graph_name) const {
       absl::StrCat("this server serves graph '", options_.graph_name, "', not '", graph_name, "'"));
 }
 
-grpc::Status KVServiceImpl::CreateTensor(grpc::ServerContext*, const CreateTensorRequest* request,
-                                         TensorInfo* response) {
+absl::Status KVServiceImpl::CheckAuthorized(const grpc::ServerContextBase& context,
+                                            absl::string_view method) const {
+  if (options_.authorizer == nullptr) return absl::OkStatus();
+  return options_.authorizer->Check(context, absl::StrCat("KVStoreService.", method));
+}
+
+grpc::Status KVServiceImpl::CreateTensor(grpc::ServerContext* context,
+                                         const CreateTensorRequest* request, TensorInfo* response) {
   absl::Status status = CheckServes(request->graph_name());
+  if (status.ok()) status = CheckAuthorized(*context, "CreateTensor");
   if (!status.ok()) return ToGrpcStatus(status);
   absl::StatusOr<KVTensorSpec> spec = SpecFromProto(request->spec());
   if (!spec.ok()) return ToGrpcStatus(spec.status());
@@ -55,9 +62,10 @@ grpc::Status KVServiceImpl::ListTensors(grpc::ServerContext*, const ListTensorsR
   return grpc::Status::OK;
 }
 
-grpc::Status KVServiceImpl::Save(grpc::ServerContext*, const KVSaveRequest* request,
+grpc::Status KVServiceImpl::Save(grpc::ServerContext* context, const KVSaveRequest* request,
                                  KVSaveResponse* response) {
-  const absl::Status status = CheckServes(request->graph_name());
+  absl::Status status = CheckServes(request->graph_name());
+  if (status.ok()) status = CheckAuthorized(*context, "Save");
   if (!status.ok()) return ToGrpcStatus(status);
   absl::StatusOr<std::string> path = store_->Save();
   if (!path.ok()) return ToGrpcStatus(path.status());
@@ -66,9 +74,10 @@ grpc::Status KVServiceImpl::Save(grpc::ServerContext*, const KVSaveRequest* requ
   return grpc::Status::OK;
 }
 
-grpc::Status KVServiceImpl::Load(grpc::ServerContext*, const KVLoadRequest* request,
+grpc::Status KVServiceImpl::Load(grpc::ServerContext* context, const KVLoadRequest* request,
                                  KVLoadResponse* response) {
-  const absl::Status status = CheckServes(request->graph_name());
+  absl::Status status = CheckServes(request->graph_name());
+  if (status.ok()) status = CheckAuthorized(*context, "Load");
   if (!status.ok()) return ToGrpcStatus(status);
   absl::StatusOr<int64_t> tensors = store_->Load();
   if (!tensors.ok()) return ToGrpcStatus(tensors.status());
@@ -96,10 +105,12 @@ absl::StatusOr<grpc::ByteBuffer> KVServiceImpl::AnswerPull(const grpc::ByteBuffe
   return answer.Finish();
 }
 
-absl::StatusOr<grpc::ByteBuffer> KVServiceImpl::AnswerPush(const grpc::ByteBuffer& raw) const {
+absl::StatusOr<grpc::ByteBuffer> KVServiceImpl::AnswerPush(
+    const grpc::CallbackServerContext& context, const grpc::ByteBuffer& raw) const {
   KVPushRequest request;
   DS_RETURN_IF_ERROR(ParseRequest(raw, &request));
   DS_RETURN_IF_ERROR(CheckServes(request.graph_name()));
+  DS_RETURN_IF_ERROR(CheckAuthorized(context, "Push"));
   DS_ASSIGN_OR_RETURN(const std::shared_ptr<KVTable> table, store_->Find(request.name()));
   std::vector<int64_t> ids;
   DS_RETURN_IF_ERROR(DecodePackedField(request.ids(), "ids", "LE int64 IDs", &ids));
@@ -120,7 +131,7 @@ grpc::ServerUnaryReactor* KVServiceImpl::Pull(grpc::CallbackServerContext* conte
 grpc::ServerUnaryReactor* KVServiceImpl::Push(grpc::CallbackServerContext* context,
                                               const grpc::ByteBuffer* request,
                                               grpc::ByteBuffer* response) {
-  return Reply(context, AnswerPush(*request), response);
+  return Reply(context, AnswerPush(*context, *request), response);
 }
 
 }  // namespace distsage

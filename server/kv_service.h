@@ -15,6 +15,7 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/distsage/kvstore.grpc.pb.h"
 #include "proto/wire_limits.h"
+#include "server/call_authorizer.h"
 #include "server/kv_store.h"
 
 namespace distsage {
@@ -29,6 +30,9 @@ struct KVServiceOptions {
   bool primary = true;
   std::string primary_hint;  // For backups' errors: which server holds the tensors.
   int64_t max_answer_bytes = kMaxMessageBytes;
+  // Who may create, push, save and load (pull and list are open); null:
+  // anyone. Not owned; must outlive the service.
+  const CallAuthorizer* authorizer = nullptr;
 };
 
 class KVServiceImpl final : public RawBulkKVStoreService {
@@ -54,8 +58,12 @@ class KVServiceImpl final : public RawBulkKVStoreService {
  private:
   // OK when this server holds tensors and `graph_name` is empty or its graph.
   absl::Status CheckServes(const std::string& graph_name) const;
+  // OK when the caller may change the tensors with `method`.
+  absl::Status CheckAuthorized(const grpc::ServerContextBase& context,
+                               absl::string_view method) const;
   absl::StatusOr<grpc::ByteBuffer> AnswerPull(const grpc::ByteBuffer& request) const;
-  absl::StatusOr<grpc::ByteBuffer> AnswerPush(const grpc::ByteBuffer& request) const;
+  absl::StatusOr<grpc::ByteBuffer> AnswerPush(const grpc::CallbackServerContext& context,
+                                              const grpc::ByteBuffer& request) const;
 
   const KVServiceOptions options_;
   const std::shared_ptr<KVStore> store_;

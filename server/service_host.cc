@@ -106,10 +106,16 @@ absl::Status ServiceHost::Start() {
   grpc::ServerBuilder builder;
   if (!options_.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
   int port = 0;
-  builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port);
+  const std::shared_ptr<grpc::ServerCredentials> credentials =
+      options_.credentials != nullptr ? options_.credentials : grpc::InsecureServerCredentials();
+  if (options_.credentials == nullptr && !IsLoopbackHost(listen.host)) {
+    LOG(WARNING) << "serving PLAINTEXT and UNAUTHENTICATED on " << options_.listen_address
+                 << ": anyone who reaches this port can read what it serves; give --tls_cert, "
+                    "--tls_key and --tls_ca (deploy/make_certs) to require mutual TLS";
+  }
+  builder.AddListeningPort(options_.listen_address, credentials, &port);
   if (!options_.unix_socket_path.empty()) {
-    builder.AddListeningPort("unix:" + options_.unix_socket_path,
-                             grpc::InsecureServerCredentials());
+    builder.AddListeningPort("unix:" + options_.unix_socket_path, credentials);
   }
   for (const auto& [service, name] : services_) builder.RegisterService(service);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_receive_message_bytes));

@@ -49,6 +49,9 @@ struct ServiceHostOptions {
   absl::Duration shutdown_grace = absl::Seconds(30);
   // gRPC server reflection (grpcurl can list and call the services).
   bool reflection = true;
+  // Transport security of both listeners (proto/transport_security.h); null:
+  // plaintext, logged as a warning when listening beyond loopback.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
 };
 
 class ServiceHost {

@@ -38,6 +38,7 @@
 #include "common/dgl_flag_spellings.h"
 #include "common/partition_config.h"
 #include "common/status_macros.h"
+#include "proto/transport_security.h"
 #include "trainer/epoch_metrics.h"
 #include "trainer/graph_sage_trainer.h"
 #include "trainer/node_split.h"
@@ -100,6 +101,15 @@ ABSL_FLAG(int, server_restart_timeout_s, 60,
           "A graph server found down mid-training: sampling and pulls go to a backup of its "
           "partition at once, or are retried for up to this long while it restarts (0: fail at "
           "once).");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA certificate that signed the servers' certificates: dial them over TLS and "
+          "verify them (deploy/make_certs)");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM client certificate (with --tls_key) for servers that require mutual TLS");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "file (mode 600) holding the bearer token of the servers' --auth_token_file, sent with "
+          "every call (needed for KV pushes and --shutdown_servers on such servers)");
 ABSL_FLAG(int, keepalive_s, 5,
           "Ping each graph server connection after this many idle seconds, and drop it when a "
           "ping goes unanswered as long: a server machine that vanishes without closing its "
@@ -383,6 +393,14 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config,
   }
   client_options.channels.server_restart_timeout =
       absl::Seconds(absl::GetFlag(FLAGS_server_restart_timeout_s));
+  DS_ASSIGN_OR_RETURN(
+      client_options.channels.credentials,
+      ChannelCredentialsFrom({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+                              absl::GetFlag(FLAGS_tls_ca)}));
+  if (!absl::GetFlag(FLAGS_auth_token_file).empty()) {
+    DS_ASSIGN_OR_RETURN(client_options.channels.auth_token,
+                        ReadAuthToken(absl::GetFlag(FLAGS_auth_token_file)));
+  }
   const std::string local = absl::GetFlag(FLAGS_local_partition);
   if (local == "inprocess") {
     PartitionStoreOptions store_options;

@@ -339,6 +339,29 @@ TEST_F(DistributedTrainerTest, KilledJobResumesFromEveryRanksCheckpointToTheSame
   EXPECT_EQ(resumed.at("param_checksum"), undisturbed.at("param_checksum"));
 }
 
+// The whole job under mutual TLS (certificates by deploy/make_certs): both
+// trainers reach the accuracy floor, and rank 0's client certificate is the
+// credential that lets it stop the servers.
+TEST_F(DistributedTrainerTest, TwoTrainersUnderMutualTlsReachTheFloor) {
+  const std::string certs = work_->Join("certs");
+  const std::string cert_ip_config = work_->Join("certs_ip_config.txt");
+  std::ofstream(cert_ip_config) << "127.0.0.1 30050\n";
+  const testing::CommandResult made =
+      testing::RunCommand({BinPath("make_certs"), cert_ip_config, certs});
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  StartServers({"--tls_cert", certs + "/server-127.0.0.1.pem", "--tls_key",
+                certs + "/server-127.0.0.1-key.pem", "--tls_ca", certs + "/ca.pem"});
+  const nlohmann::json summary = RunTwoRanksStoppingTheServers(
+      {"--tls_ca=" + certs + "/ca.pem", "--tls_cert=" + certs + "/client.pem",
+       "--tls_key=" + certs + "/client-key.pem"});
+  EXPECT_GE(summary.at("final_test_acc").get<double>(), 0.79) << summary.dump();
+  for (int part = 0; part < 2; ++part) {
+    EXPECT_EQ(cluster_->server(part).process().Wait(), 0)
+        << cluster_->server(part).process().ReadLog();
+    EXPECT_NE(cluster_->server(part).process().ReadLog().find("mutual TLS"), std::string::npos);
+  }
+}
+
 TEST_F(DistributedTrainerTest, BadDistributedFlags) {
   StartServers();
   struct Case {
