@@ -88,7 +88,9 @@ class ClusterToolsTest : public ::testing::Test {
   // launch in DGL's command line shape: one trainer per machine
   // (--num_client 2), the trainer command one string with DGL's hyphenated
   // spellings, `epochs` epochs of the README's Cora recipe.
-  std::unique_ptr<ChildProcess> StartLaunch(const std::string& job, int epochs) {
+  // With `tls_dir` (relative to the workspace), the job runs under mutual TLS.
+  std::unique_ptr<ChildProcess> StartLaunch(const std::string& job, int epochs,
+                                            const std::string& tls_dir = "") {
     std::vector<std::string> argv = {BinPath("launch"),
                                      "--workspace",
                                      workspace_,
@@ -105,6 +107,10 @@ class ClusterToolsTest : public ::testing::Test {
                                      "--stop_grace_s",
                                      "10"};
     for (const std::string& flag : machines_->SshFlags()) argv.push_back(flag);
+    if (!tls_dir.empty()) {
+      argv.push_back("--tls_dir");
+      argv.push_back(tls_dir);
+    }
     argv.push_back(absl::StrCat("trainer --graph-name cora --ip_config ip_config.txt --num-epochs ",
                                 epochs,
                                 " --batch-size 1000 --lr 0.01 --weight_decay 5e-4 --feature_norm "
@@ -243,10 +249,17 @@ TEST_F(ClusterToolsTest, CopyPartitionsNamesTheMachineAndStepOfAFailure) {
   EXPECT_NE(result.output.find("is missing"), std::string::npos) << result.output;
 }
 
+// The whole job under mutual TLS: certificates from deploy/make_certs in
+// each machine's workspace (--tls_dir).
 TEST_F(ClusterToolsTest, LaunchTrainsOnTwoMachinesAndLeavesNothingRunning) {
   CopyPartitions();
+  const CommandResult certs = RunCommand({BinPath("make_certs"), ip_config_, workspace_ + "/tls"});
+  ASSERT_EQ(certs.exit_code, 0) << certs.output;
+  // Machine 1 has its own disk: the certificates are copied there too.
+  fs::copy(workspace_ + "/tls", machines_->LocalPathOf(1, workspace_ + "/tls"),
+           fs::copy_options::recursive);
   const std::string job = "launch-test-" + std::to_string(getpid());
-  std::unique_ptr<ChildProcess> launch = StartLaunch(job, 60);
+  std::unique_ptr<ChildProcess> launch = StartLaunch(job, 60, "tls");
   ASSERT_EQ(WaitAtMost(*launch, std::chrono::seconds(400)), 0) << launch->ReadLog();
   const std::string log = launch->ReadLog();
 
@@ -269,6 +282,7 @@ TEST_F(ClusterToolsTest, LaunchTrainsOnTwoMachinesAndLeavesNothingRunning) {
   // The servers were shut down at the end, cleanly.
   EXPECT_NE(log.find("graph_server stopped: server_id 0"), std::string::npos) << log;
   EXPECT_NE(log.find("graph_server stopped: server_id 1"), std::string::npos) << log;
+  EXPECT_NE(log.find("(cache memory, mutual TLS)"), std::string::npos) << log;
   EXPECT_NE(log.find("launch: job " + job + " done"), std::string::npos) << log;
   EXPECT_EQ(LeftOver(job), std::vector<std::string>{});
 }

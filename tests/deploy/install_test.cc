@@ -19,7 +19,7 @@ TEST(InstallTest, InstallPutsEveryToolInPrefixBin) {
       {DISTSAGE_CMAKE_COMMAND, "--install", DISTSAGE_BUILD_DIR, "--prefix", prefix.path()});
   ASSERT_EQ(install.exit_code, 0) << install.output;
   for (const char* tool : {"partition_graph", "graph_server", "trainer", "copy_partitions",
-                           "launch", "distsage_health", "distsage_partition_files"}) {
+                           "launch", "make_certs", "distsage_health", "distsage_partition_files"}) {
     const std::filesystem::path path = prefix.Join(std::string("bin/") + tool);
     EXPECT_TRUE(std::filesystem::is_regular_file(path)) << path;
     EXPECT_NE(std::filesystem::status(path).permissions() & std::filesystem::perms::owner_exec,
@@ -27,7 +27,7 @@ TEST(InstallTest, InstallPutsEveryToolInPrefixBin) {
         << path;
   }
   // The installed scripts run (their shared functions are in share/distsage).
-  for (const char* script : {"copy_partitions", "launch"}) {
+  for (const char* script : {"copy_partitions", "launch", "make_certs"}) {
     const CommandResult help = RunCommand({prefix.Join(std::string("bin/") + script), "--help"});
     EXPECT_EQ(help.exit_code, 0) << help.output;
     EXPECT_NE(help.output.find(std::string("usage: ") + script), std::string::npos) << help.output;
