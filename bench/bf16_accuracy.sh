@@ -2,9 +2,10 @@
 # Accuracy of --precision bf16 against fp32 on the three bundled datasets with
 # their documented recipes (bench/RESULTS-trainer.md), standalone, 2 threads,
 # seeds 0, 1, 2: the same model and seeds, only the dense layers' arithmetic
-# differs. On a CPU without bf16 matrix units the bf16 runs are emulated by
-# LibTorch (--allow_emulated_bf16): the same arithmetic, slower; their times
-# say nothing about bf16 speed. Prints a markdown table; writes it to OUT too.
+# differs. On a CPU without bf16 matrix units the bf16 runs are emulated
+# (--allow_emulated_bf16: bf16's roundings, float32 products: the same
+# arithmetic up to the order of float32 sums); their times say nothing about
+# bf16 speed. Prints a markdown table; writes it to OUT too.
 #
 # Usage: bench/bf16_accuracy.sh [BUILD_DIR]
 #   env: DATASETS (default "cora amazon_photo amazon_computers"), SEEDS
@@ -51,7 +52,7 @@ for dataset in $DATASETS; do
       json="$("$BIN/trainer" --standalone --part_config="$config" --num_threads=2 --seed="$seed" \
         --eval_every=0 --precision="$precision" --allow_emulated_bf16 $(recipe "$dataset") \
         2> "$WORK/$dataset-$precision-$seed.log" | tail -n 1)"
-      [[ "$(field "$json" hyperparameters | grep -c "'precision': '$precision'")" == 1 ]] ||
+      [[ "$(field "$json" hyperparameters | grep -c "'precision': '$precision")" == 1 ]] ||
         { echo "run did not train in $precision: $json" >&2; exit 1; }
       accs[$precision]+="$(field "$json" final_test_acc) "
     done

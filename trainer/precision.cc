@@ -30,7 +30,15 @@ absl::StatusOr<Precision> ParsePrecision(absl::string_view text) {
 }
 
 const char* PrecisionName(Precision precision) {
-  return precision == Precision::kBFloat16 ? "bf16" : "fp32";
+  switch (precision) {
+    case Precision::kBFloat16:
+      return "bf16";
+    case Precision::kBFloat16Emulated:
+      return "bf16-emulated";
+    case Precision::kFloat32:
+      break;
+  }
+  return "fp32";
 }
 
 std::string Bf16Support::Describe() const {
@@ -64,9 +72,9 @@ Precision ResolvePrecision(Precision requested, const Bf16Support& support, bool
   if (requested != Precision::kBFloat16 || support.matrix_units()) return requested;
   if (allow_emulated) {
     *note = absl::StrCat("--precision=bf16 on a CPU with ", support.Describe(),
-                         " (--allow_emulated_bf16): LibTorch emulates bfloat16 matrix products "
-                         "here, several times slower than fp32");
-    return requested;
+                         " (--allow_emulated_bf16): bf16's roundings emulated, products in fp32 "
+                         "(same accuracy as bf16 hardware, fp32's speed)");
+    return Precision::kBFloat16Emulated;
   }
   *note = absl::StrCat("--precision=bf16: this CPU has ", support.Describe(),
                        ", so LibTorch would emulate bfloat16 matrix products several times "

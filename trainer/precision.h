@@ -13,11 +13,24 @@
 
 namespace distsage {
 
-enum class Precision { kFloat32, kBFloat16 };
+enum class Precision {
+  kFloat32,
+  kBFloat16,
+  // bf16's roundings without bf16 hardware: operands and results rounded to
+  // bfloat16 exactly as on the matrix units, the products and sums done by
+  // the float32 BLAS (a product of two bf16 values is exact in float32, and
+  // the units accumulate in float32 too). The same model at fp32 speed, for
+  // checking bf16's accuracy on any CPU; LibTorch's own bf16 kernels would
+  // be about 10x slower than fp32 there.
+  kBFloat16Emulated,
+};
 
 // "fp32" or "bf16" (also "float32", "bfloat16").
 absl::StatusOr<Precision> ParsePrecision(absl::string_view text);
-const char* PrecisionName(Precision precision);  // "fp32" / "bf16".
+// "fp32" / "bf16" / "bf16-emulated".
+const char* PrecisionName(Precision precision);
+// Whether the dense layers round to bfloat16 (natively or emulated).
+inline bool RoundsToBFloat16(Precision precision) { return precision != Precision::kFloat32; }
 
 // What this CPU offers for bfloat16 matrix products, from cpuid.
 struct Bf16Support {
@@ -30,11 +43,11 @@ struct Bf16Support {
 Bf16Support DetectBf16Support();
 
 // The precision a run uses when `requested` is asked for on a CPU with
-// `support`. bf16 without matrix units would be emulated by LibTorch, several
-// times slower than fp32 (bench/matmul_bench --dtype bfloat16), so the run
-// falls back to fp32 with `*note` saying why, unless `allow_emulated` (same
-// arithmetic, for checking accuracy on any machine). `*note` is left empty
-// when nothing changes.
+// `support`. bf16 without matrix units would run LibTorch's bf16 kernels,
+// about 10x slower than fp32 (bench/matmul_bench --dtype bfloat16), so the
+// run falls back to fp32 with `*note` saying why, unless `allow_emulated`:
+// then kBFloat16Emulated (bf16's arithmetic at fp32's speed, for checking
+// accuracy on any machine). `*note` is left empty when nothing changes.
 Precision ResolvePrecision(Precision requested, const Bf16Support& support, bool allow_emulated,
                            std::string* note);
 

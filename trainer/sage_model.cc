@@ -21,26 +21,37 @@ SageConvImpl::SageConvImpl(int64_t in_dim, int64_t out_dim, Precision precision)
 }
 
 at::Tensor SageConvImpl::ToCompute(const at::Tensor& t) const {
-  const at::ScalarType dtype = precision_ == Precision::kBFloat16 ? at::kBFloat16 : at::kFloat;
+  const at::ScalarType dtype = RoundsToBFloat16(precision_) ? at::kBFloat16 : at::kFloat;
   return t.scalar_type() == dtype ? t : t.to(dtype);
 }
 
+at::Tensor SageConvImpl::Affine(const at::Tensor& add, const at::Tensor& x,
+                                const at::Tensor& weight) const {
+  if (precision_ != Precision::kBFloat16Emulated) {
+    return add.defined() ? at::addmm(ToCompute(add), ToCompute(x), ToCompute(weight).t())
+                         : at::matmul(ToCompute(x), ToCompute(weight).t());
+  }
+  // The operands rounded to bf16, multiplied and summed in float32, the
+  // result rounded once: what the bf16 units compute.
+  const auto rounded = [this](const at::Tensor& t) { return ToCompute(t).to(at::kFloat); };
+  const at::Tensor out = add.defined() ? at::addmm(rounded(add), rounded(x), rounded(weight).t())
+                                       : at::matmul(rounded(x), rounded(weight).t());
+  return out.to(at::kBFloat16);
+}
+
 at::Tensor SageConvImpl::PrepareSource(const at::Tensor& x_src) {
-  return project_first() ? at::matmul(ToCompute(x_src), ToCompute(weight_neigh_).t()) : x_src;
+  return project_first() ? Affine(at::Tensor(), x_src, weight_neigh_) : x_src;
 }
 
 at::Tensor SageConvImpl::Combine(const at::Tensor& x_dst, const at::Tensor& aggregated) {
-  at::Tensor out = at::addmm(ToCompute(bias_), ToCompute(x_dst), ToCompute(weight_self_).t());
-  return project_first() ? out.add(ToCompute(aggregated))
-                         : at::addmm(out, ToCompute(aggregated), ToCompute(weight_neigh_).t());
+  const at::Tensor out = Affine(bias_, x_dst, weight_self_);
+  return project_first() ? out.add(ToCompute(aggregated)) : Affine(out, aggregated, weight_neigh_);
 }
 
 at::Tensor SageConvImpl::Forward(const at::Tensor& x_src, const Block& block) {
   const at::Tensor x_dst = x_src.narrow(0, 0, block.num_dst);
   // Without edges (fan-out 0) the neighbour term is exactly zero.
-  if (block.num_edges() == 0) {
-    return at::addmm(ToCompute(bias_), ToCompute(x_dst), ToCompute(weight_self_).t());
-  }
+  if (block.num_edges() == 0) return Affine(bias_, x_dst, weight_self_);
   return Combine(x_dst, NeighborMean(PrepareSource(x_src), block));
 }
 

@@ -46,6 +46,8 @@ class SageConvImpl : public torch::nn::Module {
   // `t` in the dtype the matrix products run in (autograd-tracked, so the
   // float32 parameters get float32 gradients).
   at::Tensor ToCompute(const at::Tensor& t) const;
+  // add + x weight^T (add may be undefined: none), in the layer's precision.
+  at::Tensor Affine(const at::Tensor& add, const at::Tensor& x, const at::Tensor& weight) const;
 
   int64_t in_dim_;
   int64_t out_dim_;

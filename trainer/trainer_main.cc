@@ -169,8 +169,8 @@ ABSL_FLAG(std::string, precision, "fp32",
           "AVX512-BF16/AMX units, float32 master weights, optimiser state and loss). Without "
           "those units bf16 falls back to fp32, with a note.");
 ABSL_FLAG(bool, allow_emulated_bf16, false,
-          "Keep --precision=bf16 on a CPU without bf16 matrix units (LibTorch emulates it, "
-          "several times slower than fp32): the same arithmetic, for checking accuracy anywhere.");
+          "Keep --precision=bf16 on a CPU without bf16 matrix units, emulated: bf16's roundings "
+          "with float32 products (bf16's accuracy at fp32's speed, for checking it anywhere).");
 ABSL_FLAG(std::string, metrics_out, "", "Write per-epoch figures to this CSV file.");
 ABSL_FLAG(std::string, save_model, "",
           "Save the trained model to this folder (model.pt parameters + model.json shape); in "

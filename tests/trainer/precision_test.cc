@@ -27,8 +27,10 @@ TEST(PrecisionTest, Bf16WithoutMatrixUnitsFallsBackToFp32WithANote) {
   EXPECT_NE(note.find("training in fp32 instead"), std::string::npos) << note;
   EXPECT_NE(note.find("--allow_emulated_bf16"), std::string::npos) << note;
 
-  EXPECT_EQ(ResolvePrecision(Precision::kBFloat16, none, true, &note), Precision::kBFloat16);
-  EXPECT_NE(note.find("emulates"), std::string::npos) << note;
+  EXPECT_EQ(ResolvePrecision(Precision::kBFloat16, none, true, &note),
+            Precision::kBFloat16Emulated);
+  EXPECT_NE(note.find("emulated"), std::string::npos) << note;
+  EXPECT_STREQ(PrecisionName(Precision::kBFloat16Emulated), "bf16-emulated");
 
   Bf16Support amx;
   amx.amx_bf16 = true;
