@@ -1,5 +1,6 @@
 #include "client/kv_client.h"
 
+#include <random>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -13,12 +14,26 @@
 
 namespace distsage {
 
+namespace {
+
+// A client's push numbering: random, so that clients need no coordination,
+// and never 0 (unnumbered).
+uint64_t RandomClientId() {
+  std::random_device device;
+  uint64_t id = 0;
+  while (id == 0) id = (uint64_t{device()} << 32) | device();
+  return id;
+}
+
+}  // namespace
+
 KVClient::KVClient(PartitionConfig config, std::vector<std::shared_ptr<KVStore>> local,
                    std::shared_ptr<ServerChannels> channels)
     : config_(std::move(config)),
       book_(config_.Book()),
       local_(std::move(local)),
-      channels_(std::move(channels)) {}
+      channels_(std::move(channels)),
+      client_id_(RandomClientId()) {}
 
 absl::StatusOr<std::unique_ptr<KVClient>> KVClient::OpenInProcess(const PartitionConfig& config,
                                                                   bool with_saves) {
@@ -166,6 +181,9 @@ absl::Status KVClient::Push(const std::string& name, absl::Span<const int64_t> i
       std::copy_n(grads.data() + positions[j] * dim, dim, part_grads[part].data() + j * dim);
     }
   }
+  // One push at a time, numbered, so that a server recognises a retry.
+  absl::MutexLock push_lock(&push_mu_);
+  const uint64_t sequence = ++pushes_sent_;
   return PartitionFanout(
       channels_.get(), router.parts(), KVStoreService::service_full_name(), "Push",
       [this](int part) { return IsLocal(part); },
@@ -176,16 +194,17 @@ absl::Status KVClient::Push(const std::string& name, absl::Span<const int64_t> i
                           proto_wire::PackedBytes(router.ids_of(part)));
         request->AddBytes(KVPushRequest::kGradsFieldNumber,
                           proto_wire::PackedBytes(absl::MakeConstSpan(part_grads[part])));
+        request->AddVarint(KVPushRequest::kClientIdFieldNumber, client_id_);
+        request->AddVarint(KVPushRequest::kSequenceFieldNumber, sequence);
       },
       [&](int part) -> absl::Status {
         DS_ASSIGN_OR_RETURN(const std::shared_ptr<KVTable> table, local_[part]->Find(name));
         return table->Push(router.ids_of(part), part_grads[part]).status();
       },
       [](int, proto_wire::MessageReader*) { return absl::OkStatus(); },
-      /*primary_only=*/true,
-      // Not retried: a push that reached the server before its connection
-      // dropped would be applied twice (no request IDs yet).
-      /*idempotent=*/false);
+      // Retried like the reads: the server applies a numbered push once
+      // (server/push_ledger.h), even when its first try did arrive.
+      /*primary_only=*/true);
 }
 
 absl::Status KVClient::Save() {

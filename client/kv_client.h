@@ -45,7 +45,8 @@ class KVClient {
   // Rows of `ids` into `out` (ids.size() * dim floats), in request order.
   absl::Status Pull(const std::string& name, absl::Span<const int64_t> ids, float* out);
   // Gradients of `ids` (ids.size() * dim floats; IDs may repeat), applied by
-  // the owners' optimiser.
+  // the owners' optimiser exactly once, even when a call is retried after its
+  // server seemed down (ServerChannelsOptions::server_restart_timeout).
   absl::Status Push(const std::string& name, absl::Span<const int64_t> ids,
                     absl::Span<const float> grads);
 
@@ -71,6 +72,11 @@ class KVClient {
   const std::shared_ptr<ServerChannels> channels_;
   absl::Mutex mu_;
   std::map<std::string, KVTensorSpec> specs_ ABSL_GUARDED_BY(mu_);  // Known tensors.
+  // Pushes are numbered (client ID, sequence) and sent one at a time, so
+  // that a retried push is applied exactly once (server/push_ledger.h).
+  const uint64_t client_id_;
+  absl::Mutex push_mu_;
+  uint64_t pushes_sent_ ABSL_GUARDED_BY(push_mu_) = 0;
 };
 
 }  // namespace distsage

@@ -116,9 +116,16 @@ absl::StatusOr<grpc::ByteBuffer> KVServiceImpl::AnswerPush(
   DS_RETURN_IF_ERROR(DecodePackedField(request.ids(), "ids", "LE int64 IDs", &ids));
   std::vector<float> grads;
   DS_RETURN_IF_ERROR(DecodePackedField(request.grads(), "grads", "float32", &grads));
-  DS_ASSIGN_OR_RETURN(const int64_t updated, table->Push(ids, grads));
+  int64_t updated = 0;
+  DS_ASSIGN_OR_RETURN(const bool duplicate,
+                      push_ledger_.ApplyOnce(request.client_id(), request.sequence(), [&] {
+                        absl::StatusOr<int64_t> pushed = table->Push(ids, grads);
+                        if (pushed.ok()) updated = *pushed;
+                        return pushed.status();
+                      }));
   proto_wire::MessageWriter answer;
   answer.AddVarint(KVPushResponse::kRowsUpdatedFieldNumber, static_cast<uint64_t>(updated));
+  if (duplicate) answer.AddVarint(KVPushResponse::kDuplicateFieldNumber, 1);
   return answer.Finish();
 }
 

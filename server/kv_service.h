@@ -17,6 +17,7 @@
 #include "proto/wire_limits.h"
 #include "server/call_authorizer.h"
 #include "server/kv_store.h"
+#include "server/push_ledger.h"
 
 namespace distsage {
 
@@ -65,6 +66,7 @@ class KVServiceImpl final : public RawBulkKVStoreService {
   absl::StatusOr<grpc::ByteBuffer> AnswerPush(const grpc::CallbackServerContext& context,
                                               const grpc::ByteBuffer& request) const;
 
+  mutable PushLedger push_ledger_;  // Exactly-once pushes.
   const KVServiceOptions options_;
   const std::shared_ptr<KVStore> store_;
 };

@@ -180,6 +180,55 @@ TEST_F(KVServiceTest, RefusesBadInputAndKeepsServing) {
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
 }
 
+// A numbered push sent twice (a retry whose first try did arrive) is applied
+// once; the next number is applied again; an unnumbered push always is.
+TEST_F(KVServiceTest, ARetriedPushIsAppliedExactlyOnce) {
+  ASSERT_TRUE(kv_->CreateTensor(Spec("sgd", 1.0f, "zeros")).ok());
+  auto stub = KVStoreService::NewStub(
+      grpc::CreateChannel(cluster_->addresses()[0][0], grpc::InsecureChannelCredentials()));
+  const int64_t id = 3;  // Partition 0's.
+  const std::vector<float> grad = {1.0f, 2.0f, 3.0f, 4.0f};
+  auto push = [&](uint64_t client, uint64_t sequence, KVPushResponse* response) {
+    grpc::ClientContext context;
+    KVPushRequest request;
+    request.set_graph_name(config_.graph_name);
+    request.set_name("emb");
+    request.set_ids(std::string(reinterpret_cast<const char*>(&id), sizeof(id)));
+    request.set_grads(std::string(reinterpret_cast<const char*>(grad.data()), 16));
+    request.set_client_id(client);
+    request.set_sequence(sequence);
+    return stub->Push(&context, request, response);
+  };
+  auto row = [&] {
+    std::vector<float> values(4);
+    EXPECT_TRUE(kv_->Pull("emb", {id}, values.data()).ok());
+    return values;
+  };
+  KVPushResponse first, again, next, unnumbered;
+  ASSERT_TRUE(push(77, 1, &first).ok());
+  EXPECT_FALSE(first.duplicate());
+  EXPECT_EQ(first.rows_updated(), 1);
+  EXPECT_EQ(row(), (std::vector<float>{-1, -2, -3, -4}));
+  ASSERT_TRUE(push(77, 1, &again).ok());
+  EXPECT_TRUE(again.duplicate());
+  EXPECT_EQ(again.rows_updated(), 0);
+  EXPECT_EQ(row(), (std::vector<float>{-1, -2, -3, -4}));
+  ASSERT_TRUE(push(77, 2, &next).ok());
+  EXPECT_FALSE(next.duplicate());
+  EXPECT_EQ(row(), (std::vector<float>{-2, -4, -6, -8}));
+  // Another client's numbering is its own; client 0 is never deduplicated.
+  ASSERT_TRUE(push(78, 1, &next).ok());
+  EXPECT_FALSE(next.duplicate());
+  ASSERT_TRUE(push(0, 0, &unnumbered).ok());
+  ASSERT_TRUE(push(0, 0, &unnumbered).ok());
+  EXPECT_FALSE(unnumbered.duplicate());
+  EXPECT_EQ(row(), (std::vector<float>{-5, -10, -15, -20}));
+  // The KV client numbers its own pushes: two of them are both applied.
+  ASSERT_TRUE(kv_->Push("emb", {id}, grad).ok());
+  ASSERT_TRUE(kv_->Push("emb", {id}, grad).ok());
+  EXPECT_EQ(row(), (std::vector<float>{-7, -14, -21, -28}));
+}
+
 TEST_F(KVServiceTest, ConcurrentPushesFromFourProcessesAreAllApplied) {
   ASSERT_TRUE(kv_->CreateTensor(Spec("sgd", 0.5f, "zeros")).ok());
   const std::string ip_config = dir_.Join("ip_config_kv.txt");
