@@ -70,6 +70,10 @@ grpc::Status GraphServiceImpl::GetGraphInfo(grpc::ServerContext*, const GetGraph
   info->set_part_num_test(part.num_test);
   info->set_cache_mode(CacheModeName(store_->cache_mode()));
   info->set_max_message_bytes(max_answer_bytes_);
+  info->set_book_fingerprint(store_->meta().book_fingerprint.empty()
+                                 ? config_.book_fingerprint
+                                 : store_->meta().book_fingerprint);
+  info->set_part_config_path(config_.source_path);
   return grpc::Status::OK;
 }
 
