@@ -89,10 +89,8 @@ absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerSampleNeighbors(
       SampleNeighborsResponse::kCountsFieldNumber, seeds.size() * sizeof(int32_t)));
   std::vector<int64_t> src;
   const NeighborSampleRequest sample{request.fanout(), request.replace(), request.rng_seed()};
-  DS_RETURN_IF_ERROR(distsage::SampleNeighbors(*store_, seeds, sample, counts, &src));
-  DS_RETURN_IF_ERROR(CheckAnswerSize(
-      static_cast<int64_t>(src.size() * sizeof(int64_t) + seeds.size() * sizeof(int32_t)),
-      "sampled edges"));
+  DS_RETURN_IF_ERROR(
+      distsage::SampleNeighbors(*store_, seeds, sample, counts, &src, max_answer_bytes_));
   answer.AddOwnedBytes(SampleNeighborsResponse::kSrcFieldNumber, std::move(src));
   return answer.Finish();
 }
@@ -123,6 +121,7 @@ absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerNodeRows(
   DS_RETURN_IF_ERROR(CheckGraph(request.graph_name()));
   std::vector<int64_t> ids;
   DS_RETURN_IF_ERROR(DecodePackedField(request.ids(), "ids", "LE int64 IDs", &ids));
+  DS_RETURN_IF_ERROR(CheckAnswerSize(static_cast<int64_t>(ids.size() * width), "node rows"));
   proto_wire::MessageWriter answer;
   DS_RETURN_IF_ERROR(gather(ids, answer.AddBytesInPlace(kNodeRowsField, ids.size() * width)));
   return answer.Finish();
