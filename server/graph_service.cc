@@ -77,6 +77,22 @@ grpc::Status GraphServiceImpl::GetGraphInfo(grpc::ServerContext*, const GetGraph
   return grpc::Status::OK;
 }
 
+grpc::ServerUnaryReactor* GraphServiceImpl::GetGraphInfo(grpc::CallbackServerContext* context,
+                                                         const grpc::ByteBuffer* raw_request,
+                                                         grpc::ByteBuffer* response) {
+  GetGraphInfoRequest request;
+  const absl::Status parsed = ParseRequest(*raw_request, &request);
+  if (!parsed.ok()) return Reply(context, parsed, response);
+  GraphInfo info;
+  GetGraphInfo(nullptr, &request, &info);
+  grpc::ByteBuffer answer;
+  bool own_buffer = false;
+  if (!grpc::SerializationTraits<GraphInfo>::Serialize(info, &answer, &own_buffer).ok()) {
+    return Reply(context, absl::InternalError("cannot serialise the GraphInfo answer"), response);
+  }
+  return Reply(context, std::move(answer), response);
+}
+
 absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerSampleNeighbors(
     const grpc::ByteBuffer& raw_request) const {
   SampleNeighborsRequest request;
