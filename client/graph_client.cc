@@ -108,6 +108,57 @@ absl::StatusOr<std::unique_ptr<GraphClient>> GraphClient::ConnectFromIpConfig(
   return Connect(config, addresses, options);
 }
 
+namespace {
+
+std::string RangeList(const std::vector<int64_t>& range_ends) {
+  std::string text;
+  for (size_t p = 0; p < range_ends.size(); ++p) {
+    absl::StrAppend(&text, p == 0 ? "" : " ", "[", p == 0 ? 0 : range_ends[p - 1], ", ",
+                    range_ends[p], ")");
+  }
+  return text;
+}
+
+// OK when `info` (a server's answer) and `config` describe the same
+// partitioning: the same partition book fingerprint or, for partitions
+// written before it existed, the same node ranges and features.
+absl::Status CheckSamePartitioning(const GraphInfo& info, const PartitionConfig& config,
+                                   const ServerSlot& slot) {
+  std::string difference;
+  if (!info.book_fingerprint().empty() && !config.book_fingerprint.empty()) {
+    if (info.book_fingerprint() != config.book_fingerprint) {
+      difference = absl::StrCat("partition book fingerprint ", info.book_fingerprint(), " vs ",
+                                config.book_fingerprint);
+    }
+  } else {
+    const std::vector<int64_t> server_ranges(info.range_ends().begin(), info.range_ends().end());
+    bool same_features = info.node_features_size() == static_cast<int>(config.node_features.size());
+    for (int i = 0; same_features && i < info.node_features_size(); ++i) {
+      same_features = info.node_features(i).name() == config.node_features[i].name &&
+                      info.node_features(i).dim() == config.node_features[i].dim;
+    }
+    if (server_ranges != config.range_ends) {
+      difference = absl::StrCat("node ranges ", RangeList(server_ranges), " vs ",
+                                RangeList(config.range_ends));
+    } else if (!same_features) {
+      difference = "node features";
+    }
+  }
+  if (difference.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "graph server ", slot.address, " (partition ", slot.part,
+      ") serves another partitioning of graph '", config.graph_name,
+      "' than this client's: the server's partition config '",
+      info.part_config_path().empty() ? "(not reported)" : info.part_config_path(),
+      "' and this client's '", config.source_path.empty() ? "(in memory)" : config.source_path,
+      "' differ in ", difference,
+      "; node IDs would reach the wrong partitions. Start the servers and the trainers with the "
+      "same partition config (copy one partition folder everywhere, e.g. with "
+      "deploy/copy_partitions)"));
+}
+
+}  // namespace
+
 absl::Status GraphClient::CheckServersServeTheirPartitions() {
   if (channels_ == nullptr) return absl::OkStatus();
   const std::vector<ServerAnswer<GraphInfo>> answers = CallServers<GraphService, GraphInfo>(
@@ -131,6 +182,7 @@ absl::Status GraphClient::CheckServersServeTheirPartitions() {
                        slot.part, " of ", config_.num_parts(), " of '", config_.graph_name,
                        "'; check ip_config.txt and the servers' --server_id"));
     }
+    DS_RETURN_IF_ERROR(CheckSamePartitioning(info, config_, slot));
   }
   return absl::OkStatus();
 }

@@ -1,9 +1,13 @@
 #include "common/ip_config.h"
 
+#include <arpa/inet.h>
+
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -42,6 +46,7 @@ absl::StatusOr<std::vector<MachineAddress>> ParseIpConfig(const std::string& tex
     };
     if (fields.size() > 2) return bad_line("too many fields");
     MachineAddress machine;
+    machine.line = line_number;
     machine.host = std::string(fields[0]);
     if (machine.host.find_first_of(",;") != std::string::npos) {
       return bad_line("host contains a separator");
@@ -62,6 +67,32 @@ absl::StatusOr<std::vector<MachineAddress>> ParseIpConfig(const std::string& tex
   return machines;
 }
 
+namespace {
+
+// `host` spelled one way for comparison: IP literals in their canonical
+// text, `localhost` as 127.0.0.1, names in lower case. Resolves nothing (no
+// DNS lookup at start-up).
+std::string CanonicalHost(const std::string& host) {
+  const std::string lower = absl::AsciiStrToLower(host);
+  if (lower == "localhost") return "127.0.0.1";
+  unsigned char address[sizeof(in6_addr)];
+  char text[INET6_ADDRSTRLEN];
+  for (const int family : {AF_INET, AF_INET6}) {
+    if (inet_pton(family, lower.c_str(), address) == 1 &&
+        inet_ntop(family, address, text, sizeof(text)) != nullptr) {
+      return text;
+    }
+  }
+  return lower;
+}
+
+std::string LineOf(const std::string& source, const MachineAddress& machine) {
+  return machine.line > 0 ? absl::StrCat(source, ":", machine.line)
+                          : absl::StrCat(source, " (", machine.host, ")");
+}
+
+}  // namespace
+
 std::string ServerAddress(const MachineAddress& machine, int server_index) {
   return JoinHostPort(machine.host, machine.base_port + server_index);
 }
@@ -79,9 +110,25 @@ absl::StatusOr<std::vector<ServerSlot>> ServerLayout(const std::vector<MachineAd
         " partitions; machine i serves partition i, so list one machine per partition"));
   }
   std::vector<ServerSlot> slots;
+  // Canonical "host:port" -> the machine whose server uses it.
+  std::map<std::string, int> first_user;
   for (int part = 0; part < num_parts; ++part) {
+    const MachineAddress& machine = machines[part];
     for (int local = 0; local < num_servers; ++local) {
-      slots.push_back({part * num_servers + local, part, ServerAddress(machines[part], local)});
+      const int port = machine.base_port + local;
+      const auto [it, inserted] =
+          first_user.emplace(JoinHostPort(CanonicalHost(machine.host), port), part);
+      if (!inserted) {
+        const MachineAddress& other = machines[it->second];
+        return absl::InvalidArgumentError(absl::StrCat(
+            LineOf(source, other), " ('", other.host, " ", other.base_port, "') and ",
+            LineOf(source, machine), " ('", machine.host, " ", machine.base_port,
+            "') both put a server on ", it->first, " (", num_servers,
+            " server(s) per machine use ports PORT..PORT+", num_servers - 1,
+            "); two servers cannot share an address: give each machine line its own host or "
+            "port"));
+      }
+      slots.push_back({part * num_servers + local, part, ServerAddress(machine, local)});
     }
   }
   return slots;

@@ -16,6 +16,7 @@ inline constexpr int kDefaultServerPort = 30050;
 struct MachineAddress {
   std::string host;  // IPv4/IPv6 literal or host name, as written.
   int base_port = kDefaultServerPort;
+  int line = 0;  // Line of the file it came from (for messages); 0 when not from a file.
 };
 
 // Parses `ip_config.txt`. Blank lines and lines starting with '#' are skipped.
@@ -40,8 +41,10 @@ struct ServerSlot {
 };
 
 // Every server of the layout, in server-ID order. INVALID_ARGUMENT, naming
-// `source` (the ip_config path), when num_servers < 1 or the file does not
-// list one machine per partition.
+// `source` (the ip_config path), when num_servers < 1, the file does not
+// list one machine per partition, or two servers would get the same address
+// (naming both lines; `localhost` and loopback or IP literals written
+// differently count as the same host): two servers cannot share a port.
 absl::StatusOr<std::vector<ServerSlot>> ServerLayout(const std::vector<MachineAddress>& machines,
                                                      int num_parts, int num_servers,
                                                      const std::string& source);

@@ -14,6 +14,24 @@ namespace {
 
 using nlohmann::json;
 
+// FNV-1a, 64-bit: stable across builds and machines, unlike absl::Hash.
+class Fnv1a64 {
+ public:
+  void Add(const void* data, size_t size) {
+    const auto* bytes = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < size; ++i) hash_ = (hash_ ^ bytes[i]) * 0x100000001b3ULL;
+  }
+  void AddInt(int64_t value) { Add(&value, sizeof(value)); }
+  void AddString(const std::string& text) {
+    AddInt(static_cast<int64_t>(text.size()));
+    Add(text.data(), text.size());
+  }
+  uint64_t hash() const { return hash_; }
+
+ private:
+  uint64_t hash_ = 0xcbf29ce484222325ULL;
+};
+
 std::string JoinPath(const std::string& base, const std::string& relative) {
   if (relative.empty() || relative[0] == '/' || base.empty()) return relative;
   return (std::filesystem::path(base) / relative).string();
@@ -57,6 +75,7 @@ std::string PartitionConfig::ToJson() const {
   j["split_name"] = split_name;
   j["split_sizes"] = {{"train", num_train}, {"valid", num_valid}, {"test", num_test}};
   j["edge_cut"] = edge_cut;
+  if (!book_fingerprint.empty()) j["book_fingerprint"] = book_fingerprint;
   json part_list = json::array();
   for (const PartInfo& part : parts) {
     part_list.push_back({{"part_id", part.part_id},
@@ -121,6 +140,7 @@ absl::StatusOr<PartitionConfig> PartitionConfig::Load(const std::string& path) {
     config.num_valid = j.at("split_sizes").at("valid").get<int64_t>();
     config.num_test = j.at("split_sizes").at("test").get<int64_t>();
     config.edge_cut = j.value("edge_cut", int64_t{0});
+    config.book_fingerprint = j.value("book_fingerprint", "");
     for (const json& part : j.at("parts")) {
       PartInfo info;
       info.part_id = part.at("part_id").get<int>();
@@ -143,6 +163,7 @@ absl::StatusOr<PartitionConfig> PartitionConfig::Load(const std::string& path) {
         absl::StrCat(path, ": not a valid partition config: ", e.what()));
   }
   config.base_dir = std::filesystem::path(path).parent_path().string();
+  config.source_path = path;
   if (absl::Status status = config.Validate(path); !status.ok()) return status;
   return config;
 }
@@ -176,6 +197,25 @@ absl::Status PartitionConfig::Validate(const std::string& source) const {
   }
   if (num_classes < 0) return invalid("num_classes is negative");
   return absl::OkStatus();
+}
+
+std::string BookFingerprint(absl::Span<const int64_t> range_ends,
+                            absl::Span<const int64_t> orig_node_ids,
+                            absl::Span<const FeatureSpec> node_features) {
+  Fnv1a64 hash;
+  hash.AddInt(static_cast<int64_t>(range_ends.size()));
+  hash.Add(range_ends.data(), range_ends.size() * sizeof(int64_t));
+  hash.AddInt(static_cast<int64_t>(orig_node_ids.size()));
+  hash.Add(orig_node_ids.data(), orig_node_ids.size() * sizeof(int64_t));
+  hash.AddInt(static_cast<int64_t>(node_features.size()));
+  for (const FeatureSpec& spec : node_features) {
+    hash.AddString(spec.name);
+    hash.AddString(spec.dtype);
+    hash.AddInt(spec.dim);
+  }
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(hash.hash()));
+  return text;
 }
 
 }  // namespace distsage

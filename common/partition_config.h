@@ -15,6 +15,7 @@
 //     "split_name": "planetoid",
 //     "split_sizes": {"train": 140, "valid": 500, "test": 1000},
 //     "edge_cut": 812,                               (directed edges crossing parts)
+//     "book_fingerprint": "5f0c...",                 (BookFingerprint; absent in older sets)
 //     "parts": [{"part_id": 0, "path": "part0", "num_nodes": 1354, "num_in_edges": 5301,
 //                "num_train": 70, "num_valid": 250, "num_test": 500, "edge_cut": 406}, ...]
 //   }
@@ -27,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "common/partition_book.h"
 
 namespace distsage {
@@ -68,9 +70,14 @@ struct PartitionConfig {
   int64_t num_test = 0;
   int64_t edge_cut = 0;
   std::vector<PartInfo> parts;
+  // Identifies this partitioning of the graph (BookFingerprint); empty for
+  // sets written before it existed.
+  std::string book_fingerprint;
 
   // Folder holding the config file; set by Load, used to resolve paths.
   std::string base_dir;
+  // The file Load read (for messages); empty when not loaded from a file.
+  std::string source_path;
 
   int num_parts() const { return static_cast<int>(parts.size()); }
   PartitionBook Book() const { return PartitionBook(range_ends); }
@@ -89,6 +96,15 @@ struct PartitionConfig {
   // Writes the JSON to `path` (via a temporary file and rename).
   absl::Status Save(const std::string& path) const;
 };
+
+// A 64-bit fingerprint (16 hex digits) of one partitioning of a graph: the
+// node ranges of the partition book, the relabelling (the original ID of
+// every new ID) and the feature schema. Two partitionings of the same graph
+// with the same part count differ in it unless they route every ID alike;
+// the same partition_graph run repeated gives the same one.
+std::string BookFingerprint(absl::Span<const int64_t> range_ends,
+                            absl::Span<const int64_t> orig_node_ids,
+                            absl::Span<const FeatureSpec> node_features);
 
 }  // namespace distsage
 

@@ -59,6 +59,7 @@ std::string PartitionMeta::ToJson() const {
   j["node_end"] = node_end;
   j["num_in_edges"] = num_in_edges;
   j["node_features"] = node_features;
+  if (!book_fingerprint.empty()) j["book_fingerprint"] = book_fingerprint;
   return j.dump();
 }
 
@@ -73,6 +74,7 @@ absl::StatusOr<PartitionMeta> PartitionMeta::FromJson(absl::string_view json) {
     meta.node_end = j.at("node_end").get<int64_t>();
     meta.num_in_edges = j.at("num_in_edges").get<int64_t>();
     meta.node_features = j.at("node_features").get<std::vector<FeatureSpec>>();
+    meta.book_fingerprint = j.value("book_fingerprint", "");
   } catch (const nlohmann::json::exception& e) {
     return absl::DataLossError(absl::StrCat("partition meta record is corrupt: ", e.what()));
   }

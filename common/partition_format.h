@@ -63,6 +63,7 @@ struct PartitionMeta {
   int64_t node_end = 0;
   int64_t num_in_edges = 0;
   std::vector<FeatureSpec> node_features;
+  std::string book_fingerprint;  // BookFingerprint; empty in older partitions.
 
   std::string ToJson() const;
   static absl::StatusOr<PartitionMeta> FromJson(absl::string_view json);

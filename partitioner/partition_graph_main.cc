@@ -251,6 +251,10 @@ absl::Status Run() {
   DS_ASSIGN_OR_RETURN(const std::string out_dir, OutputFolder());
   DS_ASSIGN_OR_RETURN(StagedOutput output,
                       StagedOutput::Create(out_dir, ReplaceExistingSet(out_dir)));
+  for (const std::string& stale : output.removed_stale()) {
+    std::fprintf(stderr, "note: removed '%s', the staging folder of an interrupted run\n",
+                 stale.c_str());
+  }
   ProgressMeter total("partition_graph", "nodes");
   DS_ASSIGN_OR_RETURN(GraphDataset dataset, LoadDataset(num_threads, absl::GetFlag(FLAGS_split)));
   if (!absl::GetFlag(FLAGS_graph_name).empty()) dataset.name = absl::GetFlag(FLAGS_graph_name);

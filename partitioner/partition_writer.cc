@@ -34,8 +34,8 @@ struct PartStats {
 // Writes every key of part `part` into one SST file, in key order (SST
 // writers require it): A..., F..., L..., M, S..., T....
 absl::Status WritePartSst(const GraphDataset& dataset, const Relabeling& relabeling, int part,
-                          const std::string& graph_name, const std::string& sst_path,
-                          ProgressMeter* progress, PartStats* stats) {
+                          const std::string& graph_name, const std::string& book_fingerprint,
+                          const std::string& sst_path, ProgressMeter* progress, PartStats* stats) {
   const int64_t begin = part == 0 ? 0 : relabeling.range_ends[part - 1];
   const int64_t end = relabeling.range_ends[part];
   const int num_parts = static_cast<int>(relabeling.range_ends.size());
@@ -77,6 +77,7 @@ absl::Status WritePartSst(const GraphDataset& dataset, const Relabeling& relabel
   meta.num_in_edges = stats->num_in_edges;
   if (dataset.feat_dim > 0)
     meta.node_features.push_back({kFeatureName, "float32", dataset.feat_dim});
+  meta.book_fingerprint = book_fingerprint;
   DS_RETURN_IF_ERROR(put(pf::MetaKey(), meta.ToJson()));
   std::vector<int64_t> split_lists[3];
   for (int64_t node = begin; node < end; ++node) {
@@ -129,14 +130,18 @@ absl::StatusOr<PartitionConfig> WritePartitions(const GraphDataset& dataset,
                                                 const WriteOptions& options,
                                                 const std::string& dir) {
   const int num_parts = static_cast<int>(relabeling.range_ends.size());
+  std::vector<FeatureSpec> features;
+  if (dataset.feat_dim > 0) features.push_back({kFeatureName, "float32", dataset.feat_dim});
+  const std::string fingerprint =
+      BookFingerprint(relabeling.range_ends, relabeling.orig_id, features);
   std::vector<PartStats> stats(num_parts);
   std::vector<absl::Status> statuses(num_parts);
   ProgressMeter progress("write partitions", "nodes", dataset.num_nodes);
   ParallelFor(num_parts, options.num_threads, [&](int64_t p) {
     const std::string db_path = (fs::path(dir) / absl::StrCat("part", p)).string();
     const std::string sst_path = db_path + ".sst";
-    statuses[p] = WritePartSst(dataset, relabeling, static_cast<int>(p), dataset.name, sst_path,
-                               &progress, &stats[p]);
+    statuses[p] = WritePartSst(dataset, relabeling, static_cast<int>(p), dataset.name, fingerprint,
+                               sst_path, &progress, &stats[p]);
     if (statuses[p].ok()) statuses[p] = IngestPart(sst_path, db_path);
   });
   progress.Finish();
@@ -153,8 +158,8 @@ absl::StatusOr<PartitionConfig> WritePartitions(const GraphDataset& dataset,
   config.balance_edges = options.balance_edges;
   config.range_ends = relabeling.range_ends;
   config.orig_node_ids_path = kOrigNodeIdsFile;
-  if (dataset.feat_dim > 0)
-    config.node_features.push_back({kFeatureName, "float32", dataset.feat_dim});
+  config.node_features = features;
+  config.book_fingerprint = fingerprint;
   config.num_classes = dataset.num_classes;
   config.split_name = dataset.split_name;
   for (int p = 0; p < num_parts; ++p) {

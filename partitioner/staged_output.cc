@@ -1,8 +1,12 @@
 #include "partitioner/staged_output.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -19,6 +23,41 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kStagingPrefix[] = ".partition_graph.tmp-";
+// A staging folder is created under this name, locked, and only then renamed
+// to kStagingPrefix: no other run can find it, unlocked, in between.
+constexpr char kNewStagingPrefix[] = ".partition_graph.new-";
+
+// Opens folder `path` and takes an exclusive flock on it without waiting;
+// returns the descriptor holding it, or -1 when another process holds it (or
+// the folder cannot be opened).
+int TryLockFolder(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Removes the staging folders in `out_dir` that no live run holds; returns
+// their paths.
+std::vector<std::string> RemoveStaleStagingFolders(const std::string& out_dir) {
+  std::vector<std::string> removed;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(out_dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (!absl::StartsWith(name, kStagingPrefix) || !entry.is_directory()) continue;
+    const int fd = TryLockFolder(entry.path().string());
+    if (fd < 0) continue;  // A run still writing into it.
+    std::error_code ignored;
+    if (fs::remove_all(entry.path(), ignored) != static_cast<std::uintmax_t>(-1)) {
+      removed.push_back(entry.path().string());
+    }
+    close(fd);
+  }
+  return removed;
+}
 
 bool IsPartitionConfig(const fs::path& path) {
   if (path.extension() != ".json") return false;
@@ -65,32 +104,49 @@ absl::StatusOr<StagedOutput> StagedOutput::Create(const std::string& out_dir, bo
                      absl::StrJoin(configs.empty() ? others : configs, ", "),
                      "); pass --overwrite to replace it, or choose another --out"));
   }
-  std::string staging = (fs::path(out_dir) / absl::StrCat(kStagingPrefix, "XXXXXX")).string();
-  if (mkdtemp(staging.data()) == nullptr) {
+  std::vector<std::string> removed_stale = RemoveStaleStagingFolders(out_dir);
+  std::string fresh = (fs::path(out_dir) / absl::StrCat(kNewStagingPrefix, "XXXXXX")).string();
+  if (mkdtemp(fresh.data()) == nullptr) {
     return absl::PermissionDeniedError(
         absl::StrCat("cannot create a staging folder in '", out_dir, "' (is it writable?)"));
   }
+  const int lock_fd = TryLockFolder(fresh);
+  const std::string staging =
+      (fs::path(out_dir) / (kStagingPrefix + fresh.substr(fresh.size() - 6))).string();
+  if (lock_fd < 0 || rename(fresh.c_str(), staging.c_str()) != 0) {
+    if (lock_fd >= 0) close(lock_fd);
+    fs::remove_all(fresh, error);
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot lock and name the staging folder '", staging, "' in '", out_dir, "'"));
+  }
   configs.insert(configs.end(), others.begin(), others.end());
-  return StagedOutput(out_dir, staging, std::move(configs));
+  return StagedOutput(out_dir, staging, lock_fd, std::move(configs), std::move(removed_stale));
 }
 
-StagedOutput::StagedOutput(std::string out_dir, std::string staging_dir,
-                           std::vector<std::string> old_set)
+StagedOutput::StagedOutput(std::string out_dir, std::string staging_dir, int lock_fd,
+                           std::vector<std::string> old_set, std::vector<std::string> removed_stale)
     : out_dir_(std::move(out_dir)),
       staging_dir_(std::move(staging_dir)),
-      old_set_(std::move(old_set)) {}
+      lock_fd_(lock_fd),
+      old_set_(std::move(old_set)),
+      removed_stale_(std::move(removed_stale)) {}
 
 StagedOutput::StagedOutput(StagedOutput&& other) noexcept
     : out_dir_(std::move(other.out_dir_)),
       staging_dir_(std::move(other.staging_dir_)),
-      old_set_(std::move(other.old_set_)) {
+      lock_fd_(other.lock_fd_),
+      old_set_(std::move(other.old_set_)),
+      removed_stale_(std::move(other.removed_stale_)) {
   other.staging_dir_.clear();
+  other.lock_fd_ = -1;
 }
 
 StagedOutput::~StagedOutput() {
-  if (staging_dir_.empty()) return;
-  std::error_code ignored;
-  fs::remove_all(staging_dir_, ignored);
+  if (!staging_dir_.empty()) {
+    std::error_code ignored;
+    fs::remove_all(staging_dir_, ignored);
+  }
+  if (lock_fd_ >= 0) close(lock_fd_);
 }
 
 absl::Status StagedOutput::Commit(const std::string& config_file) {

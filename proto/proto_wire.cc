@@ -25,9 +25,14 @@ void DeleteArray(void* array) { delete[] static_cast<char*>(array); }
 // page faults than the gather that fills them.
 constexpr size_t kPooledPayloadBytes = size_t{1} << 20;
 
+// What the payload pool may keep idle: a server's memory then stays within
+// this of its working set, whatever answers it has sent.
+constexpr size_t kMaxIdlePayloads = 8;
+constexpr size_t kMaxIdlePayloadBytes = size_t{256} << 20;
+
 // Process-wide, never destroyed: slices may outlive any owner object.
 BufferPool& PayloadPool() {
-  static BufferPool* pool = new BufferPool(8);
+  static BufferPool* pool = new BufferPool(kMaxIdlePayloads, kMaxIdlePayloadBytes);
   return *pool;
 }
 

@@ -116,6 +116,18 @@ absl::StatusOr<PartitionStoreOptions> StoreOptionsFromFlags() {
   return options;
 }
 
+// --max_message_mb in bytes; INVALID_ARGUMENT outside 1 .. kMaxMessageBytes.
+absl::StatusOr<int64_t> MaxMessageBytesFromFlag() {
+  const int64_t mb = absl::GetFlag(FLAGS_max_message_mb);
+  const int64_t max_mb = kMaxMessageBytes >> 20;
+  if (mb < 1 || mb > max_mb) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_message_mb ", mb, " is out of range: give a size in MiB from 1 to ",
+                     max_mb, " (gRPC messages are limited to ", max_mb, " MiB)"));
+  }
+  return mb << 20;
+}
+
 absl::StatusOr<std::shared_ptr<const PartitionStore>> OpenStore(
     const PartitionConfig& config, int part, const PartitionStoreOptions& options) {
   const absl::Time start = absl::Now();
@@ -155,8 +167,7 @@ absl::StatusOr<std::shared_ptr<KVStore>> OpenKVStore(const PartitionConfig& conf
 // Serves until a signal or a Shutdown RPC; returns a failure to start.
 absl::Status Serve(const PartitionConfig& config, const ServerSlot& slot,
                    std::shared_ptr<const PartitionStore> store, const std::string& cache_name) {
-  const int64_t max_message_bytes =
-      std::min(absl::GetFlag(FLAGS_max_message_mb) << 20, kMaxMessageBytes);
+  DS_ASSIGN_OR_RETURN(const int64_t max_message_bytes, MaxMessageBytesFromFlag());
   ServiceHostOptions host_options;
   host_options.listen_address = slot.address;
   if (!absl::GetFlag(FLAGS_uds_dir).empty()) {
@@ -235,7 +246,8 @@ int Run() {
   }
   const absl::StatusOr<ServerSlot> slot = PlaceServer(*config);
   const absl::StatusOr<PartitionStoreOptions> store_options = StoreOptionsFromFlags();
-  for (const absl::Status& status : {slot.status(), store_options.status()}) {
+  for (const absl::Status& status :
+       {slot.status(), store_options.status(), MaxMessageBytesFromFlag().status()}) {
     if (!status.ok()) {
       LOG(ERROR) << status.message();
       return 2;

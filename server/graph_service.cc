@@ -70,7 +70,27 @@ grpc::Status GraphServiceImpl::GetGraphInfo(grpc::ServerContext*, const GetGraph
   info->set_part_num_test(part.num_test);
   info->set_cache_mode(CacheModeName(store_->cache_mode()));
   info->set_max_message_bytes(max_answer_bytes_);
+  info->set_book_fingerprint(store_->meta().book_fingerprint.empty()
+                                 ? config_.book_fingerprint
+                                 : store_->meta().book_fingerprint);
+  info->set_part_config_path(config_.source_path);
   return grpc::Status::OK;
+}
+
+grpc::ServerUnaryReactor* GraphServiceImpl::GetGraphInfo(grpc::CallbackServerContext* context,
+                                                         const grpc::ByteBuffer* raw_request,
+                                                         grpc::ByteBuffer* response) {
+  GetGraphInfoRequest request;
+  const absl::Status parsed = ParseRequest(*raw_request, &request);
+  if (!parsed.ok()) return Reply(context, parsed, response);
+  GraphInfo info;
+  GetGraphInfo(nullptr, &request, &info);
+  grpc::ByteBuffer answer;
+  bool own_buffer = false;
+  if (!grpc::SerializationTraits<GraphInfo>::Serialize(info, &answer, &own_buffer).ok()) {
+    return Reply(context, absl::InternalError("cannot serialise the GraphInfo answer"), response);
+  }
+  return Reply(context, std::move(answer), response);
 }
 
 absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerSampleNeighbors(
@@ -85,10 +105,8 @@ absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerSampleNeighbors(
       SampleNeighborsResponse::kCountsFieldNumber, seeds.size() * sizeof(int32_t)));
   std::vector<int64_t> src;
   const NeighborSampleRequest sample{request.fanout(), request.replace(), request.rng_seed()};
-  DS_RETURN_IF_ERROR(distsage::SampleNeighbors(*store_, seeds, sample, counts, &src));
-  DS_RETURN_IF_ERROR(CheckAnswerSize(
-      static_cast<int64_t>(src.size() * sizeof(int64_t) + seeds.size() * sizeof(int32_t)),
-      "sampled edges"));
+  DS_RETURN_IF_ERROR(
+      distsage::SampleNeighbors(*store_, seeds, sample, counts, &src, max_answer_bytes_));
   answer.AddOwnedBytes(SampleNeighborsResponse::kSrcFieldNumber, std::move(src));
   return answer.Finish();
 }
@@ -119,6 +137,7 @@ absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerNodeRows(
   DS_RETURN_IF_ERROR(CheckGraph(request.graph_name()));
   std::vector<int64_t> ids;
   DS_RETURN_IF_ERROR(DecodePackedField(request.ids(), "ids", "LE int64 IDs", &ids));
+  DS_RETURN_IF_ERROR(CheckAnswerSize(static_cast<int64_t>(ids.size() * width), "node rows"));
   proto_wire::MessageWriter answer;
   DS_RETURN_IF_ERROR(gather(ids, answer.AddBytesInPlace(kNodeRowsField, ids.size() * width)));
   return answer.Finish();

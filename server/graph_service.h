@@ -27,12 +27,16 @@
 
 namespace distsage {
 
-// GraphService::Service with every bulk method taken over as a raw callback.
+// GraphService::Service with every bulk method taken over as a raw callback,
+// and GetGraphInfo too, so that a request that does not parse is answered
+// with INVALID_ARGUMENT saying why (gRPC's own parsing answers INTERNAL with
+// no message).
 using RawBulkGraphService = GraphService::WithRawCallbackMethod_SampleNeighbors<
     GraphService::WithRawCallbackMethod_PullFeatures<GraphService::WithRawCallbackMethod_PullLabels<
         GraphService::WithRawCallbackMethod_PullSplitMasks<
             GraphService::WithRawCallbackMethod_InDegrees<
-                GraphService::WithRawCallbackMethod_SplitNodes<GraphService::Service>>>>>>;
+                GraphService::WithRawCallbackMethod_SplitNodes<
+                    GraphService::WithRawCallbackMethod_GetGraphInfo<GraphService::Service>>>>>>>;
 
 class GraphServiceImpl final : public RawBulkGraphService {
  public:
@@ -41,8 +45,13 @@ class GraphServiceImpl final : public RawBulkGraphService {
   GraphServiceImpl(const PartitionConfig& config, std::shared_ptr<const PartitionStore> store,
                    int server_id, int64_t max_answer_bytes = kMaxMessageBytes);
 
+  // The answer of GetGraphInfo (called by the raw method below; `context`
+  // may be null).
   grpc::Status GetGraphInfo(grpc::ServerContext* context, const GetGraphInfoRequest* request,
                             GraphInfo* response) override;
+  grpc::ServerUnaryReactor* GetGraphInfo(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
   // The bulk methods: `request` is the serialised request message,
   // `response` receives the serialised answer.
   grpc::ServerUnaryReactor* SampleNeighbors(grpc::CallbackServerContext* context,

@@ -88,17 +88,23 @@ absl::Status CheckFanout(int fanout) {
                                                  kMaxFanout, "]"));
 }
 
+int64_t CountSampledEdges(absl::Span<const absl::Span<const int64_t>> lists,
+                          const NeighborSampleRequest& request) {
+  const int64_t k = request.fanout;
+  int64_t edges = 0;
+  for (const absl::Span<const int64_t>& list : lists) {
+    const int64_t d = static_cast<int64_t>(list.size());
+    edges += k < 0 ? d : request.replace ? (d > 0 ? k : 0) : std::min(d, k);
+  }
+  return edges;
+}
+
 void SampleFromLists(absl::Span<const int64_t> seeds,
                      absl::Span<const absl::Span<const int64_t>> lists,
                      const NeighborSampleRequest& request, int32_t* counts,
                      std::vector<int64_t>* src) {
   const int64_t k = request.fanout;
-  size_t expected = 0;
-  for (const absl::Span<const int64_t>& list : lists) {
-    const int64_t d = static_cast<int64_t>(list.size());
-    expected += static_cast<size_t>(k < 0 ? d : request.replace ? (d > 0 ? k : 0) : std::min(d, k));
-  }
-  src->reserve(src->size() + expected);
+  src->reserve(src->size() + static_cast<size_t>(CountSampledEdges(lists, request)));
   std::vector<int64_t> scratch;
   // Lists sit at random places in a large edge array: start loading each a
   // few seeds before it is sampled (its first cache lines, where short lists
@@ -135,10 +141,24 @@ void SampleFromLists(absl::Span<const int64_t> seeds,
 
 absl::Status SampleNeighbors(const PartitionStore& store, absl::Span<const int64_t> seeds,
                              const NeighborSampleRequest& request, int32_t* counts,
-                             std::vector<int64_t>* src) {
+                             std::vector<int64_t>* src, int64_t max_answer_bytes) {
   DS_RETURN_IF_ERROR(CheckFanout(request.fanout));
   AdjacencyLists adjacency;
   DS_RETURN_IF_ERROR(store.GetInNeighbors(seeds, &adjacency));
+  const int64_t num_seeds = static_cast<int64_t>(seeds.size());
+  const int64_t edges = CountSampledEdges(adjacency.lists, request);
+  const int64_t bytes = SampleAnswerBytes(num_seeds, edges);
+  if (bytes > max_answer_bytes) {
+    // Seeds per request that keep an average answer under the limit.
+    const int64_t seeds_per_request = std::max<int64_t>(
+        1, static_cast<int64_t>(static_cast<double>(num_seeds) * max_answer_bytes / bytes));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "sampling ", num_seeds, " seeds with fan-out ", request.fanout,
+        request.replace ? " with" : " without", " replacement would answer ", edges, " edges (",
+        bytes, " bytes), over this server's message limit of ", max_answer_bytes,
+        " bytes (graph_server --max_message_mb); refused before sampling: send at most about ",
+        seeds_per_request, " of these seeds per request, or lower the fan-out"));
+  }
   src->clear();
   SampleFromLists(seeds, adjacency.lists, request, counts, src);
   return absl::OkStatus();

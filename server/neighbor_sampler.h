@@ -12,6 +12,7 @@
 #define DISTSAGE_SERVER_NEIGHBOR_SAMPLER_H_
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -40,12 +41,28 @@ void SampleFromLists(absl::Span<const int64_t> seeds,
                      const NeighborSampleRequest& request, int32_t* counts,
                      std::vector<int64_t>* src);
 
+// How many edges SampleFromLists returns for `lists`, computed from their
+// lengths alone (no sampling).
+int64_t CountSampledEdges(absl::Span<const absl::Span<const int64_t>> lists,
+                          const NeighborSampleRequest& request);
+
+// Bytes of a SampleNeighbors answer: an int32 count per seed and an int64
+// source ID per sampled edge.
+inline int64_t SampleAnswerBytes(int64_t num_seeds, int64_t num_edges) {
+  return num_seeds * static_cast<int64_t>(sizeof(int32_t)) +
+         num_edges * static_cast<int64_t>(sizeof(int64_t));
+}
+
 // Checks the request (fan-out, seed ownership), fetches the seeds' adjacency
 // from `store` and samples. `counts` holds seeds.size() entries; `*src` is
-// replaced.
+// replaced. When the answer would exceed `max_answer_bytes`
+// (SampleAnswerBytes) it fails with RESOURCE_EXHAUSTED before sampling
+// anything, saying how many seeds a request may carry instead: the answer of
+// a small request with a large fan-out can be many times its size.
 absl::Status SampleNeighbors(const PartitionStore& store, absl::Span<const int64_t> seeds,
                              const NeighborSampleRequest& request, int32_t* counts,
-                             std::vector<int64_t>* src);
+                             std::vector<int64_t>* src,
+                             int64_t max_answer_bytes = std::numeric_limits<int64_t>::max());
 
 }  // namespace distsage
 

@@ -38,6 +38,11 @@ absl::Status CheckMetaAgainstConfig(const pf::PartitionMeta& meta, const Partiti
   if (meta.num_in_edges != config.parts[part].num_in_edges) {
     return mismatch("num_in_edges", meta.num_in_edges, config.parts[part].num_in_edges);
   }
+  if (!meta.book_fingerprint.empty() && !config.book_fingerprint.empty() &&
+      meta.book_fingerprint != config.book_fingerprint) {
+    return mismatch("the partition book fingerprint", meta.book_fingerprint,
+                    config.book_fingerprint);
+  }
   auto feature_list = [](const std::vector<FeatureSpec>& specs) {
     return absl::StrJoin(specs, ", ", [](std::string* out, const FeatureSpec& spec) {
       absl::StrAppend(out, spec.name, "[", spec.dim, "] ", spec.dtype);

@@ -12,20 +12,28 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "common/partition_format.h"
+#include "google/protobuf/descriptor.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "proto/grpc_status.h"
 
 namespace distsage {
 
-// Parses a raw request into its message; INVALID_ARGUMENT when it is not one.
+// Why `raw` does not parse as a `type` message, for an error: the first
+// string field that is not valid UTF-8 (proto3 requires it), or that the
+// bytes are not a protobuf message at all.
+std::string WhyNotParsable(const grpc::ByteBuffer& raw, const google::protobuf::Descriptor& type);
+
+// Parses a raw request into its message; INVALID_ARGUMENT saying what is
+// wrong when it is not one.
 template <typename Request>
 absl::Status ParseRequest(const grpc::ByteBuffer& raw, Request* request) {
   grpc::ByteBuffer readable(raw);  // Shares the slices; the reader needs a mutable buffer.
   grpc::ProtoBufferReader reader(&readable);
   if (!request->ParseFromZeroCopyStream(&reader)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("the request is not a valid ", request->GetTypeName(), " message"));
+        absl::StrCat("the request is not a valid ", request->GetTypeName(),
+                     " message: ", WhyNotParsable(raw, *request->GetDescriptor())));
   }
   return absl::OkStatus();
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <regex>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -24,6 +26,17 @@ void AppendBigEndian(int64_t value, char* out) {
   for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(bits >> (56 - 8 * i));
 }
 
+// The table file that RocksDB's `message` says is missing ("000008.sst"),
+// or "". RocksDB looks for a missing NNNNNN.sst under its legacy name
+// NNNNNN.ldb too and names that one; the file it lost is the .sst.
+std::string MissingTableFile(const std::string& message) {
+  if (message.find("No such file") == std::string::npos) return "";
+  static const std::regex table(R"((\d+)\.(sst|ldb))");
+  std::smatch match;
+  if (!std::regex_search(message, match, table)) return "";
+  return match[1].str() + ".sst";
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RocksDbPartitionStore>> RocksDbPartitionStore::Open(
@@ -41,6 +54,13 @@ absl::StatusOr<std::unique_ptr<RocksDbPartitionStore>> RocksDbPartitionStore::Op
 
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status status = rocksdb::DB::OpenForReadOnly(options, path, &raw_db);
+  const std::string missing_table = MissingTableFile(status.ToString());
+  if (!status.ok() && !missing_table.empty()) {
+    return absl::DataLossError(absl::StrCat(
+        "partition folder '", path, "' is damaged or incomplete: its table file ", missing_table,
+        " is missing (RocksDB: ", status.ToString(),
+        "); copy the partition again (deploy/copy_partitions) or re-run partition_graph"));
+  }
   if (!status.ok()) {
     return absl::NotFoundError(absl::StrCat("cannot open partition database '", path,
                                             "': ", status.ToString(),

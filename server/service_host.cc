@@ -20,6 +20,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/impl/server_builder_plugin.h"
+#include "server/protobuf_log.h"
 
 namespace distsage {
 namespace {
@@ -101,6 +102,8 @@ absl::Status ServiceHost::Start() {
   if (!options_.unix_socket_path.empty()) {
     DS_RETURN_IF_ERROR(ClaimUnixSocket(options_.unix_socket_path));
   }
+  // Requests libprotobuf cannot parse must not write a log line each.
+  RateLimitProtobufLog();
   grpc::EnableDefaultHealthCheckService(true);
   if (options_.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <string>
 
 namespace distsage {
 namespace {
@@ -63,6 +66,51 @@ TEST(BufferPoolTest, FullPoolDropsAnIdleBufferTooSmallForTheRequest) {
   EXPECT_EQ(pool.idle_count(), 1u);
   EXPECT_EQ(Floats(pool, 10), large);
   pool.Release(large);
+}
+
+constexpr size_t kMiB = size_t{1} << 20;
+
+// This process's resident set (VmRSS), in bytes.
+size_t ResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+TEST(BufferPoolTest, IdleBytesStayUnderTheBound) {
+  BufferPool pool(8, 8 * kMiB);
+  void* buffers[3];
+  for (void*& buffer : buffers) buffer = pool.Acquire(3 * kMiB);  // 4 MiB mapped each.
+  for (void* buffer : buffers) pool.Release(buffer);
+  EXPECT_LE(pool.idle_bytes(), 8 * kMiB);
+  EXPECT_EQ(pool.idle_count(), 2u);
+}
+
+// The probe's case: one 1 GB answer kept the server's RSS at 1.2 GB for good.
+TEST(BufferPoolTest, AHugeBufferIsUnmappedOnReleaseNotKept) {
+  BufferPool pool(8, 64 * kMiB);
+  const size_t before = ResidentBytes();
+  void* huge = pool.Acquire(300 * kMiB);
+  std::memset(huge, 1, 300 * kMiB);
+  const size_t during = ResidentBytes();
+  ASSERT_GE(during, before + 250 * kMiB);
+  pool.Release(huge);
+  EXPECT_EQ(pool.idle_bytes(), 0u);
+  EXPECT_LE(ResidentBytes(), during - 250 * kMiB) << "the pages went back to the kernel";
+}
+
+TEST(BufferPoolTest, DropsAnIdleBufferFarLargerThanTheRecentRequests) {
+  BufferPool pool(8);  // No byte bound: only the recent requests limit what stays.
+  pool.Release(pool.Acquire(40 * kMiB));
+  EXPECT_GE(pool.idle_bytes(), 40 * kMiB) << "kept while such requests are recent";
+  for (size_t i = 0; i < BufferPool::kRecentRequests + 2; ++i) {
+    pool.Release(pool.Acquire(kMiB));
+  }
+  EXPECT_LE(pool.idle_bytes(), BufferPool::kMaxIdleOverRecent * 2 * kMiB);
+  EXPECT_GE(pool.idle_count(), 1u) << "a buffer of the current size is still reused";
 }
 
 }  // namespace

@@ -39,5 +39,37 @@ TEST(IpConfigTest, ReadsFileAndReportsMissingOne) {
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST(IpConfigTest, RefusesTwoServersOnOneAddressNamingBothLines) {
+  struct Case {
+    std::string text;
+    int num_servers;
+    std::string address;
+  };
+  const std::vector<Case> cases = {
+      {"127.0.0.1 30050\n10.0.0.2 30050\n127.0.0.1 30050\n", 1, "127.0.0.1:30050"},
+      {"localhost 30050\n10.0.0.2 30050\n127.0.0.1 30050\n", 1, "127.0.0.1:30050"},
+      {"LocalHost\n10.0.0.2\n127.0.0.1\n", 1, "127.0.0.1:30050"},
+      {"::1 5000\n10.0.0.2 30050\n0:0:0:0:0:0:0:1 5000\n", 1, "[::1]:5000"},
+      // Machine 1's second server would take machine 3's port.
+      {"127.0.0.1 30050\n10.0.0.2 30050\n127.0.0.1 30051\n", 2, "127.0.0.1:30051"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.text);
+    auto machines = ParseIpConfig(c.text, "ip.txt");
+    ASSERT_TRUE(machines.ok()) << machines.status();
+    auto layout = ServerLayout(*machines, 3, c.num_servers, "ip.txt");
+    ASSERT_EQ(layout.status().code(), absl::StatusCode::kInvalidArgument);
+    const std::string message(layout.status().message());
+    EXPECT_NE(message.find("ip.txt:1"), std::string::npos) << message;
+    EXPECT_NE(message.find("ip.txt:3"), std::string::npos) << message;
+    EXPECT_NE(message.find(c.address), std::string::npos) << message;
+    EXPECT_NE(message.find("cannot share"), std::string::npos) << message;
+  }
+  // Distinct addresses (another host, or ports far enough apart) are fine.
+  auto machines = ParseIpConfig("127.0.0.1 30050\n127.0.0.2 30050\n127.0.0.1 30052\n", "ip.txt");
+  ASSERT_TRUE(machines.ok());
+  EXPECT_TRUE(ServerLayout(*machines, 3, 2, "ip.txt").ok());
+}
+
 }  // namespace
 }  // namespace distsage

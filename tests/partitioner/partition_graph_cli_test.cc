@@ -1,7 +1,12 @@
 // Drives partition_graph as a user does and checks what it leaves on disk.
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 #include "common/partition_config.h"
 #include "common/partition_format.h"
@@ -184,6 +189,76 @@ TEST(PartitionGraphCliTest, RefusesExistingSetUnlessOverwrite) {
   for (const std::string& name : PartitionArtifacts(out)) {
     EXPECT_EQ(name.find(".partition_graph.tmp"), std::string::npos) << name;
   }
+}
+
+// The staging folders in `dir`.
+std::vector<std::string> StagingFolders(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const std::string& name : PartitionArtifacts(dir)) {
+    if (name.find(".partition_graph.") == 0) names.push_back(name);
+  }
+  return names;
+}
+
+// Starts a partition_graph run into `out` that takes a while (a synthetic
+// graph) and stops it (SIGSTOP) once its staging folder exists, so the
+// folder's owner is alive but frozen; returns the folder's name.
+std::string StartAndFreezeARun(const std::string& out, const std::string& log,
+                               std::unique_ptr<testing::ChildProcess>* run) {
+  const std::vector<std::string> before = StagingFolders(out);
+  *run = std::make_unique<testing::ChildProcess>(
+      std::vector<std::string>{testing::BinPath("partition_graph"), "--dataset", "synthetic",
+                               "--num_nodes", "1000000", "--avg_degree", "10", "--feat_dim", "4",
+                               "--num_parts", "2", "--out", out},
+      log);
+  // Polls the folder: the run creates it first thing, then works for seconds.
+  while ((*run)->running()) {
+    for (const std::string& name : StagingFolders(out)) {
+      if (name.find(".partition_graph.tmp-") == 0 &&
+          std::find(before.begin(), before.end(), name) == before.end()) {
+        (*run)->Signal(SIGSTOP);
+        return name;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ADD_FAILURE() << "the run ended before its staging folder was seen:\n" << (*run)->ReadLog();
+  return "";
+}
+
+// A run killed with SIGKILL leaves its staging folder (nothing runs at
+// SIGKILL); the next run into the same folder removes it, but never the
+// folder of a run that is still alive (here frozen with SIGSTOP).
+TEST(PartitionGraphCliTest, NextRunRemovesTheStagingFolderOfAKilledRunOnly) {
+  testing::TempDir tmp;
+  const std::string out = tmp.Join("out");
+  std::unique_ptr<testing::ChildProcess> alive;
+  const std::string alive_staging = StartAndFreezeARun(out, tmp.Join("alive.log"), &alive);
+  ASSERT_FALSE(alive_staging.empty());
+  std::unique_ptr<testing::ChildProcess> killed;
+  const std::string killed_staging = StartAndFreezeARun(out, tmp.Join("killed.log"), &killed);
+  ASSERT_FALSE(killed_staging.empty());
+  killed->Signal(SIGKILL);
+  killed->Wait();
+  ASSERT_TRUE(fs::exists(out + "/" + killed_staging));
+  ASSERT_TRUE(fs::exists(out + "/" + alive_staging)) << "the killed run removed a live folder";
+
+  auto result = PartitionGraph(
+      {"--dataset_dir", testing::DatasetDir("cora"), "--num_parts", "2", "--out", out});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("removed '" + out + "/" + killed_staging + "'"), std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("interrupted run"), std::string::npos) << result.output;
+  EXPECT_EQ(StagingFolders(out), std::vector<std::string>{alive_staging});
+  EXPECT_TRUE(fs::exists(out + "/cora.json"));
+
+  // Once the frozen run is killed too, its folder goes at the next run.
+  alive->Signal(SIGKILL);
+  alive->Wait();
+  result = PartitionGraph({"--dataset_dir", testing::DatasetDir("cora"), "--num_parts", "2",
+                           "--out", out, "--overwrite"});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_TRUE(StagingFolders(out).empty());
 }
 
 // Runs partition_graph in folder `cwd`, as a user in their working folder.

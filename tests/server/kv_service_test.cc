@@ -337,7 +337,8 @@ TEST_F(KVServiceTest, BackupServersRefuseKvCalls) {
   const std::string ip_config = dir_.Join("ip_config_backup.txt");
   {
     std::ofstream out(ip_config);
-    out << "127.0.0.1 1\n127.0.0.1 2\n";
+    // Ports unused (--listen); apart, since machine 0's backup takes port + 1.
+    out << "127.0.0.1 1\n127.0.0.1 11\n";
   }
   testing::GraphServerProcess backup(
       {testing::BinPath("graph_server"), "--ip_config", ip_config, "--part_config", config_path_,
