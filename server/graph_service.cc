@@ -70,6 +70,9 @@ grpc::Status GraphServiceImpl::GetGraphInfo(grpc::ServerContext*, const GetGraph
   info->set_part_num_test(part.num_test);
   info->set_cache_mode(CacheModeName(store_->cache_mode()));
   info->set_max_message_bytes(max_answer_bytes_);
+  const SharedSegmentInfo segment = store_->shared_segment();
+  info->set_shm_path(segment.path);
+  info->set_shm_bytes(segment.bytes);
   return grpc::Status::OK;
 }
 
