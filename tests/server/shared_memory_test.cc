@@ -309,6 +309,13 @@ TEST_F(SharedMemoryTest, CleanExitRemovesTheSegmentAndKillLeavesItForTheNextStar
   cluster_->server(0).process().Wait();
   EXPECT_TRUE(std::filesystem::exists(first));
 
+  // Beside it: an unfinished file of a dead process (removed too), a segment
+  // of a live process (pid 1) and one of another server ID (both kept).
+  const std::string dead_temp = shm_.Join(".distsage-cora-part0-server0-999999999-1.tmp");
+  const std::string live = shm_.Join("distsage-cora-part0-server0-1-1");
+  const std::string other_server = shm_.Join("distsage-cora-part0-server7-999999999-1");
+  for (const std::string& path : {dead_temp, live, other_server}) std::ofstream(path) << "x";
+
   // The restarted server removes it and publishes another one.
   cluster_->Restart(0);
   const GraphInfo info = InfoOf(cluster_->server(0).address());
@@ -316,6 +323,11 @@ TEST_F(SharedMemoryTest, CleanExitRemovesTheSegmentAndKillLeavesItForTheNextStar
   EXPECT_NE(second, first);
   EXPECT_TRUE(std::filesystem::exists(second));
   EXPECT_FALSE(std::filesystem::exists(first));
+  EXPECT_FALSE(std::filesystem::exists(dead_temp));
+  EXPECT_TRUE(std::filesystem::exists(live));
+  EXPECT_TRUE(std::filesystem::exists(other_server));
+  std::filesystem::remove(live);
+  std::filesystem::remove(other_server);
   EXPECT_NE(cluster_->server(0).process().ReadLog().find("removed " + first), std::string::npos)
       << cluster_->server(0).process().ReadLog();
 
