@@ -196,8 +196,11 @@ std::vector<ServerConnectionInfo> GraphClient::ServerConnections() const {
   if (channels_ == nullptr) return infos;
   for (int part = 0; part < config_.num_parts(); ++part) {
     for (const ServerChannels::Server& server : channels_->servers_of(part)) {
-      infos.push_back({part, server.slot.address, server.target,
-                       IsLocal(part) ? "inprocess" : server.transport()});
+      const char* transport = server.transport();
+      if (IsLocal(part)) {
+        transport = local_[part]->shared_segment().path.empty() ? "inprocess" : "shm";
+      }
+      infos.push_back({part, server.slot.address, server.target, transport});
     }
   }
   return infos;

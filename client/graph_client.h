@@ -63,9 +63,11 @@ struct GraphClientOptions {
 // How the client reaches one server (GraphClient::ServerConnections).
 struct ServerConnectionInfo {
   int part = 0;
-  std::string address;    // "host:port" as given (ip_config.txt).
-  std::string target;     // What the channels dial: the address or "unix:<path>".
-  std::string transport;  // "tcp", "unix", or "inprocess" for a partition held here.
+  std::string address;  // "host:port" as given (ip_config.txt).
+  std::string target;   // What the channels dial: the address or "unix:<path>".
+  // "tcp", "unix", or for a partition held here "inprocess" (its own copy)
+  // or "shm" (a server's shared-memory segment).
+  std::string transport;
 };
 
 class GraphClient {

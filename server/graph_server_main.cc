@@ -10,6 +10,12 @@
 // the Unix socket <uds_dir>/distsage-server-<server_id>.sock for clients on
 // the same machine (off by default: measured no faster than loopback TCP).
 //
+// With --cache memory the partition's arrays live in one shared-memory file
+// in --shm_dir (server/shared_segment.h), which trainers on this machine map
+// read-only (trainer --local_partition auto|shm) instead of calling: one copy
+// of the partition per machine. The server removes it on a clean exit, and
+// at start removes the ones of its own earlier runs that were killed.
+//
 // SIGTERM, SIGINT and the Shutdown RPC take one path: stop accepting calls,
 // drain the in-flight ones (up to --shutdown_grace_s), exit 0.
 #include <algorithm>
@@ -38,6 +44,7 @@
 #include "server/kv_store.h"
 #include "server/partition_store.h"
 #include "server/service_host.h"
+#include "server/shared_segment.h"
 
 ABSL_FLAG(std::string, ip_config, "",
           "DGL ip_config.txt: one 'IP [PORT]' line per machine; machine i serves partition i");
@@ -79,6 +86,10 @@ ABSL_FLAG(bool, reflection, true,
 ABSL_FLAG(std::string, kv_dir, "",
           "where this server saves its KV tensors (KVStoreService.Save) and loads the last save "
           "from at start; default: beside the partition, <partition folder>.kv");
+ABSL_FLAG(std::string, shm_dir, "/dev/shm",
+          "with --cache memory, hold the partition in a shared-memory file in this folder (a "
+          "tmpfs), mode 0600, which trainers of the same user on this machine map instead of "
+          "calling; empty: private memory, nothing published");
 ABSL_FLAG(std::string, uds_dir, "",
           "also listen on the Unix socket <uds_dir>/distsage-server-<server_id>.sock, for clients "
           "on this machine given the same --uds_dir; empty: TCP only");
@@ -106,13 +117,15 @@ absl::StatusOr<ServerSlot> PlaceServer(const PartitionConfig& config) {
   return slot;
 }
 
-absl::StatusOr<PartitionStoreOptions> StoreOptionsFromFlags() {
+absl::StatusOr<PartitionStoreOptions> StoreOptionsFromFlags(const ServerSlot& slot) {
   PartitionStoreOptions options;
   absl::StatusOr<CacheMode> cache = ParseCacheMode(absl::GetFlag(FLAGS_cache));
   if (!cache.ok())
     return absl::InvalidArgumentError(absl::StrCat("--cache: ", cache.status().message()));
   options.cache = *cache;
   options.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_mb) << 20;
+  if (options.cache == CacheMode::kMemory) options.shm_dir = absl::GetFlag(FLAGS_shm_dir);
+  options.server_id = slot.server_id;
   return options;
 }
 
@@ -128,19 +141,41 @@ absl::StatusOr<int64_t> MaxMessageBytesFromFlag() {
   return mb << 20;
 }
 
-absl::StatusOr<std::shared_ptr<const PartitionStore>> OpenStore(
-    const PartitionConfig& config, int part, const PartitionStoreOptions& options) {
+absl::StatusOr<std::shared_ptr<const PartitionStore>> OpenStore(const PartitionConfig& config,
+                                                                int part,
+                                                                PartitionStoreOptions options) {
   const absl::Time start = absl::Now();
+  if (!options.shm_dir.empty()) {
+    for (const std::string& path :
+         RemoveStaleSegments(options.shm_dir, config.graph_name, part, options.server_id)) {
+      LOG(INFO) << "removed " << path
+                << ": a shared-memory segment of an earlier run of this server, which is gone";
+    }
+  }
   absl::StatusOr<std::unique_ptr<PartitionStore>> store =
       PartitionStore::Open(config, part, options);
+  if (!store.ok() && !options.shm_dir.empty() &&
+      store.status().code() == absl::StatusCode::kResourceExhausted) {
+    // A tmpfs too small for the partition (a container's 64 MiB /dev/shm)
+    // leaves the server working, with one copy per process again.
+    LOG(WARNING) << store.status().message()
+                 << "; serving from private memory instead (trainers here will use gRPC)";
+    options.shm_dir.clear();
+    store = PartitionStore::Open(config, part, options);
+  }
   if (!store.ok()) {
     return absl::Status(
         store.status().code(),
         absl::StrCat("cannot serve partition ", part, " of '", absl::GetFlag(FLAGS_part_config),
                      "': ", store.status().message()));
   }
+  const SharedSegmentInfo segment = (*store)->shared_segment();
   LOG(INFO) << "opened partition " << part << " (" << (*store)->num_nodes() << " nodes, cache "
-            << CacheModeName(options.cache) << ") in " << absl::FormatDuration(absl::Now() - start);
+            << CacheModeName(options.cache)
+            << (segment.path.empty() ? ""
+                                     : absl::StrCat(", shared memory ", segment.path, ", ",
+                                                    segment.bytes >> 20, " MiB"))
+            << ") in " << absl::FormatDuration(absl::Now() - start);
   return std::shared_ptr<const PartitionStore>(*std::move(store));
 }
 
@@ -203,6 +238,7 @@ absl::Status Serve(const PartitionConfig& config, const ServerSlot& slot,
   kv_service_options.max_answer_bytes = max_message_bytes;
   kv_service_options.authorizer = &authorizer;
   KVServiceImpl kv_service(kv_service_options, kv_store);
+  const std::string shm_path = store->shared_segment().path;
   GraphServiceImpl graph_service(config, std::move(store), slot.server_id, max_message_bytes);
   AdminServiceImpl admin_service(
       {config.graph_name, slot.server_id, absl::GetFlag(FLAGS_allow_shutdown_rpc), &authorizer},
@@ -225,7 +261,8 @@ absl::Status Serve(const PartitionConfig& config, const ServerSlot& slot,
             << (host_options.unix_socket_path.empty()
                     ? ""
                     : absl::StrCat(" and unix:", host_options.unix_socket_path))
-            << " (cache " << cache_name << ", "
+            << " (cache " << cache_name
+            << (shm_path.empty() ? "" : absl::StrCat(", shm ", shm_path)) << ", "
             << (tls.ca.empty() ? (tls.cert.empty() ? "plaintext" : "TLS") : "mutual TLS")
             << (token.empty() ? "" : ", bearer token for state changes") << ")";
   const std::string reason = host.Wait();
@@ -245,9 +282,12 @@ int Run() {
     return 1;
   }
   const absl::StatusOr<ServerSlot> slot = PlaceServer(*config);
-  const absl::StatusOr<PartitionStoreOptions> store_options = StoreOptionsFromFlags();
-  for (const absl::Status& status :
-       {slot.status(), store_options.status(), MaxMessageBytesFromFlag().status()}) {
+  if (!slot.ok()) {
+    LOG(ERROR) << slot.status().message();
+    return 2;
+  }
+  const absl::StatusOr<PartitionStoreOptions> store_options = StoreOptionsFromFlags(*slot);
+  for (const absl::Status& status : {store_options.status(), MaxMessageBytesFromFlag().status()}) {
     if (!status.ok()) {
       LOG(ERROR) << status.message();
       return 2;

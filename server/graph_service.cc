@@ -74,6 +74,9 @@ grpc::Status GraphServiceImpl::GetGraphInfo(grpc::ServerContext*, const GetGraph
                                  ? config_.book_fingerprint
                                  : store_->meta().book_fingerprint);
   info->set_part_config_path(config_.source_path);
+  const SharedSegmentInfo segment = store_->shared_segment();
+  info->set_shm_path(segment.path);
+  info->set_shm_bytes(segment.bytes);
   return grpc::Status::OK;
 }
 

@@ -1,8 +1,8 @@
 #include "server/memory_partition_store.h"
 
-#include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -49,90 +49,261 @@ absl::Status ScanNodeRecords(const RocksDbPartitionStore& source, const std::str
   return absl::OkStatus();
 }
 
-// Asks for transparent huge pages over `vector`'s capacity, which must not be
-// touched yet. Samples and pulls read these arrays at random: with 4 KiB pages
-// nearly every read of a gigabyte-sized array also misses the TLB. Advice
-// only; without huge pages the store works the same, slower.
+constexpr const char* kSplitArrayNames[3] = {"split_nodes:train", "split_nodes:valid",
+                                             "split_nodes:test"};
+
+std::string FeatureArrayName(const FeatureSpec& spec) { return "feature:" + spec.name; }
+
+// The store's spans are read-only views of its region; while loading, the
+// region is still writable and the loader fills it through them.
 template <typename T>
-void AdviseHugePages(std::vector<T>* vector) {
-  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = reinterpret_cast<uintptr_t>(vector->data());
-  const uintptr_t end = begin + vector->capacity() * sizeof(T);
-  const uintptr_t aligned_begin = (begin + page - 1) / page * page;
-  if (aligned_begin < end) {
-    madvise(reinterpret_cast<void*>(aligned_begin), end - aligned_begin, MADV_HUGEPAGE);
-  }
+T* Writable(absl::Span<const T> span) {
+  return const_cast<T*>(span.data());
 }
 
 }  // namespace
 
-MemoryPartitionStore::MemoryPartitionStore(pf::PartitionMeta meta)
-    : PartitionStore(std::move(meta)) {}
+MemoryPartitionStore::MemoryPartitionStore(pf::PartitionMeta meta,
+                                           std::unique_ptr<MappedRegion> region)
+    : PartitionStore(std::move(meta)), region_(std::move(region)) {}
+
+std::vector<std::pair<std::string, uint64_t>> MemoryPartitionStore::ArraySizes(
+    const pf::PartitionMeta& meta, const std::array<size_t, 3>& split_sizes) {
+  const uint64_t n = static_cast<uint64_t>(meta.node_end - meta.node_begin);
+  std::vector<std::pair<std::string, uint64_t>> sizes = {
+      {"indptr", (n + 1) * sizeof(int64_t)},
+      {"indices", static_cast<uint64_t>(meta.num_in_edges) * sizeof(int64_t)}};
+  for (const FeatureSpec& spec : meta.node_features) {
+    sizes.emplace_back(FeatureArrayName(spec), n * static_cast<uint64_t>(spec.dim) * sizeof(float));
+  }
+  sizes.emplace_back("labels", n * sizeof(int64_t));
+  sizes.emplace_back("split_masks", n);
+  for (int split = 0; split < 3; ++split) {
+    sizes.emplace_back(kSplitArrayNames[split], split_sizes[split] * sizeof(int64_t));
+  }
+  return sizes;
+}
+
+absl::Status MemoryPartitionStore::BindArrays(const std::vector<SegmentArray>& arrays,
+                                              const std::string& where) {
+  std::array<size_t, 3> split_sizes;
+  for (int split = 0; split < 3; ++split) {
+    auto it = std::find_if(arrays.begin(), arrays.end(), [&](const SegmentArray& array) {
+      return array.name == kSplitArrayNames[split];
+    });
+    split_sizes[split] = it == arrays.end() ? 0 : it->bytes / sizeof(int64_t);
+  }
+  const std::vector<std::pair<std::string, uint64_t>> expected = ArraySizes(meta(), split_sizes);
+  std::vector<const char*> data;
+  for (const auto& [name, bytes] : expected) {
+    auto it = std::find_if(arrays.begin(), arrays.end(),
+                           [&](const SegmentArray& array) { return array.name == name; });
+    if (it == arrays.end()) {
+      return absl::DataLossError(absl::StrCat(where, ": no array '", name, "'"));
+    }
+    if (it->bytes != bytes) {
+      return absl::DataLossError(absl::StrCat(where, ": array '", name, "' has ", it->bytes,
+                                              " bytes, expected ", bytes, " for partition ",
+                                              part_id(), "'s ", num_nodes(), " nodes and ",
+                                              meta().num_in_edges, " in-edges"));
+    }
+    data.push_back(region_->data() + it->offset);
+  }
+  auto int64s = [&](size_t index) {
+    return absl::MakeConstSpan(reinterpret_cast<const int64_t*>(data[index]),
+                               expected[index].second / sizeof(int64_t));
+  };
+  size_t index = 0;
+  indptr_ = int64s(index++);
+  indices_ = int64s(index++);
+  features_.clear();
+  for (const FeatureSpec& spec : meta().node_features) {
+    (void)spec;
+    features_.push_back(absl::MakeConstSpan(reinterpret_cast<const float*>(data[index]),
+                                            expected[index].second / sizeof(float)));
+    ++index;
+  }
+  labels_ = int64s(index++);
+  split_masks_ =
+      absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(data[index]), expected[index].second);
+  ++index;
+  for (int split = 0; split < 3; ++split) split_nodes_[split] = int64s(index++);
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> MemoryPartitionStore::Load(
     const RocksDbPartitionStore& source) {
-  std::unique_ptr<MemoryPartitionStore> store(new MemoryPartitionStore(source.meta()));
-  const size_t n = static_cast<size_t>(source.num_nodes());
+  std::array<std::vector<int64_t>, 3> split_nodes;
+  for (int split = 0; split < 3; ++split) {
+    DS_ASSIGN_OR_RETURN(split_nodes[split], source.SplitNodes(split));
+  }
+  uint64_t bytes = 0;
+  const std::vector<SegmentArray> arrays = LayOutSegment(
+      ArraySizes(source.meta(),
+                 {split_nodes[0].size(), split_nodes[1].size(), split_nodes[2].size()}),
+      &bytes);
+  DS_ASSIGN_OR_RETURN(std::unique_ptr<MappedRegion> region, MappedRegion::Anonymous(bytes));
+  return LoadInto(source, std::move(region), arrays, std::move(split_nodes));
+}
+
+absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> MemoryPartitionStore::LoadIntoSharedSegment(
+    const RocksDbPartitionStore& source, const std::string& dir, int server_id) {
+  std::array<std::vector<int64_t>, 3> split_nodes;
+  for (int split = 0; split < 3; ++split) {
+    DS_ASSIGN_OR_RETURN(split_nodes[split], source.SplitNodes(split));
+  }
+  uint64_t bytes = 0;
+  SegmentHeader header;
+  header.meta = source.meta();
+  header.server_id = server_id;
+  header.owner_pid = getpid();
+  header.arrays = LayOutSegment(
+      ArraySizes(source.meta(),
+                 {split_nodes[0].size(), split_nodes[1].size(), split_nodes[2].size()}),
+      &bytes);
+  std::vector<std::pair<uint64_t, uint64_t>> used = {{0, kSegmentAlignment}};
+  for (const SegmentArray& array : header.arrays) used.emplace_back(array.offset, array.bytes);
+  DS_ASSIGN_OR_RETURN(
+      std::unique_ptr<MappedRegion> region,
+      MappedRegion::CreateFile(
+          dir, NewSegmentName(source.meta().graph_name, source.part_id(), server_id), bytes, used));
+  MappedRegion* file = region.get();
+  DS_ASSIGN_OR_RETURN(std::unique_ptr<MemoryPartitionStore> store,
+                      LoadInto(source, std::move(region), header.arrays, std::move(split_nodes)));
+  // The header last: a file is complete once it has one, and only then renamed.
+  DS_RETURN_IF_ERROR(WriteSegmentHeader(header, file));
+  DS_RETURN_IF_ERROR(file->Publish());
+  return store;
+}
+
+absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> MemoryPartitionStore::MapSharedSegment(
+    const std::string& path, const PartitionConfig& config, int part) {
+  if (part < 0 || part >= config.num_parts()) {
+    return absl::InvalidArgumentError(absl::StrCat("partition ", part, " does not exist: graph '",
+                                                   config.graph_name, "' has ", config.num_parts(),
+                                                   " partitions"));
+  }
+  DS_ASSIGN_OR_RETURN(std::unique_ptr<MappedRegion> region, MappedRegion::MapReadOnly(path));
+  DS_ASSIGN_OR_RETURN(const SegmentHeader header, ReadSegmentHeader(*region));
+  const std::string where = absl::StrCat("shared-memory segment '", path, "'");
+  DS_RETURN_IF_ERROR(CheckPartitionMeta(
+      header.meta, config, part, where,
+      "it was published by a server of another partitioning; point the trainer at the servers "
+      "of this --part_config"));
+  std::unique_ptr<MemoryPartitionStore> store(
+      new MemoryPartitionStore(header.meta, std::move(region)));
+  DS_RETURN_IF_ERROR(store->BindArrays(header.arrays, where));
+  // Every read of this store trusts indptr and the split lists to stay
+  // inside the arrays: check them once, here. (Neighbour IDs are only
+  // returned, never used as offsets, so they need no check.)
+  const absl::Span<const int64_t> indptr = store->indptr_;
+  if (indptr.front() != 0 || indptr.back() != header.meta.num_in_edges) {
+    return absl::DataLossError(absl::StrCat(where, ": indptr runs from ", indptr.front(), " to ",
+                                            indptr.back(), ", not 0 to num_in_edges ",
+                                            header.meta.num_in_edges));
+  }
+  for (size_t i = 1; i < indptr.size(); ++i) {
+    if (indptr[i] < indptr[i - 1]) {
+      return absl::DataLossError(
+          absl::StrCat(where, ": indptr decreases at local node ", i - 1, "; the file is corrupt"));
+    }
+  }
+  for (int split = 0; split < 3; ++split) {
+    for (const int64_t node : store->split_nodes_[split]) {
+      if (!store->Owns(node)) {
+        return absl::DataLossError(absl::StrCat(where, ": ", pf::kSplitNames[split], " node ", node,
+                                                " is outside the partition; the file is corrupt"));
+      }
+    }
+  }
+  return store;
+}
+
+SharedSegmentInfo MemoryPartitionStore::shared_segment() const {
+  if (region_->path().empty()) return {};
+  return {region_->path(), static_cast<int64_t>(region_->size())};
+}
+
+absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> MemoryPartitionStore::LoadInto(
+    const RocksDbPartitionStore& source, std::unique_ptr<MappedRegion> region,
+    const std::vector<SegmentArray>& arrays, std::array<std::vector<int64_t>, 3> split_nodes) {
+  std::unique_ptr<MemoryPartitionStore> store(
+      new MemoryPartitionStore(source.meta(), std::move(region)));
+  DS_RETURN_IF_ERROR(store->BindArrays(arrays, "partition memory"));
   auto corrupt = [&](const char* what, int64_t node) {
     return absl::DataLossError(absl::StrCat("partition ", source.part_id(), " ('", source.path(),
                                             "'): ", what, " record of node ", node,
                                             " has the wrong size"));
   };
 
-  store->indptr_.reserve(n + 1);
-  AdviseHugePages(&store->indptr_);
-  store->indptr_.push_back(0);
-  store->indices_.reserve(static_cast<size_t>(source.meta().num_in_edges));
-  AdviseHugePages(&store->indices_);
-  DS_RETURN_IF_ERROR(ScanNodeRecords(
-      source, std::string(1, pf::kAdjacencyPrefix), "in-neighbour",
-      [&](int64_t node, absl::string_view value) {
-        if (value.size() % sizeof(int64_t) != 0) return corrupt("in-neighbour", node);
-        const size_t old_size = store->indices_.size();
-        store->indices_.resize(old_size + value.size() / sizeof(int64_t));
-        if (!value.empty()) {
-          std::memcpy(store->indices_.data() + old_size, value.data(), value.size());
-        }
-        store->indptr_.push_back(static_cast<int64_t>(store->indices_.size()));
-        return absl::OkStatus();
-      }));
+  int64_t* indptr = Writable(store->indptr_);
+  int64_t* indices = Writable(store->indices_);
+  const size_t num_in_edges = store->indices_.size();
+  size_t num_edges = 0;
+  size_t local = 0;
+  indptr[0] = 0;
+  DS_RETURN_IF_ERROR(
+      ScanNodeRecords(source, std::string(1, pf::kAdjacencyPrefix), "in-neighbour",
+                      [&](int64_t node, absl::string_view value) {
+                        if (value.size() % sizeof(int64_t) != 0)
+                          return corrupt("in-neighbour", node);
+                        const size_t count = value.size() / sizeof(int64_t);
+                        if (count > num_in_edges - num_edges) {
+                          return absl::DataLossError(absl::StrCat(
+                              "partition ", source.part_id(), " ('", source.path(),
+                              "'): more in-edges than the ", num_in_edges,
+                              " its meta record counts; the partition is corrupt, rerun "
+                              "partition_graph"));
+                        }
+                        if (count != 0)
+                          std::memcpy(indices + num_edges, value.data(), value.size());
+                        num_edges += count;
+                        indptr[++local] = static_cast<int64_t>(num_edges);
+                        return absl::OkStatus();
+                      }));
+  if (num_edges != num_in_edges) {
+    return absl::DataLossError(absl::StrCat("partition ", source.part_id(), " ('", source.path(),
+                                            "'): ", num_edges, " in-edges, its meta record counts ",
+                                            num_in_edges, "; rerun partition_graph"));
+  }
 
-  for (const FeatureSpec& spec : source.meta().node_features) {
-    std::vector<float>& matrix = store->features_.emplace_back();
-    matrix.reserve(n * spec.dim);
-    AdviseHugePages(&matrix);
-    matrix.resize(n * spec.dim);
+  for (size_t f = 0; f < source.meta().node_features.size(); ++f) {
+    const FeatureSpec& spec = source.meta().node_features[f];
+    float* matrix = Writable(store->features_[f]);
     const size_t row_bytes = spec.dim * sizeof(float);
     DS_RETURN_IF_ERROR(ScanNodeRecords(
         source, pf::FeatureKeyPrefix(spec.name), "feature", [&](int64_t node, absl::string_view v) {
           if (v.size() != row_bytes) return corrupt("feature", node);
-          std::memcpy(matrix.data() + store->Local(node) * spec.dim, v.data(), row_bytes);
+          std::memcpy(matrix + store->Local(node) * spec.dim, v.data(), row_bytes);
           return absl::OkStatus();
         }));
   }
 
-  store->labels_.resize(n);
+  int64_t* labels = Writable(store->labels_);
   DS_RETURN_IF_ERROR(ScanNodeRecords(source, std::string(1, pf::kLabelPrefix), "label",
                                      [&](int64_t node, absl::string_view value) {
                                        if (value.size() != sizeof(int64_t)) {
                                          return corrupt("label", node);
                                        }
-                                       std::memcpy(&store->labels_[store->Local(node)],
-                                                   value.data(), sizeof(int64_t));
+                                       std::memcpy(&labels[store->Local(node)], value.data(),
+                                                   sizeof(int64_t));
                                        return absl::OkStatus();
                                      }));
 
-  store->split_masks_.resize(n);
+  uint8_t* split_masks = Writable(store->split_masks_);
   DS_RETURN_IF_ERROR(ScanNodeRecords(source, std::string(1, pf::kSplitPrefix), "split",
                                      [&](int64_t node, absl::string_view value) {
                                        if (value.size() != 1) return corrupt("split", node);
-                                       store->split_masks_[store->Local(node)] =
+                                       split_masks[store->Local(node)] =
                                            static_cast<uint8_t>(value[0]);
                                        return absl::OkStatus();
                                      }));
 
   for (int split = 0; split < 3; ++split) {
-    DS_ASSIGN_OR_RETURN(store->split_nodes_[split], source.SplitNodes(split));
+    if (!split_nodes[split].empty()) {
+      std::memcpy(Writable(store->split_nodes_[split]), split_nodes[split].data(),
+                  split_nodes[split].size() * sizeof(int64_t));
+    }
   }
   return store;
 }
@@ -197,7 +368,8 @@ absl::Status MemoryPartitionStore::DoGatherInDegrees(absl::Span<const int64_t> i
 }
 
 absl::StatusOr<std::vector<int64_t>> MemoryPartitionStore::DoSplitNodes(int split_index) const {
-  return split_nodes_[split_index];
+  const absl::Span<const int64_t> nodes = split_nodes_[split_index];
+  return std::vector<int64_t>(nodes.begin(), nodes.end());
 }
 
 }  // namespace distsage

@@ -2,31 +2,68 @@
 // feature as one row-major matrix, labels and split masks as arrays. Loaded
 // once from the partition's RocksDB database by a sequential scan; lookups are
 // then plain array reads (one memcpy per feature row).
+//
+// The arrays live in one MappedRegion (server/shared_segment.h): private
+// memory, or a shared-memory segment the graph server publishes for the
+// trainers on its machine, who map the same segment read-only; both sides
+// answer with this same code.
 #ifndef DISTSAGE_SERVER_MEMORY_PARTITION_STORE_H_
 #define DISTSAGE_SERVER_MEMORY_PARTITION_STORE_H_
 
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "common/partition_config.h"
 #include "server/partition_store.h"
 #include "server/rocksdb_partition_store.h"
+#include "server/shared_segment.h"
 
 namespace distsage {
 
 class MemoryPartitionStore : public PartitionStore {
  public:
-  // Scans every record of `source` into memory; fails when an owned node
-  // lacks a record or a record has the wrong size.
+  // Scans every record of `source` into private memory; fails when an owned
+  // node lacks a record or a record has the wrong size.
   static absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> Load(
       const RocksDbPartitionStore& source);
 
+  // As Load, into a new shared-memory segment in folder `dir`, published
+  // (renamed into place) once complete; the store owns the file and removes
+  // it when destroyed. RESOURCE_EXHAUSTED, before anything is read, when
+  // `dir` lacks the space.
+  static absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> LoadIntoSharedSegment(
+      const RocksDbPartitionStore& source, const std::string& dir, int server_id);
+
+  // Maps the segment at `path` (another process's) read-only, after checking
+  // that it is a complete segment of partition `part` of `config`. The
+  // mapping stays valid if the owner removes the file.
+  static absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> MapSharedSegment(
+      const std::string& path, const PartitionConfig& config, int part);
+
   CacheMode cache_mode() const override { return CacheMode::kMemory; }
+  SharedSegmentInfo shared_segment() const override;
 
  private:
-  explicit MemoryPartitionStore(partition_format::PartitionMeta meta);
+  MemoryPartitionStore(partition_format::PartitionMeta meta, std::unique_ptr<MappedRegion> region);
+
+  // Loads `source` into `region`, laid out as `arrays` (LayOut).
+  static absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> LoadInto(
+      const RocksDbPartitionStore& source, std::unique_ptr<MappedRegion> region,
+      const std::vector<SegmentArray>& arrays, std::array<std::vector<int64_t>, 3> split_nodes);
+
+  // The arrays of a partition with `meta` and these split sizes, named.
+  static std::vector<std::pair<std::string, uint64_t>> ArraySizes(
+      const partition_format::PartitionMeta& meta, const std::array<size_t, 3>& split_sizes);
+
+  // Points the spans at `arrays` of region_; checks each one's size against
+  // meta(). `where` names the region in errors.
+  absl::Status BindArrays(const std::vector<SegmentArray>& arrays, const std::string& where);
 
   absl::Status DoGetInNeighbors(absl::Span<const int64_t> nodes,
                                 AdjacencyLists* out) const override;
@@ -40,13 +77,14 @@ class MemoryPartitionStore : public PartitionStore {
   // Local index (node - node_begin) of owned nodes.
   size_t Local(int64_t node) const { return static_cast<size_t>(node - node_begin()); }
 
-  std::vector<int64_t> indptr_;   // num_nodes + 1 entries.
-  std::vector<int64_t> indices_;  // Global source IDs.
+  std::unique_ptr<MappedRegion> region_;  // What the spans below point into.
+  absl::Span<const int64_t> indptr_;      // num_nodes + 1 entries.
+  absl::Span<const int64_t> indices_;     // Global source IDs.
   // One matrix per feature, in meta().node_features order.
-  std::vector<std::vector<float>> features_;
-  std::vector<int64_t> labels_;
-  std::vector<uint8_t> split_masks_;
-  std::array<std::vector<int64_t>, 3> split_nodes_;
+  std::vector<absl::Span<const float>> features_;
+  absl::Span<const int64_t> labels_;
+  absl::Span<const uint8_t> split_masks_;
+  std::array<absl::Span<const int64_t>, 3> split_nodes_;
 };
 
 }  // namespace distsage

@@ -9,20 +9,16 @@
 #include "server/rocksdb_partition_store.h"
 
 namespace distsage {
-namespace {
 
 namespace pf = partition_format;
 
-// Compares the partition's own "M" record with what the config says about it.
-absl::Status CheckMetaAgainstConfig(const pf::PartitionMeta& meta, const PartitionConfig& config,
-                                    int part, const std::string& path) {
+absl::Status CheckPartitionMeta(const pf::PartitionMeta& meta, const PartitionConfig& config,
+                                int part, absl::string_view where, absl::string_view hint) {
   const PartitionBook book = config.Book();
   auto mismatch = [&](absl::string_view field, auto in_db, auto in_config) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "partition folder '", path, "' does not match the partition config: ", field, " is ", in_db,
-        " in the folder's meta record but ", in_config,
-        " in the config; the folder belongs to another partitioning — copy the matching "
-        "folder or rerun partition_graph"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(where, " does not match the partition config: ", field, " is ", in_db,
+                     " in its meta record but ", in_config, " in the config; ", hint));
   };
   if (meta.graph_name != config.graph_name) {
     return mismatch("graph_name", meta.graph_name, config.graph_name);
@@ -60,15 +56,13 @@ absl::Status CheckMetaAgainstConfig(const pf::PartitionMeta& meta, const Partiti
   }
   for (const FeatureSpec& spec : meta.node_features) {
     if (spec.dtype != "float32") {
-      return absl::UnimplementedError(absl::StrCat("partition folder '", path, "': feature '",
-                                                   spec.name, "' has dtype ", spec.dtype,
+      return absl::UnimplementedError(absl::StrCat(where, ": feature '", spec.name, "' has dtype ",
+                                                   spec.dtype,
                                                    "; only float32 features are served"));
     }
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::StatusOr<CacheMode> ParseCacheMode(absl::string_view text) {
   if (text == "memory") return CacheMode::kMemory;
@@ -89,13 +83,21 @@ absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
   const std::string path = config.PartPath(part);
   DS_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbPartitionStore> db_store,
                       RocksDbPartitionStore::Open(path, options.block_cache_bytes));
-  DS_RETURN_IF_ERROR(CheckMetaAgainstConfig(db_store->meta(), config, part, path));
+  DS_RETURN_IF_ERROR(CheckPartitionMeta(
+      db_store->meta(), config, part, absl::StrCat("partition folder '", path, "'"),
+      "the folder belongs to another partitioning — copy the matching folder or rerun "
+      "partition_graph"));
   if (options.cache == CacheMode::kNone) {
     DS_RETURN_IF_ERROR(db_store->CheckBoundaryRecords());
     return std::unique_ptr<PartitionStore>(std::move(db_store));
   }
-  DS_ASSIGN_OR_RETURN(std::unique_ptr<MemoryPartitionStore> memory_store,
-                      MemoryPartitionStore::Load(*db_store));
+  std::unique_ptr<MemoryPartitionStore> memory_store;
+  if (options.shm_dir.empty()) {
+    DS_ASSIGN_OR_RETURN(memory_store, MemoryPartitionStore::Load(*db_store));
+  } else {
+    DS_ASSIGN_OR_RETURN(memory_store, MemoryPartitionStore::LoadIntoSharedSegment(
+                                          *db_store, options.shm_dir, options.server_id));
+  }
   return std::unique_ptr<PartitionStore>(std::move(memory_store));
 }
 

@@ -39,7 +39,27 @@ struct PartitionStoreOptions {
   CacheMode cache = CacheMode::kMemory;
   // RocksDB block cache; what bounds memory with CacheMode::kNone.
   int64_t block_cache_bytes = int64_t{256} << 20;
+  // CacheMode::kMemory only: when set, the arrays are loaded into a
+  // shared-memory segment published in this folder for readers on this
+  // machine (server/shared_segment.h), named after `server_id`; empty: private
+  // memory.
+  std::string shm_dir;
+  int server_id = 0;
 };
+
+// The shared-memory segment a store's arrays live in; empty path when they
+// are private to this process.
+struct SharedSegmentInfo {
+  std::string path;
+  int64_t bytes = 0;
+};
+
+// Compares a partition's own meta record with what the config says about
+// partition `part`. `where` names the source in errors ("partition folder
+// 'X'"), `hint` says how to fix a mismatch.
+absl::Status CheckPartitionMeta(const partition_format::PartitionMeta& meta,
+                                const PartitionConfig& config, int part, absl::string_view where,
+                                absl::string_view hint);
 
 // In-neighbour lists of a batch of nodes: lists[i] belongs to the i-th node
 // asked for. The views point into the store (memory mode) or into `storage`
@@ -69,6 +89,7 @@ class PartitionStore {
   int64_t num_nodes() const { return meta_.node_end - meta_.node_begin; }
   bool Owns(int64_t node) const { return node >= meta_.node_begin && node < meta_.node_end; }
   virtual CacheMode cache_mode() const = 0;
+  virtual SharedSegmentInfo shared_segment() const { return {}; }
 
   // OK when every ID is owned by this partition; otherwise INVALID_ARGUMENT
   // naming the first ID that is not, and the owned range.

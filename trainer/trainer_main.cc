@@ -35,6 +35,7 @@
 #include "absl/types/span.h"
 #include "client/graph_client.h"
 #include "client/kv_client.h"
+#include "client/shared_partition.h"
 #include "common/dgl_flag_spellings.h"
 #include "common/partition_config.h"
 #include "common/status_macros.h"
@@ -87,10 +88,13 @@ ABSL_FLAG(int, master_port, -1,
 ABSL_FLAG(int, part_id, -1,
           "The partition on this trainer's machine, whose nodes it prefers to train on "
           "(-1: rank * num_parts / world_size, as the launch tool places trainers).");
-ABSL_FLAG(std::string, local_partition, "server",
-          "How this trainer reads the partition on its own machine (--part_id): server (through "
-          "its graph server, over a Unix socket where possible) or inprocess (open the partition "
-          "files read-only in this process: fastest, but holds a second copy in memory).");
+ABSL_FLAG(std::string, local_partition, "auto",
+          "How this trainer reads the partition on its own machine (--part_id): auto (the "
+          "shared-memory segment its graph server publishes when that server is on this machine "
+          "and has one, else as server; one line says which and why), shm (the segment, or "
+          "fail), server (through its graph server, over a Unix socket where possible) or "
+          "inprocess (open the partition files read-only in this process: holds a second copy "
+          "in memory).");
 ABSL_FLAG(std::string, uds_dir, "",
           "The graph servers' --uds_dir: servers on this machine are reached through their Unix "
           "sockets there; empty: TCP for every server.");
@@ -401,16 +405,21 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config,
     DS_ASSIGN_OR_RETURN(client_options.channels.auth_token,
                         ReadAuthToken(absl::GetFlag(FLAGS_auth_token_file)));
   }
-  const std::string local = absl::GetFlag(FLAGS_local_partition);
-  if (local == "inprocess") {
+  DS_ASSIGN_OR_RETURN(const LocalPartitionMode local_mode,
+                      ParseLocalPartitionMode(absl::GetFlag(FLAGS_local_partition)));
+  if (local_mode == LocalPartitionMode::kInProcess) {
     PartitionStoreOptions store_options;
     DS_ASSIGN_OR_RETURN(store_options.cache, ParseCacheMode(absl::GetFlag(FLAGS_store_cache)));
     DS_ASSIGN_OR_RETURN(std::shared_ptr<const PartitionStore> store,
                         PartitionStore::Open(config, setup.home_part, store_options));
     client_options.local_parts[setup.home_part] = std::move(store);
-  } else if (local != "server") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--local_partition=", local, ": expected server or inprocess"));
+  } else if (local_mode != LocalPartitionMode::kServer) {
+    DS_ASSIGN_OR_RETURN(HomePartitionChoice choice,
+                        MapHomePartition(local_mode, ip_config, config, setup.home_part,
+                                         client_options.num_servers, client_options.channels));
+    std::fprintf(stderr, "trainer: --local_partition=%s: %s\n",
+                 absl::GetFlag(FLAGS_local_partition).c_str(), choice.reason.c_str());
+    if (choice.store != nullptr) client_options.local_parts[setup.home_part] = choice.store;
   }
   DS_ASSIGN_OR_RETURN(setup.client,
                       GraphClient::ConnectFromIpConfig(ip_config, config, client_options));

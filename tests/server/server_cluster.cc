@@ -26,9 +26,23 @@ std::string WriteLoopbackIpConfig(const std::string& path, int num_machines) {
   return path;
 }
 
+namespace {
+
+// `args` with --shm_dir set to the log's folder right after the program, so
+// that test servers publish their segments into the test's own scratch folder
+// (removed with it) rather than /dev/shm; a later --shm_dir in `args` wins.
+std::vector<std::string> WithScratchShmDir(std::vector<std::string> args,
+                                           const std::string& log_path) {
+  const std::string dir = std::filesystem::path(log_path).parent_path().string();
+  args.insert(args.begin() + 1, "--shm_dir=" + dir);
+  return args;
+}
+
+}  // namespace
+
 GraphServerProcess::GraphServerProcess(const std::vector<std::string>& args,
                                        const std::string& log_path)
-    : process_(args, log_path) {}
+    : process_(WithScratchShmDir(args, log_path), log_path) {}
 
 std::string GraphServerProcess::WaitUntilReady() {
   const std::string line = process_.WaitForLogLine("listening on ");

@@ -24,6 +24,8 @@ std::string WriteLoopbackIpConfig(const std::string& path, int num_machines);
 class GraphServerProcess {
  public:
   // Starts graph_server with `args` plus --logtostderr; log at `log_path`.
+  // Its shared-memory segment goes to the log's folder unless `args` has a
+  // --shm_dir.
   GraphServerProcess(const std::vector<std::string>& args, const std::string& log_path);
   // Waits for the ready line; returns the bound "host:port" ("" on failure).
   std::string WaitUntilReady();

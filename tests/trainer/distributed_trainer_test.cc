@@ -147,11 +147,16 @@ TEST_F(DistributedTrainerTest, TwoTrainersReachTheFloorWithIdenticalModelsAndSto
   ASSERT_EQ(summary0.at("per_rank").size(), 2u);
   EXPECT_GT(summary0.at("bytes_received").get<int64_t>(), 0);
   EXPECT_GT(summary0.at("per_rank")[1].at("allreduce_s_mean").get<double>(), 0.0);
-  // The servers are on this machine: reached over their Unix sockets.
-  ASSERT_EQ(summary0.at("transports").size(), 2u);
-  for (const auto& [address, transport] : summary0.at("transports").items()) {
-    EXPECT_EQ(transport, "unix") << address;
-  }
+  // The servers are on this machine: rank 0 maps its home partition's
+  // shared-memory segment (--local_partition=auto) and reaches the other
+  // server over its Unix socket.
+  const nlohmann::json& transports = summary0.at("transports");
+  ASSERT_EQ(transports.size(), 2u);
+  EXPECT_EQ(transports.at(cluster_->addresses()[0].front()), "shm") << transports;
+  EXPECT_EQ(transports.at(cluster_->addresses()[1].front()), "unix") << transports;
+  EXPECT_NE(rank0->ReadLog().find("--local_partition=auto: reading partition 0 from shared memory"),
+            std::string::npos)
+      << rank0->ReadLog();
 
   // --shutdown_servers: rank 0 stopped both servers, which exit cleanly.
   for (int part = 0; part < 2; ++part) {
@@ -224,6 +229,56 @@ TEST_F(DistributedTrainerTest, InProcessHomePartitionTrainsTheSameWay) {
   for (int part = 0; part < 2; ++part) {
     EXPECT_EQ(cluster_->server(part).process().Wait(), 0)
         << cluster_->server(part).process().ReadLog();
+  }
+}
+
+// Each rank maps its home partition's segment from the server on this
+// machine: the same answers as over gRPC, so the same model, bit for bit.
+TEST_F(DistributedTrainerTest, SharedMemoryHomePartitionTrainsTheSameModelAsTheServer) {
+  const std::vector<std::string> extra = {"--num_epochs=10", "--eval_every=0"};
+  std::string checksum_by_mode[2];
+  int64_t received_by_mode[2] = {0, 0};
+  for (const std::string mode : {"shm", "server"}) {
+    SCOPED_TRACE(mode);
+    StartServers();
+    std::vector<std::string> flags = extra;
+    flags.push_back("--local_partition=" + mode);
+    const nlohmann::json summary0 = RunTwoRanksStoppingTheServers(flags);
+    const nlohmann::json& transports = summary0.at("transports");
+    EXPECT_EQ(transports.at(cluster_->addresses()[0].front()), mode == "shm" ? "shm" : "unix")
+        << transports;
+    EXPECT_EQ(transports.at(cluster_->addresses()[1].front()), "unix") << transports;
+    checksum_by_mode[mode == "shm" ? 0 : 1] = summary0.at("param_checksum").dump();
+    received_by_mode[mode == "shm" ? 0 : 1] = summary0.at("bytes_received").get<int64_t>();
+  }
+  EXPECT_EQ(checksum_by_mode[0], checksum_by_mode[1]);
+  // Rank 0 asked only partition 1's server for data when it mapped partition 0.
+  EXPECT_LT(received_by_mode[0], received_by_mode[1]);
+}
+
+// Servers that publish nothing (--shm_dir=): auto says so and uses gRPC;
+// shm refuses to start, saying why.
+TEST_F(DistributedTrainerTest, AutoFallsBackToTheServerWhenNothingIsPublished) {
+  StartServers({"--shm_dir="});
+  std::unique_ptr<ChildProcess> refused = StartTrainer(0, 2, 0, {"--local_partition=shm"});
+  EXPECT_EQ(refused->Wait(), 1);
+  EXPECT_NE(refused->ReadLog().find("--local_partition=shm: partition 0's server"),
+            std::string::npos)
+      << refused->ReadLog();
+
+  std::unique_ptr<ChildProcess> rank0 =
+      StartTrainer(0, 2, 0, {"--num_epochs=2", "--eval_every=0", "--shutdown_servers"});
+  std::unique_ptr<ChildProcess> rank1 =
+      StartTrainer(1, 2, MasterPortOf(*rank0), {"--num_epochs=2", "--eval_every=0"});
+  ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
+  ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
+  EXPECT_NE(rank0->ReadLog().find("--local_partition=auto: reading partition 0 from its server "
+                                  "over gRPC: partition 0's server "),
+            std::string::npos)
+      << rank0->ReadLog();
+  EXPECT_NE(rank0->ReadLog().find("publishes no shared-memory segment"), std::string::npos);
+  for (const auto& [address, transport] : Summary(rank0->ReadLog()).at("transports").items()) {
+    EXPECT_EQ(transport, "unix") << address;
   }
 }
 
@@ -372,7 +427,7 @@ TEST_F(DistributedTrainerTest, BadDistributedFlags) {
       {{"--rank=2"}, "--rank"},
       {{"--standalone"}, "--standalone"},
       {{"--part_id=5"}, "--part_id=5"},
-      {{"--local_partition=shm"}, "--local_partition=shm"},
+      {{"--local_partition=bogus"}, "--local_partition=bogus"},
   };
   for (const Case& c : cases) {
     std::unique_ptr<ChildProcess> trainer = StartTrainer(0, 2, 0, c.flags);

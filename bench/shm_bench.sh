@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# Same-machine shared memory (graph_server --shm_dir, trainer --local_partition).
+#   (a) memory: one graph_server and one trainer on a 1-partition
+#       ogbn-products-scale synthetic graph, the trainer training EPOCHS_MEM
+#       epoch(s) without evaluation, its home partition read
+#         inprocess  its own copy (the server with --shm_dir=: today's two copies)
+#         shm        the server's segment in /dev/shm, mapped read-only
+#       Peak of PSS (proportional set size: a shared page counts half in each
+#       of two processes; /proc/PID/smaps_rollup, sampled every 0.2 s) summed
+#       over both processes, as a ratio to one copy of the partition's arrays
+#       (CSR, features, labels, masks, split lists: computed from the config).
+#   (b) time: 2 graph servers (2-partition graph) + 1 trainer on this machine,
+#       --bench_batches BATCHES through the prefetching loader (pipeline ms
+#       per batch, its sample and pull parts) and the model steps alone;
+#       variants in turn, ROUNDS rounds (bench/ab_lib.sh):
+#         server    home partition over gRPC (Unix socket), servers publishing
+#         shm       home partition mapped from its server's segment
+#         private   over gRPC from servers started with --shm_dir= (before
+#                   this change: their arrays in private memory, with
+#                   transparent huge pages, which /dev/shm does not get here)
+# Writes RESULT (Markdown) and prints it.
+#
+# Usage: bench/shm_bench.sh [BUILD_DIR]
+#   env: SYNTH1 (1-part config), SYNTH2 (2-part config), HIDDEN (16), EPOCHS_MEM (1),
+#        BATCHES (40), ROUNDS (3), PARTS ("a b": which measurements),
+#        RESULT (bench/results/shm-<PARTS>.md), WORK (logs)
+# Make the partitions with bench/partition_bench.sh (synth-products-1part), and
+# the same graph with --num_parts 2 --balance_train --balance_edges for SYNTH2.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD="${1:-build}"
+BIN="$BUILD/bin"
+SYNTH1="${SYNTH1:-data/synth-products-1part/synthetic.json}"
+SYNTH2="${SYNTH2:-data/synth-products-2part/synthetic.json}"
+HIDDEN="${HIDDEN:-16}"
+EPOCHS_MEM="${EPOCHS_MEM:-1}"
+BATCHES="${BATCHES:-40}"
+ROUNDS="${ROUNDS:-3}"
+PARTS="${PARTS:-a b}"
+RESULT="${RESULT:-bench/results/shm-${PARTS// /}.md}"
+WORK="${WORK:-${TMPDIR:-/tmp}/distsage-shm-bench}"
+NEEDED=()
+[[ $PARTS == *a* ]] && NEEDED+=("$SYNTH1")
+[[ $PARTS == *b* ]] && NEEDED+=("$SYNTH2")
+for f in "${NEEDED[@]}"; do
+  [[ -f "$f" ]] || { echo "no partition config $f (see the usage note in $0)" >&2; exit 1; }
+done
+for b in trainer graph_server; do
+  [[ -x "$BIN/$b" ]] || { echo "no $BIN/$b; build the $b target" >&2; exit 1; }
+done
+source bench/ab_lib.sh
+mkdir -p "$WORK" "$(dirname "$RESULT")"
+MODEL=(--num_layers=2 --fan_out=10,25 --batch_size=1000 --lr=0.003 --dropout=0.5
+       --num_hidden="$HIDDEN" --eval_every=-1 --seed=0 --num_threads=2)
+
+# start_servers CONFIG NUM_PARTS NAME [graph_server flags]: one server per
+# partition on loopback, Unix sockets in WORK/NAME.uds (one folder per set:
+# a socket is named by server ID); sets IP_CONFIG, UDS_DIR, SERVER_PIDS.
+SERVER_PIDS=()
+start_servers() {
+  local config=$1 num_parts=$2 name=$3 base=$((20000 + RANDOM % 20000)) part
+  shift 3
+  IP_CONFIG="$WORK/$name-ip_config.txt"
+  UDS_DIR="$WORK/$name.uds"
+  mkdir -p "$UDS_DIR"
+  : > "$IP_CONFIG"
+  for ((part = 0; part < num_parts; part++)); do echo "127.0.0.1 $((base + part))" >> "$IP_CONFIG"; done
+  for ((part = 0; part < num_parts; part++)); do
+    "$BIN/graph_server" --ip_config="$IP_CONFIG" --part_config="$config" --server_id="$part" \
+      --uds_dir="$UDS_DIR" "$@" > "$WORK/$name-server$part.log" 2>&1 &
+    SERVER_PIDS+=($!)
+  done
+  for ((part = 0; part < num_parts; part++)); do
+    until grep -q "listening on" "$WORK/$name-server$part.log" 2> /dev/null; do
+      # A server that exited is a zombie until waited for: kill -0 still succeeds.
+      if [[ "$(ps -o stat= -p "${SERVER_PIDS[$part]}" | tr -d " ")" != [^Z]* ]]; then
+        cat "$WORK/$name-server$part.log" >&2
+        exit 1
+      fi
+      sleep 1
+    done
+  done
+}
+stop_servers() {
+  if [[ ${#SERVER_PIDS[@]} -gt 0 ]]; then
+    kill "${SERVER_PIDS[@]}" 2> /dev/null || true
+    wait "${SERVER_PIDS[@]}" 2> /dev/null || true
+  fi
+  SERVER_PIDS=()
+}
+trap stop_servers EXIT
+
+# peak_pss PID...: until the last PID exits, samples the PSS and RSS of every
+# PID; prints a JSON object with the peak of the summed PSS and each process's
+# PSS at that moment (MiB).
+peak_pss() {
+  python3 - "$@" <<'PY'
+import json, os, sys, time
+pids = [int(p) for p in sys.argv[1:]]
+def read(pid):
+    try:
+        fields = dict(line.split(":", 1) for line in open(f"/proc/{pid}/smaps_rollup")
+                      if ":" in line and not line.startswith("0"))
+        kb = lambda k: int(fields[k].split()[0]) / 1024
+        return {"Pss": kb("Pss"), "Rss": kb("Rss"),
+                "Private": kb("Private_Clean") + kb("Private_Dirty")}
+    except (FileNotFoundError, ProcessLookupError, KeyError):
+        return None
+best = None
+while os.path.exists(f"/proc/{pids[-1]}") and open(f"/proc/{pids[-1]}/stat").read().split()[2] != "Z":
+    now = [read(p) for p in pids]
+    if all(now):
+        total = sum(n["Pss"] for n in now)
+        if best is None or total > best["pss_sum_mb"]:
+            best = {"pss_sum_mb": round(total, 1),
+                    "pss_mb": [round(n["Pss"], 1) for n in now],
+                    "rss_mb": [round(n["Rss"], 1) for n in now],
+                    "private_mb": [round(n["Private"], 1) for n in now]}
+    time.sleep(0.2)
+print(json.dumps(best))
+PY
+}
+
+{
+  result_header "Same-machine shared memory: memory of server + trainer, and pipeline time" \
+    "SYNTH1=$SYNTH1 SYNTH2=$SYNTH2 HIDDEN=$HIDDEN EPOCHS_MEM=$EPOCHS_MEM BATCHES=$BATCHES ROUNDS=$ROUNDS PARTS=\"$PARTS\" bench/shm_bench.sh $BUILD"
+  echo "Other processes on the machine at the start (top 5 by CPU):"
+  echo
+  echo '```'
+  ps -eo pcpu,rss,comm --sort=-pcpu | head -6
+  echo '```'
+  echo
+} > "$WORK/header.md"
+: > "$WORK/result-a.md"
+: > "$WORK/time.tsv"
+if [[ $PARTS == *a* ]]; then
+# The partition's arrays, in MiB: what one copy of it holds.
+ONE_COPY_MB=$(python3 - "$SYNTH1" <<'PY'
+import json, sys
+part = json.load(open(sys.argv[1]))
+c = part["parts"][0]
+n, edges = c["num_nodes"], c["num_in_edges"]
+dims = sum(f["shape"][0] for f in part["node_features"])
+split = c["num_train"] + c["num_valid"] + c["num_test"]
+print(round(((n + 1) * 8 + edges * 8 + n * dims * 4 + n * 8 + n + split * 8) / 2**20, 1))
+PY
+)
+
+{
+  echo "## (a) peak PSS of one server + one trainer ($(basename "$(dirname "$SYNTH1")"), hidden $HIDDEN, $EPOCHS_MEM epoch(s))"
+  echo
+  echo "One copy of the partition's arrays: $ONE_COPY_MB MiB."
+  echo
+  echo "| trainer flags | server --shm_dir | server PSS MiB | trainer PSS MiB | sum MiB | sum / one copy | server RSS MiB | trainer RSS MiB | trainer private MiB | home partition read from |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+} > "$WORK/result-a.md"
+
+# Rows: --local_partition, then extra trainer flags (the loader's prefetched
+# batches are most of the trainer's own memory; the last row keeps fewer).
+MEM_ROWS=("inprocess" "shm" "shm --prefetch=1 --num_loader_threads=1")
+for row in "${MEM_ROWS[@]}"; do
+  read -r mode extra <<< "$row"
+  name="mem-$(echo "$row" | tr -c 'a-z0-9\n' '_')"
+  shm_dir=/dev/shm
+  [[ $mode == inprocess ]] && shm_dir=""
+  start_servers "$SYNTH1" 1 "$name" --shm_dir="$shm_dir"
+  # shellcheck disable=SC2086
+  "$BIN/trainer" --servers="$IP_CONFIG" --part_config="$SYNTH1" --world_size=1 --rank=0 \
+    --master_port="$((40000 + RANDOM % 20000))" --uds_dir="$UDS_DIR" --local_partition="$mode" \
+    --num_epochs="$EPOCHS_MEM" "${MODEL[@]}" $extra > "$WORK/$name.json" 2> "$WORK/$name.log" &
+  trainer_pid=$!
+  peak="$(peak_pss "${SERVER_PIDS[0]}" "$trainer_pid")"
+  wait "$trainer_pid" || { cat "$WORK/$name.log" >&2; exit 1; }
+  stop_servers
+  source="its own copy"
+  grep -q "from shared memory" "$WORK/$name.log" && source="the server's segment"
+  python3 - "--local_partition=$row" "${shm_dir:-(empty)}" "$peak" "$ONE_COPY_MB" "$source" <<'PY' >> "$WORK/result-a.md"
+import json, sys
+flags, shm_dir, peak, one, source = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+print("| `%s` | %s | %.0f | %.0f | %.0f | **%.2f** | %.0f | %.0f | %.0f | %s |" % (flags, shm_dir,
+      peak["pss_mb"][0], peak["pss_mb"][1], peak["pss_sum_mb"], peak["pss_sum_mb"] / one,
+      peak["rss_mb"][0], peak["rss_mb"][1], peak["private_mb"][1], source))
+PY
+done
+fi
+
+if [[ $PARTS == *b* ]]; then
+# (b) 2 servers publishing in /dev/shm, 2 that do not, 1 trainer (home partition 0).
+start_servers "$SYNTH2" 2 time-shm --shm_dir=/dev/shm
+IP_SHM="$IP_CONFIG"
+start_servers "$SYNTH2" 2 time-private --shm_dir=
+IP_PRIVATE="$IP_CONFIG"
+bench_run() {  # NAME ROUND IP_CONFIG --local_partition
+  "$BIN/trainer" --servers="$3" --part_config="$SYNTH2" --world_size=1 --rank=0 \
+    --master_port="$((40000 + RANDOM % 20000))" --uds_dir="${3%-ip_config.txt}.uds" \
+    --local_partition="$4" \
+    --bench_batches="$BATCHES" "${MODEL[@]}" > "$WORK/time-$1-$2.json" 2> "$WORK/time-$1-$2.log" ||
+    { cat "$WORK/time-$1-$2.log" >&2; exit 1; }
+  python3 - "$WORK/time-$1-$2.json" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))["bench"]; n = b["num_batches"]
+print(json.dumps({"pipeline_ms": round(1e3 * b["pipeline_s"] / n, 1),
+                  "sample_ms": round(1e3 * b["sample_s"] / n, 1),
+                  "pull_ms": round(1e3 * b["pull_s"] / n, 1),
+                  "model_ms": round(1e3 * b["model_only_s"] / n, 1)}))
+PY
+}
+variant_server() { bench_run server "$1" "$IP_SHM" server; }
+variant_shm() { bench_run shm "$1" "$IP_SHM" shm; }
+variant_private() { bench_run private "$1" "$IP_PRIVATE" server; }
+ab_rounds "$WORK/time.tsv" "$ROUNDS" server shm private
+stop_servers
+fi
+
+{
+  cat "$WORK/header.md"
+  if [[ $PARTS == *a* ]]; then
+    cat "$WORK/result-a.md"
+    echo
+    echo "PSS counts a page shared by two processes half in each, so the sum counts the segment"
+    echo "once. Trainer private: its pages no other process maps (LibTorch, the model, the"
+    echo "loader's prefetched batches), which shared memory cannot remove."
+    echo
+  fi
+  [[ $PARTS == *b* ]] || exit 0
+  echo "## (b) 2 servers + 1 trainer on this machine ($(basename "$(dirname "$SYNTH2")"), hidden $HIDDEN, $BATCHES batches per run)"
+  echo
+  echo "Per batch: the prefetching pipeline (loader overlapped with the model step), the loader"
+  echo "threads' sampling and pulling (summed over threads), and the model steps alone."
+  echo
+  python3 bench/ab_summary.py "$WORK/time.tsv" --baseline server \
+    --figures "pipeline_ms=pipeline ms/batch,sample_ms=sample ms/batch,pull_ms=pull ms/batch,model_ms=model-only ms/batch,wall_s=whole run s"
+} | tee "$RESULT"
+echo "logs in $WORK" >&2
