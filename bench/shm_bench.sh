@@ -53,40 +53,16 @@ mkdir -p "$WORK" "$(dirname "$RESULT")"
 MODEL=(--num_layers=2 --fan_out=10,25 --batch_size=1000 --lr=0.003 --dropout=0.5
        --num_hidden="$HIDDEN" --eval_every=-1 --seed=0 --num_threads=2)
 
-# start_servers CONFIG NUM_PARTS NAME [graph_server flags]: one server per
-# partition on loopback, Unix sockets in WORK/NAME.uds (one folder per set:
-# a socket is named by server ID); sets IP_CONFIG, UDS_DIR, SERVER_PIDS.
-SERVER_PIDS=()
-start_servers() {
-  local config=$1 num_parts=$2 name=$3 base=$((20000 + RANDOM % 20000)) part
+# servers CONFIG NUM_PARTS NAME [graph_server flags]: one server per
+# partition on loopback (deploy/local_cluster.sh), logs and Unix sockets in
+# WORK/NAME (one folder per set: a socket is named by server ID); sets
+# IP_CONFIG, UDS_DIR.
+source deploy/local_cluster.sh
+servers() {
+  local config=$1 num_parts=$2 name=$3
   shift 3
-  IP_CONFIG="$WORK/$name-ip_config.txt"
-  UDS_DIR="$WORK/$name.uds"
-  mkdir -p "$UDS_DIR"
-  : > "$IP_CONFIG"
-  for ((part = 0; part < num_parts; part++)); do echo "127.0.0.1 $((base + part))" >> "$IP_CONFIG"; done
-  for ((part = 0; part < num_parts; part++)); do
-    "$BIN/graph_server" --ip_config="$IP_CONFIG" --part_config="$config" --server_id="$part" \
-      --uds_dir="$UDS_DIR" "$@" > "$WORK/$name-server$part.log" 2>&1 &
-    SERVER_PIDS+=($!)
-  done
-  for ((part = 0; part < num_parts; part++)); do
-    until grep -q "listening on" "$WORK/$name-server$part.log" 2> /dev/null; do
-      # A server that exited is a zombie until waited for: kill -0 still succeeds.
-      if [[ "$(ps -o stat= -p "${SERVER_PIDS[$part]}" | tr -d " ")" != [^Z]* ]]; then
-        cat "$WORK/$name-server$part.log" >&2
-        exit 1
-      fi
-      sleep 1
-    done
-  done
-}
-stop_servers() {
-  if [[ ${#SERVER_PIDS[@]} -gt 0 ]]; then
-    kill "${SERVER_PIDS[@]}" 2> /dev/null || true
-    wait "${SERVER_PIDS[@]}" 2> /dev/null || true
-  fi
-  SERVER_PIDS=()
+  UDS_DIR="$WORK/$name"
+  start_servers "$BIN" "$config" "$num_parts" "$WORK/$name" --uds_dir="$UDS_DIR" "$@"
 }
 trap stop_servers EXIT
 
@@ -163,7 +139,7 @@ for row in "${MEM_ROWS[@]}"; do
   name="mem-$(echo "$row" | tr -c 'a-z0-9\n' '_')"
   shm_dir=/dev/shm
   [[ $mode == inprocess ]] && shm_dir=""
-  start_servers "$SYNTH1" 1 "$name" --shm_dir="$shm_dir"
+  servers "$SYNTH1" 1 "$name" --shm_dir="$shm_dir"
   # shellcheck disable=SC2086
   "$BIN/trainer" --servers="$IP_CONFIG" --part_config="$SYNTH1" --world_size=1 --rank=0 \
     --master_port="$((40000 + RANDOM % 20000))" --uds_dir="$UDS_DIR" --local_partition="$mode" \
@@ -186,13 +162,13 @@ fi
 
 if [[ $PARTS == *b* ]]; then
 # (b) 2 servers publishing in /dev/shm, 2 that do not, 1 trainer (home partition 0).
-start_servers "$SYNTH2" 2 time-shm --shm_dir=/dev/shm
+servers "$SYNTH2" 2 time-shm --shm_dir=/dev/shm
 IP_SHM="$IP_CONFIG"
-start_servers "$SYNTH2" 2 time-private --shm_dir=
+servers "$SYNTH2" 2 time-private --shm_dir=
 IP_PRIVATE="$IP_CONFIG"
 bench_run() {  # NAME ROUND IP_CONFIG --local_partition
   "$BIN/trainer" --servers="$3" --part_config="$SYNTH2" --world_size=1 --rank=0 \
-    --master_port="$((40000 + RANDOM % 20000))" --uds_dir="${3%-ip_config.txt}.uds" \
+    --master_port="$((40000 + RANDOM % 20000))" --uds_dir="$(dirname "$3")" \
     --local_partition="$4" \
     --bench_batches="$BATCHES" "${MODEL[@]}" > "$WORK/time-$1-$2.json" 2> "$WORK/time-$1-$2.log" ||
     { cat "$WORK/time-$1-$2.log" >&2; exit 1; }

@@ -2,28 +2,36 @@
 # machine, for the example job and the distributed benchmarks: one
 # graph_server per partition on loopback, stopped again at the end.
 #
-#   start_servers BIN CONFIG NUM_PARTS WORK   # sets IP_CONFIG and SERVER_PIDS
+#   start_servers BIN CONFIG NUM_PARTS WORK [graph_server flags]   # sets IP_CONFIG, SERVER_PIDS
 #   stop_servers
 
-# Starts partition p's server on 127.0.0.1:(base + p), its log in WORK, and waits until every server is listening (a server that exits
-# first fails the script with its log).
+# start_servers BIN CONFIG NUM_PARTS WORK [graph_server flags...]: starts
+# partition p's server on 127.0.0.1:(base + p) with the flags, its log in
+# WORK, and waits until every server is listening (a server that exits first
+# fails the script with its log). Sets IP_CONFIG (in WORK) and adds the
+# servers to SERVER_PIDS, so a second call starts a second set beside the
+# first and stop_servers stops both.
+SERVER_PIDS=()
 start_servers() {
   local bin=$1 config=$2 num_parts=$3 work=$4
-  local base=$((20000 + RANDOM % 20000)) part
+  local base=$((20000 + RANDOM % 20000)) part first=${#SERVER_PIDS[@]}
+  shift 4
+  mkdir -p "$work"
   IP_CONFIG="$work/ip_config.txt"
   : > "$IP_CONFIG"
   for ((part = 0; part < num_parts; part++)); do
     echo "127.0.0.1 $((base + part))" >> "$IP_CONFIG"
   done
-  SERVER_PIDS=()
   for ((part = 0; part < num_parts; part++)); do
     "$bin/graph_server" --ip_config="$IP_CONFIG" --part_config="$config" --server_id="$part" \
-      > "$work/server$part.log" 2>&1 &
+      "$@" > "$work/server$part.log" 2>&1 &
     SERVER_PIDS+=($!)
   done
   for ((part = 0; part < num_parts; part++)); do
-    until grep -q "listening on" "$work/server$part.log"; do
-      if ! kill -0 "${SERVER_PIDS[$part]}" 2> /dev/null; then
+    until grep -q "listening on" "$work/server$part.log" 2> /dev/null; do
+      # A server that exited is a zombie until waited for: kill -0 would
+      # still succeed.
+      if [[ "$(ps -o stat= -p "${SERVER_PIDS[first + part]}" | tr -d " ")" != [^Z]* ]]; then
         cat "$work/server$part.log" >&2
         return 1
       fi
