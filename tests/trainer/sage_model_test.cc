@@ -96,17 +96,22 @@ TEST(GraphSageTest, TwoLayerForwardHasSeedRowsAndTrainsEveryParameter) {
   }
 }
 
-// The same model (same float32 parameters) at both precisions: bf16 logits
-// are float32 and close to fp32's, and every float32 parameter gets a float32
-// gradient through the bf16 copies.
-TEST(GraphSageTest, BFloat16ForwardTracksFloat32AndTrainsFloat32Parameters) {
-  torch::manual_seed(4);
+// One SAGE layer from 40 input features to 5 classes, over SmallBlock().
+ModelOptions OneLayerModel() {
   ModelOptions options;
   options.in_dim = 40;
   options.num_hidden = 32;
   options.num_classes = 5;
   options.num_layers = 1;
-  GraphSage model(options);
+  return options;
+}
+
+// The same model (same float32 parameters) at both precisions: bf16 logits
+// are float32 and close to fp32's, and every float32 parameter gets a float32
+// gradient through the bf16 copies.
+TEST(GraphSageTest, BFloat16ForwardTracksFloat32AndTrainsFloat32Parameters) {
+  torch::manual_seed(4);
+  GraphSage model(OneLayerModel());
   const std::vector<Block> blocks = {SmallBlock()};  // Outlives backward().
   const torch::Tensor x = torch::randn({5, 40});
   const torch::Tensor fp32 = model->Forward(x, blocks);
@@ -129,12 +134,7 @@ TEST(GraphSageTest, BFloat16ForwardTracksFloat32AndTrainsFloat32Parameters) {
 // every parameter's gradient agree to within a few bf16 roundings.
 TEST(GraphSageTest, EmulatedBFloat16MatchesLibTorchsBFloat16Kernels) {
   torch::manual_seed(5);
-  ModelOptions options;
-  options.in_dim = 40;
-  options.num_hidden = 32;
-  options.num_classes = 5;
-  options.num_layers = 1;
-  GraphSage model(options);
+  GraphSage model(OneLayerModel());
   const std::vector<Block> blocks = {SmallBlock()};
   const torch::Tensor x = torch::randn({5, 40});
   std::vector<torch::Tensor> logits, grads;
