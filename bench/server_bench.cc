@@ -4,6 +4,7 @@
 //   server_bench --part_config data/G.json --ip_config ip_config.txt
 //       [--num_servers 1] [--cache memory] [--seconds 5] [--pulls=false]
 //       [--transports tcp,unix] [--in_process=false] [--rounds 1]
+//       [--tls_ca CA.pem [--tls_cert CERT.pem --tls_key KEY.pem]]
 //
 // Per batch: --batch_size training seeds; SampleNeighbors with each fan-out
 // of --fanouts (sampled edges/s); PullFeatures (MB/s of feature rows) of
@@ -40,6 +41,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/graph_client.h"
+#include "proto/transport_security.h"
 #include "server/partition_store.h"
 
 ABSL_FLAG(std::string, part_config, "", "partition config JSON (the servers' --part_config)");
@@ -55,6 +57,9 @@ ABSL_FLAG(std::string, transports, "tcp",
           "how the clients reach the servers, a list of 'tcp' and 'unix' (one column each)");
 ABSL_FLAG(std::string, uds_dir, "/tmp", "the servers' --uds_dir (for --transports unix)");
 ABSL_FLAG(bool, in_process, true, "also measure in-process (the baseline column)");
+ABSL_FLAG(std::string, tls_ca, "", "dial the servers over TLS, verified against this CA");
+ABSL_FLAG(std::string, tls_cert, "", "client certificate, for servers that require mutual TLS");
+ABSL_FLAG(std::string, tls_key, "", "private key of --tls_cert");
 ABSL_FLAG(int, rounds, 1,
           "measure each transport this many times, in alternating order (ABBA...), and report "
           "the mean: the first client to run warms the servers up for the next");
@@ -135,6 +140,13 @@ int Run() {
     GraphClientOptions remote_options;
     remote_options.num_servers = absl::GetFlag(FLAGS_num_servers);
     if (transport == "unix") remote_options.channels.uds_dir = absl::GetFlag(FLAGS_uds_dir);
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = ChannelCredentialsFrom(
+        {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)});
+    if (!credentials.ok()) {
+      std::fprintf(stderr, "%s\n", credentials.status().ToString().c_str());
+      return 2;
+    }
+    remote_options.channels.credentials = *credentials;
     absl::StatusOr<std::unique_ptr<GraphClient>> remote =
         GraphClient::ConnectFromIpConfig(absl::GetFlag(FLAGS_ip_config), *config, remote_options);
     if (!remote.ok()) {
