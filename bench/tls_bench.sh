@@ -8,14 +8,14 @@
 # RESULT.
 #
 # Usage: bench/tls_bench.sh [BUILD_DIR]
-#   env: DATASET (amazon_photo, 4 partitions), ROUNDS (3), SECONDS (2 per
+#   env: DATASET (amazon_photo, 4 partitions), ROUNDS (3), FIGURE_SECONDS (2 per
 #        figure), RESULT (bench/results/tls_cost.md), WORK (scratch)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(realpath "${1:-build}/bin")
 DATASET=${DATASET:-amazon_photo}
 ROUNDS=${ROUNDS:-3}
-SECONDS_PER_FIGURE=${SECONDS:-2}
+SECONDS_PER_FIGURE=${FIGURE_SECONDS:-2}
 RESULT=${RESULT:-bench/results/tls_cost.md}
 WORK=${WORK:-$(mktemp -d /tmp/tls_bench.XXXXXX)}
 mkdir -p "$WORK" "$(dirname "$RESULT")"

@@ -21,7 +21,7 @@ enum class Precision {
   // the float32 BLAS (a product of two bf16 values is exact in float32, and
   // the units accumulate in float32 too). The same model at fp32 speed, for
   // checking bf16's accuracy on any CPU; LibTorch's own bf16 kernels would
-  // be about 10x slower than fp32 there.
+  // be many times slower than fp32 there (bench/results/matmul_bf16.md).
   kBFloat16Emulated,
 };
 
@@ -44,7 +44,7 @@ Bf16Support DetectBf16Support();
 
 // The precision a run uses when `requested` is asked for on a CPU with
 // `support`. bf16 without matrix units would run LibTorch's bf16 kernels,
-// about 10x slower than fp32 (bench/matmul_bench --dtype bfloat16), so the
+// many times slower than fp32 (bench/results/matmul_bf16.md), so the
 // run falls back to fp32 with `*note` saying why, unless `allow_emulated`:
 // then kBFloat16Emulated (bf16's arithmetic at fp32's speed, for checking
 // accuracy on any machine). `*note` is left empty when nothing changes.
