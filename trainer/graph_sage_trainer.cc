@@ -274,7 +274,9 @@ struct GraphSageTrainer::State {
     if (group == nullptr) return absl::OkStatus();
     // Ranks started with different model shapes or schedules would exchange
     // mismatched buffers (or step counts) and fail obscurely; compare first.
-    const std::string plan = absl::StrCat(Plan(), " epochs ", options.num_epochs);
+    // --resume too: resuming ranks agree on a checkpoint in a collective.
+    const std::string plan =
+        absl::StrCat(Plan(), " epochs ", options.num_epochs, options.resume ? " resume" : "");
     DS_ASSIGN_OR_RETURN(const int differing, group->FirstRankDifferingFromRankZero(crc32(
                                                  0L, reinterpret_cast<const Bytef*>(plan.data()),
                                                  static_cast<uInt>(plan.size()))));

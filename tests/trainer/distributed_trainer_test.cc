@@ -353,14 +353,19 @@ TEST_F(DistributedTrainerTest, TrainerThatDiesFailsTheOthers) {
 
 TEST_F(DistributedTrainerTest, RanksWithDifferentModelFlagsStop) {
   StartServers();
-  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0);
-  const int port = MasterPortOf(*rank0);
-  std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port, {"--num_hidden=32"});
-  EXPECT_EQ(rank0->Wait(), 1);
-  EXPECT_EQ(rank1->Wait(), 1);
-  EXPECT_NE(rank0->ReadLog().find("rank 1 was started with other model or schedule flags"),
-            std::string::npos)
-      << rank0->ReadLog();
+  // Another model shape, or one rank resuming while the other starts afresh.
+  for (const std::vector<std::string>& other :
+       {std::vector<std::string>{"--num_hidden=32"},
+        std::vector<std::string>{"--checkpoint_dir=" + work_->Join("ckpt"), "--resume"}}) {
+    std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0);
+    const int port = MasterPortOf(*rank0);
+    std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port, other);
+    EXPECT_EQ(rank0->Wait(), 1) << other.front();
+    EXPECT_EQ(rank1->Wait(), 1) << other.front();
+    EXPECT_NE(rank0->ReadLog().find("rank 1 was started with other model or schedule flags"),
+              std::string::npos)
+        << rank0->ReadLog();
+  }
 }
 
 // Both trainers killed (SIGKILL, by the fault hook after their 7th batch:
