@@ -66,7 +66,9 @@ std::string ServerChannels::Server::Describe() const {
 
 ServerChannels::ServerChannels(const std::vector<ServerSlot>& servers, int num_parts,
                                const ServerChannelsOptions& options)
-    : options_(options) {
+    : options_(options),
+      authorization_(options.auth_token.empty() ? ""
+                                                : absl::StrCat(kBearerPrefix, options.auth_token)) {
   for (int p = 0; p < num_parts; ++p) parts_.push_back(std::make_unique<Partition>());
   for (const ServerSlot& slot : servers) {
     Server server;
@@ -144,22 +146,16 @@ std::pair<const ServerChannels::Server*, size_t> ServerChannels::PickPrimary(int
 }
 
 void ServerChannels::PrepareContext(grpc::ClientContext* context) const {
-  context->set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
   // A server that is down fails the call at once instead of stalling the
   // caller until the deadline.
-  context->set_wait_for_ready(false);
-  if (!options_.auth_token.empty()) {
-    context->AddMetadata(kAuthorizationKey, absl::StrCat(kBearerPrefix, options_.auth_token));
-  }
+  PrepareRetryContext(context, absl::InfiniteFuture(), /*wait_for_ready=*/false);
 }
 
 void ServerChannels::PrepareRetryContext(grpc::ClientContext* context, absl::Time give_up,
                                          bool wait_for_ready) const {
   context->set_deadline(absl::ToChronoTime(std::min(absl::Now() + options_.rpc_timeout, give_up)));
   context->set_wait_for_ready(wait_for_ready);
-  if (!options_.auth_token.empty()) {
-    context->AddMetadata(kAuthorizationKey, absl::StrCat(kBearerPrefix, options_.auth_token));
-  }
+  if (!authorization_.empty()) context->AddMetadata(kAuthorizationKey, authorization_);
 }
 
 absl::Status ServerChannels::CallError(const grpc::Status& status, absl::string_view method,

@@ -131,6 +131,8 @@ class ServerChannels {
   };
 
   const ServerChannelsOptions options_;
+  // "Bearer <token>" for every call's metadata, built once ("" without one).
+  const std::string authorization_;
   std::vector<std::unique_ptr<Partition>> parts_;
   std::atomic<int64_t> bytes_sent_{0};
   std::atomic<int64_t> bytes_received_{0};

@@ -26,6 +26,12 @@ std::string WriteLoopbackIpConfig(const std::string& path, int num_machines) {
   return path;
 }
 
+void MakeLoopbackCertificates(const std::string& dir) {
+  const std::string ip_config = WriteLoopbackIpConfig(dir + ".ip_config.txt", 1);
+  const CommandResult made = RunCommand({BinPath("make_certs"), ip_config, dir});
+  EXPECT_EQ(made.exit_code, 0) << made.output;
+}
+
 namespace {
 
 // `args` with --shm_dir set to the log's folder right after the program, so

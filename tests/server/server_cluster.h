@@ -20,6 +20,11 @@ std::string PartitionDataset(const std::string& dataset, int num_parts, const st
 // irrelevant when servers are started with --listen).
 std::string WriteLoopbackIpConfig(const std::string& path, int num_machines);
 
+// Runs deploy/make_certs for one loopback machine into `dir` (a new CA, the
+// server certificate server-127.0.0.1.pem, the client's client.pem, keys
+// beside them); a test failure when it fails.
+void MakeLoopbackCertificates(const std::string& dir);
+
 // One graph_server child process.
 class GraphServerProcess {
  public:

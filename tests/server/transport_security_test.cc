@@ -28,14 +28,6 @@ using ::distsage::testing::RunCommand;
 using ::distsage::testing::ServerCluster;
 using ::distsage::testing::TempDir;
 
-// Certificates for loopback (127.0.0.1) in `dir`.
-void MakeCerts(const std::string& dir, const std::string& work) {
-  const std::string ip_config = work + "/certs_ip_config.txt";
-  std::ofstream(ip_config) << "127.0.0.1 30050\n";
-  const testing::CommandResult made = RunCommand({BinPath("make_certs"), ip_config, dir});
-  ASSERT_EQ(made.exit_code, 0) << made.output;
-}
-
 std::string WriteToken(const std::string& path, const std::string& token) {
   std::ofstream(path) << token << "\n";
   chmod(path.c_str(), 0600);
@@ -46,8 +38,8 @@ class TransportSecurityTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    MakeCerts(dir_->Join("certs"), dir_->path());
-    MakeCerts(dir_->Join("other_ca"), dir_->path());
+    testing::MakeLoopbackCertificates(dir_->Join("certs"));
+    testing::MakeLoopbackCertificates(dir_->Join("other_ca"));
     config_path_ = new std::string(PartitionDataset("cora", 2, dir_->Join("data")));
   }
   static void TearDownTestSuite() {

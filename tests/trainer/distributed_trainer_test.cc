@@ -95,12 +95,12 @@ class DistributedTrainerTest : public ::testing::Test {
     return std::make_unique<ChildProcess>(argv, work_->Join(absl::StrCat("trainer", rank, ".log")));
   }
 
-  // Runs ranks 0 and 1 to a clean end with `extra` flags (rank 0 also stops
-  // the servers); returns rank 0's summary after checking that both ranks
-  // hold the same model.
-  nlohmann::json RunTwoRanksStoppingTheServers(const std::vector<std::string>& extra) {
+  // Runs ranks 0 and 1 to a clean end with `extra` flags (with
+  // `stop_servers`, rank 0 also stops the servers); returns rank 0's summary
+  // after checking that both ranks hold the same model.
+  nlohmann::json RunTwoRanks(const std::vector<std::string>& extra, bool stop_servers) {
     std::vector<std::string> extra0 = extra;
-    extra0.push_back("--shutdown_servers");
+    if (stop_servers) extra0.push_back("--shutdown_servers");
     std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, extra0);
     std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, MasterPortOf(*rank0), extra);
     EXPECT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
@@ -108,6 +108,9 @@ class DistributedTrainerTest : public ::testing::Test {
     const nlohmann::json summary0 = Summary(rank0->ReadLog());
     EXPECT_EQ(Summary(rank1->ReadLog()).at("param_checksum"), summary0.at("param_checksum"));
     return summary0;
+  }
+  nlohmann::json RunTwoRanksStoppingTheServers(const std::vector<std::string>& extra) {
+    return RunTwoRanks(extra, /*stop_servers=*/true);
   }
 
   static TempDir* dir_;
@@ -299,14 +302,11 @@ TEST_F(DistributedTrainerTest, ServerThatNeverStartsIsNamed) {
 TEST_F(DistributedTrainerTest, ServerRestartedMidTrainingDoesNotChangeTheResult) {
   StartServers();
   const std::vector<std::string> schedule = {"--num_epochs=40", "--eval_every=0"};
+  const nlohmann::json undisturbed = RunTwoRanks(schedule, /*stop_servers=*/false);
+  ASSERT_FALSE(HasFailure());
+
   std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, schedule);
   std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, MasterPortOf(*rank0), schedule);
-  ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
-  ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
-  const nlohmann::json undisturbed = Summary(rank0->ReadLog());
-
-  rank0 = StartTrainer(0, 2, 0, schedule);
-  rank1 = StartTrainer(1, 2, MasterPortOf(*rank0), schedule);
   ASSERT_NE(rank0->WaitForLogLine("Epoch 3 "), "") << rank0->ReadLog();
   cluster_->server(1).process().Signal(SIGKILL);
   ASSERT_EQ(cluster_->server(1).process().Wait(), 128 + SIGKILL);
@@ -375,11 +375,8 @@ TEST_F(DistributedTrainerTest, RanksWithDifferentModelFlagsStop) {
 TEST_F(DistributedTrainerTest, KilledJobResumesFromEveryRanksCheckpointToTheSameParameters) {
   StartServers();
   const std::vector<std::string> schedule = {"--num_epochs=10", "--eval_every=0"};
-  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, schedule);
-  std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, MasterPortOf(*rank0), schedule);
-  ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
-  ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
-  const nlohmann::json undisturbed = Summary(rank0->ReadLog());
+  const nlohmann::json undisturbed = RunTwoRanks(schedule, /*stop_servers=*/false);
+  ASSERT_FALSE(HasFailure());
 
   std::vector<std::string> checkpointed = schedule;
   checkpointed.push_back("--checkpoint_dir=" + work_->Join("checkpoints"));
@@ -387,8 +384,8 @@ TEST_F(DistributedTrainerTest, KilledJobResumesFromEveryRanksCheckpointToTheSame
   // The hook's variable reaches the trainers only (through the ChildProcess
   // environment, which copies this process's).
   setenv("DISTSAGE_TRAINER_KILL_AFTER_BATCHES", "7", 1);
-  rank0 = StartTrainer(0, 2, 0, checkpointed);
-  rank1 = StartTrainer(1, 2, MasterPortOf(*rank0), checkpointed);
+  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, checkpointed);
+  std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, MasterPortOf(*rank0), checkpointed);
   EXPECT_EQ(rank0->Wait(), 128 + SIGKILL) << rank0->ReadLog();
   EXPECT_EQ(rank1->Wait(), 128 + SIGKILL) << rank1->ReadLog();
   unsetenv("DISTSAGE_TRAINER_KILL_AFTER_BATCHES");
@@ -404,11 +401,8 @@ TEST_F(DistributedTrainerTest, KilledJobResumesFromEveryRanksCheckpointToTheSame
 // credential that lets it stop the servers.
 TEST_F(DistributedTrainerTest, TwoTrainersUnderMutualTlsReachTheFloor) {
   const std::string certs = work_->Join("certs");
-  const std::string cert_ip_config = work_->Join("certs_ip_config.txt");
-  std::ofstream(cert_ip_config) << "127.0.0.1 30050\n";
-  const testing::CommandResult made =
-      testing::RunCommand({BinPath("make_certs"), cert_ip_config, certs});
-  ASSERT_EQ(made.exit_code, 0) << made.output;
+  testing::MakeLoopbackCertificates(certs);
+  ASSERT_FALSE(HasFailure());
   StartServers({"--tls_cert", certs + "/server-127.0.0.1.pem", "--tls_key",
                 certs + "/server-127.0.0.1-key.pem", "--tls_ca", certs + "/ca.pem"});
   const nlohmann::json summary = RunTwoRanksStoppingTheServers(
