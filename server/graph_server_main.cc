@@ -201,8 +201,8 @@ absl::StatusOr<std::shared_ptr<KVStore>> OpenKVStore(const PartitionConfig& conf
 
 // Serves until a signal or a Shutdown RPC; returns a failure to start.
 absl::Status Serve(const PartitionConfig& config, const ServerSlot& slot,
-                   std::shared_ptr<const PartitionStore> store, const std::string& cache_name) {
-  DS_ASSIGN_OR_RETURN(const int64_t max_message_bytes, MaxMessageBytesFromFlag());
+                   std::shared_ptr<const PartitionStore> store, const std::string& cache_name,
+                   int64_t max_message_bytes) {
   ServiceHostOptions host_options;
   host_options.listen_address = slot.address;
   if (!absl::GetFlag(FLAGS_uds_dir).empty()) {
@@ -287,7 +287,8 @@ int Run() {
     return 2;
   }
   const absl::StatusOr<PartitionStoreOptions> store_options = StoreOptionsFromFlags(*slot);
-  for (const absl::Status& status : {store_options.status(), MaxMessageBytesFromFlag().status()}) {
+  const absl::StatusOr<int64_t> max_message_bytes = MaxMessageBytesFromFlag();
+  for (const absl::Status& status : {store_options.status(), max_message_bytes.status()}) {
     if (!status.ok()) {
       LOG(ERROR) << status.message();
       return 2;
@@ -299,8 +300,8 @@ int Run() {
     LOG(ERROR) << store.status().message();
     return 1;
   }
-  const absl::Status served =
-      Serve(*config, *slot, *std::move(store), CacheModeName(store_options->cache));
+  const absl::Status served = Serve(*config, *slot, *std::move(store),
+                                    CacheModeName(store_options->cache), *max_message_bytes);
   if (!served.ok()) {
     LOG(ERROR) << served.message();
     return served.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
