@@ -48,7 +48,7 @@ absl::Status CallAuthorizer::Check(const grpc::ServerContextBase& context,
     }
   }
   return absl::UnauthenticatedError(absl::StrCat(
-      what, " changes the server's state and needs a credential: ",
+      what, " needs a credential: ",
       mutual_tls_ ? "a client certificate signed by the server's --tls_ca" : "",
       mutual_tls_ && !token_.empty() ? ", or " : "",
       token_.empty() ? ""

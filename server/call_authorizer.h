@@ -1,5 +1,6 @@
 // Who may change state: the check every state-changing call (Shutdown, KV
-// CreateTensor, Push, Save, Load) makes before acting. A caller is
+// CreateTensor, Push, Save, Load) makes before acting, and every call of the
+// trainers' rendezvous store (server/rendezvous_service.h). A caller is
 // authorised by a client certificate the server's --tls_ca verified (mutual
 // TLS), or by the bearer token of --auth_token_file in its "authorization"
 // metadata. A server with neither configured lets every caller change state

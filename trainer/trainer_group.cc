@@ -12,12 +12,12 @@
 #include <cstdlib>
 #include <exception>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "trainer/rendezvous_store.h"
 
 namespace distsage {
 namespace {
@@ -122,25 +122,20 @@ absl::StatusOr<std::unique_ptr<TrainerGroup>> TrainerGroup::Join(
   const auto timeout = std::chrono::milliseconds(absl::ToInt64Milliseconds(options.timeout));
   auto state = std::make_unique<State>();
   state->options = options;
-  const std::string master = absl::StrCat(options.master_addr, ":", options.master_port);
-  try {
-    c10d::TCPStoreOptions store_options;
-    store_options.port = static_cast<uint16_t>(options.master_port);
-    store_options.isServer = options.rank == 0;
-    store_options.numWorkers = options.world_size;
-    store_options.waitWorkers = false;  // The process group's rendezvous waits instead.
-    store_options.timeout = timeout;
-    auto store = c10::make_intrusive<c10d::TCPStore>(options.master_addr, store_options);
-    state->options.master_port = store->getPort();
-    state->store = std::move(store);
-  } catch (const std::exception& error) {
-    return absl::UnavailableError(absl::StrCat(
-        "trainer rank ", options.rank, ": cannot ",
-        options.rank == 0 ? "host the rendezvous store on " : "reach rank 0's rendezvous store at ",
-        master, ": ", FirstLine(error),
-        options.rank == 0 ? " (is the port in use? pick another --master_port)"
-                          : " (is rank 0 running, with the same --master_addr/--master_port?)"));
+  RendezvousOptions rendezvous;
+  rendezvous.master_addr = options.master_addr;
+  rendezvous.master_port = options.master_port;
+  rendezvous.host = options.rank == 0;
+  rendezvous.tls = options.tls;
+  rendezvous.auth_token = options.auth_token;
+  rendezvous.timeout = options.timeout;
+  absl::StatusOr<c10::intrusive_ptr<RendezvousStore>> store = RendezvousStore::Open(rendezvous);
+  if (!store.ok()) {
+    return absl::Status(store.status().code(), absl::StrCat("trainer rank ", options.rank, ": ",
+                                                            store.status().message()));
   }
+  state->options.master_port = (*store)->port();
+  state->store = *std::move(store);
   if (options.rank == 0 && options.on_master_ready) {
     options.on_master_ready(state->options.master_port);
   }

@@ -1,8 +1,8 @@
 // The data-parallel trainers of one distributed run, as a c10d process group
-// (ProcessGroupGloo over TCP, rendezvous through a TCPStore that rank 0
-// hosts at master_addr:master_port). Every collective here is a blocking
-// call that all ranks must make in the same order; each fails with an error
-// Status (not a hang) when a peer dies or does not arrive within the timeout.
+// (ProcessGroupGloo over TCP, rendezvous through the store that rank 0
+// hosts at master_addr:master_port, trainer/rendezvous_store.h). Every collective here is a
+// blocking call that all ranks must make in the same order; each fails with an error Status (not a
+// hang) when a peer dies or does not arrive within the timeout.
 //
 // Only the trainer's model code uses it; LibTorch's c10d and Gloo headers stay
 // in the .cc file.
@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "proto/transport_security.h"
 
 namespace distsage {
 
@@ -40,6 +41,11 @@ struct TrainerGroupOptions {
   // master_addr is a loopback address, else this machine's address on the
   // route to master_addr (falling back to what its hostname resolves to).
   std::string bind_host;
+  // The trainers' TLS files and bearer token, which the rendezvous store
+  // speaks (trainer/rendezvous_store.h). The collectives themselves (Gloo's
+  // TCP pairs) are plaintext.
+  TlsFiles tls;
+  std::string auth_token;
 };
 
 class TrainerGroup {

@@ -107,13 +107,17 @@ ABSL_FLAG(int, server_restart_timeout_s, 60,
           "once).");
 ABSL_FLAG(std::string, tls_ca, "",
           "PEM CA certificate that signed the servers' certificates: dial them over TLS and "
-          "verify them (deploy/make_certs)");
+          "verify them (deploy/make_certs). With --tls_cert/--tls_key as well, the trainers' "
+          "rendezvous is mutual TLS too.");
 ABSL_FLAG(std::string, tls_cert, "",
-          "PEM client certificate (with --tls_key) for servers that require mutual TLS");
+          "PEM certificate (with --tls_key) presented to servers that require mutual TLS; rank 0 "
+          "also serves the rendezvous with it, so it must be valid for --master_addr "
+          "(deploy/make_certs' trainer certificate is)");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(std::string, auth_token_file, "",
           "file (mode 600) holding the bearer token of the servers' --auth_token_file, sent with "
-          "every call (needed for KV pushes and --shutdown_servers on such servers)");
+          "every call (needed for KV pushes and --shutdown_servers on such servers); the "
+          "trainers' rendezvous requires it too");
 ABSL_FLAG(int, keepalive_s, 5,
           "Ping each graph server connection after this many idle seconds, and drop it when a "
           "ping goes unanswered as long: a server machine that vanishes without closing its "
@@ -324,6 +328,12 @@ absl::StatusOr<TrainerGroupOptions> GroupOptionsFromFlags() {
     return absl::InvalidArgumentError("--collective_timeout_s must be positive");
   }
   options.timeout = absl::Seconds(absl::GetFlag(FLAGS_collective_timeout_s));
+  // The rendezvous speaks what the trainers use toward the servers.
+  options.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+                 absl::GetFlag(FLAGS_tls_ca)};
+  if (!absl::GetFlag(FLAGS_auth_token_file).empty()) {
+    DS_ASSIGN_OR_RETURN(options.auth_token, ReadAuthToken(absl::GetFlag(FLAGS_auth_token_file)));
+  }
   if (options.world_size < 1 || options.rank < 0 || options.rank >= options.world_size) {
     return absl::InvalidArgumentError(absl::StrCat(
         "rank ", options.rank, " with world size ", options.world_size,
