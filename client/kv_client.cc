@@ -207,21 +207,23 @@ absl::Status KVClient::Push(const std::string& name, absl::Span<const int64_t> i
       /*primary_only=*/true);
 }
 
-absl::Status KVClient::Save() {
+absl::Status KVClient::Save(const std::string& label) {
   KVSaveRequest request;
   request.set_graph_name(config_.graph_name);
+  request.set_label(label);
   return OnEveryPartition<KVSaveResponse>(
-      "KVStoreService.Save", request, [](KVStore& store) { return store.Save().status(); },
+      "KVStoreService.Save", request, [&](KVStore& store) { return store.Save(label).status(); },
       [](auto* async, auto* context, auto* r, auto* response, CallDone done) {
         async->Save(context, r, response, std::move(done));
       });
 }
 
-absl::Status KVClient::Load() {
+absl::Status KVClient::Load(const std::string& label) {
   KVLoadRequest request;
   request.set_graph_name(config_.graph_name);
+  request.set_label(label);
   return OnEveryPartition<KVLoadResponse>(
-      "KVStoreService.Load", request, [](KVStore& store) { return store.Load().status(); },
+      "KVStoreService.Load", request, [&](KVStore& store) { return store.Load(label).status(); },
       [](auto* async, auto* context, auto* r, auto* response, CallDone done) {
         async->Load(context, r, response, std::move(done));
       });

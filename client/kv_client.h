@@ -50,9 +50,11 @@ class KVClient {
   absl::Status Push(const std::string& name, absl::Span<const int64_t> ids,
                     absl::Span<const float> grads);
 
-  // Saves / loads every partition's tensors (each server's own folder).
-  absl::Status Save();
-  absl::Status Load();
+  // Saves / loads every partition's tensors (each server's own folder),
+  // under / from the saves labelled `label` when it is not empty (each
+  // server keeps its last two saves; server/kv_checkpoint.h).
+  absl::Status Save(const std::string& label = "");
+  absl::Status Load(const std::string& label = "");
 
  private:
   KVClient(PartitionConfig config, std::vector<std::shared_ptr<KVStore>> local,

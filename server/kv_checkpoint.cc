@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -146,8 +148,10 @@ absl::StatusOr<std::string> WriteKVSave(const std::string& dir, const KVSave& sa
           PutChunks(db.get(), spec.name, "steps", contents.steps, 1, &chunks, crash_after));
       names.push_back(spec.name);
     }
-    const nlohmann::json meta = {
-        {"row_begin", save.row_begin}, {"row_end", save.row_end}, {"tensors", names}};
+    const nlohmann::json meta = {{"row_begin", save.row_begin},
+                                 {"row_end", save.row_end},
+                                 {"tensors", names},
+                                 {"label", save.label}};
     rocksdb::WriteOptions synced;
     synced.sync = true;  // The WAL, and every write before it, is on disk.
     DS_RETURN_IF_ERROR(FromRocks(db->Put(synced, "meta", meta.dump()), "KV save"));
@@ -157,23 +161,23 @@ absl::StatusOr<std::string> WriteKVSave(const std::string& dir, const KVSave& sa
   DS_RETURN_IF_ERROR(WriteCurrent(dir, fs::path(final_path).filename().string()));
   for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
     const int64_t n = SaveNumber(entry.path().filename().string());
-    if (n >= 0 && n != last + 1) fs::remove_all(entry.path(), error);
+    if (n >= 0 && n != last + 1 && n != last) fs::remove_all(entry.path(), error);
   }
   return final_path;
 }
 
-absl::StatusOr<std::optional<KVSave>> ReadCurrentKVSave(const std::string& dir) {
-  const std::optional<std::string> current = ReadCurrent(dir);
-  if (!current.has_value()) return std::optional<KVSave>();
-  const std::string& name = *current;
+namespace {
+
+// The save in folder `name` of `dir`; DATA_LOSS when it cannot be read.
+absl::StatusOr<KVSave> ReadKVSave(const std::string& dir, const std::string& name) {
   KVSave save;
   save.path = (fs::path(dir) / name).string();
   rocksdb::DB* raw = nullptr;
   rocksdb::Options options;
   const rocksdb::Status opened = rocksdb::DB::OpenForReadOnly(options, save.path, &raw);
   if (!opened.ok()) {
-    return absl::DataLossError(absl::StrCat("KV folder '", dir, "': CURRENT names '", name,
-                                            "', which cannot be opened: ", opened.ToString()));
+    return absl::DataLossError(absl::StrCat("KV folder '", dir, "': save '", name,
+                                            "' cannot be opened: ", opened.ToString()));
   }
   std::unique_ptr<rocksdb::DB> db(raw);
   std::string meta_text;
@@ -184,6 +188,7 @@ absl::StatusOr<std::optional<KVSave>> ReadCurrentKVSave(const std::string& dir) 
     const nlohmann::json meta = nlohmann::json::parse(meta_text);
     save.row_begin = meta.at("row_begin").get<int64_t>();
     save.row_end = meta.at("row_end").get<int64_t>();
+    save.label = meta.value("label", "");  // Saves before labels have none.
     for (const auto& name_json : meta.at("tensors")) {
       const std::string tensor = name_json.get<std::string>();
       std::string spec_text;
@@ -206,7 +211,33 @@ absl::StatusOr<std::optional<KVSave>> ReadCurrentKVSave(const std::string& dir) 
   } catch (const nlohmann::json::exception& error) {
     return absl::DataLossError(absl::StrCat("KV save '", save.path, "': ", error.what()));
   }
+  return save;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<KVSave>> ReadCurrentKVSave(const std::string& dir) {
+  const std::optional<std::string> current = ReadCurrent(dir);
+  if (!current.has_value()) return std::optional<KVSave>();
+  DS_ASSIGN_OR_RETURN(KVSave save, ReadKVSave(dir, *current));
   return std::optional<KVSave>(std::move(save));
+}
+
+absl::StatusOr<KVSave> ReadLabelledKVSave(const std::string& dir, const std::string& label) {
+  std::map<int64_t, std::string, std::greater<int64_t>> newest_first;
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (const int64_t n = SaveNumber(name); n >= 0) newest_first[n] = name;
+  }
+  std::string kept;
+  for (const auto& [n, name] : newest_first) {
+    DS_ASSIGN_OR_RETURN(KVSave save, ReadKVSave(dir, name));
+    if (save.label == label) return save;
+    absl::StrAppend(&kept, kept.empty() ? "" : ", ", "'", save.label, "'");
+  }
+  return absl::NotFoundError(absl::StrCat("KV folder '", dir, "' keeps no save labelled '", label,
+                                          "' (it keeps ", kept.empty() ? "none" : kept, ")"));
 }
 
 }  // namespace distsage

@@ -1,10 +1,13 @@
 // The on-disk saves of a server's KV tensors. A save folder <dir>/save-<n>
 // is a RocksDB database holding every tensor's spec, rows and optimiser
-// state; <dir>/CURRENT names the last complete one. A save is written in
-// full to save-<n>.tmp, synced, renamed to save-<n>, and only then made
-// current by replacing CURRENT (write, sync, rename): a crash at any point
-// leaves the previous save current and intact. Older saves are removed
-// after the switch; leftover .tmp folders when the next save starts.
+// state, and a label; <dir>/CURRENT names the last complete one. A save is
+// written in full to save-<n>.tmp, synced, renamed to save-<n>, and only
+// then made current by replacing CURRENT (write, sync, rename): a crash at
+// any point leaves the previous save current and intact. The save before
+// the current one is kept too (a training job resumes from the last
+// checkpoint all its trainers reached, which can be the older one); older
+// saves are removed after the switch, leftover .tmp folders when the next
+// save starts.
 #ifndef DISTSAGE_SERVER_KV_CHECKPOINT_H_
 #define DISTSAGE_SERVER_KV_CHECKPOINT_H_
 
@@ -20,7 +23,8 @@
 namespace distsage {
 
 struct KVSave {
-  std::string path;  // The save folder.
+  std::string path;   // The save folder.
+  std::string label;  // What the saver called it ("" for none).
   int64_t row_begin = 0;
   int64_t row_end = 0;
   std::vector<std::pair<KVTensorSpec, KVTableContents>> tensors;
@@ -35,6 +39,10 @@ absl::StatusOr<std::string> WriteKVSave(const std::string& dir, const KVSave& sa
 // The current save in `dir`, or nullopt when there is none (no folder, or
 // no CURRENT). DATA_LOSS when CURRENT names a save that cannot be read.
 absl::StatusOr<std::optional<KVSave>> ReadCurrentKVSave(const std::string& dir);
+
+// The newest kept save in `dir` labelled `label`; NOT_FOUND naming `dir`
+// and the labels kept when there is none. DATA_LOSS as above.
+absl::StatusOr<KVSave> ReadLabelledKVSave(const std::string& dir, const std::string& label);
 
 }  // namespace distsage
 

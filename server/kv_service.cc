@@ -67,7 +67,7 @@ grpc::Status KVServiceImpl::Save(grpc::ServerContext* context, const KVSaveReque
   absl::Status status = CheckServes(request->graph_name());
   if (status.ok()) status = CheckAuthorized(*context, "Save");
   if (!status.ok()) return ToGrpcStatus(status);
-  absl::StatusOr<std::string> path = store_->Save();
+  absl::StatusOr<std::string> path = store_->Save(request->label());
   if (!path.ok()) return ToGrpcStatus(path.status());
   response->set_tensors(static_cast<int64_t>(store_->List().size()));
   response->set_path(*path);
@@ -79,7 +79,7 @@ grpc::Status KVServiceImpl::Load(grpc::ServerContext* context, const KVLoadReque
   absl::Status status = CheckServes(request->graph_name());
   if (status.ok()) status = CheckAuthorized(*context, "Load");
   if (!status.ok()) return ToGrpcStatus(status);
-  absl::StatusOr<int64_t> tensors = store_->Load();
+  absl::StatusOr<int64_t> tensors = store_->Load(request->label());
   if (!tensors.ok()) return ToGrpcStatus(tensors.status());
   response->set_tensors(*tensors);
   return grpc::Status::OK;

@@ -56,10 +56,11 @@ absl::Status KVStore::CheckSaveDir(const char* what) const {
       absl::StrCat("cannot ", what, " KV tensors: this store has no save folder"));
 }
 
-absl::StatusOr<std::string> KVStore::Save() {
+absl::StatusOr<std::string> KVStore::Save(const std::string& label) {
   DS_RETURN_IF_ERROR(CheckSaveDir("save"));
   absl::MutexLock save_lock(&save_mu_);
   KVSave save;
+  save.label = label;
   save.row_begin = options_.row_begin;
   save.row_end = options_.row_end;
   std::map<std::string, std::shared_ptr<KVTable>> tables;
@@ -72,11 +73,16 @@ absl::StatusOr<std::string> KVStore::Save() {
   return WriteKVSave(options_.save_dir, save);
 }
 
-absl::StatusOr<int64_t> KVStore::Load() {
+absl::StatusOr<int64_t> KVStore::Load(const std::string& label) {
   DS_RETURN_IF_ERROR(CheckSaveDir("load"));
   absl::MutexLock save_lock(&save_mu_);
-  DS_ASSIGN_OR_RETURN(std::optional<KVSave> save, ReadCurrentKVSave(options_.save_dir));
-  if (!save.has_value()) return 0;
+  std::optional<KVSave> save;
+  if (label.empty()) {
+    DS_ASSIGN_OR_RETURN(save, ReadCurrentKVSave(options_.save_dir));
+    if (!save.has_value()) return 0;
+  } else {
+    DS_ASSIGN_OR_RETURN(save, ReadLabelledKVSave(options_.save_dir, label));
+  }
   if (save->row_begin != options_.row_begin || save->row_end != options_.row_end) {
     return absl::FailedPreconditionError(
         absl::StrCat("KV save '", save->path, "' holds rows [", save->row_begin, ", ",

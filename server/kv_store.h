@@ -47,10 +47,13 @@ class KVStore {
   // The tensor `name`; NOT_FOUND listing the known ones.
   absl::StatusOr<std::shared_ptr<KVTable>> Find(const std::string& name) const;
 
-  // Saves every tensor; returns the save's folder.
-  absl::StatusOr<std::string> Save();
-  // Replaces every tensor with the last save; returns how many it holds.
-  absl::StatusOr<int64_t> Load();
+  // Saves every tensor, under `label` (may be empty); returns the save's
+  // folder. The last two saves are kept (server/kv_checkpoint.h).
+  absl::StatusOr<std::string> Save(const std::string& label = "");
+  // Replaces every tensor with the last save, or with the newest kept save
+  // labelled `label` when it is not empty (NOT_FOUND when none is);
+  // returns how many tensors it holds.
+  absl::StatusOr<int64_t> Load(const std::string& label = "");
 
  private:
   explicit KVStore(KVStoreOptions options) : options_(std::move(options)) {}

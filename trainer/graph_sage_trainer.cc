@@ -54,6 +54,9 @@ int LoaderWorkers(const TrainOptions& options) {
 // The first layer whose input requires a gradient, so that NeighborMean's
 // backward pass runs there: the input features need none, unless the first
 // layer projects them before aggregating.
+// The KV save that goes with the training checkpoint of `epoch`.
+std::string EmbeddingCheckpointLabel(int epoch) { return absl::StrCat("checkpoint-epoch-", epoch); }
+
 int ReverseFromLayer(GraphSageImpl& model) { return model.layer(0)->project_first() ? 0 : 1; }
 
 // Figures of one model step, summed by the caller.
@@ -144,6 +147,10 @@ struct GraphSageTrainer::State {
     loader.num_workers = LoaderWorkers(options);
     loader.prefetch = options.prefetch;
     loader.input = Input();
+    // Learnable embeddings are read at step time (Step), not ahead.
+    loader.input.kv = nullptr;
+    loader.input.embedding_name.clear();
+    loader.input.embedding_dim = 0;
     loader.num_classes = options.model.num_classes;
     loader.feature_buffers = feature_buffers;
     return loader;
@@ -182,10 +189,16 @@ struct GraphSageTrainer::State {
     at::Tensor embedding;
     const int64_t embedding_dim = options.model.embedding_dim;
     if (embedding_dim > 0) {
-      const int64_t feature_dim = options.model.in_dim - embedding_dim;
-      embedding = batch.features.narrow(1, feature_dim, embedding_dim).clone().requires_grad_(true);
-      input = feature_dim == 0 ? embedding
-                               : at::cat({batch.features.narrow(1, 0, feature_dim), embedding}, 1);
+      // Read now rather than by the loader ahead of time, as DGL's
+      // DistEmbedding reads them in the forward pass: the rows hold every
+      // earlier step's pushes (every rank's, since they precede the
+      // gradient all-reduce), so no step trains on stale rows, and a
+      // resumed run reads what an uninterrupted one would.
+      const std::vector<int64_t>& nodes = batch.blocks.front().src_nodes;
+      embedding = at::empty({static_cast<int64_t>(nodes.size()), embedding_dim});
+      DS_RETURN_IF_ERROR(kv->Pull(kNodeEmbeddingTensor, nodes, embedding.data_ptr<float>()));
+      embedding.requires_grad_(true);
+      input = batch.features.size(1) == 0 ? embedding : at::cat({batch.features, embedding}, 1);
     }
     const at::Tensor logits = model->Forward(input, batch.blocks);
     const at::Tensor loss = torch::nn::functional::cross_entropy(logits, batch.labels);
@@ -265,9 +278,32 @@ struct GraphSageTrainer::State {
       return 0;
     }
     DS_RETURN_IF_ERROR(checkpoints.Restore(chosen, Plan(), model, optimizer));
+    DS_RETURN_IF_ERROR(OnRankZeroInStep(
+        "load the node embeddings", [&] { return kv->Load(EmbeddingCheckpointLabel(chosen)); }));
     reporter->Line(
         absl::StrCat("resumed after epoch ", chosen, " from '", checkpoints.rank_dir(), "'"));
     return chosen;
+  }
+
+  // With learnable embeddings: runs `act` (a KV save or load) once, on rank
+  // 0, between two barriers, so that it sees every rank's pushes so far and
+  // no later ones; every rank returns its error. Without embeddings: OK.
+  template <typename Act>
+  absl::Status OnRankZeroInStep(absl::string_view what, Act act) {
+    if (options.model.embedding_dim == 0) return absl::OkStatus();
+    std::vector<double> failed = {0.0};
+    if (group != nullptr) DS_RETURN_IF_ERROR(group->SumInPlace(&failed));  // Pushes are in.
+    absl::Status status;
+    if (group == nullptr || group->rank() == 0) {
+      status = act();
+      failed[0] = status.ok() ? 0.0 : 1.0;
+    }
+    if (group != nullptr) DS_RETURN_IF_ERROR(group->SumInPlace(&failed));
+    if (!status.ok()) return status;
+    if (failed[0] > 0) {
+      return absl::AbortedError(absl::StrCat("rank 0 could not ", what, " (see its log)"));
+    }
+    return absl::OkStatus();
   }
 
   absl::Status SynchronizeStart() {
@@ -449,6 +485,10 @@ absl::Status GraphSageTrainer::Train(const TrainerShare& share, ProgressReporter
     reporter->Line(metrics.ToLine());
     if (checkpoints.has_value() &&
         (epoch % s.options.checkpoint_every == 0 || epoch == s.options.num_epochs)) {
+      // The embeddings first: a rank's checkpoint of an epoch promises
+      // that the KV save of that epoch exists.
+      DS_RETURN_IF_ERROR(s.OnRankZeroInStep(
+          "save the node embeddings", [&] { return s.kv->Save(EmbeddingCheckpointLabel(epoch)); }));
       DS_RETURN_IF_ERROR(
           checkpoints->Write(epoch, s.Plan(), ParameterChecksum(), s.model, s.optimizer));
     }

@@ -83,17 +83,23 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
   start = std::chrono::steady_clock::now();
   const std::vector<int64_t>& inputs = batch->blocks.front().src_nodes;
   const int64_t num_inputs = static_cast<int64_t>(inputs.size());
-  if (options_.feature_buffers != nullptr) {
-    std::shared_ptr<BufferPool> pool = options_.feature_buffers;
-    batch->features = at::from_blob(
-        pool->Acquire(num_inputs * options_.input.width() * sizeof(float)),
-        {num_inputs, options_.input.width()}, [pool](void* data) { pool->Release(data); },
-        at::TensorOptions().dtype(at::kFloat));
+  if (options_.input.width() == 0) {
+    // Nothing to gather ahead (the trainer reads learnable embeddings at
+    // step time).
+    batch->features = at::empty({num_inputs, 0}, at::TensorOptions().dtype(at::kFloat));
   } else {
-    batch->features =
-        at::empty({num_inputs, options_.input.width()}, at::TensorOptions().dtype(at::kFloat));
+    if (options_.feature_buffers != nullptr) {
+      std::shared_ptr<BufferPool> pool = options_.feature_buffers;
+      batch->features = at::from_blob(
+          pool->Acquire(num_inputs * options_.input.width() * sizeof(float)),
+          {num_inputs, options_.input.width()}, [pool](void* data) { pool->Release(data); },
+          at::TensorOptions().dtype(at::kFloat));
+    } else {
+      batch->features =
+          at::empty({num_inputs, options_.input.width()}, at::TensorOptions().dtype(at::kFloat));
+    }
+    DS_RETURN_IF_ERROR(options_.input.Pull(inputs, batch->features.data_ptr<float>()));
   }
-  DS_RETURN_IF_ERROR(options_.input.Pull(inputs, batch->features.data_ptr<float>()));
   batch->labels =
       at::empty({static_cast<int64_t>(batch->seeds.size())}, at::TensorOptions().dtype(at::kLong));
   int64_t* labels = batch->labels.data_ptr<int64_t>();

@@ -134,12 +134,6 @@ absl::Status ValidateTrainOptions(const PartitionConfig& config, TrainOptions* o
     return absl::InvalidArgumentError(
         "--resume needs --checkpoint_dir=DIR (the folder the interrupted run checkpointed to)");
   }
-  if (!options->checkpoint_dir.empty() && model.embedding_dim > 0) {
-    return absl::InvalidArgumentError(
-        "--checkpoint_dir with --node_embedding_dim is not supported yet: the embeddings live in "
-        "the KV servers, whose saves are not tied to a checkpoint's epoch; use --save_model "
-        "after training instead");
-  }
   if (model.embedding_dim < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("--node_embedding_dim=", model.embedding_dim, " must not be negative"));

@@ -119,14 +119,50 @@ TEST(KVStoreTest, SaveComesBackByteForByteAfterReopening) {
   EXPECT_EQ(loaded.steps, saved.steps);
   EXPECT_EQ(loaded.steps[1], 1);  // Node 11 twice in one push: one step.
 
-  // A second save replaces the first.
+  // A second save becomes current; the first is kept, a third replaces it.
+  ASSERT_TRUE(reopened->Save().ok());
+  EXPECT_TRUE(std::filesystem::exists(save_dir + "/save-1"));
+  EXPECT_TRUE(std::filesystem::exists(save_dir + "/save-2"));
   ASSERT_TRUE(reopened->Save().ok());
   EXPECT_FALSE(std::filesystem::exists(save_dir + "/save-1"));
   EXPECT_TRUE(std::filesystem::exists(save_dir + "/save-2"));
+  EXPECT_TRUE(std::filesystem::exists(save_dir + "/save-3"));
 
   // Another partition's save is refused.
   absl::StatusOr<std::unique_ptr<KVStore>> other = KVStore::Open({20, 30, save_dir});
   EXPECT_EQ(other.status().code(), absl::StatusCode::kFailedPrecondition) << other.status();
+}
+
+// A training checkpoint loads the save it made, by its label, even after a
+// later save (a trainer that died before its own checkpoint of that epoch).
+TEST(KVStoreTest, LabelledSavesLoadBackByLabel) {
+  TempDir dir;
+  const std::string save_dir = dir.Join("kv");
+  std::unique_ptr<KVStore> store = OpenStore(save_dir);
+  ASSERT_TRUE(store->Create(Spec("adagrad")).ok());
+  std::shared_ptr<KVTable> table = *store->Find("emb");
+  const std::vector<int64_t> ids = {12, 13};
+  ASSERT_TRUE(table->Push(ids, std::vector<float>(6, 0.5f)).ok());
+  ASSERT_TRUE(store->Save("checkpoint-epoch-2").ok());
+  const KVTableContents at_epoch_2 = table->Snapshot();
+  ASSERT_TRUE(table->Push(ids, std::vector<float>(6, -2.0f)).ok());
+  ASSERT_TRUE(store->Save("checkpoint-epoch-4").ok());
+  const KVTableContents at_epoch_4 = table->Snapshot();
+  ASSERT_TRUE(table->Push(ids, std::vector<float>(6, 3.0f)).ok());  // Unsaved.
+
+  absl::StatusOr<int64_t> loaded = store->Load("checkpoint-epoch-2");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(*loaded, 1);
+  EXPECT_EQ((*store->Find("emb"))->Snapshot().rows, at_epoch_2.rows);
+  EXPECT_EQ((*store->Find("emb"))->Snapshot().state, at_epoch_2.state);
+  ASSERT_TRUE(store->Load().ok());  // The current save: epoch 4.
+  EXPECT_EQ((*store->Find("emb"))->Snapshot().rows, at_epoch_4.rows);
+
+  const absl::StatusOr<int64_t> missing = store->Load("checkpoint-epoch-6");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("'checkpoint-epoch-4', 'checkpoint-epoch-2'"),
+            std::string::npos)
+      << missing.status();
 }
 
 }  // namespace

@@ -259,6 +259,56 @@ TEST_F(TrainerCliTest, KilledRunResumesFromItsCheckpointToTheSameParameters) {
   EXPECT_EQ(Summary(started).at("param_checksum"), Summary(undisturbed).at("param_checksum"));
 }
 
+// With learnable node embeddings (the KV store, in process: its saves go to
+// <partition>.kv) a killed run resumes its embeddings and their Adam state
+// from the KV save labelled with the checkpoint's epoch, and ends with the
+// parameters of an uninterrupted run.
+TEST_F(TrainerCliTest, KilledRunResumesItsNodeEmbeddingsToo) {
+  const std::vector<std::string> run = {"--standalone",
+                                        "--part_config=" + CoraConfig(),
+                                        "--seed=0",
+                                        "--num_epochs=7",
+                                        "--lr=0.01",
+                                        "--eval_every=0",
+                                        "--feature_name=",
+                                        "--node_embedding_dim=16",
+                                        "--sparse_optimizer=adam",
+                                        "--sparse_lr=0.05"};
+  const CommandResult undisturbed = Trainer(run);
+  ASSERT_EQ(undisturbed.exit_code, 0) << undisturbed.output;
+  const CommandResult again = Trainer(run);  // Embedding runs are deterministic too.
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  ASSERT_EQ(Summary(again).at("param_checksum"), Summary(undisturbed).at("param_checksum"));
+
+  const std::string checkpoints = dir_->Join("embedding_checkpoints");
+  std::vector<std::string> checkpointed = run;
+  checkpointed.push_back("--checkpoint_dir=" + checkpoints);
+  checkpointed.push_back("--checkpoint_every=2");
+  std::vector<std::string> killed = {"/usr/bin/env", "DISTSAGE_TRAINER_KILL_AFTER_BATCHES=5",
+                                     BinPath("trainer")};
+  killed.insert(killed.end(), checkpointed.begin(), checkpointed.end());
+  const CommandResult interrupted = RunCommand(killed);
+  ASSERT_EQ(interrupted.exit_code, 128 + 9) << interrupted.output;
+  // The KV folder keeps the saves of the last two checkpoints.
+  EXPECT_TRUE(std::filesystem::exists(dir_->Join("cora1/part0.kv/save-1")) ||
+              std::filesystem::exists(dir_->Join("cora1/part0.kv/save-2")));
+
+  std::vector<std::string> resume = checkpointed;
+  resume.push_back("--resume");
+  const CommandResult resumed = Trainer(resume);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(Summary(resumed).at("resumed_from_epoch"), 4);
+  EXPECT_EQ(Summary(resumed).at("param_checksum"), Summary(undisturbed).at("param_checksum"));
+
+  // Without the KV save of the checkpoint's epoch there is nothing to
+  // resume the embeddings from: refused, naming the save.
+  std::filesystem::remove_all(dir_->Join("cora1/part0.kv"));
+  const CommandResult without_saves = Trainer(resume);
+  EXPECT_NE(without_saves.exit_code, 0) << without_saves.output;
+  EXPECT_NE(without_saves.output.find("checkpoint-epoch-"), std::string::npos)
+      << without_saves.output;
+}
+
 // bf16 (emulated where the CPU has no bf16 units: the same arithmetic) keeps
 // the main job above the accuracy floor fp32 is held to.
 TEST_F(TrainerCliTest, Bf16TrainsCoraAboveTheAccuracyFloor) {
