@@ -21,6 +21,7 @@ DATASET="${DATASET:-amazon_computers}"
 CLIENTS="${CLIENTS:-8}"
 THREADS="${THREADS:-8}"
 DURATION_S="${DURATION_S:-60}"
+OUT_SET="${OUT:+1}"
 OUT="${OUT:-bench/results/load}"
 WORK="$(mktemp -d /tmp/load_bench.XXXXXX)"
 source deploy/local_cluster.sh
@@ -35,7 +36,7 @@ pids="$(IFS=,; echo "${SERVER_PIDS[*]}")"
 {
   echo "# Load test: $DATASET in 2 partitions, 2 graph_servers on loopback"
   echo
-  echo "Command: \`CLIENTS=$CLIENTS THREADS=$THREADS DURATION_S=$DURATION_S" \
+  echo "Command: \`${OUT_SET:+OUT=$OUT }CLIENTS=$CLIENTS THREADS=$THREADS DURATION_S=$DURATION_S" \
     "bench/load_bench.sh${*:+ -- $*}\` (bench/load_bench.cc, call mix in bench/load_mix.h)."
   echo "Run $(date -u +%Y-%m-%dT%H:%MZ) at commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'):" \
     "$(nproc) cores shared by servers and clients, $(free -g | awk '/Mem:/ {print $2}') GiB," \
