@@ -228,18 +228,33 @@ int Run() {
       for (const double mib : rss[i].mib) std::printf(" %.0f |", mib);
       std::printf("\n");
     }
+    // Growth shows as a second half (after warm-up) above the first; noise
+    // from answers in flight does not.
+    std::vector<const RssSample*> warm;
+    for (const RssSample& sample : rss) {
+      if (sample.at_s >= at_warmup->at_s) warm.push_back(&sample);
+    }
+    const size_t half = warm.size() / 2;
     std::printf(
-        "\n| server | before load | at %.0f s (warm) | max after warm-up | end | "
-        "end - warm |\n| --- | --- | --- | --- | --- | --- |\n",
+        "\n| server | before load | at %.0f s (warm) | max after | mean, 1st half after | "
+        "mean, 2nd half after | end |\n| --- | --- | --- | --- | --- | --- | --- |\n",
         at_warmup->at_s);
     for (size_t s = 0; s < pids.size(); ++s) {
-      double peak = 0;
-      for (const RssSample& sample : rss) {
-        if (sample.at_s >= at_warmup->at_s) peak = std::max(peak, sample.mib[s]);
+      double peak = 0, first = 0, second = 0;
+      for (size_t i = 0; i < warm.size(); ++i) {
+        peak = std::max(peak, warm[i]->mib[s]);
+        (i < half ? first : second) += warm[i]->mib[s];
       }
-      std::printf("| %zu (pid %d) | %.0f | %.0f | %.0f | %.0f | %+.0f MiB |\n", s, pids[s],
-                  rss.front().mib[s], at_warmup->mib[s], peak, rss.back().mib[s],
-                  rss.back().mib[s] - at_warmup->mib[s]);
+      first /= std::max<size_t>(1, half);
+      second /= std::max<size_t>(1, warm.size() - half);
+      std::printf("| %zu (pid %d) | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |\n", s, pids[s],
+                  rss.front().mib[s], at_warmup->mib[s], peak, first, second, rss.back().mib[s]);
+      json["rss_summary"].push_back({{"before", rss.front().mib[s]},
+                                     {"warm", at_warmup->mib[s]},
+                                     {"max_after_warmup", peak},
+                                     {"mean_first_half", first},
+                                     {"mean_second_half", second},
+                                     {"end", rss.back().mib[s]}});
     }
     for (const RssSample& sample : rss) {
       json["rss_mib"].push_back({{"at_s", sample.at_s}, {"servers", sample.mib}});
