@@ -3,13 +3,16 @@
 // it hosts. Shutdown checks the request, then hands the stop to whoever owns
 // the process (ServiceHost::RequestShutdown); it must not stop the gRPC
 // server itself, since grpc::Server::Shutdown waits for in-flight calls, this
-// one included. Thread-safe.
+// one included. Shutdown is a raw callback method (server/raw_call.h), so
+// that a request that does not parse is answered INVALID_ARGUMENT saying
+// why. Thread-safe.
 #ifndef DISTSAGE_SERVER_ADMIN_SERVICE_H_
 #define DISTSAGE_SERVER_ADMIN_SERVICE_H_
 
 #include <functional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/distsage/admin.grpc.pb.h"
 #include "server/call_authorizer.h"
@@ -26,17 +29,24 @@ struct AdminServiceOptions {
   const CallAuthorizer* authorizer = nullptr;
 };
 
-class AdminServiceImpl final : public AdminService::Service {
+class AdminServiceImpl final
+    : public AdminService::WithRawCallbackMethod_Shutdown<AdminService::Service> {
  public:
   // `stop(who)` is called for every accepted Shutdown, with the requester and
   // the caller's address; it must return at once.
   using StopFunction = std::function<void(const std::string& who)>;
   AdminServiceImpl(AdminServiceOptions options, StopFunction stop);
 
-  grpc::Status Shutdown(grpc::ServerContext* context, const ShutdownRequest* request,
-                        ShutdownResponse* response) override;
+  // `request` is the serialised ShutdownRequest, `response` receives the
+  // serialised ShutdownResponse.
+  grpc::ServerUnaryReactor* Shutdown(grpc::CallbackServerContext* context,
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
 
  private:
+  absl::Status AnswerShutdown(const grpc::ServerContextBase& context,
+                              const ShutdownRequest& request, ShutdownResponse* response) const;
+
   const AdminServiceOptions options_;
   const StopFunction stop_;
 };

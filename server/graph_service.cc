@@ -42,8 +42,7 @@ absl::Status GraphServiceImpl::CheckAnswerSize(int64_t bytes, const char* what) 
                    max_answer_bytes_, " bytes; split the request into smaller batches"));
 }
 
-grpc::Status GraphServiceImpl::GetGraphInfo(grpc::ServerContext*, const GetGraphInfoRequest*,
-                                            GraphInfo* info) {
+void GraphServiceImpl::DescribeGraph(GraphInfo* info) const {
   info->set_graph_name(config_.graph_name);
   info->set_num_nodes(config_.num_nodes);
   info->set_num_edges(config_.num_edges);
@@ -77,29 +76,23 @@ grpc::Status GraphServiceImpl::GetGraphInfo(grpc::ServerContext*, const GetGraph
   const SharedSegmentInfo segment = store_->shared_segment();
   info->set_shm_path(segment.path);
   info->set_shm_bytes(segment.bytes);
-  return grpc::Status::OK;
 }
 
 grpc::ServerUnaryReactor* GraphServiceImpl::GetGraphInfo(grpc::CallbackServerContext* context,
-                                                         const grpc::ByteBuffer* raw_request,
+                                                         const grpc::ByteBuffer* request,
                                                          grpc::ByteBuffer* response) {
-  GetGraphInfoRequest request;
-  const absl::Status parsed = ParseRequest(*raw_request, &request);
-  if (!parsed.ok()) return Reply(context, parsed, response);
-  GraphInfo info;
-  GetGraphInfo(nullptr, &request, &info);
-  grpc::ByteBuffer answer;
-  bool own_buffer = false;
-  if (!grpc::SerializationTraits<GraphInfo>::Serialize(info, &answer, &own_buffer).ok()) {
-    return Reply(context, absl::InternalError("cannot serialise the GraphInfo answer"), response);
-  }
-  return Reply(context, std::move(answer), response);
+  return ReplyToMessage<GetGraphInfoRequest, GraphInfo>(
+      context, "GraphService.GetGraphInfo", *request, response,
+      [this](const GetGraphInfoRequest&, GraphInfo* info) {
+        DescribeGraph(info);
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerSampleNeighbors(
     const grpc::ByteBuffer& raw_request) const {
   SampleNeighborsRequest request;
-  DS_RETURN_IF_ERROR(ParseRequest(raw_request, &request));
+  DS_RETURN_IF_ERROR(ParseRequest(raw_request, "GraphService.SampleNeighbors", &request));
   DS_RETURN_IF_ERROR(CheckGraph(request.graph_name()));
   std::vector<int64_t> seeds;
   DS_RETURN_IF_ERROR(DecodePackedField(request.seeds(), "seeds", "LE int64 IDs", &seeds));
@@ -117,7 +110,7 @@ absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerSampleNeighbors(
 absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerPullFeatures(
     const grpc::ByteBuffer& raw_request) const {
   PullFeaturesRequest request;
-  DS_RETURN_IF_ERROR(ParseRequest(raw_request, &request));
+  DS_RETURN_IF_ERROR(ParseRequest(raw_request, "GraphService.PullFeatures", &request));
   DS_RETURN_IF_ERROR(CheckGraph(request.graph_name()));
   DS_ASSIGN_OR_RETURN(const FeatureSpec* spec, store_->FindFeature(request.feature()));
   std::vector<int64_t> ids;
@@ -134,9 +127,9 @@ absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerPullFeatures(
 
 template <typename Gather>
 absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerNodeRows(
-    const grpc::ByteBuffer& raw_request, size_t width, Gather gather) const {
+    const grpc::ByteBuffer& raw_request, const char* method, size_t width, Gather gather) const {
   NodeIdsRequest request;
-  DS_RETURN_IF_ERROR(ParseRequest(raw_request, &request));
+  DS_RETURN_IF_ERROR(ParseRequest(raw_request, method, &request));
   DS_RETURN_IF_ERROR(CheckGraph(request.graph_name()));
   std::vector<int64_t> ids;
   DS_RETURN_IF_ERROR(DecodePackedField(request.ids(), "ids", "LE int64 IDs", &ids));
@@ -149,7 +142,7 @@ absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerNodeRows(
 absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerSplitNodes(
     const grpc::ByteBuffer& raw_request) const {
   SplitNodesRequest request;
-  DS_RETURN_IF_ERROR(ParseRequest(raw_request, &request));
+  DS_RETURN_IF_ERROR(ParseRequest(raw_request, "GraphService.SplitNodes", &request));
   DS_RETURN_IF_ERROR(CheckGraph(request.graph_name()));
   DS_ASSIGN_OR_RETURN(std::vector<int64_t> nodes, store_->SplitNodes(request.split()));
   proto_wire::MessageWriter answer;
@@ -173,7 +166,7 @@ grpc::ServerUnaryReactor* GraphServiceImpl::PullLabels(grpc::CallbackServerConte
                                                        const grpc::ByteBuffer* request,
                                                        grpc::ByteBuffer* response) {
   return Reply(context,
-               AnswerNodeRows(*request, sizeof(int64_t),
+               AnswerNodeRows(*request, "GraphService.PullLabels", sizeof(int64_t),
                               [this](absl::Span<const int64_t> ids, char* out) {
                                 return store_->GatherLabels(ids, reinterpret_cast<int64_t*>(out));
                               }),
@@ -184,7 +177,7 @@ grpc::ServerUnaryReactor* GraphServiceImpl::PullSplitMasks(grpc::CallbackServerC
                                                            const grpc::ByteBuffer* request,
                                                            grpc::ByteBuffer* response) {
   return Reply(context,
-               AnswerNodeRows(*request, sizeof(uint8_t),
+               AnswerNodeRows(*request, "GraphService.PullSplitMasks", sizeof(uint8_t),
                               [this](absl::Span<const int64_t> ids, char* out) {
                                 return store_->GatherSplitMasks(ids,
                                                                 reinterpret_cast<uint8_t*>(out));
@@ -196,7 +189,7 @@ grpc::ServerUnaryReactor* GraphServiceImpl::InDegrees(grpc::CallbackServerContex
                                                       const grpc::ByteBuffer* request,
                                                       grpc::ByteBuffer* response) {
   return Reply(context,
-               AnswerNodeRows(*request, sizeof(int64_t),
+               AnswerNodeRows(*request, "GraphService.InDegrees", sizeof(int64_t),
                               [this](absl::Span<const int64_t> ids, char* out) {
                                 return store_->GatherInDegrees(ids,
                                                                reinterpret_cast<int64_t*>(out));

@@ -45,10 +45,6 @@ class GraphServiceImpl final : public RawBulkGraphService {
   GraphServiceImpl(const PartitionConfig& config, std::shared_ptr<const PartitionStore> store,
                    int server_id, int64_t max_answer_bytes = kMaxMessageBytes);
 
-  // The answer of GetGraphInfo (called by the raw method below; `context`
-  // may be null).
-  grpc::Status GetGraphInfo(grpc::ServerContext* context, const GetGraphInfoRequest* request,
-                            GraphInfo* response) override;
   grpc::ServerUnaryReactor* GetGraphInfo(grpc::CallbackServerContext* context,
                                          const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response) override;
@@ -74,13 +70,16 @@ class GraphServiceImpl final : public RawBulkGraphService {
                                        grpc::ByteBuffer* response) override;
 
  private:
+  // The answer of GetGraphInfo.
+  void DescribeGraph(GraphInfo* info) const;
   // The answers of the bulk methods, as serialised messages.
   absl::StatusOr<grpc::ByteBuffer> AnswerSampleNeighbors(const grpc::ByteBuffer& request) const;
   absl::StatusOr<grpc::ByteBuffer> AnswerPullFeatures(const grpc::ByteBuffer& request) const;
-  // PullLabels, PullSplitMasks and InDegrees: `width` bytes per ID in field 1,
-  // written by gather(ids, out).
+  // PullLabels, PullSplitMasks and InDegrees (`method`): `width` bytes per ID
+  // in field 1, written by gather(ids, out).
   template <typename Gather>
-  absl::StatusOr<grpc::ByteBuffer> AnswerNodeRows(const grpc::ByteBuffer& request, size_t width,
+  absl::StatusOr<grpc::ByteBuffer> AnswerNodeRows(const grpc::ByteBuffer& request,
+                                                  const char* method, size_t width,
                                                   Gather gather) const;
   absl::StatusOr<grpc::ByteBuffer> AnswerSplitNodes(const grpc::ByteBuffer& request) const;
 

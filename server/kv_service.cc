@@ -34,60 +34,55 @@ absl::Status KVServiceImpl::CheckAuthorized(const grpc::ServerContextBase& conte
   return options_.authorizer->Check(context, absl::StrCat("KVStoreService.", method));
 }
 
-grpc::Status KVServiceImpl::CreateTensor(grpc::ServerContext* context,
-                                         const CreateTensorRequest* request, TensorInfo* response) {
-  absl::Status status = CheckServes(request->graph_name());
-  if (status.ok()) status = CheckAuthorized(*context, "CreateTensor");
-  if (!status.ok()) return ToGrpcStatus(status);
-  absl::StatusOr<KVTensorSpec> spec = SpecFromProto(request->spec());
-  if (!spec.ok()) return ToGrpcStatus(spec.status());
-  status = store_->Create(*spec);
-  if (!status.ok()) return ToGrpcStatus(status);
-  *response->mutable_spec() = SpecToProto(*spec);
+absl::Status KVServiceImpl::AnswerCreateTensor(const grpc::ServerContextBase& context,
+                                               const CreateTensorRequest& request,
+                                               TensorInfo* response) const {
+  DS_RETURN_IF_ERROR(CheckServes(request.graph_name()));
+  DS_RETURN_IF_ERROR(CheckAuthorized(context, "CreateTensor"));
+  DS_ASSIGN_OR_RETURN(const KVTensorSpec spec, SpecFromProto(request.spec()));
+  DS_RETURN_IF_ERROR(store_->Create(spec));
+  *response->mutable_spec() = SpecToProto(spec);
   response->set_row_begin(store_->row_begin());
   response->set_row_end(store_->row_end());
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
-grpc::Status KVServiceImpl::ListTensors(grpc::ServerContext*, const ListTensorsRequest* request,
-                                        ListTensorsResponse* response) {
-  const absl::Status status = CheckServes(request->graph_name());
-  if (!status.ok()) return ToGrpcStatus(status);
+absl::Status KVServiceImpl::AnswerListTensors(const ListTensorsRequest& request,
+                                              ListTensorsResponse* response) const {
+  DS_RETURN_IF_ERROR(CheckServes(request.graph_name()));
   for (const KVTensorSpec& spec : store_->List()) {
     TensorInfo* info = response->add_tensors();
     *info->mutable_spec() = SpecToProto(spec);
     info->set_row_begin(store_->row_begin());
     info->set_row_end(store_->row_end());
   }
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
-grpc::Status KVServiceImpl::Save(grpc::ServerContext* context, const KVSaveRequest* request,
-                                 KVSaveResponse* response) {
-  absl::Status status = CheckServes(request->graph_name());
-  if (status.ok()) status = CheckAuthorized(*context, "Save");
-  if (!status.ok()) return ToGrpcStatus(status);
-  absl::StatusOr<std::string> path = store_->Save(request->label());
-  if (!path.ok()) return ToGrpcStatus(path.status());
+absl::Status KVServiceImpl::AnswerSave(const grpc::ServerContextBase& context,
+                                       const KVSaveRequest& request,
+                                       KVSaveResponse* response) const {
+  DS_RETURN_IF_ERROR(CheckServes(request.graph_name()));
+  DS_RETURN_IF_ERROR(CheckAuthorized(context, "Save"));
+  DS_ASSIGN_OR_RETURN(const std::string path, store_->Save(request.label()));
   response->set_tensors(static_cast<int64_t>(store_->List().size()));
-  response->set_path(*path);
-  return grpc::Status::OK;
+  response->set_path(path);
+  return absl::OkStatus();
 }
 
-grpc::Status KVServiceImpl::Load(grpc::ServerContext* context, const KVLoadRequest* request,
-                                 KVLoadResponse* response) {
-  absl::Status status = CheckServes(request->graph_name());
-  if (status.ok()) status = CheckAuthorized(*context, "Load");
-  if (!status.ok()) return ToGrpcStatus(status);
-  absl::StatusOr<int64_t> tensors = store_->Load(request->label());
-  if (!tensors.ok()) return ToGrpcStatus(tensors.status());
-  response->set_tensors(*tensors);
-  return grpc::Status::OK;
+absl::Status KVServiceImpl::AnswerLoad(const grpc::ServerContextBase& context,
+                                       const KVLoadRequest& request,
+                                       KVLoadResponse* response) const {
+  DS_RETURN_IF_ERROR(CheckServes(request.graph_name()));
+  DS_RETURN_IF_ERROR(CheckAuthorized(context, "Load"));
+  DS_ASSIGN_OR_RETURN(const int64_t tensors, store_->Load(request.label()));
+  response->set_tensors(tensors);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<grpc::ByteBuffer> KVServiceImpl::AnswerPull(const grpc::ByteBuffer& raw) const {
   KVPullRequest request;
-  DS_RETURN_IF_ERROR(ParseRequest(raw, &request));
+  DS_RETURN_IF_ERROR(ParseRequest(raw, "KVStoreService.Pull", &request));
   DS_RETURN_IF_ERROR(CheckServes(request.graph_name()));
   DS_ASSIGN_OR_RETURN(const std::shared_ptr<KVTable> table, store_->Find(request.name()));
   std::vector<int64_t> ids;
@@ -108,7 +103,7 @@ absl::StatusOr<grpc::ByteBuffer> KVServiceImpl::AnswerPull(const grpc::ByteBuffe
 absl::StatusOr<grpc::ByteBuffer> KVServiceImpl::AnswerPush(
     const grpc::CallbackServerContext& context, const grpc::ByteBuffer& raw) const {
   KVPushRequest request;
-  DS_RETURN_IF_ERROR(ParseRequest(raw, &request));
+  DS_RETURN_IF_ERROR(ParseRequest(raw, "KVStoreService.Push", &request));
   DS_RETURN_IF_ERROR(CheckServes(request.graph_name()));
   DS_RETURN_IF_ERROR(CheckAuthorized(context, "Push"));
   DS_ASSIGN_OR_RETURN(const std::shared_ptr<KVTable> table, store_->Find(request.name()));
@@ -127,6 +122,46 @@ absl::StatusOr<grpc::ByteBuffer> KVServiceImpl::AnswerPush(
   answer.AddVarint(KVPushResponse::kRowsUpdatedFieldNumber, static_cast<uint64_t>(updated));
   if (duplicate) answer.AddVarint(KVPushResponse::kDuplicateFieldNumber, 1);
   return answer.Finish();
+}
+
+grpc::ServerUnaryReactor* KVServiceImpl::CreateTensor(grpc::CallbackServerContext* context,
+                                                      const grpc::ByteBuffer* request,
+                                                      grpc::ByteBuffer* response) {
+  return ReplyToMessage<CreateTensorRequest, TensorInfo>(
+      context, "KVStoreService.CreateTensor", *request, response,
+      [&](const CreateTensorRequest& parsed, TensorInfo* answer) {
+        return AnswerCreateTensor(*context, parsed, answer);
+      });
+}
+
+grpc::ServerUnaryReactor* KVServiceImpl::ListTensors(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer* request,
+                                                     grpc::ByteBuffer* response) {
+  return ReplyToMessage<ListTensorsRequest, ListTensorsResponse>(
+      context, "KVStoreService.ListTensors", *request, response,
+      [&](const ListTensorsRequest& parsed, ListTensorsResponse* answer) {
+        return AnswerListTensors(parsed, answer);
+      });
+}
+
+grpc::ServerUnaryReactor* KVServiceImpl::Save(grpc::CallbackServerContext* context,
+                                              const grpc::ByteBuffer* request,
+                                              grpc::ByteBuffer* response) {
+  return ReplyToMessage<KVSaveRequest, KVSaveResponse>(
+      context, "KVStoreService.Save", *request, response,
+      [&](const KVSaveRequest& parsed, KVSaveResponse* answer) {
+        return AnswerSave(*context, parsed, answer);
+      });
+}
+
+grpc::ServerUnaryReactor* KVServiceImpl::Load(grpc::CallbackServerContext* context,
+                                              const grpc::ByteBuffer* request,
+                                              grpc::ByteBuffer* response) {
+  return ReplyToMessage<KVLoadRequest, KVLoadResponse>(
+      context, "KVStoreService.Load", *request, response,
+      [&](const KVLoadRequest& parsed, KVLoadResponse* answer) {
+        return AnswerLoad(*context, parsed, answer);
+      });
 }
 
 grpc::ServerUnaryReactor* KVServiceImpl::Pull(grpc::CallbackServerContext* context,

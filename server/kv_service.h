@@ -1,6 +1,9 @@
 // KVStoreService (proto/distsage/kvstore.proto) over one KVStore: the KV
-// tensors of this server's partition. Pull and Push are raw callback methods
-// (hand-framed answers, as GraphService's bulk methods); the rest are plain.
+// tensors of this server's partition. Every method is a raw callback method
+// (server/raw_call.h): Pull and Push frame their answers by hand, as
+// GraphService's bulk methods; the others parse their requests themselves,
+// so that a request that does not parse is answered INVALID_ARGUMENT saying
+// why, not INTERNAL with no message.
 // A backup server (not its partition's first) holds no tensors and refuses
 // every call with FAILED_PRECONDITION naming the server to use, so backups
 // can never diverge. Thread-safe.
@@ -21,8 +24,10 @@
 
 namespace distsage {
 
-using RawBulkKVStoreService = KVStoreService::WithRawCallbackMethod_Pull<
-    KVStoreService::WithRawCallbackMethod_Push<KVStoreService::Service>>;
+using RawKVStoreService = KVStoreService::WithRawCallbackMethod_CreateTensor<
+    KVStoreService::WithRawCallbackMethod_ListTensors<KVStoreService::WithRawCallbackMethod_Pull<
+        KVStoreService::WithRawCallbackMethod_Push<KVStoreService::WithRawCallbackMethod_Save<
+            KVStoreService::WithRawCallbackMethod_Load<KVStoreService::Service>>>>>>;
 
 struct KVServiceOptions {
   std::string graph_name;
@@ -36,19 +41,25 @@ struct KVServiceOptions {
   const CallAuthorizer* authorizer = nullptr;
 };
 
-class KVServiceImpl final : public RawBulkKVStoreService {
+class KVServiceImpl final : public RawKVStoreService {
  public:
   // `store` may be null on a backup server.
   KVServiceImpl(KVServiceOptions options, std::shared_ptr<KVStore> store);
 
-  grpc::Status CreateTensor(grpc::ServerContext* context, const CreateTensorRequest* request,
-                            TensorInfo* response) override;
-  grpc::Status ListTensors(grpc::ServerContext* context, const ListTensorsRequest* request,
-                           ListTensorsResponse* response) override;
-  grpc::Status Save(grpc::ServerContext* context, const KVSaveRequest* request,
-                    KVSaveResponse* response) override;
-  grpc::Status Load(grpc::ServerContext* context, const KVLoadRequest* request,
-                    KVLoadResponse* response) override;
+  // Each method: `request` is the serialised request message, `response`
+  // receives the serialised answer.
+  grpc::ServerUnaryReactor* CreateTensor(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListTensors(grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* Save(grpc::CallbackServerContext* context,
+                                 const grpc::ByteBuffer* request,
+                                 grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* Load(grpc::CallbackServerContext* context,
+                                 const grpc::ByteBuffer* request,
+                                 grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* Pull(grpc::CallbackServerContext* context,
                                  const grpc::ByteBuffer* request,
                                  grpc::ByteBuffer* response) override;
@@ -62,6 +73,14 @@ class KVServiceImpl final : public RawBulkKVStoreService {
   // OK when the caller may change the tensors with `method`.
   absl::Status CheckAuthorized(const grpc::ServerContextBase& context,
                                absl::string_view method) const;
+  absl::Status AnswerCreateTensor(const grpc::ServerContextBase& context,
+                                  const CreateTensorRequest& request, TensorInfo* response) const;
+  absl::Status AnswerListTensors(const ListTensorsRequest& request,
+                                 ListTensorsResponse* response) const;
+  absl::Status AnswerSave(const grpc::ServerContextBase& context, const KVSaveRequest& request,
+                          KVSaveResponse* response) const;
+  absl::Status AnswerLoad(const grpc::ServerContextBase& context, const KVLoadRequest& request,
+                          KVLoadResponse* response) const;
   absl::StatusOr<grpc::ByteBuffer> AnswerPull(const grpc::ByteBuffer& request) const;
   absl::StatusOr<grpc::ByteBuffer> AnswerPush(const grpc::CallbackServerContext& context,
                                               const grpc::ByteBuffer& request) const;

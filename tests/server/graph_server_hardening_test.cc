@@ -1,6 +1,7 @@
 // graph_server processes facing what a black-box probe tried (issue 12):
 // two servers on one address, requests whose answer would be huge, bad flags
-// and bodies, damaged partition folders, and memory under sustained load.
+// and bodies (to the KV and Admin services too), damaged partition folders,
+// and memory under sustained load.
 // Every case drives real processes and checks the message a user would read.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include "grpcpp/impl/client_unary_call.h"
 #include "grpcpp/impl/rpc_method.h"
 #include "proto/distsage/graph.grpc.pb.h"
+#include "proto/distsage/kvstore.grpc.pb.h"
 #include "tests/common/test_util.h"
 #include "tests/server/server_cluster.h"
 
@@ -248,8 +250,8 @@ TEST_F(GraphServerHardeningTest, ServerMemoryLevelsOffUnderSustainedLoad) {
   std::printf("server RSS after each round: %s\n", figures.c_str());
 }
 
-// Sends `body` as the request of `method` ("/distsage.GraphService/...")
-// without any client-side encoding.
+// Sends `body` as the request of `method` ("/distsage.GraphService/...",
+// or another service's) without any client-side encoding.
 grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
                      const std::string& body) {
   grpc::Slice slice(body);
@@ -277,7 +279,9 @@ TEST_F(GraphServerHardeningTest, AnswersUnparsableRequestsWithInvalidArgumentSay
   grpc::Status status = RawCall(channel, "/distsage.GraphService/GetGraphInfo",
                                 "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
-  ExpectContains(status.error_message(), "not a valid distsage.GetGraphInfoRequest");
+  ExpectContains(
+      status.error_message(),
+      "GraphService.GetGraphInfo: the request is not a valid distsage.GetGraphInfoRequest");
   ExpectContains(status.error_message(), "not protobuf wire format");
   EXPECT_TRUE(RawCall(channel, "/distsage.GraphService/GetGraphInfo", "").ok());
 
@@ -304,6 +308,63 @@ TEST_F(GraphServerHardeningTest, AnswersUnparsableRequestsWithInvalidArgumentSay
   // The server still serves.
   EXPECT_TRUE(
       RawCall(channel, "/distsage.GraphService/PullLabels", LengthDelimited(2, owned)).ok());
+}
+
+// The KV and Admin services parse their requests as the graph service does:
+// a name that is not UTF-8 (top level, or inside a nested message) is
+// answered INVALID_ARGUMENT naming the method and the field, never INTERNAL
+// with an empty message, and nothing is created, saved, loaded or stopped.
+TEST_F(GraphServerHardeningTest, KvAndAdminCallsWithNonUtf8NamesAreInvalidArguments) {
+  GraphServerProcess server(ServerArgs(0), dir_.Join("server.log"));
+  const std::string address = server.WaitUntilReady();
+  ASSERT_FALSE(address.empty());
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  const std::string bad = "\xff\xfe";
+  const std::string owned = PackIds({config_.Book().RangeBegin(0)});
+  const std::string good_name = LengthDelimited(1, config_.graph_name);
+  // A TensorSpec whose name is not UTF-8 (and dim 4), as CreateTensor's spec.
+  const std::string bad_spec = LengthDelimited(2, LengthDelimited(1, bad) + "\x10\x04");
+  struct Case {
+    std::string method;  // Service.Method
+    std::string body;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"KVStoreService.CreateTensor", LengthDelimited(1, bad), "graph_name"},
+      {"KVStoreService.CreateTensor", good_name + bad_spec, "spec.name"},
+      {"KVStoreService.ListTensors", LengthDelimited(1, bad), "graph_name"},
+      {"KVStoreService.Pull", good_name + LengthDelimited(2, bad) + LengthDelimited(3, owned),
+       "name"},
+      {"KVStoreService.Push", LengthDelimited(1, bad) + LengthDelimited(3, owned), "graph_name"},
+      {"KVStoreService.Save", LengthDelimited(1, bad), "graph_name"},
+      {"KVStoreService.Load", LengthDelimited(1, bad), "graph_name"},
+      {"AdminService.Shutdown", LengthDelimited(1, bad), "graph_name"},
+      {"AdminService.Shutdown", good_name + LengthDelimited(2, bad), "requester"}};
+  for (const Case& call : cases) {
+    const std::string service = call.method.substr(0, call.method.find('.'));
+    const std::string method = call.method.substr(call.method.find('.') + 1);
+    const grpc::Status status = RawCall(channel, "/distsage." + service + "/" + method, call.body);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << call.method << ": " << status.error_message();
+    ExpectContains(status.error_message(), call.method + ": the request is not a valid distsage.");
+    ExpectContains(status.error_message(), "field '" + call.field + "' is not valid UTF-8");
+  }
+  // Not protobuf at all.
+  const grpc::Status garbage =
+      RawCall(channel, "/distsage.KVStoreService/ListTensors", "\xff\xff\xff\xff\xff\xff");
+  EXPECT_EQ(garbage.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ExpectContains(garbage.error_message(), "not protobuf wire format");
+
+  // Nothing was created, and the server still serves and was not stopped.
+  auto kv = KVStoreService::NewStub(channel);
+  grpc::ClientContext context;
+  ListTensorsRequest request;
+  request.set_graph_name(config_.graph_name);
+  ListTensorsResponse tensors;
+  const grpc::Status listed = kv->ListTensors(&context, request, &tensors);
+  ASSERT_TRUE(listed.ok()) << listed.error_message();
+  EXPECT_EQ(tensors.tensors_size(), 0);
+  EXPECT_TRUE(server.process().running());
 }
 
 TEST_F(GraphServerHardeningTest, ADeletedTableFileIsReportedAsADamagedPartitionFolder) {
