@@ -20,6 +20,8 @@
 #   env: SYNTH2 (partition config, MACHINES parts), MACHINES (2), RATES
 #        ("10gbit 1gbit"), PREFETCH ("4 1"), ROUNDS (2), EPOCHS (1), HIDDEN (16),
 #        MODEL_MACHINES ("4 8 16"), BENCH_BATCHES (20: batches of each rows-per-seed run),
+#        REFERENCE (the model's --reference: the same setup's per-epoch seconds on a
+#        quiet machine over loopback, e.g. from bench/dist_bench.sh),
 #        RESULT (bench/results/netns_cluster-h<HIDDEN>.md), RAW (RESULT with
 #        .jsonl), WORK (logs), NETNS_PREFIX (ds-)
 # Make the partitions as bench/dist_bench.sh says (synth-products-2part).
@@ -54,6 +56,14 @@ source bench/ab_lib.sh
 trap netns_down EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$WORK" "$(dirname "$RESULT")"
+# CPU seconds the graph servers have used so far (/proc/PID/stat utime + stime).
+servers_cpu_s() {
+  local pid total=0
+  for pid in "${SERVER_PIDS[@]}"; do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  awk -v ticks="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f\n", ticks / hz }'
+}
 : > "$RAW"
 MODEL=(--num_layers=2 --fan_out=10,25 --batch_size=1000 --lr=0.003 --dropout=0.5
        --num_hidden="$HIDDEN" --num_epochs="$EPOCHS" --eval_every=-1 --seed=0
@@ -100,25 +110,36 @@ for ((round = 1; round <= ROUNDS; round++)); do
       before=$(netns_link_bytes)
       load=$(cut -d' ' -f1 /proc/loadavg)
       busy_before=$(machine_busy_s)
+      servers_before=$(servers_cpu_s)
+      times > "$WORK/times-before"
       start=$(date +%s.%N)
       netns_train "$BIN" "$SYNTH2" "$WORK" "$name" "${MODEL[@]}" --prefetch="$prefetch"
       end=$(date +%s.%N)
+      times > "$WORK/times-after"
+      servers_after=$(servers_cpu_s)
       busy_after=$(machine_busy_s)
       after=$(netns_link_bytes)
       python3 - "$rate" "$prefetch" "$round" "$load" "$before" "$after" "$start" "$end" \
-        "$busy_before" "$busy_after" "$WORK/$name"-rank*.json <<'PY' | tee -a "$RAW" >&2
-import json, sys
-rate, prefetch, rnd, load, before, after, start, end, busy0, busy1 = sys.argv[1:11]
+        "$busy_before" "$busy_after" "$servers_before" "$servers_after" "$WORK/times-before" \
+        "$WORK/times-after" "$WORK/$name"-rank*.json <<'PY' | tee -a "$RAW" >&2
+import json, re, sys
+rate, prefetch, rnd, load, before, after, start, end, busy0, busy1, srv0, srv1 = sys.argv[1:13]
+def children_cpu(path):  # second line of `times`: children's user and system time
+    return sum(float(m or 0) * 60 + float(s)
+               for m, s in re.findall(r"(?:(\d+)m)?([\d.]+)s", open(path).read().splitlines()[1]))
 before, after = json.loads(before), json.loads(after)
 wall = float(end) - float(start)
+own = children_cpu(sys.argv[14]) - children_cpu(sys.argv[13]) + float(srv1) - float(srv0)
 print(json.dumps({
     "rate": rate, "prefetch": int(prefetch), "round": int(rnd), "load_1min": float(load),
     "wall_s": round(wall, 2),
     # Cores busy on the whole machine during the run (the cluster's own and others').
     "machine_busy_cores": round((float(busy1) - float(busy0)) / wall, 2),
+    # CPU seconds of the cluster itself: trainers (from `times`) and servers.
+    "cluster_cpu_s": round(own, 1),
     "link_tx_bytes": [a - b for a, b in zip(after["tx"], before["tx"])],
     "link_rx_bytes": [a - b for a, b in zip(after["rx"], before["rx"])],
-    "ranks": [json.loads(open(path).read()) for path in sys.argv[11:]]}))
+    "ranks": [json.loads(open(path).read()) for path in sys.argv[15:]]}))
 PY
     done
   done
@@ -146,7 +167,8 @@ netns_down
 
 {
   cat "$WORK/header.md"
-  python3 bench/netns_cluster_model.py "$RAW" --machines "${MODEL_MACHINES// /,}"
+  python3 bench/netns_cluster_model.py "$RAW" --machines "${MODEL_MACHINES// /,}" \
+    ${REFERENCE:+--reference "$REFERENCE"}
 } > "$RESULT"
 cat "$RESULT"
 echo "raw runs in $RAW, logs in $WORK" >&2

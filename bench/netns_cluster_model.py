@@ -122,6 +122,7 @@ def run_figures(run):
         "epochs": epochs,
         "checksums": sorted({r["param_checksum"] for r in ranks}),
         "busy": run.get("machine_busy_cores"),
+        "own": run["cluster_cpu_s"] / run["wall_s"] if "cluster_cpu_s" in run else None,
         "warmup_excluded": ranks[0].get("epoch_means_exclude_first_epochs", 0),
     }
 
@@ -158,15 +159,16 @@ def main():
           % (machines, hyper["num_hidden"], figs[0][1]["epochs"]))
     print("| round | rate | prefetch | epoch s | compute s | all-reduce s | sample s | pull s "
           "| wait s | gRPC MB/epoch | link MB/epoch | link s | loader hidden | link time hidden, at least "
-          "| busy cores | checksums |")
-    print("|" + " --- |" * 16)
+          "| busy cores | cluster's cores | checksums |")
+    print("|" + " --- |" * 17)
     for run, f in figs:
         print("| %d | %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f | %.0f | %.1f | %.0f%% "
-              "| %.0f%% | %s | %s |" % (
+              "| %.0f%% | %s | %s | %s |" % (
                   run["round"], run["rate"], run["prefetch"], f["epoch"], f["compute"],
                   f["allreduce"], f["sample"], f["pull"], f["wait"], f["grpc_mb"], f["link_mb"],
                   f["net"], 100 * f["hidden_loader"], 100 * (f["hidden_net"] or 0),
-                  f["busy"], "equal" if len(f["checksums"]) == 1 else "DIFFER"))
+                  f["busy"], "-" if f["own"] is None else "%.2f" % f["own"],
+                  "equal" if len(f["checksums"]) == 1 else "DIFFER"))
     warm = "excluded" if figs[0][1]["warmup_excluded"] else "included (1 epoch per run)"
     print("""
 Epoch s: wall time of the training pass (the first epoch's warm-up %s).
@@ -180,7 +182,8 @@ rate, the least time its link needed. Loader hidden: 1 - wait / (sample + pull).
 Link time hidden, at least: 1 - min(wait, link s) / link s, counting every stall
 as the network's. With stalls spread over the loader's work in proportion, the
 link time hidden is the loader's share. Busy cores: the whole machine's, out of
-2, during the run.
+2, during the run; cluster's cores: the CPU time of the trainers (from their
+start) and servers over the run's wall time (other processes had the rest).
 """ % warm)
 
     print("## Summary (median, min-max over rounds)\n")
@@ -204,7 +207,8 @@ link time hidden is the loader's share. Busy cores: the whole machine's, out of
     # Paired by round: what the slower link cost the epoch against what it
     # added to the link time; the rest was hidden behind the model step.
     if len(rates) >= 2:
-        fast, slow_rate = rates[0], rates[-1]
+        by_speed = sorted(rates, key=rate_bits, reverse=True)
+        fast, slow_rate = by_speed[0], by_speed[-1]
         print("\nThe slower link, paired by round (%s against %s): the link time it adds, what"
               % (slow_rate, fast))
         print("the epoch grew by, and the share of the added link time hidden"
@@ -219,10 +223,13 @@ link time hidden is the loader's share. Busy cores: the whole machine's, out of
                 if a and b:
                     rows.append((b[0]["net"] - a[0]["net"], b[0]["epoch"] - a[0]["epoch"]))
             if rows:
+                grew = [(x, y) for x, y in rows if x > 0 and y >= 0]
                 print("| %d | %s | %s | %s |" % (
                     p, median_range([x for x, _ in rows], "%.1f"),
                     median_range([y for _, y in rows], "%.1f"),
-                    median_range([100 * (1 - y / x) for x, y in rows if x > 0], "%.0f%%")))
+                    median_range([100 * (1 - y / x) for x, y in grew], "%.0f%%")
+                    if len(grew) == len(rows) else "- (the epoch did not grow with the slower link: "
+                    "the CPU, not the link, set it)"))
 
     print("\n## Model: the epoch at more machines\n")
     print("```\n" + FORMULA + "\n```\n")
