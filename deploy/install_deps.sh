@@ -30,6 +30,10 @@ packages=(
   openssh-server openssh-client rsync
   # TLS: deploy/make_certs makes the cluster's CA and certificates with openssl.
   openssl
+  # Simulated cluster (bench/netns_cluster.sh and its test): ip makes the
+  # network namespaces, veths and bridge, tc shapes the links; python3
+  # computes the scripts' figures.
+  iproute2 python3
 )
 
 missing=()

@@ -3,6 +3,7 @@
 # graph_server per partition on loopback, stopped again at the end.
 #
 #   start_servers BIN CONFIG NUM_PARTS WORK [graph_server flags]   # sets IP_CONFIG, SERVER_PIDS
+#   start_servers_from BIN CONFIG IP_CONFIG WORK WRAP [graph_server flags]
 #   stop_servers
 
 # start_servers BIN CONFIG NUM_PARTS WORK [graph_server flags...]: starts
@@ -14,7 +15,7 @@
 SERVER_PIDS=()
 start_servers() {
   local bin=$1 config=$2 num_parts=$3 work=$4
-  local base=$((20000 + RANDOM % 20000)) part first=${#SERVER_PIDS[@]}
+  local base=$((20000 + RANDOM % 20000)) part
   shift 4
   mkdir -p "$work"
   IP_CONFIG="$work/ip_config.txt"
@@ -22,9 +23,22 @@ start_servers() {
   for ((part = 0; part < num_parts; part++)); do
     echo "127.0.0.1 $((base + part))" >> "$IP_CONFIG"
   done
+  start_servers_from "$bin" "$config" "$IP_CONFIG" "$work" "" "$@"
+}
+
+# start_servers_from BIN CONFIG IP_CONFIG WORK WRAP [graph_server flags...]:
+# as start_servers, for an ip_config the caller wrote (server p serves
+# partition p at line p). With WRAP non-empty, server p is started as
+# `WRAP p graph_server flags...`: WRAP is a function that runs that command
+# on machine p (e.g. in its network namespace, adding its own flags).
+start_servers_from() {
+  local bin=$1 config=$2 ip_config=$3 work=$4 wrap=$5 part first=${#SERVER_PIDS[@]}
+  local num_parts
+  shift 5
+  num_parts=$(grep -c . "$ip_config")
   for ((part = 0; part < num_parts; part++)); do
-    "$bin/graph_server" --ip_config="$IP_CONFIG" --part_config="$config" --server_id="$part" \
-      "$@" > "$work/server$part.log" 2>&1 &
+    ${wrap:+"$wrap" "$part"} "$bin/graph_server" --ip_config="$ip_config" \
+      --part_config="$config" --server_id="$part" "$@" > "$work/server$part.log" 2>&1 &
     SERVER_PIDS+=($!)
   done
   for ((part = 0; part < num_parts; part++)); do
