@@ -396,6 +396,41 @@ TEST_F(DistributedTrainerTest, KilledJobResumesFromEveryRanksCheckpointToTheSame
   EXPECT_EQ(resumed.at("param_checksum"), undisturbed.at("param_checksum"));
 }
 
+// Node embeddings in the servers' KV stores come back with a killed
+// trainer's --resume: its checkpoints saved them on the servers (labelled
+// with the epoch), and the resumed run loads the save of the checkpoint it
+// resumes from, discarding what the killed run pushed after it. One
+// trainer, so that pushes arrive in one order and the run is
+// deterministic (two trainers' pushes to a row interleave by timing).
+TEST_F(DistributedTrainerTest, KilledTrainerResumesTheServersNodeEmbeddings) {
+  const std::vector<std::string> run = {"--num_epochs=7",          "--eval_every=0",
+                                        "--feature_name=",         "--feature_norm=none",
+                                        "--node_embedding_dim=16", "--sparse_lr=0.05"};
+  StartServers();
+  std::unique_ptr<ChildProcess> undisturbed = StartTrainer(0, 1, 0, run);
+  ASSERT_EQ(undisturbed->Wait(), 0) << undisturbed->ReadLog();
+  const nlohmann::json expected = Summary(undisturbed->ReadLog());
+  // Fresh servers (no save yet, so they start with no tensors): the
+  // checkpointed run starts from the same embeddings.
+  cluster_.reset();
+  StartServers();
+
+  std::vector<std::string> checkpointed = run;
+  checkpointed.push_back("--checkpoint_dir=" + work_->Join("checkpoints"));
+  checkpointed.push_back("--checkpoint_every=2");
+  setenv("DISTSAGE_TRAINER_KILL_AFTER_BATCHES", "5", 1);
+  std::unique_ptr<ChildProcess> killed = StartTrainer(0, 1, 0, checkpointed);
+  EXPECT_EQ(killed->Wait(), 128 + SIGKILL) << killed->ReadLog();
+  unsetenv("DISTSAGE_TRAINER_KILL_AFTER_BATCHES");
+
+  checkpointed.push_back("--resume");
+  std::unique_ptr<ChildProcess> resumed = StartTrainer(0, 1, 0, checkpointed);
+  ASSERT_EQ(resumed->Wait(), 0) << resumed->ReadLog();
+  const nlohmann::json summary = Summary(resumed->ReadLog());
+  EXPECT_EQ(summary.at("resumed_from_epoch"), 4);
+  EXPECT_EQ(summary.at("param_checksum"), expected.at("param_checksum"));
+}
+
 // The whole job under mutual TLS (certificates by deploy/make_certs): both
 // trainers reach the accuracy floor, and rank 0's client certificate is the
 // credential that lets it stop the servers.
