@@ -84,3 +84,14 @@ result_header() {
     "$(free -g | awk '/Mem:/ {print $2}') GB RAM; load at start: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
 }
+
+# What else was running when a benchmark started: the top 5 processes by CPU,
+# as a Markdown code block (a loaded machine explains noisy figures).
+busy_processes() {
+  echo "Other processes on the machine at the start (top 5 by CPU):"
+  echo
+  echo '```'
+  ps -eo pcpu,rss,comm --sort=-pcpu | head -6
+  echo '```'
+  echo
+}

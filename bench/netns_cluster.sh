@@ -72,12 +72,7 @@ MODEL=(--num_layers=2 --fan_out=10,25 --batch_size=1000 --lr=0.003 --dropout=0.5
 {
   result_header "Simulated cluster: $MACHINES network namespaces, shaped links" \
     "SYNTH2=$SYNTH2 MACHINES=$MACHINES RATES=\"$RATES\" PREFETCH=\"$PREFETCH\" ROUNDS=$ROUNDS EPOCHS=$EPOCHS HIDDEN=$HIDDEN bench/netns_cluster.sh $BUILD"
-  echo "Other processes on the machine at the start (top 5 by CPU):"
-  echo
-  echo '```'
-  ps -eo pcpu,rss,comm --sort=-pcpu | head -6
-  echo '```'
-  echo
+  busy_processes
 } > "$WORK/header.md"
 
 # The graph's shape, for the model's parameter count.

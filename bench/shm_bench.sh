@@ -100,12 +100,7 @@ PY
 {
   result_header "Same-machine shared memory: memory of server + trainer, and pipeline time" \
     "SYNTH1=$SYNTH1 SYNTH2=$SYNTH2 HIDDEN=$HIDDEN EPOCHS_MEM=$EPOCHS_MEM BATCHES=$BATCHES ROUNDS=$ROUNDS PARTS=\"$PARTS\" bench/shm_bench.sh $BUILD"
-  echo "Other processes on the machine at the start (top 5 by CPU):"
-  echo
-  echo '```'
-  ps -eo pcpu,rss,comm --sort=-pcpu | head -6
-  echo '```'
-  echo
+  busy_processes
 } > "$WORK/header.md"
 : > "$WORK/result-a.md"
 : > "$WORK/time.tsv"

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "tests/common/test_util.h"
 #include "tests/trainer/trainer_run.h"
@@ -44,6 +45,17 @@ class TrainerCliTest : public ::testing::Test {
   static CommandResult Trainer(std::vector<std::string> flags) {
     flags.insert(flags.begin(), BinPath("trainer"));
     return RunCommand(flags);
+  }
+
+  // The trainer with `flags`, killed with SIGKILL by its fault hook after
+  // `batches` batches; fails the test unless it was.
+  static void TrainerKilledAfterBatches(const std::vector<std::string>& flags, int batches) {
+    std::vector<std::string> argv = {"/usr/bin/env",
+                                     absl::StrCat("DISTSAGE_TRAINER_KILL_AFTER_BATCHES=", batches),
+                                     BinPath("trainer")};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    const CommandResult killed = RunCommand(argv);
+    EXPECT_EQ(killed.exit_code, 128 + 9) << killed.output;
   }
 
   static nlohmann::json Summary(const CommandResult& result) {
@@ -210,11 +222,8 @@ TEST_F(TrainerCliTest, KilledRunResumesFromItsCheckpointToTheSameParameters) {
   std::vector<std::string> checkpointed = run;
   checkpointed.push_back("--checkpoint_dir=" + checkpoints);
   checkpointed.push_back("--checkpoint_every=2");
-  std::vector<std::string> killed = {"/usr/bin/env", "DISTSAGE_TRAINER_KILL_AFTER_BATCHES=5",
-                                     BinPath("trainer")};
-  killed.insert(killed.end(), checkpointed.begin(), checkpointed.end());
-  const CommandResult interrupted = RunCommand(killed);
-  ASSERT_EQ(interrupted.exit_code, 128 + 9) << interrupted.output;
+  TrainerKilledAfterBatches(checkpointed, 5);
+  ASSERT_FALSE(HasFailure());
   EXPECT_EQ(testing::ReadFile(checkpoints + "/rank-0/CURRENT"), "ckpt-000004\n");
 
   std::vector<std::string> resume = checkpointed;
@@ -284,11 +293,8 @@ TEST_F(TrainerCliTest, KilledRunResumesItsNodeEmbeddingsToo) {
   std::vector<std::string> checkpointed = run;
   checkpointed.push_back("--checkpoint_dir=" + checkpoints);
   checkpointed.push_back("--checkpoint_every=2");
-  std::vector<std::string> killed = {"/usr/bin/env", "DISTSAGE_TRAINER_KILL_AFTER_BATCHES=5",
-                                     BinPath("trainer")};
-  killed.insert(killed.end(), checkpointed.begin(), checkpointed.end());
-  const CommandResult interrupted = RunCommand(killed);
-  ASSERT_EQ(interrupted.exit_code, 128 + 9) << interrupted.output;
+  TrainerKilledAfterBatches(checkpointed, 5);
+  ASSERT_FALSE(HasFailure());
   // The KV folder keeps the saves of the last two checkpoints.
   EXPECT_TRUE(std::filesystem::exists(dir_->Join("cora1/part0.kv/save-1")) ||
               std::filesystem::exists(dir_->Join("cora1/part0.kv/save-2")));
