@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "common/thread_cpu_clock.h"
 
 namespace distsage {
 
@@ -25,7 +26,15 @@ BlockSampler::BlockSampler(GraphClient* client, std::vector<int> fanouts, int re
     : client_(client), fanouts_(std::move(fanouts)), reverse_from_layer_(reverse_from_layer) {}
 
 absl::Status BlockSampler::Sample(absl::Span<const int64_t> seeds, uint64_t rng_seed,
-                                  std::vector<Block>* blocks) const {
+                                  std::vector<Block>* blocks, SampleStageSeconds* stages) const {
+  SampleStageSeconds spent;
+  double mark = ThreadCpuSeconds();
+  // Charges the CPU time since the last mark to `stage`.
+  auto charge = [&mark](double* stage) {
+    const double now = ThreadCpuSeconds();
+    *stage += now - mark;
+    mark = now;
+  };
   const int num_layers = static_cast<int>(fanouts_.size());
   blocks->assign(num_layers, Block());
   // The nodes whose in-neighbours the layer samples: the seeds, then the
@@ -51,6 +60,7 @@ absl::Status BlockSampler::Sample(absl::Span<const int64_t> seeds, uint64_t rng_
                                                 " offsets for ", num_dst, " seeds"));
       }
     }
+    charge(&spent.neighbors);
     // Destination nodes keep their positions, so they form the source prefix.
     local_of.clear();
     local_of.reserve(num_dst + sampled.src.size());
@@ -64,8 +74,15 @@ absl::Status BlockSampler::Sample(absl::Span<const int64_t> seeds, uint64_t rng_
       if (inserted) block.src_nodes.push_back(sampled.src[e]);
       block.indices[e] = it->second;
     }
+    charge(&spent.relabel);
     if (layer >= reverse_from_layer_) block.BuildReverse();
+    charge(&spent.reverse);
     frontier = block.src_nodes;
+  }
+  if (stages != nullptr) {
+    stages->neighbors += spent.neighbors;
+    stages->relabel += spent.relabel;
+    stages->reverse += spent.reverse;
   }
   return absl::OkStatus();
 }

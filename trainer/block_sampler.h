@@ -16,6 +16,13 @@
 
 namespace distsage {
 
+// CPU time of the calling thread that BlockSampler::Sample spent per stage.
+struct SampleStageSeconds {
+  double neighbors = 0.0;  // Drawing in-neighbours through the client (routing included).
+  double relabel = 0.0;    // Deduplicating the sampled sources into block-local IDs.
+  double reverse = 0.0;    // Building the transposed CSRs (Block::BuildReverse).
+};
+
 class BlockSampler {
  public:
   // `fanouts` lists one fan-out per layer in input-to-output order, like
@@ -31,8 +38,10 @@ class BlockSampler {
   // The blocks for `seeds`, input layer first: blocks->back() has the seeds
   // as its destination nodes and blocks->front().src_nodes are the nodes
   // whose features the model reads. `rng_seed` makes the draw reproducible.
+  // When `stages` is not null, the calling thread's CPU time per stage is
+  // added to it.
   absl::Status Sample(absl::Span<const int64_t> seeds, uint64_t rng_seed,
-                      std::vector<Block>* blocks) const;
+                      std::vector<Block>* blocks, SampleStageSeconds* stages = nullptr) const;
 
   const std::vector<int>& fanouts() const { return fanouts_; }
 
