@@ -2,7 +2,8 @@
 // GraphClient, the way DGL's NeighborSampler.sample_blocks does: from the
 // seeds (the output layer) inwards, each layer samples in-neighbours of the
 // current frontier, and the new frontier is the frontier followed by the
-// sampled nodes not yet in it (deduplicated with a hash map).
+// sampled nodes not yet in it (deduplicated with a LocalIdMap that each
+// loader thread keeps across batches).
 #ifndef DISTSAGE_TRAINER_BLOCK_SAMPLER_H_
 #define DISTSAGE_TRAINER_BLOCK_SAMPLER_H_
 
