@@ -1,6 +1,7 @@
 #include "server/neighbor_sampler.h"
 
 #include <algorithm>
+#include <array>
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
@@ -51,30 +52,102 @@ class NodeRng {
 // preparing a permutation buffer of the whole neighbour list.
 constexpr int64_t kFloydMaxFanout = 64;
 
-// Appends a uniform k-subset of `list` (k < list.size()) to `src`.
-void SampleWithoutReplacement(absl::Span<const int64_t> list, int64_t k, NodeRng* rng,
-                              std::vector<int64_t>* scratch, std::vector<int64_t>* src) {
-  const int64_t d = static_cast<int64_t>(list.size());
-  if (k <= kFloydMaxFanout) {
-    // Floyd: for j in [d-k, d), pick t in [0, j]; take t unless taken, else j.
-    int64_t chosen[kFloydMaxFanout];
-    int64_t num_chosen = 0;
-    for (int64_t j = d - k; j < d; ++j) {
-      const int64_t t = static_cast<int64_t>(rng->Below(static_cast<uint64_t>(j) + 1));
-      bool taken = false;
-      for (int64_t c = 0; c < num_chosen; ++c) taken |= chosen[c] == t;
-      chosen[num_chosen++] = taken ? j : t;
-    }
-    for (int64_t c = 0; c < num_chosen; ++c) src->push_back(list[chosen[c]]);
-    return;
+// Floyd's algorithm: a uniform k-subset of the positions [0, d), k < d,
+// into chosen[0 .. k). For j in [d-k, d), pick t in [0, j]; take t unless
+// taken, else j. Small k only (the membership test is a linear scan).
+void DrawFloyd(int64_t d, int64_t k, NodeRng* rng, int64_t* chosen) {
+  int64_t num_chosen = 0;
+  for (int64_t j = d - k; j < d; ++j) {
+    const int64_t t = static_cast<int64_t>(rng->Below(static_cast<uint64_t>(j) + 1));
+    bool taken = false;
+    for (int64_t c = 0; c < num_chosen; ++c) taken |= chosen[c] == t;
+    chosen[num_chosen++] = taken ? j : t;
   }
-  // Partial Fisher-Yates over edge positions.
+}
+
+// Appends a uniform k-subset of `list` (k < list.size(), k > kFloydMaxFanout)
+// to `src`: partial Fisher-Yates over edge positions.
+void SampleManyWithoutReplacement(absl::Span<const int64_t> list, int64_t k, NodeRng* rng,
+                                  std::vector<int64_t>* scratch, std::vector<int64_t>* src) {
+  const int64_t d = static_cast<int64_t>(list.size());
   scratch->resize(static_cast<size_t>(d));
   std::iota(scratch->begin(), scratch->end(), 0);
   for (int64_t i = 0; i < k; ++i) {
     const int64_t j = i + static_cast<int64_t>(rng->Below(static_cast<uint64_t>(d - i)));
     std::swap((*scratch)[i], (*scratch)[j]);
     src->push_back(list[(*scratch)[i]]);
+  }
+}
+
+constexpr size_t kCacheLine = 64;
+
+// Starts loading the cache lines of `bytes` bytes at `data`.
+void PrefetchBytes(const void* data, size_t bytes) {
+  const char* p = static_cast<const char*>(data);
+  for (size_t b = 0; b < bytes; b += kCacheLine) __builtin_prefetch(p + b);
+  if (bytes > 0) __builtin_prefetch(p + bytes - 1);
+}
+
+// The edge positions drawn for one seed, ahead of their copy.
+struct Draw {
+  int64_t count = 0;  // -1: the whole list.
+  int64_t positions[kFloydMaxFanout];
+};
+
+// What one seed takes from its list (a fan-out of at most kFloydMaxFanout),
+// drawn as SampleFromLists specifies; the lines it will read are requested.
+void DrawPositions(int64_t seed, absl::Span<const int64_t> list,
+                   const NeighborSampleRequest& request, Draw* draw) {
+  const int64_t k = request.fanout;
+  const int64_t d = static_cast<int64_t>(list.size());
+  if (!request.replace && d <= k) {
+    draw->count = -1;
+    PrefetchBytes(list.data(), list.size() * sizeof(int64_t));
+    return;
+  }
+  draw->count = 0;
+  if (request.replace && d == 0) return;
+  NodeRng rng(request.rng_seed, seed);
+  if (request.replace) {
+    for (int64_t e = 0; e < k; ++e) {
+      draw->positions[e] = static_cast<int64_t>(rng.Below(static_cast<uint64_t>(d)));
+    }
+  } else {
+    DrawFloyd(d, k, &rng, draw->positions);
+  }
+  draw->count = k;
+  for (int64_t c = 0; c < k; ++c) __builtin_prefetch(list.data() + draw->positions[c]);
+}
+
+// SampleFromLists for fan-outs in [0, kFloydMaxFanout], software-pipelined:
+// the edge positions of a seed depend only on the seed, the request and its
+// list's length, so they are drawn kDrawAhead seeds before they are copied
+// and exactly the cache lines they name are requested meanwhile (the lists
+// sit at random places in a large edge array; waiting for each would be a
+// cache miss or two per seed).
+void SampleSmallFanout(absl::Span<const int64_t> seeds,
+                       absl::Span<const absl::Span<const int64_t>> lists,
+                       const NeighborSampleRequest& request, int32_t* counts,
+                       std::vector<int64_t>* src) {
+  constexpr size_t kDrawAhead = 4;
+  std::array<Draw, kDrawAhead> ring;
+  const size_t n = seeds.size();
+  for (size_t i = 0; i < std::min(n, kDrawAhead); ++i) {
+    DrawPositions(seeds[i], lists[i], request, &ring[i]);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    Draw& draw = ring[i % kDrawAhead];
+    const absl::Span<const int64_t> list = lists[i];
+    const size_t before = src->size();
+    if (draw.count < 0) {
+      src->insert(src->end(), list.begin(), list.end());
+    } else {
+      for (int64_t c = 0; c < draw.count; ++c) src->push_back(list[draw.positions[c]]);
+    }
+    counts[i] = static_cast<int32_t>(src->size() - before);
+    if (i + kDrawAhead < n) {
+      DrawPositions(seeds[i + kDrawAhead], lists[i + kDrawAhead], request, &draw);
+    }
   }
 }
 
@@ -105,19 +178,20 @@ void SampleFromLists(absl::Span<const int64_t> seeds,
                      std::vector<int64_t>* src) {
   const int64_t k = request.fanout;
   src->reserve(src->size() + static_cast<size_t>(CountSampledEdges(lists, request)));
+  if (k >= 0 && k <= kFloydMaxFanout) {
+    SampleSmallFanout(seeds, lists, request, counts, src);
+    return;
+  }
   std::vector<int64_t> scratch;
   // Lists sit at random places in a large edge array: start loading each a
   // few seeds before it is sampled (its first cache lines, where short lists
   // fit whole).
   constexpr size_t kPrefetchDistance = 8;
   constexpr size_t kPrefetchBytes = 256;
-  constexpr size_t kCacheLine = 64;
   for (size_t i = 0; i < seeds.size(); ++i) {
     if (i + kPrefetchDistance < seeds.size()) {
       const absl::Span<const int64_t> ahead = lists[i + kPrefetchDistance];
-      const char* bytes = reinterpret_cast<const char*>(ahead.data());
-      const size_t size = std::min(ahead.size() * sizeof(int64_t), kPrefetchBytes);
-      for (size_t b = 0; b < size; b += kCacheLine) __builtin_prefetch(bytes + b);
+      PrefetchBytes(ahead.data(), std::min(ahead.size() * sizeof(int64_t), kPrefetchBytes));
     }
     const absl::Span<const int64_t> list = lists[i];
     const int64_t d = static_cast<int64_t>(list.size());
@@ -133,7 +207,7 @@ void SampleFromLists(absl::Span<const int64_t> seeds,
       }
     } else {
       NodeRng rng(request.rng_seed, seeds[i]);
-      SampleWithoutReplacement(list, k, &rng, &scratch, src);
+      SampleManyWithoutReplacement(list, k, &rng, &scratch, src);
     }
     counts[i] = static_cast<int32_t>(src->size() - before);
   }

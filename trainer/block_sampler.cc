@@ -1,10 +1,12 @@
 #include "trainer/block_sampler.h"
 
+#include <algorithm>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "common/thread_cpu_clock.h"
+#include "trainer/local_id_map.h"
 
 namespace distsage {
 
@@ -25,13 +27,23 @@ BlockSampler::BlockSampler(GraphClient* client, std::vector<int> fanouts, int re
     : client_(client), fanouts_(std::move(fanouts)), reverse_from_layer_(reverse_from_layer) {}
 
 absl::Status BlockSampler::Sample(absl::Span<const int64_t> seeds, uint64_t rng_seed,
-                                  std::vector<Block>* blocks) const {
+                                  std::vector<Block>* blocks, SampleStageSeconds* stages) const {
+  SampleStageSeconds spent;
+  double mark = ThreadCpuSeconds();
+  // Charges the CPU time since the last mark to `stage`.
+  auto charge = [&mark](double* stage) {
+    const double now = ThreadCpuSeconds();
+    *stage += now - mark;
+    mark = now;
+  };
   const int num_layers = static_cast<int>(fanouts_.size());
   blocks->assign(num_layers, Block());
   // The nodes whose in-neighbours the layer samples: the seeds, then the
   // previous (outer) block's sources, which `blocks` keeps in place.
   absl::Span<const int64_t> frontier = seeds;
-  absl::flat_hash_map<int64_t, int64_t> local_of;
+  // Kept by each loader thread across batches, so a batch allocates no
+  // table of its own.
+  thread_local LocalIdMap local_of;
   SampledNeighbors sampled;
   for (int layer = num_layers - 1; layer >= 0; --layer) {
     Block& block = (*blocks)[layer];
@@ -51,21 +63,41 @@ absl::Status BlockSampler::Sample(absl::Span<const int64_t> seeds, uint64_t rng_
                                                 " offsets for ", num_dst, " seeds"));
       }
     }
+    charge(&spent.neighbors);
     // Destination nodes keep their positions, so they form the source prefix.
-    local_of.clear();
-    local_of.reserve(num_dst + sampled.src.size());
-    block.src_nodes.reserve(num_dst + sampled.src.size());
-    block.src_nodes.assign(frontier.begin(), frontier.end());
-    for (int64_t i = 0; i < num_dst; ++i) local_of.try_emplace(block.src_nodes[i], i);
-    block.indptr = std::move(sampled.offsets);
-    block.indices.resize(sampled.src.size());
-    for (size_t e = 0; e < sampled.src.size(); ++e) {
-      auto [it, inserted] = local_of.try_emplace(sampled.src[e], block.num_src());
-      if (inserted) block.src_nodes.push_back(sampled.src[e]);
-      block.indices[e] = it->second;
+    const int64_t max_src = num_dst + static_cast<int64_t>(sampled.src.size());
+    if (max_src > LocalIdMap::kMaxEntries) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "layer ", layer, " of the batch would have up to ", max_src, " source nodes, over the ",
+          LocalIdMap::kMaxEntries, " a block can hold; use smaller batches or fan-outs"));
     }
+    local_of.Reset(max_src);
+    block.src_nodes.reserve(max_src);
+    block.src_nodes.assign(frontier.begin(), frontier.end());
+    for (int64_t i = 0; i < num_dst; ++i) local_of.FindOrInsert(block.src_nodes[i], i);
+    block.indptr = std::move(sampled.offsets);
+    const int64_t num_edges = static_cast<int64_t>(sampled.src.size());
+    block.indices.resize(num_edges);
+    // Each lookup lands at a random slot of a table of megabytes: start
+    // loading the slot of the source a few edges ahead.
+    constexpr int64_t kPrefetchDistance = 16;
+    const int64_t* src = sampled.src.data();
+    for (int64_t e = 0; e < std::min(num_edges, kPrefetchDistance); ++e) local_of.Prefetch(src[e]);
+    for (int64_t e = 0; e < num_edges; ++e) {
+      if (e + kPrefetchDistance < num_edges) local_of.Prefetch(src[e + kPrefetchDistance]);
+      const auto [local, inserted] = local_of.FindOrInsert(src[e], block.num_src());
+      if (inserted) block.src_nodes.push_back(src[e]);
+      block.indices[e] = local;
+    }
+    charge(&spent.relabel);
     if (layer >= reverse_from_layer_) block.BuildReverse();
+    charge(&spent.reverse);
     frontier = block.src_nodes;
+  }
+  if (stages != nullptr) {
+    stages->neighbors += spent.neighbors;
+    stages->relabel += spent.relabel;
+    stages->reverse += spent.reverse;
   }
   return absl::OkStatus();
 }

@@ -2,7 +2,8 @@
 // GraphClient, the way DGL's NeighborSampler.sample_blocks does: from the
 // seeds (the output layer) inwards, each layer samples in-neighbours of the
 // current frontier, and the new frontier is the frontier followed by the
-// sampled nodes not yet in it (deduplicated with a hash map).
+// sampled nodes not yet in it (deduplicated with a LocalIdMap that each
+// loader thread keeps across batches).
 #ifndef DISTSAGE_TRAINER_BLOCK_SAMPLER_H_
 #define DISTSAGE_TRAINER_BLOCK_SAMPLER_H_
 
@@ -15,6 +16,13 @@
 #include "trainer/block.h"
 
 namespace distsage {
+
+// CPU time of the calling thread that BlockSampler::Sample spent per stage.
+struct SampleStageSeconds {
+  double neighbors = 0.0;  // Drawing in-neighbours through the client (routing included).
+  double relabel = 0.0;    // Deduplicating the sampled sources into block-local IDs.
+  double reverse = 0.0;    // Building the transposed CSRs (Block::BuildReverse).
+};
 
 class BlockSampler {
  public:
@@ -31,8 +39,10 @@ class BlockSampler {
   // The blocks for `seeds`, input layer first: blocks->back() has the seeds
   // as its destination nodes and blocks->front().src_nodes are the nodes
   // whose features the model reads. `rng_seed` makes the draw reproducible.
+  // When `stages` is not null, the calling thread's CPU time per stage is
+  // added to it.
   absl::Status Sample(absl::Span<const int64_t> seeds, uint64_t rng_seed,
-                      std::vector<Block>* blocks) const;
+                      std::vector<Block>* blocks, SampleStageSeconds* stages = nullptr) const;
 
   const std::vector<int>& fanouts() const { return fanouts_; }
 

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "common/thread_cpu_clock.h"
 #include "trainer/feature_rows.h"
 
 namespace distsage {
@@ -76,11 +77,13 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
   batch->seeds.assign(seeds_.begin() + begin, seeds_.begin() + end);
 
   auto start = std::chrono::steady_clock::now();
-  DS_RETURN_IF_ERROR(sampler_->Sample(
-      batch->seeds, MixSeed(rng_seed_, {static_cast<uint64_t>(index)}), &batch->blocks));
+  DS_RETURN_IF_ERROR(sampler_->Sample(batch->seeds,
+                                      MixSeed(rng_seed_, {static_cast<uint64_t>(index)}),
+                                      &batch->blocks, &batch->cpu.sample));
   batch->sample_seconds = SecondsSince(start);
 
   start = std::chrono::steady_clock::now();
+  double cpu_mark = ThreadCpuSeconds();
   const std::vector<int64_t>& inputs = batch->blocks.front().src_nodes;
   const int64_t num_inputs = static_cast<int64_t>(inputs.size());
   if (options_.input.width() == 0) {
@@ -100,6 +103,8 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
     }
     DS_RETURN_IF_ERROR(options_.input.Pull(inputs, batch->features.data_ptr<float>()));
   }
+  batch->cpu.gather = ThreadCpuSeconds() - cpu_mark;
+  cpu_mark = ThreadCpuSeconds();
   batch->labels =
       at::empty({static_cast<int64_t>(batch->seeds.size())}, at::TensorOptions().dtype(at::kLong));
   int64_t* labels = batch->labels.data_ptr<int64_t>();
@@ -111,6 +116,7 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
           options_.num_classes, "); the partition's labels do not match its config"));
     }
   }
+  batch->cpu.labels = ThreadCpuSeconds() - cpu_mark;
   batch->pull_seconds = SecondsSince(start);
   return absl::OkStatus();
 }

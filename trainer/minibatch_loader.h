@@ -28,6 +28,15 @@
 
 namespace distsage {
 
+// CPU time of the worker thread that built a batch, per stage (thread CPU
+// clock: other load on the machine does not inflate it, unlike the wall
+// times beside it).
+struct LoaderStageSeconds {
+  SampleStageSeconds sample;  // Neighbour draws, ID dedup and relabelling, reverse CSRs.
+  double gather = 0.0;        // The input rows (buffer, random-row gather, normalisation).
+  double labels = 0.0;        // The seeds' labels, checked.
+};
+
 struct MiniBatch {
   int64_t index = 0;  // Position in the epoch.
   std::vector<int64_t> seeds;
@@ -36,6 +45,7 @@ struct MiniBatch {
   at::Tensor labels;            // int64 [seeds.size()], each in [0, num_classes)
   double sample_seconds = 0.0;  // Worker time spent sampling the blocks.
   double pull_seconds = 0.0;    // Worker time spent pulling features and labels.
+  LoaderStageSeconds cpu;
 };
 
 struct LoaderOptions {

@@ -92,6 +92,17 @@ TEST_F(TinyGraphTest, SampledBlocksAreDeduplicatedRealAndReproducible) {
     const std::set<int64_t> unique(block.src_nodes.begin(), block.src_nodes.end());
     EXPECT_EQ(unique.size(), block.src_nodes.size());
     EXPECT_TRUE(block.rev_indptr.empty());
+    // DGL's numbering: the destinations, then each new source in the order
+    // the edges first name it.
+    std::vector<int64_t> first_seen(block.src_nodes.begin(),
+                                    block.src_nodes.begin() + block.num_dst);
+    for (const int64_t local : block.indices) {
+      const int64_t node = block.src_nodes[local];
+      if (std::find(first_seen.begin(), first_seen.end(), node) == first_seen.end()) {
+        first_seen.push_back(node);
+      }
+    }
+    EXPECT_EQ(first_seen, block.src_nodes);
   }
   std::vector<Block> again;
   ASSERT_TRUE(sampler.Sample(seeds, 11, &again).ok());

@@ -1,0 +1,193 @@
+// The trainer's mini-batch loader on its own: builds --batches batches of a
+// 1-partition graph held in this process (the standalone trainer's path:
+// GraphClient::OpenInProcess, MiniBatchLoader, BlockSampler, InputRows), with
+// no model step, and prints one JSON object: the loader threads' CPU time per
+// batch in each stage (thread CPU clock, so other load on a shared machine
+// inflates it little), the wall time per batch, the batch shape, and a
+// checksum of every batch's blocks, features and labels, which must not
+// change when the loader is made faster. bench/loader_bench.sh runs it.
+#include <malloc.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "client/graph_client.h"
+#include "common/buffer_pool.h"
+#include "common/status_macros.h"
+#include "server/partition_store.h"
+#include "trainer/block_sampler.h"
+#include "trainer/minibatch_loader.h"
+#include "trainer/train_options.h"
+
+ABSL_FLAG(std::string, part_config, "", "config JSON of a 1-partition graph (partition_graph)");
+ABSL_FLAG(std::string, feature_name, "feat", "node feature the batches read");
+ABSL_FLAG(int64_t, batches, 30, "batches measured");
+ABSL_FLAG(int64_t, warmup_batches, 8,
+          "batches built first and left out of the figures: until the feature buffer pool "
+          "holds its prefetch + loader_threads + 1 buffers, each batch's rows land on fresh "
+          "pages (first-touch faults that a 197-batch epoch pays only a few times)");
+ABSL_FLAG(int64_t, batch_size, 1000, "seeds per batch");
+ABSL_FLAG(std::string, fan_out, "10,25", "fan-out per layer, input layer first");
+ABSL_FLAG(int, reverse_from_layer, 0,
+          "blocks of layers >= this get their transposed CSR, as the trainer asks when the "
+          "first layer projects before aggregating (hidden < input width: 0) or not (1)");
+ABSL_FLAG(int, loader_threads, 1, "loader worker threads (trainer --num_loader_threads)");
+ABSL_FLAG(int, prefetch, 4, "batches built ahead (trainer --prefetch)");
+ABSL_FLAG(uint64_t, seed, 1, "seed of the seed order and of the draws (trainer --seed)");
+
+namespace distsage {
+namespace {
+
+// FNV-1a over 8-byte words (then the tail bytes), chained: one number that
+// changes when any batch does, cheap enough for 75 MB of features a batch.
+uint64_t HashBytes(uint64_t hash, const void* data, size_t bytes) {
+  const char* p = static_cast<const char*>(data);
+  size_t i = 0;
+  for (; i + 8 <= bytes; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, p + i, 8);
+    hash = (hash ^ word) * 0x100000001b3ULL;
+  }
+  for (; i < bytes; ++i) hash = (hash ^ static_cast<unsigned char>(p[i])) * 0x100000001b3ULL;
+  return hash;
+}
+
+template <typename T>
+uint64_t HashVector(uint64_t hash, const std::vector<T>& values) {
+  return HashBytes(hash, values.data(), values.size() * sizeof(T));
+}
+
+uint64_t HashBatch(uint64_t hash, const MiniBatch& batch) {
+  for (const Block& block : batch.blocks) {
+    hash = HashVector(hash, block.src_nodes);
+    hash = HashVector(hash, block.indptr);
+    hash = HashVector(hash, block.indices);
+    hash = HashVector(hash, block.rev_indptr);
+    hash = HashVector(hash, block.rev_indices);
+  }
+  hash = HashBytes(hash, batch.features.data_ptr(), batch.features.numel() * sizeof(float));
+  return HashBytes(hash, batch.labels.data_ptr(), batch.labels.numel() * sizeof(int64_t));
+}
+
+absl::Status Run() {
+  DS_ASSIGN_OR_RETURN(const PartitionConfig config,
+                      PartitionConfig::Load(absl::GetFlag(FLAGS_part_config)));
+  if (config.num_parts() != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(absl::GetFlag(FLAGS_part_config), " has ", config.num_parts(),
+                     " partitions; the loader bench reads a 1-partition graph"));
+  }
+  const FeatureSpec* feature = config.FindFeature(absl::GetFlag(FLAGS_feature_name));
+  if (feature == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("graph '", config.graph_name,
+                                                   "' has no node feature '",
+                                                   absl::GetFlag(FLAGS_feature_name), "'"));
+  }
+  DS_ASSIGN_OR_RETURN(const std::vector<int> fanouts, ParseFanouts(absl::GetFlag(FLAGS_fan_out)));
+  const int64_t warmup = absl::GetFlag(FLAGS_warmup_batches);
+  const int64_t measured = absl::GetFlag(FLAGS_batches);
+  const int64_t batch_size = absl::GetFlag(FLAGS_batch_size);
+  if (measured < 1 || warmup < 0 || batch_size < 1) {
+    return absl::InvalidArgumentError(
+        "--batches and --batch_size must be >= 1, --warmup_batches >= 0");
+  }
+
+  const absl::Time load_start = absl::Now();
+  PartitionStoreOptions store_options;
+  store_options.cache = CacheMode::kMemory;
+  DS_ASSIGN_OR_RETURN(std::unique_ptr<GraphClient> client,
+                      GraphClient::OpenInProcess(config, store_options));
+  std::fprintf(stderr, "loaded %s in %.1f s\n", config.graph_name.c_str(),
+               absl::ToDoubleSeconds(absl::Now() - load_start));
+  DS_ASSIGN_OR_RETURN(std::vector<int64_t> seeds, client->SplitNodes(0, Split::kTrain));
+  // The trainer's epoch-1 order (GraphSageTrainer's ShuffledSeeds).
+  const uint64_t seed = absl::GetFlag(FLAGS_seed);
+  std::mt19937_64 rng(MixSeed(seed, {1, 0x5eed}));
+  std::shuffle(seeds.begin(), seeds.end(), rng);
+  const int64_t wanted = (warmup + measured) * batch_size;
+  if (static_cast<int64_t>(seeds.size()) < wanted) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the graph has ", seeds.size(), " training nodes, fewer than the ", wanted,
+                     " that --warmup_batches + --batches of --batch_size ask for"));
+  }
+  seeds.resize(wanted);
+
+  BlockSampler sampler(client.get(), fanouts, absl::GetFlag(FLAGS_reverse_from_layer));
+  LoaderOptions options;
+  options.batch_size = batch_size;
+  options.num_workers = absl::GetFlag(FLAGS_loader_threads);
+  options.prefetch = absl::GetFlag(FLAGS_prefetch);
+  options.input.graph = client.get();
+  options.input.feature_name = feature->name;
+  options.input.feature_dim = feature->dim;
+  options.num_classes = config.num_classes;
+  // As the trainer sizes its pool: queued, being built, in use.
+  options.feature_buffers =
+      std::make_shared<BufferPool>(static_cast<size_t>(options.prefetch + options.num_workers + 1));
+  MiniBatchLoader loader(client.get(), &sampler, std::move(seeds), options, MixSeed(seed, {1}));
+
+  LoaderStageSeconds cpu;
+  double sample_wall = 0.0, pull_wall = 0.0;
+  int64_t input_nodes = 0, edges = 0;
+  uint64_t checksum = 0xcbf29ce484222325ULL;
+  absl::Time measure_start = absl::Now();
+  MiniBatch batch;
+  for (int64_t i = 0; i < warmup + measured; ++i) {
+    if (i == warmup) measure_start = absl::Now();
+    DS_ASSIGN_OR_RETURN(const bool more, loader.Next(&batch));
+    if (!more) return absl::InternalError("the loader ended early");
+    checksum = HashBatch(checksum, batch);
+    if (i < warmup) continue;
+    cpu.sample.neighbors += batch.cpu.sample.neighbors;
+    cpu.sample.relabel += batch.cpu.sample.relabel;
+    cpu.sample.reverse += batch.cpu.sample.reverse;
+    cpu.gather += batch.cpu.gather;
+    cpu.labels += batch.cpu.labels;
+    sample_wall += batch.sample_seconds;
+    pull_wall += batch.pull_seconds;
+    input_nodes += batch.blocks.front().num_src();
+    for (const Block& block : batch.blocks) edges += block.num_edges();
+  }
+  const double wall = absl::ToDoubleSeconds(absl::Now() - measure_start);
+  const double ms = 1e3 / static_cast<double>(measured);
+  const double total =
+      cpu.sample.neighbors + cpu.sample.relabel + cpu.sample.reverse + cpu.gather + cpu.labels;
+  // The checksum's low 48 bits: exact as a JSON number (a double).
+  std::printf(
+      "{\"neighbors_cpu_ms\": %.3f, \"relabel_cpu_ms\": %.3f, \"reverse_cpu_ms\": %.3f, "
+      "\"gather_cpu_ms\": %.3f, \"labels_cpu_ms\": %.3f, \"total_cpu_ms\": %.3f, "
+      "\"sample_wall_ms\": %.3f, \"pull_wall_ms\": %.3f, \"batch_wall_ms\": %.3f, "
+      "\"input_nodes\": %.1f, \"edges\": %.1f, \"checksum\": %llu}\n",
+      cpu.sample.neighbors * ms, cpu.sample.relabel * ms, cpu.sample.reverse * ms, cpu.gather * ms,
+      cpu.labels * ms, total * ms, sample_wall * ms, pull_wall * ms, wall * ms,
+      static_cast<double>(input_nodes) / measured, static_cast<double>(edges) / measured,
+      static_cast<unsigned long long>(checksum & ((uint64_t{1} << 48) - 1)));
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace distsage
+
+int main(int argc, char** argv) {
+  // The trainer's malloc thresholds (trainer_main.cc): batches of megabytes
+  // reuse heap pages instead of page-faulting fresh mappings.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  absl::ParseCommandLine(argc, argv);
+  const absl::Status status = distsage::Run();
+  if (!status.ok()) {
+    std::fprintf(stderr, "loader_bench: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The trainer's mini-batch loader alone (bench/loader_bench.cc) on the
+# ogbn-products-scale synthetic graph (1 partition, held in memory): CPU ms
+# per batch of the loader thread in each stage (neighbour draws, ID dedup and
+# relabelling, reverse CSRs, the random-row feature gather, labels), wall ms
+# per batch, and a checksum of the batches. Two builds run in turn (A B A B
+# ..., bench/ab_lib.sh), compared round by round; the script fails unless both
+# built the same batches (same checksum), so a faster loader is also an
+# identical one.
+#
+#   bench/loader_bench.sh BIN_A BIN_B [ROUNDS]     (BIN_B is the baseline)
+#
+# BIN_A / BIN_B: folders holding loader_bench. env: SYNTH (1-partition config,
+# from bench/partition_bench.sh), BATCHES (30, after 8 warm-up batches),
+# REVERSE_FROM_LAYER (0: the blocks the trainer builds at hidden 16, where the
+# first layer projects before aggregating; 1: at hidden 256), THREADS (1
+# loader thread, the trainer's default on 2 cores), PIPELINE_ROUNDS (0; N > 0
+# also runs the trainer's products-scale benchmark, `trainer --standalone
+# --bench_batches BATCHES` at hidden 16 and 256, N rounds of A B, which needs
+# the trainer binary in BIN_A and BIN_B: the pipeline's ms per batch and its
+# ratio to the model steps alone). Prints Markdown.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN_A=$(realpath "$1")
+BIN_B=$(realpath "$2")
+ROUNDS=${3:-5}
+SYNTH="${SYNTH:-data/synth-products-1part/synthetic.json}"
+BATCHES="${BATCHES:-30}"
+REVERSE_FROM_LAYER="${REVERSE_FROM_LAYER:-0}"
+THREADS="${THREADS:-1}"
+PIPELINE_ROUNDS="${PIPELINE_ROUNDS:-0}"
+[[ -f "$SYNTH" ]] || { echo "no partition config $SYNTH (bench/partition_bench.sh makes one)" >&2; exit 1; }
+for bin in "$BIN_A" "$BIN_B"; do
+  [[ -x "$bin/loader_bench" ]] || { echo "no $bin/loader_bench; build the loader_bench target" >&2; exit 1; }
+done
+WORK=$(mktemp -d /tmp/loader_bench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+source bench/ab_lib.sh
+run() {  # BIN NAME ROUND
+  "$1/loader_bench" --part_config="$SYNTH" --batches="$BATCHES" \
+    --reverse_from_layer="$REVERSE_FROM_LAYER" --loader_threads="$THREADS" 2> "$WORK/$2-$3.log"
+}
+variant_A() { run "$BIN_A" A "$1"; }
+variant_B() { run "$BIN_B" B "$1"; }
+ab_rounds "$WORK/runs.tsv" "$ROUNDS" A B
+echo "# loader_bench, $SYNTH, $BATCHES batches of 1000 seeds, fan-out 10,25," \
+  "reverse CSRs from layer $REVERSE_FROM_LAYER, $THREADS loader thread(s)"
+echo "# A = $BIN_A, B = $BIN_B, $ROUNDS rounds, $(date -u +%FT%H:%MZ), $(nproc) cores"
+echo
+python3 bench/ab_summary.py "$WORK/runs.tsv" --baseline B --figures \
+"neighbors_cpu_ms=neighbour draws CPU ms,relabel_cpu_ms=dedup + relabel CPU ms,\
+reverse_cpu_ms=reverse CSR CPU ms,gather_cpu_ms=feature gather CPU ms,labels_cpu_ms=labels CPU ms,\
+total_cpu_ms=loader CPU ms/batch,batch_wall_ms=wall ms/batch,input_nodes=input nodes/batch,\
+checksum=batch checksum"
+checksums=$(python3 -c '
+import json, sys
+print(len({json.loads(line.split("\t", 3)[3])["checksum"] for line in open(sys.argv[1])}))' \
+  "$WORK/runs.tsv")
+if [[ $checksums != 1 ]]; then
+  echo "FAILED: the builds' batches differ ($checksums distinct checksums)" >&2
+  exit 1
+fi
+echo
+echo "Both builds built identical batches (one checksum over all runs)."
+(( PIPELINE_ROUNDS > 0 )) || exit 0
+
+# The trainer's own benchmark: the same loader under the model step, on the
+# same cores (bench/trainer_bench.sh's flags).
+pipeline() {  # BIN NAME ROUND HIDDEN
+  "$1/trainer" --standalone --part_config="$SYNTH" --num_threads=2 --num_layers=2 --fan_out=10,25 \
+    --batch_size=1000 --lr=0.003 --dropout=0.5 --num_hidden="$4" --bench_batches="$BATCHES" \
+    2> "$WORK/pipeline-$2-$3-$4.log" | python3 -c '
+import json, sys
+b = json.loads(sys.stdin.read())["bench"]; n = b["num_batches"]
+print(json.dumps({"pipeline_ms": round(1e3 * b["pipeline_s"] / n, 1),
+                  "model_only_ms": round(1e3 * b["model_only_s"] / n, 1),
+                  "ratio": round(b["pipeline_over_model_only"], 3),
+                  "sample_ms": round(1e3 * b["sample_s"] / n, 1),
+                  "pull_ms": round(1e3 * b["pull_s"] / n, 1),
+                  "wait_ms": round(1e3 * b["wait_s"] / n, 1)}))'
+}
+for hidden in 16 256; do
+  eval "variant_A() { pipeline \"$BIN_A\" A \"\$1\" $hidden; }"
+  eval "variant_B() { pipeline \"$BIN_B\" B \"\$1\" $hidden; }"
+  ab_rounds "$WORK/pipeline-$hidden.tsv" "$PIPELINE_ROUNDS" A B
+  echo
+  echo "## trainer --bench_batches $BATCHES, hidden $hidden, $PIPELINE_ROUNDS rounds"
+  echo
+  python3 bench/ab_summary.py "$WORK/pipeline-$hidden.tsv" --baseline B --figures \
+"pipeline_ms=pipeline ms/batch,model_only_ms=model steps alone ms/batch,\
+ratio=pipeline / model alone,sample_ms=loader sample wall ms,pull_ms=loader pull wall ms,\
+wait_ms=model waiting for batches ms"
+done

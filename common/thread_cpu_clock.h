@@ -1,0 +1,21 @@
+// CPU time of the calling thread, for per-stage figures that other processes
+// on a shared machine do not inflate (a thread waiting for a core is not
+// charged, unlike a wall clock).
+#ifndef DISTSAGE_COMMON_THREAD_CPU_CLOCK_H_
+#define DISTSAGE_COMMON_THREAD_CPU_CLOCK_H_
+
+#include <time.h>
+
+namespace distsage {
+
+// Seconds of CPU the calling thread has used so far (CLOCK_THREAD_CPUTIME_ID);
+// only differences of two readings on the same thread mean anything.
+inline double ThreadCpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
+}
+
+}  // namespace distsage
+
+#endif  // DISTSAGE_COMMON_THREAD_CPU_CLOCK_H_
