@@ -1,6 +1,7 @@
 #include "client/graph_client.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -92,6 +93,7 @@ absl::StatusOr<std::unique_ptr<GraphClient>> GraphClient::Connect(
   }
   std::unique_ptr<GraphClient> client(
       new GraphClient(config, std::move(local), std::move(channels)));
+  client->feature_rows_bfloat16_ = options.feature_rows_bfloat16;
   DS_RETURN_IF_ERROR(client->CheckServersServeTheirPartitions());
   return client;
 }
@@ -264,7 +266,7 @@ absl::Status GraphClient::SampleNeighbors(absl::Span<const int64_t> seeds,
 template <typename T, typename AddFields, typename GatherLocal>
 absl::Status GraphClient::PullRows(absl::Span<const int64_t> ids, size_t width, const char* method,
                                    int ids_field, int rows_field, T* out, AddFields add_fields,
-                                   GatherLocal gather_local) {
+                                   GatherLocal gather_local, bool bfloat16_rows) {
   DS_ASSIGN_OR_RETURN(const IdRouter router, IdRouter::Route(book_, ids));
   return PartitionFanout(
       channels_.get(), router.parts(), GraphService::service_full_name(), method,
@@ -281,6 +283,11 @@ absl::Status GraphClient::PullRows(absl::Span<const int64_t> ids, size_t width, 
                                 });
       },
       [&](int part, proto_wire::MessageReader* response) {
+        if constexpr (std::is_same_v<T, float>) {
+          if (bfloat16_rows) {
+            return ReadRoutedBFloat16Rows(router, part, rows_field, width, response, out);
+          }
+        }
         return ReadRoutedRows(router, part, rows_field, width, response, out);
       });
 }
@@ -299,13 +306,19 @@ absl::Status GraphClient::PullFeatures(const std::string& name, absl::Span<const
   }
   return PullRows(
       ids, static_cast<size_t>(spec->dim), "PullFeatures", PullFeaturesRequest::kIdsFieldNumber,
-      PullFeaturesResponse::kRowsFieldNumber, out,
+      feature_rows_bfloat16_ ? PullFeaturesResponse::kBfloat16RowsFieldNumber
+                             : PullFeaturesResponse::kRowsFieldNumber,
+      out,
       [&](proto_wire::MessageWriter* request) {
         request->AddBytes(PullFeaturesRequest::kFeatureFieldNumber, name);
+        if (feature_rows_bfloat16_) {
+          request->AddVarint(PullFeaturesRequest::kRowTypeFieldNumber, FEATURE_ROWS_BFLOAT16);
+        }
       },
       [&](const PartitionStore& store, absl::Span<const int64_t> part_ids, float* rows) {
         return store.GatherFeatures(name, part_ids, rows);
-      });
+      },
+      feature_rows_bfloat16_);
 }
 
 absl::Status GraphClient::PullLabels(absl::Span<const int64_t> ids, int64_t* out) {

@@ -58,6 +58,11 @@ struct GraphClientOptions {
   // servers, when listed, are still connected (and must be up), so that
   // ShutdownServers reaches them, but are never asked for data.
   std::map<int, std::shared_ptr<const PartitionStore>> local_parts;
+  // Feature rows from servers travel as bfloat16 (rounded to nearest even:
+  // half the bytes) and are widened back to float32 here; rows of
+  // partitions in this process stay exact. For models that compute in bf16,
+  // which round their inputs the same way.
+  bool feature_rows_bfloat16 = false;
 };
 
 // How the client reaches one server (GraphClient::ServerConnections).
@@ -99,6 +104,8 @@ class GraphClient {
   // Rows of feature `name` for `ids`, row-major into `out`, which must hold
   // ids.size() * dim floats.
   absl::Status PullFeatures(const std::string& name, absl::Span<const int64_t> ids, float* out);
+  // GraphClientOptions::feature_rows_bfloat16 (servers' rows rounded).
+  bool feature_rows_bfloat16() const { return feature_rows_bfloat16_; }
   // Labels of `ids` into `out` (ids.size() entries; -1 = unlabelled).
   absl::Status PullLabels(absl::Span<const int64_t> ids, int64_t* out);
   // Split membership of `ids` into `out` (ids.size() bytes, bits of
@@ -135,12 +142,13 @@ class GraphClient {
 
   // Pulls `width` T per ID: a request of the graph name (field 1), the IDs
   // (field `ids_field`) and whatever add_fields(writer) adds, each answer
-  // carrying its rows in bytes field `rows_field`; in-process partitions are
-  // served by gather_local(store, ids, rows).
+  // carrying its rows in bytes field `rows_field` (as bfloat16 when
+  // `bfloat16_rows`, for float rows); in-process partitions are served by
+  // gather_local(store, ids, rows).
   template <typename T, typename AddFields, typename GatherLocal>
   absl::Status PullRows(absl::Span<const int64_t> ids, size_t width, const char* method,
                         int ids_field, int rows_field, T* out, AddFields add_fields,
-                        GatherLocal gather_local);
+                        GatherLocal gather_local, bool bfloat16_rows = false);
 
   bool IsLocal(int part) const { return local_[part] != nullptr; }
 
@@ -148,6 +156,7 @@ class GraphClient {
   const PartitionBook book_;
   std::vector<std::shared_ptr<const PartitionStore>> local_;  // By part; null when remote.
   std::shared_ptr<ServerChannels> channels_;                  // Null when every part is local.
+  bool feature_rows_bfloat16_ = false;  // GraphClientOptions::feature_rows_bfloat16.
 };
 
 }  // namespace distsage

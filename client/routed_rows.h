@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "common/bfloat16.h"
 #include "common/id_router.h"
 #include "common/status_macros.h"
 #include "proto/proto_wire.h"
@@ -67,6 +68,38 @@ absl::Status ReadRoutedRows(const IdRouter& router, int part, int rows_field, si
   if (received != expected) {
     return absl::DataLossError(
         absl::StrCat("the answer has ", received, " bytes of rows, expected ", expected));
+  }
+  return absl::OkStatus();
+}
+
+// As ReadRoutedRows, for float rows that travel as bfloat16
+// (PullFeaturesResponse.bfloat16_rows): each received row is widened into
+// `out` at its request position.
+inline absl::Status ReadRoutedBFloat16Rows(const IdRouter& router, int part, int rows_field,
+                                           size_t width, proto_wire::MessageReader* response,
+                                           float* out) {
+  const absl::Span<const int64_t> positions = router.positions_of(part);
+  const size_t expected = positions.size() * width * sizeof(uint16_t);
+  size_t received = 0;
+  thread_local std::vector<uint16_t> rows;
+  while (true) {
+    DS_ASSIGN_OR_RETURN(const bool more, response->Next());
+    if (!more) break;
+    if (response->field() != rows_field) continue;
+    received = response->value();
+    if (response->wire_type() != proto_wire::WireType::kLengthDelimited || received != expected) {
+      break;
+    }
+    rows.resize(positions.size() * width);
+    DS_RETURN_IF_ERROR(response->ReadPayload(rows.data(), expected));
+    for (size_t i = 0; i < positions.size(); ++i) {
+      BFloat16ToFloat(absl::MakeConstSpan(rows.data() + i * width, width),
+                      out + static_cast<size_t>(positions[i]) * width);
+    }
+  }
+  if (received != expected) {
+    return absl::DataLossError(
+        absl::StrCat("the answer has ", received, " bytes of bfloat16 rows, expected ", expected));
   }
   return absl::OkStatus();
 }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/bfloat16.h"
 #include "common/status_macros.h"
 #include "proto/grpc_status.h"
 #include "proto/proto_wire.h"
@@ -115,12 +116,26 @@ absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerPullFeatures(
   DS_ASSIGN_OR_RETURN(const FeatureSpec* spec, store_->FindFeature(request.feature()));
   std::vector<int64_t> ids;
   DS_RETURN_IF_ERROR(DecodePackedField(request.ids(), "ids", "LE int64 IDs", &ids));
-  const size_t row_bytes = static_cast<size_t>(spec->dim) * sizeof(float);
-  DS_RETURN_IF_ERROR(CheckAnswerSize(static_cast<int64_t>(ids.size() * row_bytes), "feature rows"));
+  const size_t values = ids.size() * static_cast<size_t>(spec->dim);
   proto_wire::MessageWriter answer;
   answer.AddVarint(PullFeaturesResponse::kDimFieldNumber, static_cast<uint64_t>(spec->dim));
+  if (request.row_type() == FEATURE_ROWS_BFLOAT16) {
+    DS_RETURN_IF_ERROR(
+        CheckAnswerSize(static_cast<int64_t>(values * sizeof(uint16_t)), "feature rows"));
+    // Gathered as stored, then rounded into the answer: a buffer per
+    // serving thread, kept at its largest (fresh tens of megabytes per
+    // answer would cost more in page faults than the gather).
+    thread_local std::vector<float> gathered;
+    gathered.resize(values);
+    DS_RETURN_IF_ERROR(store_->GatherFeatures(spec->name, ids, gathered.data()));
+    RoundToBFloat16(
+        gathered, reinterpret_cast<uint16_t*>(answer.AddBytesInPlace(
+                      PullFeaturesResponse::kBfloat16RowsFieldNumber, values * sizeof(uint16_t))));
+    return answer.Finish();
+  }
+  DS_RETURN_IF_ERROR(CheckAnswerSize(static_cast<int64_t>(values * sizeof(float)), "feature rows"));
   auto* rows = reinterpret_cast<float*>(
-      answer.AddBytesInPlace(PullFeaturesResponse::kRowsFieldNumber, ids.size() * row_bytes));
+      answer.AddBytesInPlace(PullFeaturesResponse::kRowsFieldNumber, values * sizeof(float)));
   DS_RETURN_IF_ERROR(store_->GatherFeatures(spec->name, ids, rows));
   return answer.Finish();
 }

@@ -176,6 +176,11 @@ ABSL_FLAG(std::string, precision, "fp32",
           "Arithmetic of the dense layers: fp32, or bf16 (bfloat16 matrix products on the CPU's "
           "AVX512-BF16/AMX units, float32 master weights, optimiser state and loss). Without "
           "those units bf16 falls back to fp32, with a note.");
+ABSL_FLAG(std::string, feature_wire_dtype, "auto",
+          "How feature rows travel from graph servers: float32, or bfloat16 (rounded on the "
+          "server: half the bytes). auto: bfloat16 when the model computes in bf16 "
+          "(--precision=bf16) with --feature_norm=none, where it rounds the rows the same way "
+          "itself, so the run is unchanged; else float32.");
 ABSL_FLAG(bool, allow_emulated_bf16, false,
           "Keep --precision=bf16 on a CPU without bf16 matrix units, emulated: bf16's roundings "
           "with float32 products (bf16's accuracy at fp32's speed, for checking it anywhere).");
@@ -378,8 +383,24 @@ absl::StatusOr<int> ServersPerMachine() {
   return num_servers;
 }
 
-absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config,
-                                       const std::string& ip_config) {
+// Whether feature rows from servers travel as bfloat16 (--feature_wire_dtype).
+absl::StatusOr<bool> FeatureRowsBFloat16(const TrainOptions& options) {
+  const std::string wire = absl::GetFlag(FLAGS_feature_wire_dtype);
+  if (wire == "float32") return false;
+  if (wire == "bfloat16") return true;
+  if (wire != "auto") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--feature_wire_dtype=", wire, ": expected auto, float32 or bfloat16"));
+  }
+  // The model rounds its input rows to bf16 itself: rounding them on the
+  // server first gives the same rows, unless something is done to them in
+  // between (row normalisation).
+  return options.model.precision != Precision::kFloat32 &&
+         options.model.feature_norm == FeatureNorm::kNone;
+}
+
+absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config, const std::string& ip_config,
+                                       const TrainOptions& options) {
   Setup setup;
   DS_ASSIGN_OR_RETURN(const TrainerGroupOptions group_options, GroupOptionsFromFlags());
   const int num_parts = config.num_parts();
@@ -394,6 +415,7 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config,
   }
   GraphClientOptions client_options;
   DS_ASSIGN_OR_RETURN(client_options.num_servers, ServersPerMachine());
+  DS_ASSIGN_OR_RETURN(client_options.feature_rows_bfloat16, FeatureRowsBFloat16(options));
   client_options.channels.rpc_timeout = absl::Seconds(absl::GetFlag(FLAGS_rpc_timeout_s));
   client_options.channels.connect_timeout = absl::Seconds(absl::GetFlag(FLAGS_connect_timeout_s));
   if (absl::GetFlag(FLAGS_keepalive_s) < 1) {
@@ -645,6 +667,7 @@ absl::Status FinishDistributed(const Setup& setup, const PipelineFigures& mean,
     transports[server.address] = server.transport;
   }
   (*summary)["transports"] = transports;
+  (*summary)["feature_wire_dtype"] = setup.client->feature_rows_bfloat16() ? "bfloat16" : "float32";
   if (group->rank() == 0 && absl::GetFlag(FLAGS_shutdown_servers)) {
     DS_RETURN_IF_ERROR(
         setup.client->ShutdownServers(absl::StrCat("trainer rank 0 (", graph_name, ")")));
@@ -659,8 +682,9 @@ absl::Status Run() {
   DS_ASSIGN_OR_RETURN(TrainOptions options, OptionsFromFlags(config));
   ConfigureTorchThreads(options.num_threads);
 
-  DS_ASSIGN_OR_RETURN(Setup setup, mode.standalone ? SetUpStandalone(config, mode.config_path)
-                                                   : SetUpDistributed(config, mode.ip_config));
+  DS_ASSIGN_OR_RETURN(Setup setup, mode.standalone
+                                       ? SetUpStandalone(config, mode.config_path)
+                                       : SetUpDistributed(config, mode.ip_config, options));
   TrainerGroup* group = setup.group.get();
   const int rank = group == nullptr ? 0 : group->rank();
   const int world_size = group == nullptr ? 1 : group->world_size();

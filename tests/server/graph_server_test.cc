@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/graph_client.h"
+#include "common/bfloat16.h"
 #include "common/ip_config.h"
 #include "common/unix_socket.h"
 #include "grpcpp/grpcpp.h"
@@ -251,6 +252,29 @@ TEST_P(GraphServerClusterTest, SamplingIsDeterministicAndIndependentOfRequestSpl
   ASSERT_TRUE(client_->PullFeatures(config_.node_features[0].name, ids, remote_rows.data()).ok());
   ASSERT_TRUE(mixed->PullFeatures(config_.node_features[0].name, ids, mixed_rows.data()).ok());
   EXPECT_EQ(remote_rows, mixed_rows);
+}
+
+// Feature rows asked for as bfloat16 arrive as the source rows rounded to
+// bfloat16 (to nearest even), each at its request position, in half the
+// bytes.
+TEST_P(GraphServerClusterTest, PullsFeatureRowsAsBFloat16) {
+  GraphClientOptions options;
+  options.feature_rows_bfloat16 = true;
+  std::unique_ptr<GraphClient> halved = ConnectOrDie(config_, cluster_->addresses(), options);
+  ASSERT_NE(halved, nullptr);
+  const std::vector<int64_t> ids = ShuffledIds(5);
+  std::vector<float> rows(ids.size() * ref_.feat_dim);
+  const int64_t received_before = halved->traffic().bytes_received;
+  ASSERT_TRUE(halved->PullFeatures(config_.node_features[0].name, ids, rows.data()).ok());
+  const int64_t received = halved->traffic().bytes_received - received_before;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    for (int64_t d = 0; d < ref_.feat_dim; ++d) {
+      const float source = ref_.features[ids[i] * ref_.feat_dim + d];
+      ASSERT_EQ(rows[i * ref_.feat_dim + d], BFloat16ToFloat(RoundToBFloat16(source)))
+          << "node " << ids[i] << " column " << d;
+    }
+  }
+  EXPECT_LT(received, static_cast<int64_t>(rows.size() * sizeof(float) * 0.6)) << received;
 }
 
 TEST_P(GraphServerClusterTest, ServesManyConcurrentClients) {

@@ -431,6 +431,28 @@ TEST_F(DistributedTrainerTest, KilledTrainerResumesTheServersNodeEmbeddings) {
   EXPECT_EQ(summary.at("param_checksum"), expected.at("param_checksum"));
 }
 
+// A model computing in bf16 rounds its input rows to bf16 itself, so by
+// default (--feature_wire_dtype=auto) the servers send them rounded: the
+// same run, bit for bit, in fewer bytes.
+TEST_F(DistributedTrainerTest, Bf16ModelTakesItsRowsFromTheServersAsBf16) {
+  StartServers();
+  const std::vector<std::string> bf16 = {"--precision=bf16",    "--allow_emulated_bf16",
+                                         "--feature_norm=none", "--local_partition=server",
+                                         "--num_epochs=3",      "--eval_every=0"};
+  std::vector<std::string> float32_rows = bf16;
+  float32_rows.push_back("--feature_wire_dtype=float32");
+  const nlohmann::json wide = RunTwoRanks(float32_rows, /*stop_servers=*/false);
+  const nlohmann::json halved = RunTwoRanks(bf16, /*stop_servers=*/false);
+  ASSERT_FALSE(HasFailure());
+  EXPECT_EQ(wide.at("feature_wire_dtype"), "float32");
+  EXPECT_EQ(halved.at("feature_wire_dtype"), "bfloat16");
+  EXPECT_EQ(halved.at("param_checksum"), wide.at("param_checksum"));
+  EXPECT_LT(halved.at("bytes_received").get<double>(),
+            0.75 * wide.at("bytes_received").get<double>())
+      << halved.dump() << "\n"
+      << wide.dump();
+}
+
 // The whole job under mutual TLS (certificates by deploy/make_certs): both
 // trainers reach the accuracy floor, and rank 0's client certificate is the
 // credential that lets it stop the servers.

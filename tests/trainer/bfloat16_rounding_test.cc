@@ -1,0 +1,64 @@
+// common/bfloat16.h rounds exactly as LibTorch's float -> bfloat16
+// conversion (which the model's bf16 mode uses), so that rows rounded on a
+// graph server are the rows the model would have made itself.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "common/bfloat16.h"
+
+namespace distsage {
+namespace {
+
+TEST(BFloat16RoundingTest, MatchesLibTorchBitForBit) {
+  std::vector<float> values = {0.0f,
+                               -0.0f,
+                               1.0f,
+                               -1.5f,
+                               std::numeric_limits<float>::max(),
+                               std::numeric_limits<float>::lowest(),
+                               std::numeric_limits<float>::min(),
+                               std::numeric_limits<float>::denorm_min(),
+                               std::numeric_limits<float>::infinity(),
+                               -std::numeric_limits<float>::infinity()};
+  // Exact ties, both ways: 1 + 2^-8 (halfway to the next bf16, even below)
+  // and the tie above an odd neighbour.
+  for (const uint32_t bits : {0x3F808000u, 0x3F818000u, 0xBF808000u, 0x00008000u, 0x7F7F8000u}) {
+    float value;
+    std::memcpy(&value, &bits, sizeof(value));
+    values.push_back(value);
+  }
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<uint32_t> any_bits;
+  for (int i = 0; i < 200000; ++i) {
+    const uint32_t bits = any_bits(rng);
+    float value;
+    std::memcpy(&value, &bits, sizeof(value));
+    if (!std::isnan(value)) values.push_back(value);
+  }
+  const at::Tensor expected =
+      at::from_blob(values.data(), {static_cast<int64_t>(values.size())}, at::kFloat)
+          .to(at::kBFloat16);
+  std::vector<uint16_t> rounded(values.size());
+  RoundToBFloat16(values, rounded.data());
+  const auto* torch_bits = reinterpret_cast<const uint16_t*>(expected.data_ptr<at::BFloat16>());
+  for (size_t i = 0; i < values.size(); ++i) {
+    ASSERT_EQ(rounded[i], torch_bits[i]) << "value " << values[i] << " (#" << i << ")";
+  }
+  // Back to float32 is exact: rounding again changes nothing.
+  std::vector<float> widened(values.size());
+  BFloat16ToFloat(rounded, widened.data());
+  for (size_t i = 0; i < values.size(); ++i) {
+    ASSERT_EQ(RoundToBFloat16(widened[i]), rounded[i]);
+  }
+  // NaN stays NaN.
+  EXPECT_TRUE(std::isnan(BFloat16ToFloat(RoundToBFloat16(std::nanf("")))));
+}
+
+}  // namespace
+}  // namespace distsage
