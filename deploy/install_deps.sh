@@ -30,6 +30,10 @@ packages=(
   openssh-server openssh-client rsync
   # TLS: deploy/make_certs makes the cluster's CA and certificates with openssl.
   openssl
+  # Checking builds of deploy/run_tests.sh: clang with its sanitizer and
+  # libFuzzer runtimes (ASan + UBSan over the test suite, the fuzz targets of
+  # tests/fuzz/), and llvm-symbolizer for readable sanitizer stack traces.
+  clang-14 libclang-rt-14-dev llvm-14
 )
 
 missing=()
