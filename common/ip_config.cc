@@ -116,6 +116,13 @@ absl::StatusOr<std::vector<ServerSlot>> ServerLayout(const std::vector<MachineAd
     const MachineAddress& machine = machines[part];
     for (int local = 0; local < num_servers; ++local) {
       const int port = machine.base_port + local;
+      if (port > 65535) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(LineOf(source, machine), " ('", machine.host, " ", machine.base_port,
+                         "'): with ", num_servers, " server(s) per machine its servers need ports ",
+                         machine.base_port, "..", machine.base_port + num_servers - 1,
+                         ", past 65535; give it a port of at most ", 65536 - num_servers));
+      }
       const auto [it, inserted] =
           first_user.emplace(JoinHostPort(CanonicalHost(machine.host), port), part);
       if (!inserted) {

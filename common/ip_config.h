@@ -42,7 +42,8 @@ struct ServerSlot {
 
 // Every server of the layout, in server-ID order. INVALID_ARGUMENT, naming
 // `source` (the ip_config path), when num_servers < 1, the file does not
-// list one machine per partition, or two servers would get the same address
+// list one machine per partition, a machine's servers would need a port past
+// 65535 (PORT + num_servers - 1), or two servers would get the same address
 // (naming both lines; `localhost` and loopback or IP literals written
 // differently count as the same host): two servers cannot share a port.
 absl::StatusOr<std::vector<ServerSlot>> ServerLayout(const std::vector<MachineAddress>& machines,

@@ -117,46 +117,46 @@ absl::StatusOr<PartitionConfig> PartitionConfig::Load(const std::string& path) {
   PartitionConfig config;
   try {
     json j = json::parse(text.str());
-    const int version = j.at("format_version").get<int>();
+    const int version = JsonInteger<int>(j.at("format_version"), "format_version");
     if (version != kPartitionFormatVersion) {
       return absl::FailedPreconditionError(
           absl::StrCat(path, ": format_version ", version, " is not supported (this build reads ",
                        kPartitionFormatVersion, "); re-run partition_graph"));
     }
     config.graph_name = j.at("graph_name").get<std::string>();
-    config.num_nodes = j.at("num_nodes").get<int64_t>();
-    config.num_edges = j.at("num_edges").get<int64_t>();
+    config.num_nodes = JsonInteger<int64_t>(j.at("num_nodes"), "num_nodes");
+    config.num_edges = JsonInteger<int64_t>(j.at("num_edges"), "num_edges");
     config.part_method = j.at("part_method").get<std::string>();
     config.balance_train = j.value("balance_train", false);
     config.balance_edges = j.value("balance_edges", false);
     for (const json& range : j.at("node_ranges")) {
-      config.range_ends.push_back(range.at(1).get<int64_t>());
+      config.range_ends.push_back(JsonInteger<int64_t>(range.at(1), "node_ranges"));
     }
     config.orig_node_ids_path = j.value("orig_node_ids", "");
     config.node_features = j.at("node_features").get<std::vector<FeatureSpec>>();
-    config.num_classes = j.at("num_classes").get<int64_t>();
+    config.num_classes = JsonInteger<int64_t>(j.at("num_classes"), "num_classes");
     config.split_name = j.value("split_name", "");
-    config.num_train = j.at("split_sizes").at("train").get<int64_t>();
-    config.num_valid = j.at("split_sizes").at("valid").get<int64_t>();
-    config.num_test = j.at("split_sizes").at("test").get<int64_t>();
-    config.edge_cut = j.value("edge_cut", int64_t{0});
+    config.num_train = JsonInteger<int64_t>(j.at("split_sizes").at("train"), "train");
+    config.num_valid = JsonInteger<int64_t>(j.at("split_sizes").at("valid"), "valid");
+    config.num_test = JsonInteger<int64_t>(j.at("split_sizes").at("test"), "test");
+    config.edge_cut = JsonInteger(j, "edge_cut", 0);
     config.book_fingerprint = j.value("book_fingerprint", "");
     for (const json& part : j.at("parts")) {
       PartInfo info;
-      info.part_id = part.at("part_id").get<int>();
+      info.part_id = JsonInteger<int>(part.at("part_id"), "part_id");
       info.path = part.at("path").get<std::string>();
-      info.num_nodes = part.at("num_nodes").get<int64_t>();
-      info.num_in_edges = part.at("num_in_edges").get<int64_t>();
-      info.num_train = part.value("num_train", int64_t{0});
-      info.num_valid = part.value("num_valid", int64_t{0});
-      info.num_test = part.value("num_test", int64_t{0});
-      info.edge_cut = part.value("edge_cut", int64_t{0});
+      info.num_nodes = JsonInteger<int64_t>(part.at("num_nodes"), "num_nodes");
+      info.num_in_edges = JsonInteger<int64_t>(part.at("num_in_edges"), "num_in_edges");
+      info.num_train = JsonInteger(part, "num_train", 0);
+      info.num_valid = JsonInteger(part, "num_valid", 0);
+      info.num_test = JsonInteger(part, "num_test", 0);
+      info.edge_cut = JsonInteger(part, "edge_cut", 0);
       config.parts.push_back(info);
     }
-    if (j.at("num_parts").get<int>() != config.num_parts()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": num_parts says ",
-                                                     j.at("num_parts").get<int>(),
-                                                     " but 'parts' lists ", config.num_parts()));
+    if (JsonInteger<int>(j.at("num_parts"), "num_parts") != config.num_parts()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": num_parts says ", JsonInteger<int>(j.at("num_parts"), "num_parts"),
+                       " but 'parts' lists ", config.num_parts()));
     }
   } catch (const json::exception& e) {
     return absl::InvalidArgumentError(

@@ -68,11 +68,11 @@ absl::StatusOr<PartitionMeta> PartitionMeta::FromJson(absl::string_view json) {
   try {
     nlohmann::json j = nlohmann::json::parse(json);
     meta.graph_name = j.at("graph_name").get<std::string>();
-    meta.part_id = j.at("part_id").get<int>();
-    meta.num_parts = j.at("num_parts").get<int>();
-    meta.node_begin = j.at("node_begin").get<int64_t>();
-    meta.node_end = j.at("node_end").get<int64_t>();
-    meta.num_in_edges = j.at("num_in_edges").get<int64_t>();
+    meta.part_id = JsonInteger<int>(j.at("part_id"), "part_id");
+    meta.num_parts = JsonInteger<int>(j.at("num_parts"), "num_parts");
+    meta.node_begin = JsonInteger<int64_t>(j.at("node_begin"), "node_begin");
+    meta.node_end = JsonInteger<int64_t>(j.at("node_end"), "node_end");
+    meta.num_in_edges = JsonInteger<int64_t>(j.at("num_in_edges"), "num_in_edges");
     meta.node_features = j.at("node_features").get<std::vector<FeatureSpec>>();
     meta.book_fingerprint = j.value("book_fingerprint", "");
   } catch (const nlohmann::json::exception& e) {

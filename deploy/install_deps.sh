@@ -34,6 +34,10 @@ packages=(
   # network namespaces, veths and bridge, tc shapes the links; python3
   # computes the scripts' figures.
   iproute2 python3
+  # Checking builds of deploy/run_tests.sh: clang with its sanitizer and
+  # libFuzzer runtimes (ASan + UBSan over the test suite, the fuzz targets of
+  # tests/fuzz/), and llvm-symbolizer for readable sanitizer stack traces.
+  clang-14 libclang-rt-14-dev llvm-14
 )
 
 missing=()

@@ -42,7 +42,8 @@ bool ParseLabel(absl::string_view field, int64_t* value) {
     *value = -1;
     return true;
   }
-  if (real != std::floor(real) || std::fabs(real) > std::numeric_limits<int32_t>::max()) {
+  if (real != std::floor(real) ||
+      std::fabs(static_cast<double>(real)) > std::numeric_limits<int32_t>::max()) {
     return false;
   }
   *value = static_cast<int64_t>(real);

@@ -74,6 +74,35 @@ absl::StatusOr<int64_t> ReadSingleCount(const std::string& path) {
   return value;
 }
 
+// zlib's deflate expands data at most 1032:1, so a file of S bytes holds at
+// most S * 1032 bytes of text, compressed or not.
+constexpr int64_t kMaxInflation = 1032;
+
+// The most rows `path` can hold when each row but the last takes at least
+// `min_row_bytes` bytes with its line end: what a count read from another
+// file must not exceed before anything is sized by it (a count file from
+// another dataset, or damaged, must not make the loader allocate terabytes).
+absl::StatusOr<int64_t> MaxRows(const std::string& path, int64_t min_row_bytes) {
+  std::error_code error;
+  const uintmax_t size = fs::file_size(path, error);
+  if (error) {
+    return absl::NotFoundError(absl::StrCat("cannot open '", path, "': ", error.message(),
+                                            " (check the path; the dataset may be incomplete)"));
+  }
+  return (static_cast<int64_t>(size) * kMaxInflation + min_row_bytes - 1) / min_row_bytes;
+}
+
+// INVALID_ARGUMENT unless `count` (of `what`, read from `count_file`) rows fit
+// in `path`.
+absl::Status CheckCountFits(int64_t count, absl::string_view what, absl::string_view count_file,
+                            const std::string& path, int64_t min_row_bytes) {
+  DS_ASSIGN_OR_RETURN(const int64_t max_rows, MaxRows(path, min_row_bytes));
+  if (count <= max_rows) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      count_file, " says ", count, " ", what, ", but ", path, " is too small to hold more than ",
+      max_rows, " rows: the files do not belong together (re-download the dataset)"));
+}
+
 absl::Status MalformedLine(const GzipLineReader& reader, absl::string_view line,
                            absl::string_view expected) {
   constexpr size_t kShown = 80;
@@ -130,6 +159,8 @@ absl::StatusOr<std::vector<int64_t>> ReadEdgeRows(const std::string& path, int64
 
 absl::Status ReadFeatures(const std::string& path, GraphDataset* dataset) {
   DS_ASSIGN_OR_RETURN(GzipLineReader reader, GzipLineReader::Open(path));
+  // Each number takes at least 2 bytes ("0,"): the file holds no more.
+  DS_ASSIGN_OR_RETURN(const int64_t max_values, MaxRows(path, 2));
   const int64_t num_nodes = dataset->num_nodes;
   ProgressMeter progress("load features", "rows", num_nodes);
   absl::string_view line;
@@ -137,7 +168,8 @@ absl::Status ReadFeatures(const std::string& path, GraphDataset* dataset) {
     if (reader.line_number() == 1) {
       // D is not written anywhere else: it is the first row's field count.
       dataset->feat_dim = std::count(line.begin(), line.end(), ',') + 1;
-      dataset->features.reserve(num_nodes * dataset->feat_dim);
+      dataset->features.reserve(
+          num_nodes > max_values / dataset->feat_dim ? max_values : num_nodes * dataset->feat_dim);
     }
     if (reader.line_number() > num_nodes) {
       return RowCountMismatch(path, reader.line_number(), num_nodes, "raw/num-node-list.csv.gz");
@@ -320,6 +352,12 @@ absl::StatusOr<GraphDataset> LoadOgbDataset(const OgbLocation& location, const s
                       ReadSingleCount((raw / "num-node-list.csv.gz").string()));
   DS_ASSIGN_OR_RETURN(const int64_t num_rows,
                       ReadSingleCount((raw / "num-edge-list.csv.gz").string()));
+  // Rows take at least 2 bytes ("0\n") in node-label.csv.gz, 4 ("0,1\n") in
+  // edge.csv.gz.
+  DS_RETURN_IF_ERROR(CheckCountFits(num_nodes, "nodes", "raw/num-node-list.csv.gz",
+                                    (raw / "node-label.csv.gz").string(), 2));
+  DS_RETURN_IF_ERROR(CheckCountFits(num_rows, "edge rows", "raw/num-edge-list.csv.gz",
+                                    (raw / "edge.csv.gz").string(), 4));
   {
     DS_ASSIGN_OR_RETURN(std::vector<int64_t> rows,
                         ReadEdgeRows((raw / "edge.csv.gz").string(), num_nodes, num_rows));

@@ -95,7 +95,11 @@ absl::Status MemoryPartitionStore::BindArrays(const std::vector<SegmentArray>& a
   }
   const std::vector<std::pair<std::string, uint64_t>> expected = ArraySizes(meta(), split_sizes);
   std::vector<const char*> data;
-  for (const auto& [name, bytes] : expected) {
+  for (const auto& entry : expected) {
+    // Named copies, not a structured binding: a lambda may not capture one
+    // before C++20 (clang refuses it).
+    const std::string& name = entry.first;
+    const uint64_t bytes = entry.second;
     auto it = std::find_if(arrays.begin(), arrays.end(),
                            [&](const SegmentArray& array) { return array.name == name; });
     if (it == arrays.end()) {

@@ -71,5 +71,19 @@ TEST(IpConfigTest, RefusesTwoServersOnOneAddressNamingBothLines) {
   EXPECT_TRUE(ServerLayout(*machines, 3, 2, "ip.txt").ok());
 }
 
+// Found by tests/fuzz/ip_config_fuzzer (corpus/ip_config_fuzzer/high_ports):
+// the layout handed out "10.0.0.1:65536", an address nothing can listen on.
+TEST(IpConfigTest, RefusesServersPastThePortRange) {
+  auto machines = ParseIpConfig("10.0.0.1 65534\n10.0.0.2 30050\n", "ip.txt");
+  ASSERT_TRUE(machines.ok()) << machines.status();
+  EXPECT_TRUE(ServerLayout(*machines, 2, 2, "ip.txt").ok());  // 65534 and 65535.
+  auto layout = ServerLayout(*machines, 2, 3, "ip.txt");
+  ASSERT_EQ(layout.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string message(layout.status().message());
+  EXPECT_NE(message.find("ip.txt:1"), std::string::npos) << message;
+  EXPECT_NE(message.find("65534..65536"), std::string::npos) << message;
+  EXPECT_NE(message.find("at most 65533"), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace distsage

@@ -1,6 +1,9 @@
 #include "common/partition_config.h"
 
 #include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
 
 #include "common/partition_format.h"
 #include "gtest/gtest.h"
@@ -63,6 +66,45 @@ TEST(PartitionConfigTest, LoadReportsMissingAndMalformedFiles) {
   auto bad = PartitionConfig::Load(dir.Join("bad.json"));
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("bad.json"), std::string::npos);
+}
+
+// Found by tests/fuzz/partition_config_fuzzer: a float where an integer
+// belongs was cast with static_cast (undefined behaviour for 1e300), and an
+// integer past int's range wrapped (part_id 4294967296 read as 0, a valid
+// config). Both are refused, naming the field.
+TEST(PartitionConfigTest, RefusesNumbersThatAreNotIntegersOfTheFieldsRange) {
+  testing::TempDir dir;
+  const std::string path = dir.Join("tiny.json");
+  ASSERT_TRUE(TwoPartConfig().Save(path).ok());
+  std::string text;
+  {
+    std::ifstream in(path);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // The first number after "key": (inside a [ ] too) becomes `number`.
+  auto with_number = [&text](const std::string& key, const std::string& number) {
+    std::string changed = text;
+    size_t at = changed.find("\"" + key + "\":");
+    EXPECT_NE(at, std::string::npos) << key;
+    at = changed.find_first_of("0123456789", at);
+    const size_t end = changed.find_first_not_of("0123456789", at);
+    return changed.replace(at, end - at, number);
+  };
+  struct Case {
+    std::string key, number;
+  };
+  for (const Case& c : std::vector<Case>{{"num_nodes", "1e300"},
+                                         {"num_nodes", "5.5"},
+                                         {"part_id", "4294967296"},
+                                         {"shape", "3e30"}}) {
+    SCOPED_TRACE(c.key + " " + c.number);
+    std::ofstream(path) << with_number(c.key, c.number);
+    auto loaded = PartitionConfig::Load(path);
+    ASSERT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument) << loaded.status();
+    EXPECT_NE(loaded.status().message().find("'" + c.key + "' must be an integer"),
+              std::string::npos)
+        << loaded.status();
+  }
 }
 
 TEST(PartitionFormatTest, KeysSortNumericallyAndDecode) {

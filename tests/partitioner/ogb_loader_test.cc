@@ -140,7 +140,13 @@ INSTANTIATE_TEST_SUITE_P(
                      "node-feat.csv.gz:2: malformed"},
         BadInputCase{"raw/node-label.csv.gz", "0\n1\n2\n0\n1\n", "node-label.csv.gz:3: label 2"},
         BadInputCase{"split/s1/test.csv.gz", "3\n9\n", "test.csv.gz:2: split names unknown node 9"},
-        BadInputCase{"raw/num-node-list.csv.gz", "five\n", "num-node-list.csv.gz:1: expected"}),
+        BadInputCase{"raw/num-node-list.csv.gz", "five\n", "num-node-list.csv.gz:1: expected"},
+        // Found by tests/fuzz/ogb_loader_fuzzer: counts the other files
+        // cannot hold made the loader allocate terabytes (and 2 x this edge
+        // count overflowed) before it read a row.
+        BadInputCase{"raw/num-node-list.csv.gz", "900000000000\n", "says 900000000000 nodes, but"},
+        BadInputCase{"raw/num-edge-list.csv.gz", "4611686018427387904\n",
+                     "says 4611686018427387904 edge rows, but"}),
     [](const ::testing::TestParamInfo<BadInputCase>& info) {
       return "Case" + std::to_string(info.index);
     });
