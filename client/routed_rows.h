@@ -37,16 +37,12 @@ absl::Status GatherRoutedRows(const IdRouter& router, int part, size_t width, T*
   return absl::OkStatus();
 }
 
-// Reads `part`'s answer: its bytes field `rows_field` holds the rows (`width`
-// T each) of the IDs routed to `part`, copied once, from the received slices
-// to their request positions in `out`. DATA_LOSS when the field does not
-// hold exactly those rows.
-template <typename T>
-absl::Status ReadRoutedRows(const IdRouter& router, int part, int rows_field, size_t width,
-                            proto_wire::MessageReader* response, T* out) {
-  const absl::Span<const int64_t> positions = router.positions_of(part);
-  const size_t row_bytes = width * sizeof(T);
-  const size_t expected = positions.size() * row_bytes;
+// Finds bytes field `rows_field` of `response` and, when it holds exactly
+// `expected` bytes, calls read_payload() (which reads them from `response`);
+// DATA_LOSS naming `what` otherwise.
+template <typename ReadPayload>
+absl::Status ReadRowsField(proto_wire::MessageReader* response, int rows_field, size_t expected,
+                           const char* what, ReadPayload read_payload) {
   size_t received = 0;
   while (true) {
     DS_ASSIGN_OR_RETURN(const bool more, response->Next());
@@ -56,20 +52,32 @@ absl::Status ReadRoutedRows(const IdRouter& router, int part, int rows_field, si
     if (response->wire_type() != proto_wire::WireType::kLengthDelimited || received != expected) {
       break;
     }
-    if (router.single_part()) {
-      DS_RETURN_IF_ERROR(response->ReadPayload(out, expected));
-      continue;
-    }
+    DS_RETURN_IF_ERROR(read_payload());
+  }
+  if (received != expected) {
+    return absl::DataLossError(
+        absl::StrCat("the answer has ", received, " bytes of ", what, ", expected ", expected));
+  }
+  return absl::OkStatus();
+}
+
+// Reads `part`'s answer: its bytes field `rows_field` holds the rows (`width`
+// T each) of the IDs routed to `part`, copied once, from the received slices
+// to their request positions in `out`. DATA_LOSS when the field does not
+// hold exactly those rows.
+template <typename T>
+absl::Status ReadRoutedRows(const IdRouter& router, int part, int rows_field, size_t width,
+                            proto_wire::MessageReader* response, T* out) {
+  const absl::Span<const int64_t> positions = router.positions_of(part);
+  const size_t row_bytes = width * sizeof(T);
+  return ReadRowsField(response, rows_field, positions.size() * row_bytes, "rows", [&] {
+    if (router.single_part()) return response->ReadPayload(out, positions.size() * row_bytes);
     for (const int64_t position : positions) {
       DS_RETURN_IF_ERROR(
           response->ReadPayload(out + static_cast<size_t>(position) * width, row_bytes));
     }
-  }
-  if (received != expected) {
-    return absl::DataLossError(
-        absl::StrCat("the answer has ", received, " bytes of rows, expected ", expected));
-  }
-  return absl::OkStatus();
+    return absl::OkStatus();
+  });
 }
 
 // As ReadRoutedRows, for float rows that travel as bfloat16
@@ -80,28 +88,16 @@ inline absl::Status ReadRoutedBFloat16Rows(const IdRouter& router, int part, int
                                            float* out) {
   const absl::Span<const int64_t> positions = router.positions_of(part);
   const size_t expected = positions.size() * width * sizeof(uint16_t);
-  size_t received = 0;
-  thread_local std::vector<uint16_t> rows;
-  while (true) {
-    DS_ASSIGN_OR_RETURN(const bool more, response->Next());
-    if (!more) break;
-    if (response->field() != rows_field) continue;
-    received = response->value();
-    if (response->wire_type() != proto_wire::WireType::kLengthDelimited || received != expected) {
-      break;
-    }
+  return ReadRowsField(response, rows_field, expected, "bfloat16 rows", [&] {
+    thread_local std::vector<uint16_t> rows;
     rows.resize(positions.size() * width);
     DS_RETURN_IF_ERROR(response->ReadPayload(rows.data(), expected));
     for (size_t i = 0; i < positions.size(); ++i) {
       BFloat16ToFloat(absl::MakeConstSpan(rows.data() + i * width, width),
                       out + static_cast<size_t>(positions[i]) * width);
     }
-  }
-  if (received != expected) {
-    return absl::DataLossError(
-        absl::StrCat("the answer has ", received, " bytes of bfloat16 rows, expected ", expected));
-  }
-  return absl::OkStatus();
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace distsage
