@@ -429,14 +429,10 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config, const std:
   }
   client_options.channels.server_restart_timeout =
       absl::Seconds(absl::GetFlag(FLAGS_server_restart_timeout_s));
-  DS_ASSIGN_OR_RETURN(
-      client_options.channels.credentials,
-      ChannelCredentialsFrom({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
-                              absl::GetFlag(FLAGS_tls_ca)}));
-  if (!absl::GetFlag(FLAGS_auth_token_file).empty()) {
-    DS_ASSIGN_OR_RETURN(client_options.channels.auth_token,
-                        ReadAuthToken(absl::GetFlag(FLAGS_auth_token_file)));
-  }
+  // The same TLS files and token as the rendezvous (GroupOptionsFromFlags read them).
+  DS_ASSIGN_OR_RETURN(client_options.channels.credentials,
+                      ChannelCredentialsFrom(group_options.tls));
+  client_options.channels.auth_token = group_options.auth_token;
   DS_ASSIGN_OR_RETURN(const LocalPartitionMode local_mode,
                       ParseLocalPartitionMode(absl::GetFlag(FLAGS_local_partition)));
   if (local_mode == LocalPartitionMode::kInProcess) {
