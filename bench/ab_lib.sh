@@ -95,3 +95,23 @@ busy_processes() {
   echo '```'
   echo
 }
+
+# require_configs HINT FILE...: stops the script at the first partition config
+# that is missing, saying how to make one (HINT).
+require_configs() {
+  local hint=$1 file
+  shift
+  for file in "$@"; do
+    [[ -f "$file" ]] || { echo "no partition config $file ($hint)" >&2; exit 1; }
+  done
+}
+
+# require_programs BIN_DIR NAME...: stops the script at the first program not
+# built in BIN_DIR, naming its build target.
+require_programs() {
+  local dir=$1 name
+  shift
+  for name in "$@"; do
+    [[ -x "$dir/$name" ]] || { echo "no $dir/$name; build the $name target" >&2; exit 1; }
+  done
+}

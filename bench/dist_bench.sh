@@ -28,12 +28,9 @@ EPOCHS="${EPOCHS:-1}"
 HIDDEN="${HIDDEN:-256}"
 LOCAL="${LOCAL:-server inprocess}"
 WORK="${WORK:-${TMPDIR:-/tmp}/distsage-dist-bench}"
-for f in "$SYNTH1" "$SYNTH2"; do
-  [[ -f "$f" ]] || { echo "no partition config $f (see the usage note in $0)" >&2; exit 1; }
-done
-for b in trainer graph_server; do
-  [[ -x "$BIN/$b" ]] || { echo "no $BIN/$b; build the $b target" >&2; exit 1; }
-done
+source bench/ab_lib.sh
+require_configs "see the usage note in $0" "$SYNTH1" "$SYNTH2"
+require_programs "$BIN" trainer graph_server
 mkdir -p "$WORK"
 COMMON=(--num_layers=2 --fan_out=10,25 --batch_size=1000 --lr=0.003 --dropout=0.5
         --num_hidden="$HIDDEN" --num_epochs="$EPOCHS" --eval_every=-1 --seed=0)

@@ -29,13 +29,12 @@ BATCHES="${BATCHES:-30}"
 REVERSE_FROM_LAYER="${REVERSE_FROM_LAYER:-0}"
 THREADS="${THREADS:-1}"
 PIPELINE_ROUNDS="${PIPELINE_ROUNDS:-0}"
-[[ -f "$SYNTH" ]] || { echo "no partition config $SYNTH (bench/partition_bench.sh makes one)" >&2; exit 1; }
-for bin in "$BIN_A" "$BIN_B"; do
-  [[ -x "$bin/loader_bench" ]] || { echo "no $bin/loader_bench; build the loader_bench target" >&2; exit 1; }
-done
+source bench/ab_lib.sh
+require_configs "bench/partition_bench.sh makes one" "$SYNTH"
+require_programs "$BIN_A" loader_bench
+require_programs "$BIN_B" loader_bench
 WORK=$(mktemp -d /tmp/loader_bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-source bench/ab_lib.sh
 run() {  # BIN NAME ROUND
   "$1/loader_bench" --part_config="$SYNTH" --batches="$BATCHES" \
     --reverse_from_layer="$REVERSE_FROM_LAYER" --loader_threads="$THREADS" 2> "$WORK/$2-$3.log"

@@ -41,17 +41,15 @@ BENCH_BATCHES="${BENCH_BATCHES:-20}"
 RESULT="${RESULT:-bench/results/netns_cluster-h$HIDDEN.md}"
 RAW="${RAW:-${RESULT%.md}.jsonl}"
 WORK="${WORK:-${TMPDIR:-/tmp}/distsage-netns-cluster}"
-[[ -f "$SYNTH2" ]] || { echo "no partition config $SYNTH2 (see the usage note in $0)" >&2; exit 1; }
-for b in trainer graph_server; do
-  [[ -x "$BIN/$b" ]] || { echo "no $BIN/$b; build the $b target" >&2; exit 1; }
-done
+source bench/ab_lib.sh
+require_configs "see the usage note in $0" "$SYNTH2"
+require_programs "$BIN" trainer graph_server
 parts=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["num_parts"])' "$SYNTH2")
 ((parts == MACHINES)) ||
   { echo "$SYNTH2 has $parts partitions; MACHINES=$MACHINES needs one per machine" >&2; exit 1; }
 [[ $EUID -eq 0 ]] || { echo "$0 makes network namespaces: run it as root" >&2; exit 1; }
 
 source bench/netns_cluster_lib.sh
-source bench/ab_lib.sh
 # On any exit (an error, Ctrl-C, kill): the processes and namespaces go.
 trap netns_down EXIT
 trap 'exit 130' INT TERM

@@ -42,13 +42,9 @@ WORK="${WORK:-${TMPDIR:-/tmp}/distsage-shm-bench}"
 NEEDED=()
 [[ $PARTS == *a* ]] && NEEDED+=("$SYNTH1")
 [[ $PARTS == *b* ]] && NEEDED+=("$SYNTH2")
-for f in "${NEEDED[@]}"; do
-  [[ -f "$f" ]] || { echo "no partition config $f (see the usage note in $0)" >&2; exit 1; }
-done
-for b in trainer graph_server; do
-  [[ -x "$BIN/$b" ]] || { echo "no $BIN/$b; build the $b target" >&2; exit 1; }
-done
 source bench/ab_lib.sh
+require_configs "see the usage note in $0" "${NEEDED[@]}"
+require_programs "$BIN" trainer graph_server
 mkdir -p "$WORK" "$(dirname "$RESULT")"
 MODEL=(--num_layers=2 --fan_out=10,25 --batch_size=1000 --lr=0.003 --dropout=0.5
        --num_hidden="$HIDDEN" --eval_every=-1 --seed=0 --num_threads=2)
