@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "trainer/rendezvous_store.h"
 
@@ -54,6 +55,12 @@ std::string LocalAddressToward(const std::string& host) {
 std::string FirstLine(const std::exception& error) {
   const std::string what = error.what();
   return what.substr(0, what.find('\n'));
+}
+
+// "Float [3, 4]": a tensor's dtype and shape, for errors.
+std::string Describe(const at::Tensor& tensor) {
+  return absl::StrCat(c10::toString(tensor.scalar_type()), " [",
+                      absl::StrJoin(tensor.sizes(), ", "), "]");
 }
 
 }  // namespace
@@ -224,6 +231,57 @@ absl::StatusOr<std::vector<std::vector<double>>> TrainerGroup::AllGather(
 absl::StatusOr<std::vector<std::vector<int64_t>>> TrainerGroup::AllGather(
     absl::Span<const int64_t> values) {
   return state_->Gather(values, at::kLong);
+}
+
+absl::StatusOr<std::vector<at::Tensor>> TrainerGroup::AllToAll(
+    const std::vector<at::Tensor>& to_rank) {
+  const int ranks = world_size();
+  if (static_cast<int>(to_rank.size()) != ranks) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("all-to-all: ", to_rank.size(), " tensors for a world of ", ranks, " ranks"));
+  }
+  for (const at::Tensor& tensor : to_rank) {
+    if (tensor.dim() == 0 || tensor.scalar_type() != to_rank[0].scalar_type() ||
+        tensor.sizes().slice(1) != to_rank[0].sizes().slice(1)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "all-to-all: the tensors for the ranks must be rows of one dtype and one row shape; got ",
+          Describe(tensor), " and ", Describe(to_rank[0])));
+    }
+  }
+  // The row counts first (one per rank each way), so that every rank can
+  // size its output and both sides agree on the splits.
+  at::Tensor send_counts = at::empty({ranks}, at::kLong);
+  for (int r = 0; r < ranks; ++r) send_counts.data_ptr<int64_t>()[r] = to_rank[r].size(0);
+  at::Tensor receive_counts = at::empty({ranks}, at::kLong);
+  std::vector<int64_t> equal_splits;
+  absl::Status status = state_->Wait("all-to-all of the row counts", [&] {
+    return state_->group->alltoall_base(receive_counts, send_counts, equal_splits, equal_splits);
+  });
+  if (!status.ok()) return status;
+  std::vector<int64_t> send_splits(send_counts.data_ptr<int64_t>(),
+                                   send_counts.data_ptr<int64_t>() + ranks);
+  std::vector<int64_t> receive_splits(receive_counts.data_ptr<int64_t>(),
+                                      receive_counts.data_ptr<int64_t>() + ranks);
+  int64_t total = 0;
+  for (const int64_t rows : receive_splits) total += rows;
+  at::Tensor input = at::cat(to_rank).contiguous();
+  std::vector<int64_t> output_shape = to_rank[0].sizes().vec();
+  output_shape[0] = total;
+  at::Tensor output = at::empty(output_shape, input.options());
+  status = state_->Wait("all-to-all", [&] {
+    // Copies: ProcessGroupGloo moves the split vectors into its work item.
+    std::vector<int64_t> output_splits = receive_splits;
+    std::vector<int64_t> input_splits = send_splits;
+    return state_->group->alltoall_base(output, input, output_splits, input_splits);
+  });
+  if (!status.ok()) return status;
+  std::vector<at::Tensor> from_rank;
+  int64_t offset = 0;
+  for (const int64_t rows : receive_splits) {
+    from_rank.push_back(output.narrow(0, offset, rows));
+    offset += rows;
+  }
+  return from_rank;
 }
 
 absl::StatusOr<int> TrainerGroup::FirstRankDifferingFromRankZero(int64_t value) {

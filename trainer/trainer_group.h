@@ -69,6 +69,13 @@ class TrainerGroup {
   // Every rank's `values` (all ranks pass the same length), rank-major.
   absl::StatusOr<std::vector<std::vector<double>>> AllGather(absl::Span<const double> values);
   absl::StatusOr<std::vector<std::vector<int64_t>>> AllGather(absl::Span<const int64_t> values);
+  // Sends to_rank[r] to rank r and returns what each rank sent to this one:
+  // result[r] is rank r's to_rank[rank()]. The tensors are rows along
+  // dimension 0, any number of them (zero too); all ranks pass world_size()
+  // tensors of one dtype and one row shape (INVALID_ARGUMENT here when this
+  // rank's differ among themselves). Two collectives: the row counts, then
+  // the rows.
+  absl::StatusOr<std::vector<at::Tensor>> AllToAll(const std::vector<at::Tensor>& to_rank);
   // The lowest rank whose `value` differs from rank 0's, or -1 when every
   // rank passed the same value (e.g. a checksum all replicas must share).
   absl::StatusOr<int> FirstRankDifferingFromRankZero(int64_t value);

@@ -8,58 +8,17 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 
-#include <functional>
-#include <future>
-#include <thread>
 #include <vector>
 
 #include "tests/common/test_util.h"
+#include "tests/trainer/group_ranks.h"
 
 namespace distsage {
 namespace {
 
 using testing::FreePort;
-
-TrainerGroupOptions Options(int rank, int world_size, int port) {
-  TrainerGroupOptions options;
-  options.rank = rank;
-  options.world_size = world_size;
-  options.master_addr = "127.0.0.1";
-  options.master_port = port;
-  options.timeout = absl::Seconds(30);
-  return options;
-}
-
-// Runs body(group) on `world_size` joined ranks, one thread each, meeting
-// at `master_addr`: rank 0 takes any free port (no bind-then-close race) and
-// hands it to the others.
-void RunRanks(int world_size, const std::function<void(TrainerGroup&)>& body,
-              const std::string& master_addr = "127.0.0.1") {
-  std::promise<int> port_promise;
-  const std::shared_future<int> port = port_promise.get_future().share();
-  std::vector<std::thread> threads;
-  for (int rank = 0; rank < world_size; ++rank) {
-    threads.emplace_back([&, rank] {
-      TrainerGroupOptions options = Options(rank, world_size, rank == 0 ? 0 : -1);
-      options.master_addr = master_addr;
-      bool told = false;
-      if (rank == 0) {
-        options.on_master_ready = [&](int bound) {
-          told = true;
-          port_promise.set_value(bound);
-        };
-      } else {
-        options.master_port = port.get();
-        if (options.master_port <= 0) return;  // Rank 0 failed; its thread reports why.
-      }
-      absl::StatusOr<std::unique_ptr<TrainerGroup>> group = TrainerGroup::Join(options);
-      if (rank == 0 && !told) port_promise.set_value(-1);
-      ASSERT_TRUE(group.ok()) << group.status();
-      body(**group);
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-}
+using testing::GroupOptions;
+using testing::RunRanks;
 
 TEST(TrainerGroupTest, AveragesGradientsIdenticallyOnEveryRank) {
   std::vector<at::Tensor> results(3);
@@ -104,6 +63,57 @@ TEST(TrainerGroupTest, BroadcastSumAndGather) {
   });
 }
 
+// What rank `from` sends rank `to`: (from + to) % 3 rows (none from rank 0
+// to itself, nor between ranks 1 and 2), each [from, to, row].
+at::Tensor RowsFor(int from, int to) {
+  const int64_t rows = (from + to) % 3;
+  at::Tensor sent = at::empty({rows, 3});
+  for (int64_t i = 0; i < rows; ++i) {
+    sent[i] = at::tensor({static_cast<float>(from), static_cast<float>(to), static_cast<float>(i)});
+  }
+  return sent;
+}
+
+TEST(TrainerGroupTest, AllToAllDeliversEachRanksRowsIncludingNone) {
+  RunRanks(3, [](TrainerGroup& group) {
+    std::vector<at::Tensor> to_rank;
+    std::vector<at::Tensor> ids_to_rank;
+    for (int to = 0; to < 3; ++to) {
+      to_rank.push_back(RowsFor(group.rank(), to));
+      ids_to_rank.push_back(at::arange(to, at::kLong) + 10 * group.rank());
+    }
+    absl::StatusOr<std::vector<at::Tensor>> from_rank = group.AllToAll(to_rank);
+    ASSERT_TRUE(from_rank.ok()) << from_rank.status();
+    ASSERT_EQ(from_rank->size(), 3u);
+    for (int from = 0; from < 3; ++from) {
+      EXPECT_TRUE(at::equal((*from_rank)[from], RowsFor(from, group.rank())))
+          << "rank " << group.rank() << " from " << from << ": " << (*from_rank)[from];
+    }
+    // Any dtype and row shape: int64 IDs, rank d receives d from every rank.
+    absl::StatusOr<std::vector<at::Tensor>> ids = group.AllToAll(ids_to_rank);
+    ASSERT_TRUE(ids.ok()) << ids.status();
+    for (int from = 0; from < 3; ++from) {
+      EXPECT_TRUE(at::equal((*ids)[from], at::arange(group.rank(), at::kLong) + 10 * from));
+    }
+  });
+}
+
+TEST(TrainerGroupTest, AllToAllRefusesMismatchedTensorsBeforeSendingAnything) {
+  RunRanks(2, [](TrainerGroup& group) {
+    absl::Status status = group.AllToAll({at::zeros({1, 2})}).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_NE(status.message().find("1 tensors for a world of 2 ranks"), std::string::npos)
+        << status;
+    status = group.AllToAll({at::zeros({1, 2}), at::zeros({1, 3})}).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_NE(status.message().find("Float [1, 3] and Float [1, 2]"), std::string::npos) << status;
+    // The group still works: nothing was sent.
+    std::vector<double> values = {1.0};
+    ASSERT_TRUE(group.SumInPlace(&values).ok());
+    EXPECT_EQ(values[0], 2.0);
+  });
+}
+
 // This machine's first IPv4 address that is not loopback ("" if none).
 std::string NonLoopbackAddress() {
   ifaddrs* interfaces = nullptr;
@@ -138,7 +148,7 @@ TEST(TrainerGroupTest, JoinsThroughAMachineAddress) {
 }
 
 TEST(TrainerGroupTest, MissingRankFailsJoinAfterTimeout) {
-  TrainerGroupOptions options = Options(0, 2, 0);
+  TrainerGroupOptions options = GroupOptions(0, 2, 0);
   options.timeout = absl::Seconds(2);
   int bound = 0;
   options.on_master_ready = [&](int port) { bound = port; };
@@ -152,7 +162,7 @@ TEST(TrainerGroupTest, MissingRankFailsJoinAfterTimeout) {
 }
 
 TEST(TrainerGroupTest, UnreachableMasterIsNamed) {
-  TrainerGroupOptions options = Options(1, 2, FreePort());
+  TrainerGroupOptions options = GroupOptions(1, 2, FreePort());
   options.timeout = absl::Seconds(2);
   absl::StatusOr<std::unique_ptr<TrainerGroup>> group = TrainerGroup::Join(options);
   ASSERT_FALSE(group.ok());
@@ -173,10 +183,10 @@ TEST(TrainerGroupTest, PeerThatLeavesFailsTheCollective) {
 }
 
 TEST(TrainerGroupTest, RejectsBadRank) {
-  EXPECT_FALSE(TrainerGroup::Join(Options(2, 2, 29500)).ok());
-  EXPECT_FALSE(TrainerGroup::Join(Options(0, 2, 70000)).ok());
+  EXPECT_FALSE(TrainerGroup::Join(GroupOptions(2, 2, 29500)).ok());
+  EXPECT_FALSE(TrainerGroup::Join(GroupOptions(0, 2, 70000)).ok());
   // Only rank 0 may ask for any free port: the others must be told it.
-  EXPECT_FALSE(TrainerGroup::Join(Options(1, 2, 0)).ok());
+  EXPECT_FALSE(TrainerGroup::Join(GroupOptions(1, 2, 0)).ok());
 }
 
 }  // namespace
