@@ -26,6 +26,7 @@
 #include "trainer/model_checkpoint.h"
 #include "trainer/precision.h"
 #include "trainer/sage_model.h"
+#include "trainer/sparse_gradient_exchange.h"
 #include "trainer/trainer_group.h"
 #include "trainer/training_checkpoint.h"
 
@@ -205,14 +206,7 @@ struct GraphSageTrainer::State {
     optimizer.zero_grad();
     loss.backward();
     if (embedding_dim > 0) {
-      // Each rank's loss is the mean over its share of the global batch: the
-      // pushes of all ranks add up to the global batch's gradient.
-      at::Tensor grad = embedding.grad();
-      if (group != nullptr) grad = grad / static_cast<double>(group->world_size());
-      grad = grad.contiguous();
-      DS_RETURN_IF_ERROR(
-          kv->Push(kNodeEmbeddingTensor, batch.blocks.front().src_nodes,
-                   absl::MakeConstSpan(grad.data_ptr<float>(), static_cast<size_t>(grad.numel()))));
+      DS_RETURN_IF_ERROR(PushEmbeddingGradient(batch.blocks.front().src_nodes, embedding.grad()));
     }
     StepResult result;
     if (group != nullptr) {
@@ -224,6 +218,28 @@ struct GraphSageTrainer::State {
     result.loss_sum = loss.item<double>() * static_cast<double>(batch.seeds.size());
     result.correct = CountCorrect(logits, batch.labels);
     return result;
+  }
+
+  // Sends the gradient of the embedding rows of `nodes` to the KV store.
+  // Each rank's loss is the mean over its share of the global batch, so the
+  // ranks' gradients, each divided by the world size, add up to the global
+  // batch's. With several ranks they are summed by the rank each row belongs
+  // to (trainer/sparse_gradient_exchange.h), which pushes the row once: one
+  // optimiser update per row per step, the same on every run. The pushes
+  // are synchronous and precede the gradient all-reduce, so every rank's
+  // are applied before any rank pulls the next step's rows.
+  absl::Status PushEmbeddingGradient(const std::vector<int64_t>& nodes, const at::Tensor& grad) {
+    if (group == nullptr || group->world_size() == 1) {
+      const at::Tensor rows = grad.contiguous();
+      return kv->Push(
+          kNodeEmbeddingTensor, nodes,
+          absl::MakeConstSpan(rows.data_ptr<float>(), static_cast<size_t>(rows.numel())));
+    }
+    DS_ASSIGN_OR_RETURN(
+        const SummedRows summed,
+        ExchangeEmbeddingGradients(*group, client->config().Book(), nodes,
+                                   grad / static_cast<double>(group->world_size())));
+    return kv->Push(kNodeEmbeddingTensor, summed.ids, summed.grads);
   }
 
   // Data-parallel start: every rank takes rank 0's parameters (equal seeds
