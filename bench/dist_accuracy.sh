@@ -7,7 +7,8 @@
 # Usage: bench/dist_accuracy.sh [BUILD_DIR]
 #   env: DATASET (default amazon_computers), FLAGS (default: the README's recipe
 #        for the Amazon graphs), SEEDS (default "0 1 2"), PARTS (default "2 4"),
-#        WORK (logs).
+#        STANDALONE (default 1; 0 skips the standalone runs, e.g. when only the
+#        distributed path changed), WORK (logs).
 # Servers are started afresh for every run: KV tensors (node embeddings,
 # --node_embedding_dim) live in the servers and would carry over otherwise.
 set -euo pipefail
@@ -35,12 +36,16 @@ test_acc() { python3 -c 'import json,sys; print("%.4f" % json.loads(sys.argv[1])
 
 echo "# dist_accuracy $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores: $DATASET, $FLAGS"
 declare -A results
-config="$(partition 1)"
-for seed in $SEEDS; do
-  json="$("$BIN/trainer" --standalone --part_config="$config" --num_threads=2 --seed="$seed" \
-    $FLAGS 2> "$WORK/standalone-$seed.log")"
-  results[standalone]+=" $(test_acc "$json")"
-done
+setups=()
+if [[ "${STANDALONE:-1}" != 0 ]]; then
+  setups+=(standalone)
+  config="$(partition 1)"
+  for seed in $SEEDS; do
+    json="$("$BIN/trainer" --standalone --part_config="$config" --num_threads=2 --seed="$seed" \
+      $FLAGS 2> "$WORK/standalone-$seed.log")"
+    results[standalone]+=" $(test_acc "$json")"
+  done
+fi
 for parts in $PARTS; do
   config="$(partition "$parts")"
   for seed in $SEEDS; do
@@ -60,7 +65,6 @@ for parts in $PARTS; do
 done
 echo "| setup | test accuracy per seed ($SEEDS) | mean |"
 echo "| --- | --- | --- |"
-setups=(standalone)
 for parts in $PARTS; do setups+=("$parts servers + 2 trainers"); done
 for setup in "${setups[@]}"; do
   python3 - "$setup" ${results[$setup]} <<'PY'
