@@ -29,6 +29,11 @@ absl::Time DeadlineOf(const grpc::ServerContext& context) {
 RendezvousServiceImpl::RendezvousServiceImpl(const CallAuthorizer* authorizer)
     : authorizer_(authorizer) {}
 
+grpc::Status RendezvousServiceImpl::Admit(const grpc::ServerContext& context,
+                                          absl::string_view method) const {
+  return ToGrpcStatus(authorizer_->Check(context, absl::StrCat("RendezvousService.", method)));
+}
+
 template <typename Keys>
 grpc::Status RendezvousServiceImpl::AwaitKeys(grpc::ServerContext* context, const Keys& keys) {
   const auto first_missing = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -58,9 +63,7 @@ grpc::Status RendezvousServiceImpl::AwaitKeys(grpc::ServerContext* context, cons
 grpc::Status RendezvousServiceImpl::Set(grpc::ServerContext* context,
                                         const RendezvousSetRequest* request,
                                         RendezvousSetResponse* /*response*/) {
-  if (absl::Status allowed = authorizer_->Check(*context, "RendezvousService.Set"); !allowed.ok()) {
-    return ToGrpcStatus(allowed);
-  }
+  if (grpc::Status admitted = Admit(*context, "Set"); !admitted.ok()) return admitted;
   absl::MutexLock lock(&mu_);
   values_[request->key()] = request->value();
   return grpc::Status::OK;
@@ -69,9 +72,7 @@ grpc::Status RendezvousServiceImpl::Set(grpc::ServerContext* context,
 grpc::Status RendezvousServiceImpl::Get(grpc::ServerContext* context,
                                         const RendezvousGetRequest* request,
                                         RendezvousGetResponse* response) {
-  if (absl::Status allowed = authorizer_->Check(*context, "RendezvousService.Get"); !allowed.ok()) {
-    return ToGrpcStatus(allowed);
-  }
+  if (grpc::Status admitted = Admit(*context, "Get"); !admitted.ok()) return admitted;
   absl::MutexLock lock(&mu_);
   const std::string* key = &request->key();
   grpc::Status status = AwaitKeys(context, absl::MakeConstSpan(key, 1));
@@ -83,9 +84,7 @@ grpc::Status RendezvousServiceImpl::Get(grpc::ServerContext* context,
 grpc::Status RendezvousServiceImpl::Add(grpc::ServerContext* context,
                                         const RendezvousAddRequest* request,
                                         RendezvousAddResponse* response) {
-  if (absl::Status allowed = authorizer_->Check(*context, "RendezvousService.Add"); !allowed.ok()) {
-    return ToGrpcStatus(allowed);
-  }
+  if (grpc::Status admitted = Admit(*context, "Add"); !admitted.ok()) return admitted;
   absl::MutexLock lock(&mu_);
   std::string& stored = values_[request->key()];
   int64_t value = 0;
@@ -104,10 +103,7 @@ grpc::Status RendezvousServiceImpl::Add(grpc::ServerContext* context,
 grpc::Status RendezvousServiceImpl::CompareSet(grpc::ServerContext* context,
                                                const RendezvousCompareSetRequest* request,
                                                RendezvousCompareSetResponse* response) {
-  if (absl::Status allowed = authorizer_->Check(*context, "RendezvousService.CompareSet");
-      !allowed.ok()) {
-    return ToGrpcStatus(allowed);
-  }
+  if (grpc::Status admitted = Admit(*context, "CompareSet"); !admitted.ok()) return admitted;
   absl::MutexLock lock(&mu_);
   const auto found = values_.find(request->key());
   if (found == values_.end()) {
@@ -125,10 +121,7 @@ grpc::Status RendezvousServiceImpl::CompareSet(grpc::ServerContext* context,
 grpc::Status RendezvousServiceImpl::DeleteKey(grpc::ServerContext* context,
                                               const RendezvousKeyRequest* request,
                                               RendezvousDeleteKeyResponse* response) {
-  if (absl::Status allowed = authorizer_->Check(*context, "RendezvousService.DeleteKey");
-      !allowed.ok()) {
-    return ToGrpcStatus(allowed);
-  }
+  if (grpc::Status admitted = Admit(*context, "DeleteKey"); !admitted.ok()) return admitted;
   absl::MutexLock lock(&mu_);
   response->set_existed(values_.erase(request->key()) > 0);
   return grpc::Status::OK;
@@ -137,10 +130,7 @@ grpc::Status RendezvousServiceImpl::DeleteKey(grpc::ServerContext* context,
 grpc::Status RendezvousServiceImpl::Check(grpc::ServerContext* context,
                                           const RendezvousKeysRequest* request,
                                           RendezvousCheckResponse* response) {
-  if (absl::Status allowed = authorizer_->Check(*context, "RendezvousService.Check");
-      !allowed.ok()) {
-    return ToGrpcStatus(allowed);
-  }
+  if (grpc::Status admitted = Admit(*context, "Check"); !admitted.ok()) return admitted;
   absl::MutexLock lock(&mu_);
   response->set_all_exist(
       std::all_of(request->keys().begin(), request->keys().end(),
@@ -151,10 +141,7 @@ grpc::Status RendezvousServiceImpl::Check(grpc::ServerContext* context,
 grpc::Status RendezvousServiceImpl::Wait(grpc::ServerContext* context,
                                          const RendezvousKeysRequest* request,
                                          RendezvousWaitResponse* /*response*/) {
-  if (absl::Status allowed = authorizer_->Check(*context, "RendezvousService.Wait");
-      !allowed.ok()) {
-    return ToGrpcStatus(allowed);
-  }
+  if (grpc::Status admitted = Admit(*context, "Wait"); !admitted.ok()) return admitted;
   absl::MutexLock lock(&mu_);
   return AwaitKeys(context, request->keys());
 }
@@ -162,10 +149,7 @@ grpc::Status RendezvousServiceImpl::Wait(grpc::ServerContext* context,
 grpc::Status RendezvousServiceImpl::NumKeys(grpc::ServerContext* context,
                                             const RendezvousNumKeysRequest* /*request*/,
                                             RendezvousNumKeysResponse* response) {
-  if (absl::Status allowed = authorizer_->Check(*context, "RendezvousService.NumKeys");
-      !allowed.ok()) {
-    return ToGrpcStatus(allowed);
-  }
+  if (grpc::Status admitted = Admit(*context, "NumKeys"); !admitted.ok()) return admitted;
   absl::MutexLock lock(&mu_);
   response->set_count(static_cast<int64_t>(values_.size()));
   return grpc::Status::OK;

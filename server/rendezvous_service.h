@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/distsage/rendezvous.grpc.pb.h"
@@ -41,6 +42,9 @@ class RendezvousServiceImpl final : public RendezvousService::Service {
                        RendezvousNumKeysResponse* response) override;
 
  private:
+  // OK when the authorizer lets the call to `method` (e.g. "Get") through;
+  // else its refusal (every method needs the job's credential).
+  grpc::Status Admit(const grpc::ServerContext& context, absl::string_view method) const;
   // Blocks until every key of `keys` exists (then OK, with mu_ held), the
   // context's deadline passes (DEADLINE_EXCEEDED) or it is cancelled.
   template <typename Keys>

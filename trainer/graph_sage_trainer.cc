@@ -15,6 +15,8 @@
 #include <optional>
 #include <random>
 #include <thread>
+#include <tuple>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -55,8 +57,12 @@ int LoaderWorkers(const TrainOptions& options) {
 // The first layer whose input requires a gradient, so that NeighborMean's
 // backward pass runs there: the input features need none, unless the first
 // layer projects them before aggregating.
-// The KV save that goes with the training checkpoint of `epoch`.
-std::string EmbeddingCheckpointLabel(int epoch) { return absl::StrCat("checkpoint-epoch-", epoch); }
+// The KV save that goes with the training checkpoint at `position`.
+std::string EmbeddingCheckpointLabel(CheckpointPosition position) {
+  std::string label = absl::StrCat("checkpoint-epoch-", position.epoch);
+  if (position.batch > 0) absl::StrAppend(&label, "-batch-", position.batch);
+  return label;
+}
 
 int ReverseFromLayer(GraphSageImpl& model) { return model.layer(0)->project_first() ? 0 : 1; }
 
@@ -259,16 +265,18 @@ struct GraphSageTrainer::State {
     return plan.dump();
   }
 
-  // The last checkpoint every rank has, restored; 0 when there is none.
-  absl::StatusOr<int> Resume(const TrainingCheckpoints& checkpoints, ProgressReporter* reporter) {
-    DS_ASSIGN_OR_RETURN(const std::vector<int> mine, checkpoints.Epochs());
-    int chosen = mine.empty() ? 0 : mine.back();
+  // The last checkpoint every rank has, restored with its partial epoch;
+  // position (0, 0) when there is none.
+  absl::StatusOr<std::pair<CheckpointPosition, PartialEpoch>> Resume(
+      const TrainingCheckpoints& checkpoints, ProgressReporter* reporter) {
+    DS_ASSIGN_OR_RETURN(const std::vector<CheckpointPosition> mine, checkpoints.Positions());
+    int64_t chosen = mine.empty() ? 0 : mine.back().Encoded();
     if (group != nullptr) {
       // Each rank keeps its last two: ranks killed on either side of a
       // checkpoint differ by one, and share the older.
       std::vector<int64_t> last_two = {0, 0};
       for (size_t i = 0; i < std::min<size_t>(2, mine.size()); ++i) {
-        last_two[i] = mine[mine.size() - 1 - i];
+        last_two[i] = mine[mine.size() - 1 - i].Encoded();
       }
       DS_ASSIGN_OR_RETURN(const std::vector<std::vector<int64_t>> all, group->AllGather(last_two));
       chosen = 0;
@@ -277,28 +285,32 @@ struct GraphSageTrainer::State {
         for (const std::vector<int64_t>& rank : all) {
           everywhere &= std::find(rank.begin(), rank.end(), candidate) != rank.end();
         }
-        if (everywhere) chosen = std::max<int>(chosen, static_cast<int>(candidate));
+        if (everywhere) chosen = std::max(chosen, candidate);
       }
       bool any = false;
       for (const std::vector<int64_t>& rank : all) any |= rank[0] > 0;
       if (chosen == 0 && any) {
+        std::vector<std::string> names;
+        for (const CheckpointPosition& position : mine) names.push_back(position.ToString());
         return absl::FailedPreconditionError(
-            absl::StrCat("--resume: the ranks share no checkpoint (this rank has epochs [",
-                         absl::StrJoin(mine, ", "), "] in '", checkpoints.rank_dir(),
+            absl::StrCat("--resume: the ranks share no checkpoint (this rank has [",
+                         absl::StrJoin(names, "; "), "] in '", checkpoints.rank_dir(),
                          "'); every rank needs its own rank-<r> folder of the same run"));
       }
     }
     if (chosen == 0) {
       reporter->Line(absl::StrCat("--resume: no checkpoint in '", checkpoints.rank_dir(),
                                   "' yet; starting from epoch 1"));
-      return 0;
+      return std::make_pair(CheckpointPosition(), PartialEpoch());
     }
-    DS_RETURN_IF_ERROR(checkpoints.Restore(chosen, Plan(), model, optimizer));
+    const CheckpointPosition position = CheckpointPosition::Decode(chosen);
+    DS_ASSIGN_OR_RETURN(const PartialEpoch partial,
+                        checkpoints.Restore(position, Plan(), model, optimizer));
     DS_RETURN_IF_ERROR(OnRankZeroInStep(
-        "load the node embeddings", [&] { return kv->Load(EmbeddingCheckpointLabel(chosen)); }));
-    reporter->Line(
-        absl::StrCat("resumed after epoch ", chosen, " from '", checkpoints.rank_dir(), "'"));
-    return chosen;
+        "load the node embeddings", [&] { return kv->Load(EmbeddingCheckpointLabel(position)); }));
+    reporter->Line(absl::StrCat("resumed after ", position.ToString(), " from '",
+                                checkpoints.rank_dir(), "'"));
+    return std::make_pair(position, partial);
   }
 
   // With learnable embeddings: runs `act` (a KV save or load) once, on rank
@@ -359,7 +371,8 @@ struct GraphSageTrainer::State {
   }
 
   // Trains on every batch `loader` yields, adding the pipeline's figures
-  // (all but wall and wait time) to `figures`, then calls after_step(batch, step).
+  // (all but wall and wait time) to `figures`, then calls after_step(batch,
+  // step), which returns a Status: an error stops the training.
   template <typename AfterStep>
   absl::Status TrainOnLoader(MiniBatchLoader& loader, PipelineFigures* figures,
                              AfterStep after_step) {
@@ -376,7 +389,7 @@ struct GraphSageTrainer::State {
       figures->num_input_nodes += batch.blocks.front().num_src();
       figures->sample_seconds += batch.sample_seconds;
       figures->pull_seconds += batch.pull_seconds;
-      after_step(batch, step);
+      DS_RETURN_IF_ERROR(after_step(batch, step));
     }
   }
 
@@ -390,7 +403,7 @@ struct GraphSageTrainer::State {
   GraphSage model;
   BlockSampler sampler;
   torch::optim::Adam optimizer;
-  int resumed_from_epoch = 0;
+  CheckpointPosition resumed_from;
 };
 
 GraphSageTrainer::GraphSageTrainer(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -449,42 +462,74 @@ absl::Status GraphSageTrainer::Train(const TrainerShare& share, ProgressReporter
                                                       "' has no training nodes for this trainer"));
   }
   std::optional<TrainingCheckpoints> checkpoints;
-  int first_epoch = 1;
+  PartialEpoch resumed_partial;
   if (!s.options.checkpoint_dir.empty()) {
     checkpoints.emplace(s.options.checkpoint_dir, s.group == nullptr ? 0 : s.group->rank());
     if (s.options.resume) {
-      DS_ASSIGN_OR_RETURN(s.resumed_from_epoch, s.Resume(*checkpoints, reporter));
-      first_epoch = s.resumed_from_epoch + 1;
+      DS_ASSIGN_OR_RETURN(std::tie(s.resumed_from, resumed_partial),
+                          s.Resume(*checkpoints, reporter));
     }
   }
+  // Writes the checkpoint at `position`: the embeddings first, since a
+  // rank's checkpoint promises that the KV save of its position exists.
+  const auto write_checkpoint = [&](CheckpointPosition position, const PartialEpoch& partial) {
+    DS_RETURN_IF_ERROR(s.OnRankZeroInStep("save the node embeddings", [&] {
+      return s.kv->Save(EmbeddingCheckpointLabel(position));
+    }));
+    return checkpoints->Write(position, partial, s.Plan(), ParameterChecksum(), s.model,
+                              s.optimizer);
+  };
   int64_t kill_after_batches = -1;
   if (const char* hook = std::getenv("DISTSAGE_TRAINER_KILL_AFTER_BATCHES"); hook != nullptr) {
     (void)absl::SimpleAtoi(hook, &kill_after_batches);
   }
-  int64_t batches_trained = 0;
-  for (int epoch = first_epoch; epoch <= s.options.num_epochs; ++epoch) {
+  int64_t batches_trained = 0;  // By this process.
+  const int64_t every_batches = s.options.checkpoint_every_batches;
+  for (int epoch = s.resumed_from.epoch + 1; epoch <= s.options.num_epochs; ++epoch) {
     EpochMetrics metrics;
     metrics.epoch = epoch;
     const Clock::time_point epoch_start = Clock::now();
+    LoaderOptions loader_options = s.MakeLoaderOptions();
+    // The batches a mid-epoch checkpoint covers are not trained again.
+    PartialEpoch partial;
+    if (epoch == s.resumed_from.epoch + 1 && s.resumed_from.batch > 0) {
+      partial = resumed_partial;
+      loader_options.first_batch = s.resumed_from.batch;
+    }
     MiniBatchLoader loader(s.client, &s.sampler, s.ShuffledSeeds(share.train_nodes, epoch),
-                           s.MakeLoaderOptions(),
-                           MixSeed(s.options.seed, {static_cast<uint64_t>(epoch)}));
+                           loader_options, MixSeed(s.options.seed, {static_cast<uint64_t>(epoch)}));
+    if (partial.batches_per_epoch != 0 && partial.batches_per_epoch != loader.num_batches()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the checkpoint resumed from was taken in epochs of ", partial.batches_per_epoch,
+          " batches, but this run's have ", loader.num_batches(),
+          "; resume with the partitions and trainers it was started with"));
+    }
+    partial.batches_per_epoch = loader.num_batches();
+    // Batches before this epoch, over the whole run (the checkpoint clock).
+    const int64_t batches_before = static_cast<int64_t>(epoch - 1) * loader.num_batches();
     reporter->StartEpoch(epoch, loader.num_batches());
-    double loss_sum = 0.0;
-    int64_t correct = 0;
     DS_RETURN_IF_ERROR(s.TrainOnLoader(
         loader, &metrics.pipeline, [&](const MiniBatch& batch, const StepResult& step) {
-          loss_sum += step.loss_sum;
-          correct += step.correct;
+          partial.loss_sum += step.loss_sum;
+          partial.correct += step.correct;
+          partial.num_seeds += static_cast<int64_t>(batch.seeds.size());
           if (++batches_trained == kill_after_batches) raise(SIGKILL);
-          reporter->BatchDone(metrics.pipeline.num_batches, step.loss_sum / batch.seeds.size(),
+          const int64_t done = batch.index + 1;
+          reporter->BatchDone(done, step.loss_sum / batch.seeds.size(),
                               static_cast<double>(step.correct) / batch.seeds.size(),
                               metrics.pipeline.num_seeds / SecondsSince(epoch_start));
+          // The epoch's last batch is checkpointed at the epoch's end, after
+          // the evaluation.
+          if (checkpoints.has_value() && every_batches > 0 && done < loader.num_batches() &&
+              (batches_before + done) % every_batches == 0) {
+            return write_checkpoint({epoch - 1, done}, partial);
+          }
+          return absl::OkStatus();
         }));
     metrics.pipeline.wall_seconds = SecondsSince(epoch_start);
     metrics.pipeline.wait_seconds = loader.wait_seconds();
-    metrics.loss = loss_sum / metrics.pipeline.num_seeds;
-    metrics.train_acc = static_cast<double>(correct) / metrics.pipeline.num_seeds;
+    metrics.loss = partial.loss_sum / partial.num_seeds;
+    metrics.train_acc = static_cast<double>(partial.correct) / partial.num_seeds;
     const bool evaluate = (s.options.eval_every > 0 && epoch % s.options.eval_every == 0) ||
                           (s.options.eval_every >= 0 && epoch == s.options.num_epochs);
     if (evaluate) {
@@ -500,13 +545,9 @@ absl::Status GraphSageTrainer::Train(const TrainerShare& share, ProgressReporter
     }
     reporter->Line(metrics.ToLine());
     if (checkpoints.has_value() &&
-        (epoch % s.options.checkpoint_every == 0 || epoch == s.options.num_epochs)) {
-      // The embeddings first: a rank's checkpoint of an epoch promises
-      // that the KV save of that epoch exists.
-      DS_RETURN_IF_ERROR(s.OnRankZeroInStep(
-          "save the node embeddings", [&] { return s.kv->Save(EmbeddingCheckpointLabel(epoch)); }));
-      DS_RETURN_IF_ERROR(
-          checkpoints->Write(epoch, s.Plan(), ParameterChecksum(), s.model, s.optimizer));
+        (epoch % s.options.checkpoint_every == 0 || epoch == s.options.num_epochs ||
+         (every_batches > 0 && (batches_before + loader.num_batches()) % every_batches == 0))) {
+      DS_RETURN_IF_ERROR(write_checkpoint({epoch, 0}, PartialEpoch()));
     }
     if (csv != nullptr) DS_RETURN_IF_ERROR(csv->Append(metrics));
     history->push_back(metrics);
@@ -544,7 +585,8 @@ uint32_t GraphSageTrainer::ParameterChecksum() const {
   return distsage::ParameterChecksum(state_->model);
 }
 
-int GraphSageTrainer::resumed_from_epoch() const { return state_->resumed_from_epoch; }
+int GraphSageTrainer::resumed_from_epoch() const { return state_->resumed_from.epoch; }
+int64_t GraphSageTrainer::resumed_from_batch() const { return state_->resumed_from.batch; }
 
 absl::Status GraphSageTrainer::Save(const std::string& dir) {
   DS_RETURN_IF_ERROR(SaveModel(state_->model, dir));
@@ -565,6 +607,7 @@ absl::StatusOr<BenchmarkResult> GraphSageTrainer::Benchmark(const std::vector<in
     DS_RETURN_IF_ERROR(
         s.TrainOnLoader(loader, &result.pipeline, [&](const MiniBatch& batch, const StepResult&) {
           for (const Block& block : batch.blocks) result.num_edges += block.num_edges();
+          return absl::OkStatus();
         }));
     result.pipeline.wall_seconds = SecondsSince(start);
     result.pipeline.wait_seconds = loader.wait_seconds();

@@ -89,9 +89,12 @@ class GraphSageTrainer {
   // options.num_epochs epochs over share.train_nodes (reshuffled each epoch),
   // evaluating every options.eval_every epochs and after the last. Progress
   // goes to `reporter`, epochs to `csv` (may be null) and `history`. With
-  // options.checkpoint_dir, checkpoints as it goes; with options.resume,
-  // first restores the last checkpoint there that every rank has, and trains
-  // the epochs after it (resumed_from_epoch()). For fault-injection tests:
+  // options.checkpoint_dir, checkpoints as it goes (epoch ends, and every
+  // options.checkpoint_every_batches batches); with options.resume, first
+  // restores the last checkpoint there that every rank has, and trains the
+  // batches after it (resumed_from_epoch(), resumed_from_batch()); the
+  // resumed epoch's loss and accuracy still cover all its batches. For
+  // fault-injection tests:
   // DISTSAGE_TRAINER_KILL_AFTER_BATCHES=N in the environment kills the
   // process (SIGKILL) after its N-th training batch.
   absl::Status Train(const TrainerShare& share, ProgressReporter* reporter, MetricsCsvWriter* csv,
@@ -101,8 +104,10 @@ class GraphSageTrainer {
   absl::StatusOr<Accuracies> Evaluate(const TrainerShare& share);
   // CRC-32 of the parameters' bytes: equal on ranks holding the same model.
   uint32_t ParameterChecksum() const;
-  // The epoch Train resumed after (0: it started from epoch 1).
+  // The epoch Train resumed after (0: it started from epoch 1), and the
+  // batches of the next epoch its checkpoint covered (0: none).
   int resumed_from_epoch() const;
+  int64_t resumed_from_batch() const;
   // The model into `dir`; with embeddings, also a KV save of them (each
   // server's own folder, client/kv_client.h).
   absl::Status Save(const std::string& dir);

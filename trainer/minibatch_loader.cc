@@ -29,9 +29,11 @@ MiniBatchLoader::MiniBatchLoader(GraphClient* client, const BlockSampler* sample
       options_(options),
       rng_seed_(rng_seed),
       num_batches_((static_cast<int64_t>(seeds_.size()) + options.batch_size - 1) /
-                   options.batch_size) {
-  const int num_workers =
-      static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(options.num_workers, num_batches_)));
+                   options.batch_size),
+      next_to_build_(std::clamp<int64_t>(options.first_batch, 0, num_batches_)),
+      next_to_deliver_(next_to_build_) {
+  const int num_workers = static_cast<int>(
+      std::max<int64_t>(1, std::min<int64_t>(options.num_workers, num_batches_ - next_to_build_)));
   for (int i = 0; i < num_workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
 

@@ -52,7 +52,10 @@ struct LoaderOptions {
   int64_t batch_size = 1000;
   int num_workers = 1;
   int prefetch = 4;  // Batches built ahead of the consumer, at most.
-  InputRows input;   // What the batch's input rows hold (features, embeddings).
+  // The first batch built and delivered: earlier ones are skipped (a run
+  // resumed from a mid-epoch checkpoint). Batches keep their indices.
+  int64_t first_batch = 0;
+  InputRows input;  // What the batch's input rows hold (features, embeddings).
   int64_t num_classes = 0;
   // Where feature batches are allocated; shared across epochs so that their
   // pages are reused. Null: plain allocation.
@@ -71,6 +74,7 @@ class MiniBatchLoader {
   MiniBatchLoader(const MiniBatchLoader&) = delete;
   MiniBatchLoader& operator=(const MiniBatchLoader&) = delete;
 
+  // Batches in the whole epoch, skipped ones included.
   int64_t num_batches() const { return num_batches_; }
   // Moves the next batch (in order) into `*batch` and returns true; false
   // after the last one. Blocks while the batch is being built. Returns a

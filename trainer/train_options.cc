@@ -130,6 +130,11 @@ absl::Status ValidateTrainOptions(const PartitionConfig& config, TrainOptions* o
     return absl::InvalidArgumentError(absl::StrCat("--checkpoint_every=", options->checkpoint_every,
                                                    ": expected 1 or more epochs"));
   }
+  if (options->checkpoint_every_batches < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--checkpoint_every_batches=", options->checkpoint_every_batches,
+                     ": expected 0 (checkpoints at epoch ends only) or more batches"));
+  }
   if (options->resume && options->checkpoint_dir.empty()) {
     return absl::InvalidArgumentError(
         "--resume needs --checkpoint_dir=DIR (the folder the interrupted run checkpointed to)");

@@ -69,10 +69,13 @@ struct TrainOptions {
   std::string metrics_out;     // CSV of per-epoch figures, when set.
   std::string save_model;      // Folder for the trained model, when set.
   // Training checkpoints (trainer/training_checkpoint.h): written every
-  // checkpoint_every epochs and after the last when checkpoint_dir is set;
-  // with resume, training continues after the last one there.
+  // checkpoint_every epochs and after the last when checkpoint_dir is set,
+  // and also after every checkpoint_every_batches-th batch of the run when
+  // that is positive (long epochs); with resume, training continues after
+  // the last one there.
   std::string checkpoint_dir;
   int checkpoint_every = 1;
+  int64_t checkpoint_every_batches = 0;
   bool resume = false;
 };
 

@@ -196,6 +196,9 @@ ABSL_FLAG(std::string, checkpoint_dir, "",
           "Checkpoint training here (model, optimiser, RNG and epoch; one rank-<r> folder per "
           "trainer), every --checkpoint_every epochs and after the last.");
 ABSL_FLAG(int, checkpoint_every, 1, "Epochs between checkpoints (with --checkpoint_dir).");
+ABSL_FLAG(int64_t, checkpoint_every_batches, 0,
+          "Also checkpoint after every N-th batch of the run, mid-epoch too (with "
+          "--checkpoint_dir; for long epochs). 0: at epoch ends only.");
 ABSL_FLAG(bool, resume, false,
           "Continue from the last checkpoint in --checkpoint_dir (every rank's, in distributed "
           "mode); start from epoch 1 when there is none yet. The final parameters equal an "
@@ -262,6 +265,7 @@ absl::StatusOr<TrainOptions> OptionsFromFlags(const PartitionConfig& config) {
   options.save_model = absl::GetFlag(FLAGS_save_model);
   options.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
   options.checkpoint_every = absl::GetFlag(FLAGS_checkpoint_every);
+  options.checkpoint_every_batches = absl::GetFlag(FLAGS_checkpoint_every_batches);
   options.resume = absl::GetFlag(FLAGS_resume);
   DS_RETURN_IF_ERROR(ValidateTrainOptions(config, &options));
   return options;
@@ -631,7 +635,10 @@ absl::StatusOr<PipelineFigures> RunTraining(GraphSageTrainer* trainer, const Set
     if (name != "allreduce_s_mean" || setup.group != nullptr) (*summary)[name] = seconds;
   }
   (*summary)["train_s_total"] = total.wall_seconds;
-  if (options.resume) (*summary)["resumed_from_epoch"] = trainer->resumed_from_epoch();
+  if (options.resume) {
+    (*summary)["resumed_from_epoch"] = trainer->resumed_from_epoch();
+    (*summary)["resumed_from_batch"] = trainer->resumed_from_batch();
+  }
   (*summary)["eval_s_total"] = eval_seconds;
   if (!options.save_model.empty()) DS_RETURN_IF_ERROR(trainer->Save(options.save_model));
   return mean;

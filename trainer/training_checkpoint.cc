@@ -11,10 +11,13 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "common/numbered_folders.h"
 #include "common/status_macros.h"
 
@@ -36,7 +39,26 @@ absl::Status Guarded(const std::string& path, absl::StatusCode code, Body body) 
   return absl::OkStatus();
 }
 
+// The position a checkpoint folder's name holds ("ckpt-<epoch>" or
+// "ckpt-<epoch>-<batch>"), or nullopt for any other name (".tmp-" ones too).
+std::optional<CheckpointPosition> PositionOfFolder(absl::string_view name) {
+  if (!absl::ConsumePrefix(&name, kPrefix)) return std::nullopt;
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '-');
+  CheckpointPosition position;
+  if (parts.size() > 2 || !absl::SimpleAtoi(parts[0], &position.epoch) || position.epoch < 0 ||
+      (parts.size() == 2 && (!absl::SimpleAtoi(parts[1], &position.batch) || position.batch <= 0 ||
+                             position.batch > 0xffffffff))) {
+    return std::nullopt;
+  }
+  return position;
+}
+
 }  // namespace
+
+std::string CheckpointPosition::ToString() const {
+  return batch == 0 ? absl::StrCat("epoch ", epoch)
+                    : absl::StrCat("epoch ", epoch, ", batch ", batch);
+}
 
 uint32_t ParameterChecksum(GraphSage& model) {
   uLong crc = crc32(0L, Z_NULL, 0);
@@ -51,11 +73,14 @@ uint32_t ParameterChecksum(GraphSage& model) {
 TrainingCheckpoints::TrainingCheckpoints(std::string dir, int rank)
     : rank_dir_((fs::path(dir) / absl::StrCat("rank-", rank)).string()) {}
 
-std::string TrainingCheckpoints::FolderOf(int epoch) const {
-  return (fs::path(rank_dir_) / absl::StrFormat("%s%06d", kPrefix, epoch)).string();
+std::string TrainingCheckpoints::FolderOf(CheckpointPosition position) const {
+  std::string name = absl::StrFormat("%s%06d", kPrefix, position.epoch);
+  if (position.batch > 0) absl::StrAppendFormat(&name, "-%08d", position.batch);
+  return (fs::path(rank_dir_) / name).string();
 }
 
-absl::Status TrainingCheckpoints::Write(int epoch, const std::string& plan, uint32_t param_checksum,
+absl::Status TrainingCheckpoints::Write(CheckpointPosition position, const PartialEpoch& partial,
+                                        const std::string& plan, uint32_t param_checksum,
                                         GraphSage& model,
                                         torch::optim::Optimizer& optimizer) const {
   std::error_code error;
@@ -64,17 +89,25 @@ absl::Status TrainingCheckpoints::Write(int epoch, const std::string& plan, uint
     return absl::InvalidArgumentError(
         absl::StrCat("--checkpoint_dir: cannot create '", rank_dir_, "': ", error.message()));
   }
-  const std::string final_path = FolderOf(epoch);
+  const std::string final_path = FolderOf(position);
   const std::string tmp_path = absl::StrCat(final_path, ".tmp-", getpid());
   fs::remove_all(tmp_path, error);
-  fs::remove_all(final_path, error);  // A rerun of the same epoch replaces it.
+  fs::remove_all(final_path, error);  // A rerun of the same position replaces it.
   fs::create_directories(tmp_path, error);
   if (error) {
     return absl::InternalError(absl::StrCat("cannot create '", tmp_path, "': ", error.message()));
   }
-  const nlohmann::json state = {{"epoch", epoch},
-                                {"plan", plan},
-                                {"param_checksum", absl::StrFormat("%08x", param_checksum)}};
+  nlohmann::json state = {{"epoch", position.epoch},
+                          {"plan", plan},
+                          {"param_checksum", absl::StrFormat("%08x", param_checksum)}};
+  if (position.batch > 0) {
+    // nlohmann writes doubles with enough digits to read back the same bits.
+    state["batch"] = position.batch;
+    state["batches_per_epoch"] = partial.batches_per_epoch;
+    state["loss_sum"] = partial.loss_sum;
+    state["correct"] = partial.correct;
+    state["num_seeds"] = partial.num_seeds;
+  }
   {
     std::ofstream out(tmp_path + "/state.json");
     out << state.dump(2) << "\n";
@@ -93,20 +126,22 @@ absl::Status TrainingCheckpoints::Write(int epoch, const std::string& plan, uint
   }));
   DS_RETURN_IF_ERROR(PublishFolder(tmp_path, final_path));
   DS_RETURN_IF_ERROR(WriteCurrent(rank_dir_, fs::path(final_path).filename().string()));
-  DS_ASSIGN_OR_RETURN(const std::vector<int> epochs, Epochs());
-  for (size_t i = 0; i + kKept < epochs.size(); ++i) fs::remove_all(FolderOf(epochs[i]), error);
+  DS_ASSIGN_OR_RETURN(const std::vector<CheckpointPosition> positions, Positions());
+  for (size_t i = 0; i + kKept < positions.size(); ++i) {
+    fs::remove_all(FolderOf(positions[i]), error);
+  }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<int>> TrainingCheckpoints::Epochs() const {
-  std::vector<int> epochs;
+absl::StatusOr<std::vector<CheckpointPosition>> TrainingCheckpoints::Positions() const {
+  std::vector<CheckpointPosition> positions;
   std::error_code error;
-  if (!fs::exists(rank_dir_, error)) return epochs;
+  if (!fs::exists(rank_dir_, error)) return positions;
   for (const fs::directory_entry& entry : fs::directory_iterator(rank_dir_, error)) {
     const std::string name = entry.path().filename().string();
-    const int64_t epoch = FolderNumber(name, kPrefix);
-    if (epoch >= 0 && fs::exists(entry.path() / "state.json")) {
-      epochs.push_back(static_cast<int>(epoch));
+    const std::optional<CheckpointPosition> position = PositionOfFolder(name);
+    if (position.has_value() && fs::exists(entry.path() / "state.json")) {
+      positions.push_back(*position);
     } else if (name.find(".tmp-") != std::string::npos) {
       fs::remove_all(entry.path(), error);  // Left by a run killed while writing.
     }
@@ -114,19 +149,27 @@ absl::StatusOr<std::vector<int>> TrainingCheckpoints::Epochs() const {
   if (error) {
     return absl::InternalError(absl::StrCat("cannot list '", rank_dir_, "': ", error.message()));
   }
-  std::sort(epochs.begin(), epochs.end());
-  return epochs;
+  std::sort(positions.begin(), positions.end());
+  return positions;
 }
 
-absl::Status TrainingCheckpoints::Restore(int epoch, const std::string& plan, GraphSage& model,
-                                          torch::optim::Optimizer& optimizer) const {
-  const std::string folder = FolderOf(epoch);
+absl::StatusOr<PartialEpoch> TrainingCheckpoints::Restore(
+    CheckpointPosition position, const std::string& plan, GraphSage& model,
+    torch::optim::Optimizer& optimizer) const {
+  const std::string folder = FolderOf(position);
   nlohmann::json state;
+  PartialEpoch partial;
   try {
     std::ifstream in(folder + "/state.json");
     std::stringstream text;
     text << in.rdbuf();
     state = nlohmann::json::parse(text.str());
+    if (position.batch > 0) {
+      partial.batches_per_epoch = state.at("batches_per_epoch").get<int64_t>();
+      partial.loss_sum = state.at("loss_sum").get<double>();
+      partial.correct = state.at("correct").get<int64_t>();
+      partial.num_seeds = state.at("num_seeds").get<int64_t>();
+    }
   } catch (const nlohmann::json::exception& e) {
     return absl::DataLossError(
         absl::StrCat("checkpoint '", folder, "': state.json is damaged: ", e.what()));
@@ -154,7 +197,7 @@ absl::Status TrainingCheckpoints::Restore(int epoch, const std::string& plan, Gr
                                             checksum, ", but state.json says ",
                                             state.value("param_checksum", "")));
   }
-  return absl::OkStatus();
+  return partial;
 }
 
 }  // namespace distsage

@@ -160,6 +160,43 @@ TEST_F(TinyGraphTest, LoaderDeliversBatchesInOrderWithFeaturesAndLabels) {
   EXPECT_FALSE(*more);
 }
 
+// A loader started at a later batch (a resumed run) skips the earlier ones
+// and builds the rest exactly as a loader from the start does.
+TEST_F(TinyGraphTest, LoaderStartedAtALaterBatchBuildsTheSameBatches) {
+  const BlockSampler sampler(client_.get(), {2, 2}, /*reverse_from_layer=*/0);
+  LoaderOptions options;
+  options.batch_size = 2;
+  options.num_workers = 2;
+  options.input = FeatureInput(client_.get());
+  options.num_classes = 3;
+  const std::vector<int64_t> seeds = {4, 0, 1, 2, 3};
+  MiniBatchLoader whole(client_.get(), &sampler, seeds, options, 11);
+  options.first_batch = 1;
+  MiniBatchLoader resumed(client_.get(), &sampler, seeds, options, 11);
+  EXPECT_EQ(resumed.num_batches(), 3);
+  MiniBatch expected;
+  MiniBatch batch;
+  ASSERT_TRUE(*whole.Next(&expected));  // Batch 0, which `resumed` skips.
+  for (int64_t i = 1; i < 3; ++i) {
+    ASSERT_TRUE(*whole.Next(&expected));
+    auto more = resumed.Next(&batch);
+    ASSERT_TRUE(more.ok()) << more.status();
+    ASSERT_TRUE(*more);
+    EXPECT_EQ(batch.index, i);
+    EXPECT_EQ(batch.seeds, expected.seeds);
+    for (size_t layer = 0; layer < batch.blocks.size(); ++layer) {
+      EXPECT_EQ(batch.blocks[layer].src_nodes, expected.blocks[layer].src_nodes);
+      EXPECT_EQ(batch.blocks[layer].indices, expected.blocks[layer].indices);
+    }
+    EXPECT_TRUE(batch.features.equal(expected.features));
+  }
+  EXPECT_FALSE(*resumed.Next(&batch));
+  // Past the end: nothing.
+  options.first_batch = 3;
+  MiniBatchLoader finished(client_.get(), &sampler, seeds, options, 11);
+  EXPECT_FALSE(*finished.Next(&batch));
+}
+
 TEST_F(TinyGraphTest, LoaderReportsAnUnlabelledSeed) {
   const BlockSampler sampler(client_.get(), {2}, /*reverse_from_layer=*/0);
   LoaderOptions options;

@@ -258,6 +258,36 @@ TEST_F(TrainerCliTest, KilledRunResumesFromItsCheckpointToTheSameParameters) {
   EXPECT_NE(damaged.exit_code, 0) << damaged.output;
   EXPECT_NE(damaged.output.find("ckpt-000009"), std::string::npos) << damaged.output;
 
+  // Checkpoints every 3 batches of 7 (batch size 20 of 140 training
+  // nodes): killed after 10 batches, the last one is 2 batches into epoch
+  // 2; the resumed run skips them, and its epoch 2 loss still covers all 7.
+  std::vector<std::string> batches = run;
+  batches.push_back("--batch_size=20");
+  batches.push_back("--num_epochs=2");
+  const CommandResult undisturbed_batches = Trainer(batches);
+  ASSERT_EQ(undisturbed_batches.exit_code, 0) << undisturbed_batches.output;
+  batches.push_back("--checkpoint_dir=" + dir_->Join("batch_checkpoints"));
+  batches.push_back("--checkpoint_every_batches=3");
+  TrainerKilledAfterBatches(batches, 10);
+  ASSERT_FALSE(HasFailure());
+  // Steps 3 and 6, the end of epoch 1 (7) and step 9; the last two kept.
+  EXPECT_EQ(testing::ReadFile(dir_->Join("batch_checkpoints/rank-0/CURRENT")),
+            "ckpt-000001-00000002\n");
+  EXPECT_TRUE(std::filesystem::exists(dir_->Join("batch_checkpoints/rank-0/ckpt-000001")));
+  EXPECT_FALSE(
+      std::filesystem::exists(dir_->Join("batch_checkpoints/rank-0/ckpt-000000-00000006")));
+  batches.push_back("--resume");
+  const CommandResult resumed_batches = Trainer(batches);
+  ASSERT_EQ(resumed_batches.exit_code, 0) << resumed_batches.output;
+  EXPECT_NE(resumed_batches.output.find("resumed after epoch 1, batch 2"), std::string::npos)
+      << resumed_batches.output;
+  EXPECT_EQ(Summary(resumed_batches).at("resumed_from_epoch"), 1);
+  EXPECT_EQ(Summary(resumed_batches).at("resumed_from_batch"), 2);
+  EXPECT_EQ(Summary(resumed_batches).at("param_checksum"),
+            Summary(undisturbed_batches).at("param_checksum"));
+  EXPECT_EQ(Summary(resumed_batches).at("final_loss"),
+            Summary(undisturbed_batches).at("final_loss"));
+
   // --resume with an empty folder starts from epoch 1, and says so.
   std::vector<std::string> fresh = run;
   fresh.push_back("--checkpoint_dir=" + dir_->Join("no_checkpoints_yet"));
@@ -270,13 +300,15 @@ TEST_F(TrainerCliTest, KilledRunResumesFromItsCheckpointToTheSameParameters) {
 
 // With learnable node embeddings (the KV store, in process: its saves go to
 // <partition>.kv) a killed run resumes its embeddings and their Adam state
-// from the KV save labelled with the checkpoint's epoch, and ends with the
-// parameters of an uninterrupted run.
+// from the KV save labelled with the checkpoint's position (here mid-epoch:
+// every 3 batches of 7), and ends with the parameters of an uninterrupted
+// run.
 TEST_F(TrainerCliTest, KilledRunResumesItsNodeEmbeddingsToo) {
   const std::vector<std::string> run = {"--standalone",
                                         "--part_config=" + CoraConfig(),
                                         "--seed=0",
-                                        "--num_epochs=7",
+                                        "--num_epochs=2",
+                                        "--batch_size=20",
                                         "--lr=0.01",
                                         "--eval_every=0",
                                         "--feature_name=",
@@ -292,26 +324,32 @@ TEST_F(TrainerCliTest, KilledRunResumesItsNodeEmbeddingsToo) {
   const std::string checkpoints = dir_->Join("embedding_checkpoints");
   std::vector<std::string> checkpointed = run;
   checkpointed.push_back("--checkpoint_dir=" + checkpoints);
-  checkpointed.push_back("--checkpoint_every=2");
-  TrainerKilledAfterBatches(checkpointed, 5);
+  checkpointed.push_back("--checkpoint_every_batches=3");
+  TrainerKilledAfterBatches(checkpointed, 10);
   ASSERT_FALSE(HasFailure());
-  // The KV folder keeps the saves of the last two checkpoints.
-  EXPECT_TRUE(std::filesystem::exists(dir_->Join("cora1/part0.kv/save-1")) ||
-              std::filesystem::exists(dir_->Join("cora1/part0.kv/save-2")));
+  // The KV folder keeps the saves of the last two checkpoints (of the
+  // four: steps 3 and 6, the end of epoch 1, step 9).
+  int saves = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_->Join("cora1/part0.kv"))) {
+    saves += entry.path().filename().string().rfind("save-", 0) == 0 ? 1 : 0;
+  }
+  EXPECT_EQ(saves, 2);
 
   std::vector<std::string> resume = checkpointed;
   resume.push_back("--resume");
   const CommandResult resumed = Trainer(resume);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
-  EXPECT_EQ(Summary(resumed).at("resumed_from_epoch"), 4);
+  EXPECT_EQ(Summary(resumed).at("resumed_from_epoch"), 1);
+  EXPECT_EQ(Summary(resumed).at("resumed_from_batch"), 2);
   EXPECT_EQ(Summary(resumed).at("param_checksum"), Summary(undisturbed).at("param_checksum"));
 
-  // Without the KV save of the checkpoint's epoch there is nothing to
+  // Without the KV save of the checkpoint's position there is nothing to
   // resume the embeddings from: refused, naming the save.
   std::filesystem::remove_all(dir_->Join("cora1/part0.kv"));
   const CommandResult without_saves = Trainer(resume);
   EXPECT_NE(without_saves.exit_code, 0) << without_saves.output;
-  EXPECT_NE(without_saves.output.find("checkpoint-epoch-"), std::string::npos)
+  EXPECT_NE(without_saves.output.find("keeps no save labelled 'checkpoint-epoch-"),
+            std::string::npos)
       << without_saves.output;
 }
 
@@ -368,6 +406,9 @@ TEST_F(TrainerCliTest, BadInputFailsClearlyBeforeTraining) {
       {"checkpoint every",
        {"--standalone", config, "--checkpoint_dir=x", "--checkpoint_every=0"},
        "--checkpoint_every=0"},
+      {"checkpoint every batches",
+       {"--standalone", config, "--checkpoint_dir=x", "--checkpoint_every_batches=-1"},
+       "--checkpoint_every_batches=-1"},
       {"eval only", {"--standalone", config, "--eval_only"}, "--load_model"},
       {"eval every", {"--standalone", config, "--eval_every=-2"}, "--eval_every"},
       {"load model", {"--standalone", config, "--load_model=" + dir_->Join("none")}, "model.json"},
