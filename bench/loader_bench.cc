@@ -5,8 +5,10 @@
 // batch in each stage (thread CPU clock, so other load on a shared machine
 // inflates it little), the wall time per batch, the batch shape, and a
 // checksum of every batch's blocks, features and labels, which must not
-// change when the loader is made faster. bench/loader_bench.sh runs it.
+// change when the loader is made faster; and the feature matrix's size and
+// the process's peak RSS (float32 vs bfloat16 storage). bench/loader_bench.sh runs it.
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -22,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/graph_client.h"
+#include "common/bfloat16.h"
 #include "common/buffer_pool.h"
 #include "common/status_macros.h"
 #include "server/partition_store.h"
@@ -44,6 +47,10 @@ ABSL_FLAG(int, reverse_from_layer, 0,
 ABSL_FLAG(int, loader_threads, 1, "loader worker threads (trainer --num_loader_threads)");
 ABSL_FLAG(int, prefetch, 4, "batches built ahead (trainer --prefetch)");
 ABSL_FLAG(uint64_t, seed, 1, "seed of the seed order and of the draws (trainer --seed)");
+ABSL_FLAG(bool, checksum_features_as_bfloat16, false,
+          "hash the batches' features rounded to bfloat16, so that a graph stored as float32 "
+          "and the same graph stored as bfloat16 (partition_graph --feature_dtype) give the same "
+          "checksum when they build the same batches");
 
 namespace distsage {
 namespace {
@@ -67,7 +74,7 @@ uint64_t HashVector(uint64_t hash, const std::vector<T>& values) {
   return HashBytes(hash, values.data(), values.size() * sizeof(T));
 }
 
-uint64_t HashBatch(uint64_t hash, const MiniBatch& batch) {
+uint64_t HashBatch(uint64_t hash, const MiniBatch& batch, bool features_as_bfloat16) {
   for (const Block& block : batch.blocks) {
     hash = HashVector(hash, block.src_nodes);
     hash = HashVector(hash, block.indptr);
@@ -75,7 +82,15 @@ uint64_t HashBatch(uint64_t hash, const MiniBatch& batch) {
     hash = HashVector(hash, block.rev_indptr);
     hash = HashVector(hash, block.rev_indices);
   }
-  hash = HashBytes(hash, batch.features.data_ptr(), batch.features.numel() * sizeof(float));
+  const size_t values = static_cast<size_t>(batch.features.numel());
+  if (features_as_bfloat16) {
+    thread_local std::vector<uint16_t> rounded;
+    rounded.resize(values);
+    RoundToBFloat16(absl::MakeConstSpan(batch.features.data_ptr<float>(), values), rounded.data());
+    hash = HashVector(hash, rounded);
+  } else {
+    hash = HashBytes(hash, batch.features.data_ptr(), values * sizeof(float));
+  }
   return HashBytes(hash, batch.labels.data_ptr(), batch.labels.numel() * sizeof(int64_t));
 }
 
@@ -107,8 +122,8 @@ absl::Status Run() {
   store_options.cache = CacheMode::kMemory;
   DS_ASSIGN_OR_RETURN(std::unique_ptr<GraphClient> client,
                       GraphClient::OpenInProcess(config, store_options));
-  std::fprintf(stderr, "loaded %s in %.1f s\n", config.graph_name.c_str(),
-               absl::ToDoubleSeconds(absl::Now() - load_start));
+  std::fprintf(stderr, "loaded %s (features stored as %s) in %.1f s\n", config.graph_name.c_str(),
+               feature->dtype.c_str(), absl::ToDoubleSeconds(absl::Now() - load_start));
   DS_ASSIGN_OR_RETURN(std::vector<int64_t> seeds, client->SplitNodes(0, Split::kTrain));
   // The trainer's epoch-1 order (GraphSageTrainer's ShuffledSeeds).
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
@@ -140,13 +155,14 @@ absl::Status Run() {
   double sample_wall = 0.0, pull_wall = 0.0;
   int64_t input_nodes = 0, edges = 0;
   uint64_t checksum = 0xcbf29ce484222325ULL;
+  const bool features_as_bfloat16 = absl::GetFlag(FLAGS_checksum_features_as_bfloat16);
   absl::Time measure_start = absl::Now();
   MiniBatch batch;
   for (int64_t i = 0; i < warmup + measured; ++i) {
     if (i == warmup) measure_start = absl::Now();
     DS_ASSIGN_OR_RETURN(const bool more, loader.Next(&batch));
     if (!more) return absl::InternalError("the loader ended early");
-    checksum = HashBatch(checksum, batch);
+    checksum = HashBatch(checksum, batch, features_as_bfloat16);
     if (i < warmup) continue;
     cpu.sample.neighbors += batch.cpu.sample.neighbors;
     cpu.sample.relabel += batch.cpu.sample.relabel;
@@ -162,15 +178,22 @@ absl::Status Run() {
   const double ms = 1e3 / static_cast<double>(measured);
   const double total =
       cpu.sample.neighbors + cpu.sample.relabel + cpu.sample.reverse + cpu.gather + cpu.labels;
-  // The checksum's low 48 bits: exact as a JSON number (a double).
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  // The checksum's low 48 bits: exact as a JSON number (a double). Feature
+  // bytes: the in-memory store's feature matrix (rows x stored row bytes);
+  // peak RSS: the whole process, the store included.
   std::printf(
       "{\"neighbors_cpu_ms\": %.3f, \"relabel_cpu_ms\": %.3f, \"reverse_cpu_ms\": %.3f, "
       "\"gather_cpu_ms\": %.3f, \"labels_cpu_ms\": %.3f, \"total_cpu_ms\": %.3f, "
       "\"sample_wall_ms\": %.3f, \"pull_wall_ms\": %.3f, \"batch_wall_ms\": %.3f, "
-      "\"input_nodes\": %.1f, \"edges\": %.1f, \"checksum\": %llu}\n",
+      "\"input_nodes\": %.1f, \"edges\": %.1f, \"feature_mib\": %.1f, \"max_rss_mib\": %.1f, "
+      "\"checksum\": %llu}\n",
       cpu.sample.neighbors * ms, cpu.sample.relabel * ms, cpu.sample.reverse * ms, cpu.gather * ms,
       cpu.labels * ms, total * ms, sample_wall * ms, pull_wall * ms, wall * ms,
       static_cast<double>(input_nodes) / measured, static_cast<double>(edges) / measured,
+      static_cast<double>(config.num_nodes) * static_cast<double>(feature->row_bytes()) / (1 << 20),
+      static_cast<double>(usage.ru_maxrss) / 1024.0,
       static_cast<unsigned long long>(checksum & ((uint64_t{1} << 48) - 1)));
   return absl::OkStatus();
 }

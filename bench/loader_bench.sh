@@ -11,7 +11,11 @@
 #   bench/loader_bench.sh BIN_A BIN_B [ROUNDS]     (BIN_B is the baseline)
 #
 # BIN_A / BIN_B: folders holding loader_bench. env: SYNTH (1-partition config,
-# from bench/partition_bench.sh), BATCHES (30, after 8 warm-up batches),
+# from bench/partition_bench.sh), SYNTH_A (default SYNTH: the config variant
+# A reads; the same graph stored with another partition_graph
+# --feature_dtype compares the storage types, and both variants' checksums
+# are then taken over the features rounded to bfloat16, so that they still
+# prove the same batches), BATCHES (30, after 8 warm-up batches),
 # REVERSE_FROM_LAYER (0: the blocks the trainer builds at hidden 16, where the
 # first layer projects before aggregating; 1: at hidden 256), THREADS (1
 # loader thread, the trainer's default on 2 cores), PIPELINE_ROUNDS (0; N > 0
@@ -25,24 +29,27 @@ BIN_A=$(realpath "$1")
 BIN_B=$(realpath "$2")
 ROUNDS=${3:-5}
 SYNTH="${SYNTH:-data/synth-products-1part/synthetic.json}"
+SYNTH_A="${SYNTH_A:-$SYNTH}"
 BATCHES="${BATCHES:-30}"
 REVERSE_FROM_LAYER="${REVERSE_FROM_LAYER:-0}"
 THREADS="${THREADS:-1}"
 PIPELINE_ROUNDS="${PIPELINE_ROUNDS:-0}"
 source bench/ab_lib.sh
-require_configs "bench/partition_bench.sh makes one" "$SYNTH"
+require_configs "bench/partition_bench.sh makes one" "$SYNTH" "$SYNTH_A"
+checksum_flags=()
+[[ $SYNTH_A == "$SYNTH" ]] || checksum_flags=(--checksum_features_as_bfloat16)
 require_programs "$BIN_A" loader_bench
 require_programs "$BIN_B" loader_bench
 WORK=$(mktemp -d /tmp/loader_bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-run() {  # BIN NAME ROUND
-  "$1/loader_bench" --part_config="$SYNTH" --batches="$BATCHES" \
+run() {  # BIN NAME ROUND CONFIG
+  "$1/loader_bench" --part_config="$4" --batches="$BATCHES" "${checksum_flags[@]}" \
     --reverse_from_layer="$REVERSE_FROM_LAYER" --loader_threads="$THREADS" 2> "$WORK/$2-$3.log"
 }
-variant_A() { run "$BIN_A" A "$1"; }
-variant_B() { run "$BIN_B" B "$1"; }
+variant_A() { run "$BIN_A" A "$1" "$SYNTH_A"; }
+variant_B() { run "$BIN_B" B "$1" "$SYNTH"; }
 ab_rounds "$WORK/runs.tsv" "$ROUNDS" A B
-echo "# loader_bench, $SYNTH, $BATCHES batches of 1000 seeds, fan-out 10,25," \
+echo "# loader_bench, A reads $SYNTH_A, B reads $SYNTH, $BATCHES batches of 1000 seeds, fan-out 10,25," \
   "reverse CSRs from layer $REVERSE_FROM_LAYER, $THREADS loader thread(s)"
 echo "# A = $BIN_A, B = $BIN_B, $ROUNDS rounds, $(date -u +%FT%H:%MZ), $(nproc) cores"
 echo
@@ -50,7 +57,7 @@ python3 bench/ab_summary.py "$WORK/runs.tsv" --baseline B --figures \
 "neighbors_cpu_ms=neighbour draws CPU ms,relabel_cpu_ms=dedup + relabel CPU ms,\
 reverse_cpu_ms=reverse CSR CPU ms,gather_cpu_ms=feature gather CPU ms,labels_cpu_ms=labels CPU ms,\
 total_cpu_ms=loader CPU ms/batch,batch_wall_ms=wall ms/batch,input_nodes=input nodes/batch,\
-checksum=batch checksum"
+feature_mib=feature matrix MiB,max_rss_mib=peak RSS MiB,checksum=batch checksum"
 checksums=$(python3 -c '
 import json, sys
 print(len({json.loads(line.split("\t", 3)[3])["checksum"] for line in open(sys.argv[1])}))' \
@@ -65,8 +72,8 @@ echo "Both builds built identical batches (one checksum over all runs)."
 
 # The trainer's own benchmark: the same loader under the model step, on the
 # same cores (bench/trainer_bench.sh's flags).
-pipeline() {  # BIN NAME ROUND HIDDEN
-  "$1/trainer" --standalone --part_config="$SYNTH" --num_threads=2 --num_layers=2 --fan_out=10,25 \
+pipeline() {  # BIN NAME ROUND HIDDEN CONFIG
+  "$1/trainer" --standalone --part_config="$5" --num_threads=2 --num_layers=2 --fan_out=10,25 \
     --batch_size=1000 --lr=0.003 --dropout=0.5 --num_hidden="$4" --bench_batches="$BATCHES" \
     2> "$WORK/pipeline-$2-$3-$4.log" | python3 -c '
 import json, sys
@@ -79,8 +86,8 @@ print(json.dumps({"pipeline_ms": round(1e3 * b["pipeline_s"] / n, 1),
                   "wait_ms": round(1e3 * b["wait_s"] / n, 1)}))'
 }
 for hidden in 16 256; do
-  eval "variant_A() { pipeline \"$BIN_A\" A \"\$1\" $hidden; }"
-  eval "variant_B() { pipeline \"$BIN_B\" B \"\$1\" $hidden; }"
+  eval "variant_A() { pipeline \"$BIN_A\" A \"\$1\" $hidden \"$SYNTH_A\"; }"
+  eval "variant_B() { pipeline \"$BIN_B\" B \"\$1\" $hidden \"$SYNTH\"; }"
   ab_rounds "$WORK/pipeline-$hidden.tsv" "$PIPELINE_ROUNDS" A B
   echo
   echo "## trainer --bench_batches $BATCHES, hidden $hidden, $PIPELINE_ROUNDS rounds"

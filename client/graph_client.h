@@ -60,8 +60,9 @@ struct GraphClientOptions {
   std::map<int, std::shared_ptr<const PartitionStore>> local_parts;
   // Feature rows from servers travel as bfloat16 (rounded to nearest even:
   // half the bytes) and are widened back to float32 here; rows of
-  // partitions in this process stay exact. For models that compute in bf16,
-  // which round their inputs the same way.
+  // partitions in this process are read as stored. For models that compute
+  // in bf16, which round their inputs the same way, and for rows stored as
+  // bfloat16, which lose nothing on the way.
   bool feature_rows_bfloat16 = false;
 };
 
@@ -102,7 +103,7 @@ class GraphClient {
   absl::Status SampleNeighbors(absl::Span<const int64_t> seeds, const SampleOptions& options,
                                SampledNeighbors* out);
   // Rows of feature `name` for `ids`, row-major into `out`, which must hold
-  // ids.size() * dim floats.
+  // ids.size() * dim floats (rows stored as bfloat16 widened exactly).
   absl::Status PullFeatures(const std::string& name, absl::Span<const int64_t> ids, float* out);
   // GraphClientOptions::feature_rows_bfloat16 (servers' rows rounded).
   bool feature_rows_bfloat16() const { return feature_rows_bfloat16_; }

@@ -1,11 +1,13 @@
-// bfloat16 rows on the wire: float32 rounded to its upper 16 bits (round to
-// nearest, ties to even, as LibTorch's at::kBFloat16 conversion does; NaN
-// stays a quiet NaN), and back (exact). A graph server sends feature rows
-// this way when asked (PullFeaturesRequest.row_type), halving the bytes; a
+// bfloat16 rows: float32 rounded to its upper 16 bits (round to nearest,
+// ties to even, as LibTorch's at::kBFloat16 conversion does; NaN stays a
+// quiet NaN), and back (exact). Feature rows are stored this way when
+// partitioned with --feature_dtype bfloat16, and a graph server sends rows
+// this way when asked (PullFeaturesRequest.row_type): half the bytes; a
 // model that computes in bf16 rounds its inputs the same way anyway.
 #ifndef DISTSAGE_COMMON_BFLOAT16_H_
 #define DISTSAGE_COMMON_BFLOAT16_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -34,6 +36,32 @@ inline void RoundToBFloat16(absl::Span<const float> in, uint16_t* out) {
 }
 inline void BFloat16ToFloat(absl::Span<const uint16_t> in, float* out) {
   for (size_t i = 0; i < in.size(); ++i) out[i] = BFloat16ToFloat(in[i]);
+}
+
+// One stored feature row of `count` elements at `stored` (float32, or
+// bfloat16 when `stored_bfloat16`; any alignment, as RocksDB values have)
+// into `out` as float (bfloat16 widened) or as bfloat16 (float32 rounded).
+inline void ReadStoredRow(const char* stored, bool stored_bfloat16, size_t count, float* out) {
+  if (!stored_bfloat16) {
+    std::memcpy(out, stored, count * sizeof(float));
+    return;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    uint16_t value;
+    std::memcpy(&value, stored + i * sizeof(uint16_t), sizeof(value));
+    out[i] = BFloat16ToFloat(value);
+  }
+}
+inline void ReadStoredRow(const char* stored, bool stored_bfloat16, size_t count, uint16_t* out) {
+  if (stored_bfloat16) {
+    std::memcpy(out, stored, count * sizeof(uint16_t));
+    return;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    float value;
+    std::memcpy(&value, stored + i * sizeof(float), sizeof(value));
+    out[i] = RoundToBFloat16(value);
+  }
 }
 
 }  // namespace distsage

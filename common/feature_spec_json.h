@@ -1,6 +1,7 @@
 // nlohmann-json conversions of FeatureSpec, shared by the partition config
 // and the per-partition meta record so both spell a feature the same way:
 //   {"name": "feat", "dtype": "float32", "shape": [dim]}
+// ("dtype" absent: float32, as every set written before bfloat16 storage)
 // and the strict integer reads both use for their numbers.
 #ifndef DISTSAGE_COMMON_FEATURE_SPEC_JSON_H_
 #define DISTSAGE_COMMON_FEATURE_SPEC_JSON_H_
@@ -50,7 +51,7 @@ inline void to_json(nlohmann::json& j, const FeatureSpec& spec) {
 // Throws nlohmann::json::exception when a field is missing or mistyped.
 inline void from_json(const nlohmann::json& j, FeatureSpec& spec) {
   spec.name = j.at("name").get<std::string>();
-  spec.dtype = j.at("dtype").get<std::string>();
+  spec.dtype = j.contains("dtype") ? j.at("dtype").get<std::string>() : kFloat32Dtype;
   spec.dim = JsonInteger<int64_t>(j.at("shape").at(0), "shape");
 }
 

@@ -190,13 +190,19 @@ absl::Status PartitionConfig::Validate(const std::string& source) const {
     return invalid("node ranges cover ", begin, " nodes but num_nodes is ", num_nodes);
   }
   for (const FeatureSpec& spec : node_features) {
-    if (spec.dtype != "float32" || spec.dim <= 0) {
+    if (!CheckFeatureDtype(spec.dtype, "").ok() || spec.dim <= 0) {
       return invalid("feature '", spec.name, "' has unsupported dtype/shape ", spec.dtype, "[",
-                     spec.dim, "]");
+                     spec.dim, "] (dtype float32 or bfloat16, shape [1 or more])");
     }
   }
   if (num_classes < 0) return invalid("num_classes is negative");
   return absl::OkStatus();
+}
+
+absl::Status CheckFeatureDtype(absl::string_view dtype, absl::string_view what) {
+  if (dtype == kFloat32Dtype || dtype == kBFloat16Dtype) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(what, what.empty() ? "" : ": ", "feature dtype '",
+                                                 dtype, "' is not one of float32, bfloat16"));
 }
 
 std::string BookFingerprint(absl::Span<const int64_t> range_ends,

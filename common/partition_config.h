@@ -11,6 +11,9 @@
 //     "node_ranges": [[0, 1354], [1354, 2708]],     (relabelled global IDs per part)
 //     "orig_node_ids": "orig_node_ids.bin",          (LE int64, original ID of each new ID)
 //     "node_features": [{"name": "feat", "dtype": "float32", "shape": [1433]}],
+//                                                (dtype: "float32" or "bfloat16", the
+//                                                 element type of the stored rows;
+//                                                 absent means float32)
 //     "num_classes": 7,
 //     "split_name": "planetoid",
 //     "split_sizes": {"train": 140, "valid": 500, "test": 1000},
@@ -22,12 +25,14 @@
 #ifndef DISTSAGE_COMMON_PARTITION_CONFIG_H_
 #define DISTSAGE_COMMON_PARTITION_CONFIG_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "common/partition_book.h"
 
@@ -35,11 +40,27 @@ namespace distsage {
 
 inline constexpr int kPartitionFormatVersion = 1;
 
-// A dense per-node feature. Only float32 row vectors are produced today.
+// The element types a feature's rows may be stored as (FeatureSpec::dtype).
+// bfloat16: a float32 rounded to its upper 16 bits (common/bfloat16.h), half
+// the bytes; readers widen it back to float32 exactly.
+inline constexpr char kFloat32Dtype[] = "float32";
+inline constexpr char kBFloat16Dtype[] = "bfloat16";
+
+// OK for "float32" and "bfloat16"; INVALID_ARGUMENT naming `what` (the flag
+// or field) and the accepted values otherwise.
+absl::Status CheckFeatureDtype(absl::string_view dtype, absl::string_view what);
+
+// A dense per-node feature: one row of `dim` elements per node.
 struct FeatureSpec {
   std::string name;
-  std::string dtype = "float32";
-  int64_t dim = 0;  // Row length; "shape" in JSON is [dim].
+  std::string dtype = kFloat32Dtype;  // kFloat32Dtype or kBFloat16Dtype.
+  int64_t dim = 0;                    // Row length; "shape" in JSON is [dim].
+
+  bool stored_bfloat16() const { return dtype == kBFloat16Dtype; }
+  // Bytes of one stored row.
+  size_t row_bytes() const {
+    return static_cast<size_t>(dim) * (stored_bfloat16() ? sizeof(uint16_t) : sizeof(float));
+  }
 };
 
 struct PartInfo {

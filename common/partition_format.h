@@ -6,7 +6,8 @@
 //   "A" be64(node)                            in-neighbours of an owned node: LE int64
 //                                             global source IDs, in source order
 //                                             (duplicates kept; may be empty)
-//   "F" feature_name '\0' be64(node)          feature row: LE float32 x dim
+//   "F" feature_name '\0' be64(node)          feature row: dim LE elements of the
+//                                             feature's dtype (float32 or bfloat16)
 //   "L" be64(node)                            label: LE int64 (-1 when unlabelled)
 //   "M"                                       PartitionMeta as JSON (see below)
 //   "S" be64(node)                            split membership: 1 byte, SplitMask bits

@@ -30,7 +30,7 @@ jobs=$(nproc)
 # uninstrumented matrix code, slowly; the code of ours they drive (client,
 # loader, servers) is covered by the tests that do run. See the README's
 # Tests section for the measured times that set this list.
-sanitize_exclude=${SANITIZE_EXCLUDE:-'^(TrainerCliTest\.|DistributedTrainerTest\.|DglCommandLinesTest\.|GraphServerHardeningTest\.ServerMemoryLevelsOffUnderSustainedLoad$)'}
+sanitize_exclude=${SANITIZE_EXCLUDE:-'^(TrainerCliTest\.|DistributedTrainerTest\.|DglCommandLinesTest\.|FeatureDtypeTrainerTest\.|GraphServerHardeningTest\.ServerMemoryLevelsOffUnderSustainedLoad$)'}
 
 declare -a stage_names=() stage_seconds=()
 stage_start=0

@@ -56,6 +56,11 @@ ABSL_FLAG(bool, balance_edges, false,
 ABSL_FLAG(uint64_t, seed, 0,
           "Seed of METIS (METIS_OPTION_SEED), of the random split and of the synthetic graph; "
           "the same seed gives the same partitions.");
+ABSL_FLAG(std::string, feature_dtype, "float32",
+          "Element type of the stored feature rows: float32, or bfloat16 (each value rounded to "
+          "nearest even, as LibTorch rounds to bfloat16): half the feature memory of the servers "
+          "and of the trainers that read a partition in-process or from shared memory, half the "
+          "bytes pulled; the model then trains on the rounded features.");
 ABSL_FLAG(bool, overwrite, false, "Replace a partition set already in --out.");
 ABSL_FLAG(bool, verify, false,
           "Re-read every partition from RocksDB and check it against the loaded dataset before "
@@ -96,6 +101,7 @@ constexpr char kUsage[] = R"(Partitions a graph for distributed GraphSAGE traini
   partition_graph --dataset_dir datasets/cora --num_parts 2 --out OUT
   partition_graph --dataset synthetic --num_nodes 2449029 --num_edges 61859140 \
       --num_train 196615 --num_valid 39323 --num_parts 4 --out OUT
+  partition_graph --dataset_dir datasets/cora --feature_dtype bfloat16 --out OUT
   partition_graph --verify_only --part_config OUT/cora.json --dataset_dir datasets/cora
 
 Writes OUT/<graph_name>.json (the partition config), OUT/part<N>/ (one RocksDB
@@ -246,6 +252,8 @@ absl::Status Run() {
   }
   AssignmentOptions assignment;
   DS_ASSIGN_OR_RETURN(assignment.method, ParsePartMethod(absl::GetFlag(FLAGS_part_method)));
+  const std::string feature_dtype = absl::GetFlag(FLAGS_feature_dtype);
+  DS_RETURN_IF_ERROR(CheckFeatureDtype(feature_dtype, "--feature_dtype"));
   const int num_threads = NumThreads();
   // Refuse an occupied --out before spending minutes on loading.
   DS_ASSIGN_OR_RETURN(const std::string out_dir, OutputFolder());
@@ -277,6 +285,7 @@ absl::Status Run() {
   write.balance_train = assignment.balance_train;
   write.balance_edges = assignment.balance_edges;
   write.num_threads = num_threads;
+  write.feature_dtype = feature_dtype;
   DS_ASSIGN_OR_RETURN(PartitionConfig config,
                       WritePartitions(dataset, relabeling, write, output.staging_dir()));
   const std::string config_file = ConfigFileName(dataset.name);

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/bfloat16.h"
 #include "common/partition_config.h"
 #include "common/partition_db_options.h"
 #include "common/partition_format.h"
@@ -154,24 +155,37 @@ class PartChecker {
         }
         DS_RETURN_IF_ERROR(CheckNodeKey(1, key, feature_prefix_.size() + 8));
         ++feature_rows_;
-        const int64_t dim = source_.feat_dim;
-        const std::string& name = config_.node_features[0].name;
-        const size_t bytes = dim * sizeof(float);
+        const FeatureSpec& spec = config_.node_features[0];
+        const size_t dim = static_cast<size_t>(source_.feat_dim);
+        const size_t bytes = spec.row_bytes();
         if (value.size() != bytes) {
-          return Fail(Node(), ": feature '", name, "' is ", value.size(), " bytes, expected ", dim,
-                      " float32");
+          return Fail(Node(), ": feature '", spec.name, "' is ", value.size(), " bytes, expected ",
+                      dim, " ", spec.dtype);
         }
-        const char* expected = reinterpret_cast<const char*>(source_.features.data() + orig_ * dim);
-        if (std::memcmp(value.data(), expected, bytes) != 0) {
-          // Bytes, not values, are compared: a NaN in the dataset matches itself.
-          int64_t i = 0;
-          constexpr size_t kSize = sizeof(float);
-          while (std::memcmp(value.data() + i * kSize, expected + i * kSize, kSize) == 0) ++i;
+        // The dataset's row as partition_graph stores it (rounded for
+        // bfloat16), compared byte for byte: a NaN in the dataset matches
+        // itself.
+        const float* row = source_.features.data() + orig_ * dim;
+        const size_t element = bytes / dim;
+        expected_row_.resize(bytes);
+        if (spec.stored_bfloat16()) {
+          RoundToBFloat16(absl::MakeConstSpan(row, dim),
+                          reinterpret_cast<uint16_t*>(expected_row_.data()));
+        } else {
+          std::memcpy(expected_row_.data(), row, bytes);
+        }
+        if (std::memcmp(value.data(), expected_row_.data(), bytes) != 0) {
+          size_t i = 0;
+          while (std::memcmp(value.data() + i * element, expected_row_.data() + i * element,
+                             element) == 0) {
+            ++i;
+          }
           float stored_element, expected_element;
-          std::memcpy(&stored_element, value.data() + i * kSize, kSize);
-          std::memcpy(&expected_element, expected + i * kSize, kSize);
-          return Fail(Node(), ": feature '", name, "' element ", i, " is ", stored_element,
-                      ", dataset has ", expected_element);
+          ReadStoredRow(value.data() + i * element, spec.stored_bfloat16(), 1, &stored_element);
+          ReadStoredRow(expected_row_.data() + i * element, spec.stored_bfloat16(), 1,
+                        &expected_element);
+          return Fail(Node(), ": feature '", spec.name, "' element ", i, " is ", stored_element,
+                      ", dataset has ", expected_element, " (stored as ", spec.dtype, ")");
         }
         return absl::OkStatus();
       }
@@ -238,6 +252,7 @@ class PartChecker {
   int64_t node_ = -1;  // The node of the key being checked, and its original ID.
   int64_t orig_ = -1;
   int64_t feature_rows_ = 0;
+  std::string expected_row_;  // A feature row as stored; reused.
   int64_t num_in_edges_ = 0;
   bool has_meta_ = false;
   bool has_list_[3] = {false, false, false};

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/bfloat16.h"
 #include "common/parallel_for.h"
 #include "common/partition_db_options.h"
 #include "common/partition_format.h"
@@ -34,8 +35,10 @@ struct PartStats {
 // Writes every key of part `part` into one SST file, in key order (SST
 // writers require it): A..., F..., L..., M, S..., T....
 absl::Status WritePartSst(const GraphDataset& dataset, const Relabeling& relabeling, int part,
-                          const std::string& graph_name, const std::string& book_fingerprint,
-                          const std::string& sst_path, ProgressMeter* progress, PartStats* stats) {
+                          const std::string& graph_name,
+                          const std::vector<FeatureSpec>& node_features,
+                          const std::string& book_fingerprint, const std::string& sst_path,
+                          ProgressMeter* progress, PartStats* stats) {
   const int64_t begin = part == 0 ? 0 : relabeling.range_ends[part - 1];
   const int64_t end = relabeling.range_ends[part];
   const int num_parts = static_cast<int>(relabeling.range_ends.size());
@@ -57,11 +60,18 @@ absl::Status WritePartSst(const GraphDataset& dataset, const Relabeling& relabel
     DS_RETURN_IF_ERROR(put(pf::AdjacencyKey(node), value));
     if ((node - begin + 1) % 65536 == 0) progress->Add(65536);
   }
-  if (dataset.feat_dim > 0) {
+  if (!node_features.empty()) {
+    const FeatureSpec& spec = node_features.front();
+    std::vector<uint16_t> rounded(spec.stored_bfloat16() ? spec.dim : 0);
     for (int64_t node = begin; node < end; ++node) {
       const float* row = dataset.features.data() + relabeling.orig_id[node] * dataset.feat_dim;
-      DS_RETURN_IF_ERROR(
-          put(pf::FeatureKey(kFeatureName, node), pf::PackArray(row, dataset.feat_dim)));
+      if (spec.stored_bfloat16()) {
+        RoundToBFloat16(absl::MakeConstSpan(row, spec.dim), rounded.data());
+        DS_RETURN_IF_ERROR(
+            put(pf::FeatureKey(spec.name, node), pf::PackArray(rounded.data(), spec.dim)));
+      } else {
+        DS_RETURN_IF_ERROR(put(pf::FeatureKey(spec.name, node), pf::PackArray(row, spec.dim)));
+      }
     }
   }
   for (int64_t node = begin; node < end; ++node) {
@@ -75,8 +85,7 @@ absl::Status WritePartSst(const GraphDataset& dataset, const Relabeling& relabel
   meta.node_begin = begin;
   meta.node_end = end;
   meta.num_in_edges = stats->num_in_edges;
-  if (dataset.feat_dim > 0)
-    meta.node_features.push_back({kFeatureName, "float32", dataset.feat_dim});
+  meta.node_features = node_features;
   meta.book_fingerprint = book_fingerprint;
   DS_RETURN_IF_ERROR(put(pf::MetaKey(), meta.ToJson()));
   std::vector<int64_t> split_lists[3];
@@ -130,8 +139,11 @@ absl::StatusOr<PartitionConfig> WritePartitions(const GraphDataset& dataset,
                                                 const WriteOptions& options,
                                                 const std::string& dir) {
   const int num_parts = static_cast<int>(relabeling.range_ends.size());
+  DS_RETURN_IF_ERROR(CheckFeatureDtype(options.feature_dtype, "--feature_dtype"));
   std::vector<FeatureSpec> features;
-  if (dataset.feat_dim > 0) features.push_back({kFeatureName, "float32", dataset.feat_dim});
+  if (dataset.feat_dim > 0) {
+    features.push_back({kFeatureName, options.feature_dtype, dataset.feat_dim});
+  }
   const std::string fingerprint =
       BookFingerprint(relabeling.range_ends, relabeling.orig_id, features);
   std::vector<PartStats> stats(num_parts);
@@ -140,8 +152,8 @@ absl::StatusOr<PartitionConfig> WritePartitions(const GraphDataset& dataset,
   ParallelFor(num_parts, options.num_threads, [&](int64_t p) {
     const std::string db_path = (fs::path(dir) / absl::StrCat("part", p)).string();
     const std::string sst_path = db_path + ".sst";
-    statuses[p] = WritePartSst(dataset, relabeling, static_cast<int>(p), dataset.name, fingerprint,
-                               sst_path, &progress, &stats[p]);
+    statuses[p] = WritePartSst(dataset, relabeling, static_cast<int>(p), dataset.name, features,
+                               fingerprint, sst_path, &progress, &stats[p]);
     if (statuses[p].ok()) statuses[p] = IngestPart(sst_path, db_path);
   });
   progress.Finish();

@@ -22,6 +22,10 @@ struct WriteOptions {
   bool balance_train = false;
   bool balance_edges = false;
   int num_threads = 1;  // Parts are written in parallel.
+  // Element type of the stored feature rows: kFloat32Dtype, or
+  // kBFloat16Dtype (each value rounded to nearest even, as LibTorch rounds to
+  // bfloat16: half the bytes).
+  std::string feature_dtype = kFloat32Dtype;
 };
 
 // Writes part<p>/ for every part, orig_node_ids.bin and <graph name>.json

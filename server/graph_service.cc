@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/bfloat16.h"
 #include "common/status_macros.h"
 #include "proto/grpc_status.h"
 #include "proto/proto_wire.h"
@@ -122,15 +121,12 @@ absl::StatusOr<grpc::ByteBuffer> GraphServiceImpl::AnswerPullFeatures(
   if (request.row_type() == FEATURE_ROWS_BFLOAT16) {
     DS_RETURN_IF_ERROR(
         CheckAnswerSize(static_cast<int64_t>(values * sizeof(uint16_t)), "feature rows"));
-    // Gathered as stored, then rounded into the answer: a buffer per
-    // serving thread, kept at its largest (fresh tens of megabytes per
-    // answer would cost more in page faults than the gather).
-    thread_local std::vector<float> gathered;
-    gathered.resize(values);
-    DS_RETURN_IF_ERROR(store_->GatherFeatures(spec->name, ids, gathered.data()));
-    RoundToBFloat16(
-        gathered, reinterpret_cast<uint16_t*>(answer.AddBytesInPlace(
-                      PullFeaturesResponse::kBfloat16RowsFieldNumber, values * sizeof(uint16_t))));
+    // Straight into the answer: rows stored as bfloat16 as they are, float32
+    // rows rounded as they are gathered.
+    DS_RETURN_IF_ERROR(store_->GatherFeaturesBFloat16(
+        spec->name, ids,
+        reinterpret_cast<uint16_t*>(answer.AddBytesInPlace(
+            PullFeaturesResponse::kBfloat16RowsFieldNumber, values * sizeof(uint16_t)))));
     return answer.Finish();
   }
   DS_RETURN_IF_ERROR(CheckAnswerSize(static_cast<int64_t>(values * sizeof(float)), "feature rows"));

@@ -1,5 +1,7 @@
 // A PartitionStore held entirely in memory: in-neighbours as CSR, each
-// feature as one row-major matrix, labels and split masks as arrays. Loaded
+// feature as one row-major matrix (in the element type it is stored as:
+// bfloat16 rows take half the memory and are widened as they are gathered),
+// labels and split masks as arrays. Loaded
 // once from the partition's RocksDB database by a sequential scan; lookups are
 // then plain array reads (one memcpy per feature row).
 //
@@ -69,6 +71,12 @@ class MemoryPartitionStore : public PartitionStore {
                                 AdjacencyLists* out) const override;
   absl::Status DoGatherFeatures(const FeatureSpec& spec, absl::Span<const int64_t> ids,
                                 float* out) const override;
+  absl::Status DoGatherFeaturesBFloat16(const FeatureSpec& spec, absl::Span<const int64_t> ids,
+                                        uint16_t* out) const override;
+  // Both of the above: each stored row read into `out` as T.
+  template <typename T>
+  absl::Status GatherFeatureRows(const FeatureSpec& spec, absl::Span<const int64_t> ids,
+                                 T* out) const;
   absl::Status DoGatherLabels(absl::Span<const int64_t> ids, int64_t* out) const override;
   absl::Status DoGatherSplitMasks(absl::Span<const int64_t> ids, uint8_t* out) const override;
   absl::Status DoGatherInDegrees(absl::Span<const int64_t> ids, int64_t* out) const override;
@@ -80,8 +88,9 @@ class MemoryPartitionStore : public PartitionStore {
   std::unique_ptr<MappedRegion> region_;  // What the spans below point into.
   absl::Span<const int64_t> indptr_;      // num_nodes + 1 entries.
   absl::Span<const int64_t> indices_;     // Global source IDs.
-  // One matrix per feature, in meta().node_features order.
-  std::vector<absl::Span<const float>> features_;
+  // One row-major matrix per feature, in meta().node_features order, of
+  // FeatureSpec::row_bytes() per node (float32 or bfloat16 elements).
+  std::vector<absl::Span<const char>> features_;
   absl::Span<const int64_t> labels_;
   absl::Span<const uint8_t> split_masks_;
   std::array<absl::Span<const int64_t>, 3> split_nodes_;

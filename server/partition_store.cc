@@ -55,10 +55,11 @@ absl::Status CheckPartitionMeta(const pf::PartitionMeta& meta, const PartitionCo
                     feature_list(config.node_features));
   }
   for (const FeatureSpec& spec : meta.node_features) {
-    if (spec.dtype != "float32") {
-      return absl::UnimplementedError(absl::StrCat(where, ": feature '", spec.name, "' has dtype ",
-                                                   spec.dtype,
-                                                   "; only float32 features are served"));
+    const absl::Status dtype = CheckFeatureDtype(spec.dtype, "");
+    if (!dtype.ok()) {
+      return absl::UnimplementedError(absl::StrCat(where, ": feature '", spec.name,
+                                                   "': ", dtype.message(),
+                                                   "; this build serves only those"));
     }
   }
   return absl::OkStatus();
@@ -134,6 +135,14 @@ absl::Status PartitionStore::GatherFeatures(absl::string_view name, absl::Span<c
   DS_ASSIGN_OR_RETURN(const FeatureSpec* spec, FindFeature(name));
   DS_RETURN_IF_ERROR(CheckOwned(ids));
   return DoGatherFeatures(*spec, ids, out);
+}
+
+absl::Status PartitionStore::GatherFeaturesBFloat16(absl::string_view name,
+                                                    absl::Span<const int64_t> ids,
+                                                    uint16_t* out) const {
+  DS_ASSIGN_OR_RETURN(const FeatureSpec* spec, FindFeature(name));
+  DS_RETURN_IF_ERROR(CheckOwned(ids));
+  return DoGatherFeaturesBFloat16(*spec, ids, out);
 }
 
 absl::Status PartitionStore::GatherLabels(absl::Span<const int64_t> ids, int64_t* out) const {

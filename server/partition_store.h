@@ -100,9 +100,14 @@ class PartitionStore {
   // In-neighbour lists (global source IDs, source order) of owned `nodes`.
   absl::Status GetInNeighbors(absl::Span<const int64_t> nodes, AdjacencyLists* out) const;
   // Rows of feature `name` for owned `ids`, row-major; `out` holds
-  // ids.size() * dim floats.
+  // ids.size() * dim floats. Rows stored as bfloat16 are widened (exactly).
   absl::Status GatherFeatures(absl::string_view name, absl::Span<const int64_t> ids,
                               float* out) const;
+  // As GatherFeatures, as bfloat16 (`out` holds ids.size() * dim of them):
+  // rows stored as bfloat16 are copied as they are, float32 rows rounded to
+  // nearest even (RoundToBFloat16).
+  absl::Status GatherFeaturesBFloat16(absl::string_view name, absl::Span<const int64_t> ids,
+                                      uint16_t* out) const;
   // Labels (-1 = unlabelled), split masks (partition_format::SplitMask bits)
   // and in-degrees of owned `ids`; `out` holds ids.size() entries.
   absl::Status GatherLabels(absl::Span<const int64_t> ids, int64_t* out) const;
@@ -121,6 +126,9 @@ class PartitionStore {
                                         AdjacencyLists* out) const = 0;
   virtual absl::Status DoGatherFeatures(const FeatureSpec& spec, absl::Span<const int64_t> ids,
                                         float* out) const = 0;
+  virtual absl::Status DoGatherFeaturesBFloat16(const FeatureSpec& spec,
+                                                absl::Span<const int64_t> ids,
+                                                uint16_t* out) const = 0;
   virtual absl::Status DoGatherLabels(absl::Span<const int64_t> ids, int64_t* out) const = 0;
   virtual absl::Status DoGatherSplitMasks(absl::Span<const int64_t> ids, uint8_t* out) const = 0;
   virtual absl::Status DoGatherInDegrees(absl::Span<const int64_t> ids, int64_t* out) const = 0;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/bfloat16.h"
 #include "common/partition_db_options.h"
 #include "common/status_macros.h"
 #include "rocksdb/cache.h"
@@ -148,20 +149,33 @@ absl::Status RocksDbPartitionStore::DoGetInNeighbors(absl::Span<const int64_t> n
   return absl::OkStatus();
 }
 
-absl::Status RocksDbPartitionStore::DoGatherFeatures(const FeatureSpec& spec,
-                                                     absl::Span<const int64_t> ids,
-                                                     float* out) const {
-  const size_t row_bytes = static_cast<size_t>(spec.dim) * sizeof(float);
+template <typename T>
+absl::Status RocksDbPartitionStore::GatherFeatureRows(const FeatureSpec& spec,
+                                                      absl::Span<const int64_t> ids, T* out) const {
+  const size_t dim = static_cast<size_t>(spec.dim);
+  const size_t row_bytes = spec.row_bytes();
   return MultiGetNodes(
       pf::FeatureKeyPrefix(spec.name), ids, "feature row", [&](size_t i, absl::string_view value) {
         if (value.size() != row_bytes) {
-          return absl::DataLossError(absl::StrCat("partition ", part_id(), ": feature '", spec.name,
-                                                  "' of node ", ids[i], " has ", value.size(),
-                                                  " bytes, expected ", row_bytes));
+          return absl::DataLossError(absl::StrCat(
+              "partition ", part_id(), ": feature '", spec.name, "' of node ", ids[i], " has ",
+              value.size(), " bytes, expected ", row_bytes, " (", dim, " ", spec.dtype, ")"));
         }
-        std::memcpy(out + i * spec.dim, value.data(), row_bytes);
+        ReadStoredRow(value.data(), spec.stored_bfloat16(), dim, out + i * dim);
         return absl::OkStatus();
       });
+}
+
+absl::Status RocksDbPartitionStore::DoGatherFeatures(const FeatureSpec& spec,
+                                                     absl::Span<const int64_t> ids,
+                                                     float* out) const {
+  return GatherFeatureRows(spec, ids, out);
+}
+
+absl::Status RocksDbPartitionStore::DoGatherFeaturesBFloat16(const FeatureSpec& spec,
+                                                             absl::Span<const int64_t> ids,
+                                                             uint16_t* out) const {
+  return GatherFeatureRows(spec, ids, out);
 }
 
 absl::Status RocksDbPartitionStore::DoGatherLabels(absl::Span<const int64_t> ids,

@@ -41,6 +41,12 @@ class RocksDbPartitionStore : public PartitionStore {
                                 AdjacencyLists* out) const override;
   absl::Status DoGatherFeatures(const FeatureSpec& spec, absl::Span<const int64_t> ids,
                                 float* out) const override;
+  absl::Status DoGatherFeaturesBFloat16(const FeatureSpec& spec, absl::Span<const int64_t> ids,
+                                        uint16_t* out) const override;
+  // Both of the above: each stored row read into `out` as T.
+  template <typename T>
+  absl::Status GatherFeatureRows(const FeatureSpec& spec, absl::Span<const int64_t> ids,
+                                 T* out) const;
   absl::Status DoGatherLabels(absl::Span<const int64_t> ids, int64_t* out) const override;
   absl::Status DoGatherSplitMasks(absl::Span<const int64_t> ids, uint8_t* out) const override;
   absl::Status DoGatherInDegrees(absl::Span<const int64_t> ids, int64_t* out) const override;

@@ -169,10 +169,10 @@ absl::Status ValidateTrainOptions(const PartitionConfig& config, TrainOptions* o
         absl::StrCat("graph '", config.graph_name, "' has no node feature '", options->feature_name,
                      "' (it has: ", absl::StrJoin(names, ", "), "); pick one with --feature_name"));
   }
-  if (feature != nullptr && (feature->dtype != "float32" || feature->dim < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("feature '", feature->name, "' is ",
-                                                   feature->dtype, "[", feature->dim,
-                                                   "]; the trainer reads float32 rows"));
+  if (feature != nullptr && (!CheckFeatureDtype(feature->dtype, "").ok() || feature->dim < 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("feature '", feature->name, "' is ", feature->dtype, "[", feature->dim,
+                     "]; the trainer reads float32 or bfloat16 rows"));
   }
   if (config.num_classes < 2) {
     return absl::InvalidArgumentError(absl::StrCat("graph '", config.graph_name, "' has ",

@@ -178,7 +178,8 @@ ABSL_FLAG(std::string, precision, "fp32",
           "those units bf16 falls back to fp32, with a note.");
 ABSL_FLAG(std::string, feature_wire_dtype, "auto",
           "How feature rows travel from graph servers: float32, or bfloat16 (rounded on the "
-          "server: half the bytes). auto: bfloat16 when the model computes in bf16 "
+          "server: half the bytes). auto: bfloat16 when the rows are stored as bfloat16 "
+          "(partition_graph --feature_dtype), or when the model computes in bf16 "
           "(--precision=bf16) with --feature_norm=none, where it rounds the rows the same way "
           "itself, so the run is unchanged; else float32.");
 ABSL_FLAG(bool, allow_emulated_bf16, false,
@@ -388,7 +389,8 @@ absl::StatusOr<int> ServersPerMachine() {
 }
 
 // Whether feature rows from servers travel as bfloat16 (--feature_wire_dtype).
-absl::StatusOr<bool> FeatureRowsBFloat16(const TrainOptions& options) {
+absl::StatusOr<bool> FeatureRowsBFloat16(const TrainOptions& options,
+                                         const PartitionConfig& config) {
   const std::string wire = absl::GetFlag(FLAGS_feature_wire_dtype);
   if (wire == "float32") return false;
   if (wire == "bfloat16") return true;
@@ -396,9 +398,12 @@ absl::StatusOr<bool> FeatureRowsBFloat16(const TrainOptions& options) {
     return absl::InvalidArgumentError(
         absl::StrCat("--feature_wire_dtype=", wire, ": expected auto, float32 or bfloat16"));
   }
-  // The model rounds its input rows to bf16 itself: rounding them on the
-  // server first gives the same rows, unless something is done to them in
-  // between (row normalisation).
+  // Rows stored as bfloat16 lose nothing on a bfloat16 wire. And the model
+  // rounds its input rows to bf16 itself: rounding them on the server first
+  // gives the same rows, unless something is done to them in between (row
+  // normalisation).
+  const FeatureSpec* feature = config.FindFeature(options.feature_name);
+  if (feature != nullptr && feature->stored_bfloat16()) return true;
   return options.model.precision != Precision::kFloat32 &&
          options.model.feature_norm == FeatureNorm::kNone;
 }
@@ -419,7 +424,7 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config, const std:
   }
   GraphClientOptions client_options;
   DS_ASSIGN_OR_RETURN(client_options.num_servers, ServersPerMachine());
-  DS_ASSIGN_OR_RETURN(client_options.feature_rows_bfloat16, FeatureRowsBFloat16(options));
+  DS_ASSIGN_OR_RETURN(client_options.feature_rows_bfloat16, FeatureRowsBFloat16(options, config));
   client_options.channels.rpc_timeout = absl::Seconds(absl::GetFlag(FLAGS_rpc_timeout_s));
   client_options.channels.connect_timeout = absl::Seconds(absl::GetFlag(FLAGS_connect_timeout_s));
   if (absl::GetFlag(FLAGS_keepalive_s) < 1) {

@@ -58,6 +58,35 @@ TEST(PartitionConfigTest, RejectsInconsistentRanges) {
   EXPECT_FALSE(config.Validate("x").ok());
 }
 
+// A feature's dtype is float32 or bfloat16; configs written before it could
+// be anything but float32 may leave it out and still load.
+TEST(PartitionConfigTest, FeatureDtypeIsFloat32OrBFloat16AndDefaultsToFloat32) {
+  testing::TempDir dir;
+  PartitionConfig config = TwoPartConfig();
+  config.node_features[0].dtype = kBFloat16Dtype;
+  EXPECT_TRUE(config.Validate("x").ok());
+  EXPECT_TRUE(config.node_features[0].stored_bfloat16());
+  EXPECT_EQ(config.node_features[0].row_bytes(), 6u);
+  ASSERT_TRUE(config.Save(dir.Join("bf16.json")).ok());
+  absl::StatusOr<PartitionConfig> loaded = PartitionConfig::Load(dir.Join("bf16.json"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->node_features[0].dtype, "bfloat16");
+
+  config.node_features[0].dtype = "float16";
+  const absl::Status refused = config.Validate("x");
+  EXPECT_NE(refused.message().find("dtype float32 or bfloat16"), std::string::npos) << refused;
+
+  std::string json = TwoPartConfig().ToJson();
+  const std::string dtype = "\"dtype\": \"float32\",";
+  ASSERT_NE(json.find(dtype), std::string::npos) << json;
+  json.erase(json.find(dtype), dtype.size());
+  std::ofstream(dir.Join("old.json")) << json;
+  loaded = PartitionConfig::Load(dir.Join("old.json"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->node_features[0].dtype, "float32");
+  EXPECT_EQ(loaded->node_features[0].row_bytes(), 12u);
+}
+
 TEST(PartitionConfigTest, LoadReportsMissingAndMalformedFiles) {
   testing::TempDir dir;
   EXPECT_EQ(PartitionConfig::Load(dir.Join("none.json")).status().code(),
