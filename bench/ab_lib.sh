@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Interleaved A/B runs for the bench scripts (source it). On a shared machine
+# Helpers the bench scripts share (source it). Interleaved A/B runs: on a shared machine
 # whose speed drifts, variants run in turn (A B A B ...) and are compared
 # round by round (bench/ab_summary.py).
 
@@ -114,4 +114,13 @@ require_programs() {
   for name in "$@"; do
     [[ -x "$dir/$name" ]] || { echo "no $dir/$name; build the $name target" >&2; exit 1; }
   done
+}
+
+# dataset_recipe NAME: the trainer flags of a bundled dataset's documented
+# recipe (bench/RESULTS-trainer.md): Cora's, or the Amazon datasets'.
+dataset_recipe() {
+  case "$1" in
+    cora) echo "--num_epochs=200 --lr=0.01 --weight_decay=5e-4 --feature_norm=row --input_dropout=0.5" ;;
+    *) echo "--num_hidden=256 --num_epochs=40 --layer_norm" ;;
+  esac
 }

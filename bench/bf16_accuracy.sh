@@ -20,12 +20,8 @@ OUT="${OUT:-bench/results/bf16_accuracy.md}"
 WORK="${WORK:-${TMPDIR:-/tmp}/distsage-bf16-accuracy}"
 mkdir -p "$WORK" "$(dirname "$OUT")"
 
-recipe() {
-  case "$1" in
-    cora) echo "--num_epochs=200 --lr=0.01 --weight_decay=5e-4 --feature_norm=row --input_dropout=0.5" ;;
-    *) echo "--num_hidden=256 --num_epochs=40 --layer_norm" ;;
-  esac
-}
+source bench/ab_lib.sh
+recipe() { dataset_recipe "$1"; }
 partition() {  # dataset -> config path
   local out="$WORK/$1"
   if ! ls "$out"/*.json > /dev/null 2>&1; then

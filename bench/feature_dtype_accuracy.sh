@@ -22,11 +22,11 @@ OUT="${OUT:-bench/results/feature_dtype_accuracy.md}"
 WORK="${WORK:-${TMPDIR:-/tmp}/distsage-feature-dtype-accuracy}"
 mkdir -p "$WORK" "$(dirname "$OUT")"
 
+source bench/ab_lib.sh
 recipe() {
   case "$1" in
-    cora) echo "--num_epochs=200 --lr=0.01 --weight_decay=5e-4 --feature_norm=row --input_dropout=0.5" ;;
     synthetic) echo "--num_hidden=64 --num_epochs=5 --batch_size=1000 --lr=0.003" ;;
-    *) echo "--num_hidden=256 --num_epochs=40 --layer_norm" ;;
+    *) dataset_recipe "$1" ;;
   esac
 }
 partition() {  # dataset dtype -> config path
