@@ -135,6 +135,11 @@ absl::Status ValidateTrainOptions(const PartitionConfig& config, TrainOptions* o
         absl::StrCat("--checkpoint_every_batches=", options->checkpoint_every_batches,
                      ": expected 0 (checkpoints at epoch ends only) or more batches"));
   }
+  if (options->checkpoint_every_batches > 0 && options->checkpoint_dir.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--checkpoint_every_batches=", options->checkpoint_every_batches,
+                     " needs --checkpoint_dir=DIR (where the checkpoints go)"));
+  }
   if (options->resume && options->checkpoint_dir.empty()) {
     return absl::InvalidArgumentError(
         "--resume needs --checkpoint_dir=DIR (the folder the interrupted run checkpointed to)");
