@@ -9,7 +9,8 @@
 #       same model steps over batches built beforehand, extrapolated to an
 #       epoch, and peak RSS of the training process (before the model-only
 #       pass holds its batches).
-# Usage: bench/trainer_bench.sh [BUILD_DIR]   (env: EPOCHS, BENCH_BATCHES, SYNTH, WORK)
+# Usage: bench/trainer_bench.sh [BUILD_DIR]
+#   env: EPOCHS, BENCH_BATCHES, SYNTH, WORK, PARTS ("1 2": which of (1), (2) to run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${1:-build}"
@@ -18,6 +19,7 @@ WORK="${WORK:-${TMPDIR:-/tmp}/distsage-trainer-bench}"
 EPOCHS="${EPOCHS:-10}"
 BENCH_BATCHES="${BENCH_BATCHES:-30}"
 SYNTH="${SYNTH:-data/synth-products-1part/synthetic.json}"  # from bench/partition_bench.sh build/bin data
+PARTS="${PARTS:-1 2}"
 COMMON=(--standalone --num_threads=2 --num_layers=2 --fan_out=10,25 --batch_size=1000
         --lr=0.003 --dropout=0.5)
 mkdir -p "$WORK"
@@ -31,6 +33,7 @@ partition() {  # dataset folder name -> config path
   ls "$out"/*.json
 }
 
+if [[ $PARTS == *1* ]]; then
 echo "## (1) standalone epochs, $EPOCHS epochs each (epoch time: mean of epochs 2..$EPOCHS)"
 printf "%-18s %6s %9s %9s %9s %9s %9s %8s\n" dataset hidden epoch_s compute_s wait_s sample_s \
   pull_s test_acc
@@ -50,8 +53,11 @@ print("%-18s %6s %9.2f %9.2f %9.2f %9.2f %9.2f %8.4f" % (name, hidden, mean("epo
       summary["final_test_acc"]))
 PY
 done
+fi
 
-if [[ -f "$SYNTH" ]]; then
+if [[ $PARTS != *2* ]]; then
+  :
+elif [[ -f "$SYNTH" ]]; then
   echo "## (2) products-scale synthetic ($SYNTH), $BENCH_BATCHES batches per figure"
   printf "%6s %12s %12s %9s %9s %9s %12s %12s %9s\n" hidden pipeline_ms model_ms ratio \
     sample_ms pull_ms epoch_s_est model_epoch_s peak_gb
