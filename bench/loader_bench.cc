@@ -46,6 +46,10 @@ ABSL_FLAG(int, reverse_from_layer, 0,
           "first layer projects before aggregating (hidden < input width: 0) or not (1)");
 ABSL_FLAG(int, loader_threads, 1, "loader worker threads (trainer --num_loader_threads)");
 ABSL_FLAG(int, prefetch, 4, "batches built ahead (trainer --prefetch)");
+ABSL_FLAG(bool, aggregate_first_layer, false,
+          "the loader also computes the first layer's neighbour means and hands over only "
+          "those and the first layer's destinations' rows (trainer --aggregate_in_loader, on "
+          "where it applies); the checksum then covers the means instead of all input rows");
 ABSL_FLAG(uint64_t, seed, 1, "seed of the seed order and of the draws (trainer --seed)");
 ABSL_FLAG(bool, checksum_features_as_bfloat16, false,
           "hash the batches' features rounded to bfloat16, so that a graph stored as float32 "
@@ -82,14 +86,17 @@ uint64_t HashBatch(uint64_t hash, const MiniBatch& batch, bool features_as_bfloa
     hash = HashVector(hash, block.rev_indptr);
     hash = HashVector(hash, block.rev_indices);
   }
-  const size_t values = static_cast<size_t>(batch.features.numel());
-  if (features_as_bfloat16) {
-    thread_local std::vector<uint16_t> rounded;
-    rounded.resize(values);
-    RoundToBFloat16(absl::MakeConstSpan(batch.features.data_ptr<float>(), values), rounded.data());
-    hash = HashVector(hash, rounded);
-  } else {
-    hash = HashBytes(hash, batch.features.data_ptr(), values * sizeof(float));
+  for (const at::Tensor& rows : {batch.features, batch.neighbor_mean}) {
+    if (!rows.defined()) continue;
+    const size_t values = static_cast<size_t>(rows.numel());
+    if (features_as_bfloat16) {
+      thread_local std::vector<uint16_t> rounded;
+      rounded.resize(values);
+      RoundToBFloat16(absl::MakeConstSpan(rows.data_ptr<float>(), values), rounded.data());
+      hash = HashVector(hash, rounded);
+    } else {
+      hash = HashBytes(hash, rows.data_ptr(), values * sizeof(float));
+    }
   }
   return HashBytes(hash, batch.labels.data_ptr(), batch.labels.numel() * sizeof(int64_t));
 }
@@ -149,6 +156,8 @@ absl::Status Run() {
   // As the trainer sizes its pool: queued, being built, in use.
   options.feature_buffers =
       std::make_shared<BufferPool>(static_cast<size_t>(options.prefetch + options.num_workers + 1));
+  options.aggregate_first_layer = absl::GetFlag(FLAGS_aggregate_first_layer);
+  options.gather_buffers = std::make_shared<BufferPool>(static_cast<size_t>(options.num_workers));
   MiniBatchLoader loader(client.get(), &sampler, std::move(seeds), options, MixSeed(seed, {1}));
 
   LoaderStageSeconds cpu;
@@ -168,6 +177,7 @@ absl::Status Run() {
     cpu.sample.relabel += batch.cpu.sample.relabel;
     cpu.sample.reverse += batch.cpu.sample.reverse;
     cpu.gather += batch.cpu.gather;
+    cpu.aggregate += batch.cpu.aggregate;
     cpu.labels += batch.cpu.labels;
     sample_wall += batch.sample_seconds;
     pull_wall += batch.pull_seconds;
@@ -176,8 +186,8 @@ absl::Status Run() {
   }
   const double wall = absl::ToDoubleSeconds(absl::Now() - measure_start);
   const double ms = 1e3 / static_cast<double>(measured);
-  const double total =
-      cpu.sample.neighbors + cpu.sample.relabel + cpu.sample.reverse + cpu.gather + cpu.labels;
+  const double total = cpu.sample.neighbors + cpu.sample.relabel + cpu.sample.reverse + cpu.gather +
+                       cpu.aggregate + cpu.labels;
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   // The checksum's low 48 bits: exact as a JSON number (a double). Feature
@@ -185,12 +195,13 @@ absl::Status Run() {
   // peak RSS: the whole process, the store included.
   std::printf(
       "{\"neighbors_cpu_ms\": %.3f, \"relabel_cpu_ms\": %.3f, \"reverse_cpu_ms\": %.3f, "
-      "\"gather_cpu_ms\": %.3f, \"labels_cpu_ms\": %.3f, \"total_cpu_ms\": %.3f, "
+      "\"gather_cpu_ms\": %.3f, \"aggregate_cpu_ms\": %.3f, \"labels_cpu_ms\": %.3f, "
+      "\"total_cpu_ms\": %.3f, "
       "\"sample_wall_ms\": %.3f, \"pull_wall_ms\": %.3f, \"batch_wall_ms\": %.3f, "
       "\"input_nodes\": %.1f, \"edges\": %.1f, \"feature_mib\": %.1f, \"max_rss_mib\": %.1f, "
       "\"checksum\": %llu}\n",
       cpu.sample.neighbors * ms, cpu.sample.relabel * ms, cpu.sample.reverse * ms, cpu.gather * ms,
-      cpu.labels * ms, total * ms, sample_wall * ms, pull_wall * ms, wall * ms,
+      cpu.aggregate * ms, cpu.labels * ms, total * ms, sample_wall * ms, pull_wall * ms, wall * ms,
       static_cast<double>(input_nodes) / measured, static_cast<double>(edges) / measured,
       static_cast<double>(config.num_nodes) * static_cast<double>(feature->row_bytes()) / (1 << 20),
       static_cast<double>(usage.ru_maxrss) / 1024.0,

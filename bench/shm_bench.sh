@@ -123,8 +123,11 @@ PY
 } > "$WORK/result-a.md"
 
 # Rows: --local_partition, then extra trainer flags (the loader's prefetched
-# batches are most of the trainer's own memory; the last row keeps fewer).
-MEM_ROWS=("inprocess" "shm" "shm --prefetch=1 --num_loader_threads=1")
+# batches are most of the trainer's own memory: the model aggregating the
+# first layer itself needs every input row of a batch, and the last row
+# keeps fewer batches in flight).
+MEM_ROWS=("inprocess" "shm" "shm --aggregate_in_loader=false"
+          "shm --prefetch=1 --num_loader_threads=1")
 for row in "${MEM_ROWS[@]}"; do
   read -r mode extra <<< "$row"
   name="mem-$(echo "$row" | tr -c 'a-z0-9\n' '_')"

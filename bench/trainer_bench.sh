@@ -10,7 +10,8 @@
 #       epoch, and peak RSS of the training process (before the model-only
 #       pass holds its batches).
 # Usage: bench/trainer_bench.sh [BUILD_DIR]
-#   env: EPOCHS, BENCH_BATCHES, SYNTH, WORK, PARTS ("1 2": which of (1), (2) to run)
+#   env: EPOCHS, BENCH_BATCHES, SYNTH, WORK, PARTS ("1 2": which of (1), (2) to run),
+#        TRAINER_FLAGS (more trainer flags for every run, e.g. --aggregate_in_loader=false)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${1:-build}"
@@ -21,7 +22,7 @@ BENCH_BATCHES="${BENCH_BATCHES:-30}"
 SYNTH="${SYNTH:-data/synth-products-1part/synthetic.json}"  # from bench/partition_bench.sh build/bin data
 PARTS="${PARTS:-1 2}"
 COMMON=(--standalone --num_threads=2 --num_layers=2 --fan_out=10,25 --batch_size=1000
-        --lr=0.003 --dropout=0.5)
+        --lr=0.003 --dropout=0.5 ${TRAINER_FLAGS:-})
 mkdir -p "$WORK"
 echo "# trainer_bench $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(uname -n)"
 

@@ -54,9 +54,6 @@ int LoaderWorkers(const TrainOptions& options) {
   return std::max(1, ResolveThreads(options.num_threads) / 2);
 }
 
-// The first layer whose input requires a gradient, so that NeighborMean's
-// backward pass runs there: the input features need none, unless the first
-// layer projects them before aggregating.
 // The KV save that goes with the training checkpoint at `position`.
 std::string EmbeddingCheckpointLabel(CheckpointPosition position) {
   std::string label = absl::StrCat("checkpoint-epoch-", position.epoch);
@@ -64,7 +61,14 @@ std::string EmbeddingCheckpointLabel(CheckpointPosition position) {
   return label;
 }
 
-int ReverseFromLayer(GraphSageImpl& model) { return model.layer(0)->project_first() ? 0 : 1; }
+// The first layer whose input requires a gradient, so that NeighborMean's
+// backward pass runs there: the input features need none, unless they are
+// learnable embeddings or the first layer projects them before aggregating.
+int ReverseFromLayer(const TrainOptions& options, GraphSageImpl& model) {
+  if (options.model.embedding_dim > 0) return 0;
+  if (options.AggregatesInLoader()) return 1;
+  return model.layer(0)->project_first() ? 0 : 1;
+}
 
 // Figures of one model step, summed by the caller.
 struct StepResult {
@@ -142,9 +146,7 @@ struct GraphSageTrainer::State {
         kv(kv_in),
         options(options_in),
         model(std::move(model_in)),
-        // Learnable embeddings need the gradient of the first layer's input.
-        sampler(client_in, options_in.model.fanouts,
-                options_in.model.embedding_dim > 0 ? 0 : ReverseFromLayer(*model)),
+        sampler(client_in, options_in.model.fanouts, ReverseFromLayer(options_in, *model)),
         optimizer(model->parameters(),
                   torch::optim::AdamOptions(options_in.lr).weight_decay(options_in.weight_decay)) {}
 
@@ -159,7 +161,9 @@ struct GraphSageTrainer::State {
     loader.input.embedding_name.clear();
     loader.input.embedding_dim = 0;
     loader.num_classes = options.model.num_classes;
+    loader.aggregate_first_layer = options.AggregatesInLoader();
     loader.feature_buffers = feature_buffers;
+    loader.gather_buffers = gather_buffers;
     return loader;
   }
 
@@ -207,7 +211,10 @@ struct GraphSageTrainer::State {
       embedding.requires_grad_(true);
       input = batch.features.size(1) == 0 ? embedding : at::cat({batch.features, embedding}, 1);
     }
-    const at::Tensor logits = model->Forward(input, batch.blocks);
+    const at::Tensor logits =
+        batch.neighbor_mean.defined()
+            ? model->ForwardAggregated(batch.features, batch.neighbor_mean, batch.blocks)
+            : model->Forward(input, batch.blocks);
     const at::Tensor loss = torch::nn::functional::cross_entropy(logits, batch.labels);
     optimizer.zero_grad();
     loss.backward();
@@ -400,6 +407,9 @@ struct GraphSageTrainer::State {
   // Enough buffers for the batches in flight: queued, being built, in use.
   std::shared_ptr<BufferPool> feature_buffers = std::make_shared<BufferPool>(
       static_cast<size_t>(options.prefetch + LoaderWorkers(options) + 1));
+  // The full input rows a worker gathers before it aggregates them.
+  std::shared_ptr<BufferPool> gather_buffers =
+      std::make_shared<BufferPool>(static_cast<size_t>(LoaderWorkers(options)));
   GraphSage model;
   BlockSampler sampler;
   torch::optim::Adam optimizer;

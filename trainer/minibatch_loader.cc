@@ -10,12 +10,25 @@
 #include "common/status_macros.h"
 #include "common/thread_cpu_clock.h"
 #include "trainer/feature_rows.h"
+#include "trainer/neighbor_mean.h"
 
 namespace distsage {
 namespace {
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// A float32 tensor of `sizes` in a buffer of `pool`, given back when the
+// tensor (and every view of it) dies; plain allocation without a pool.
+at::Tensor PooledRows(const std::shared_ptr<BufferPool>& pool, at::IntArrayRef sizes) {
+  const at::TensorOptions options = at::TensorOptions().dtype(at::kFloat);
+  if (pool == nullptr) return at::empty(sizes, options);
+  int64_t values = 1;
+  for (const int64_t size : sizes) values *= size;
+  return at::from_blob(
+      pool->Acquire(static_cast<size_t>(values) * sizeof(float)), sizes,
+      [pool](void* data) { pool->Release(data); }, options);
 }
 
 }  // namespace
@@ -86,27 +99,36 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
 
   start = std::chrono::steady_clock::now();
   double cpu_mark = ThreadCpuSeconds();
-  const std::vector<int64_t>& inputs = batch->blocks.front().src_nodes;
-  const int64_t num_inputs = static_cast<int64_t>(inputs.size());
-  if (options_.input.width() == 0) {
+  const auto cpu_lap = [&cpu_mark] {  // CPU seconds since the last lap.
+    const double now = ThreadCpuSeconds();
+    const double lap = now - cpu_mark;
+    cpu_mark = now;
+    return lap;
+  };
+  const Block& first = batch->blocks.front();
+  const int64_t width = options_.input.width();
+  if (width == 0) {
     // Nothing to gather ahead (the trainer reads learnable embeddings at
     // step time).
-    batch->features = at::empty({num_inputs, 0}, at::TensorOptions().dtype(at::kFloat));
+    batch->features = at::empty({first.num_src(), 0}, at::TensorOptions().dtype(at::kFloat));
+    batch->cpu.gather = cpu_lap();
+  } else if (!options_.aggregate_first_layer) {
+    batch->features = PooledRows(options_.feature_buffers, {first.num_src(), width});
+    DS_RETURN_IF_ERROR(options_.input.Pull(first.src_nodes, batch->features.data_ptr<float>()));
+    batch->cpu.gather = cpu_lap();
   } else {
-    if (options_.feature_buffers != nullptr) {
-      std::shared_ptr<BufferPool> pool = options_.feature_buffers;
-      batch->features = at::from_blob(
-          pool->Acquire(num_inputs * options_.input.width() * sizeof(float)),
-          {num_inputs, options_.input.width()}, [pool](void* data) { pool->Release(data); },
-          at::TensorOptions().dtype(at::kFloat));
-    } else {
-      batch->features =
-          at::empty({num_inputs, options_.input.width()}, at::TensorOptions().dtype(at::kFloat));
-    }
-    DS_RETURN_IF_ERROR(options_.input.Pull(inputs, batch->features.data_ptr<float>()));
+    const at::Tensor inputs = PooledRows(options_.gather_buffers, {first.num_src(), width});
+    DS_RETURN_IF_ERROR(options_.input.Pull(first.src_nodes, inputs.data_ptr<float>()));
+    batch->cpu.gather = cpu_lap();
+    // One buffer for both halves: the destinations' rows, then their means.
+    const at::Tensor both = PooledRows(options_.feature_buffers, {2, first.num_dst, width});
+    batch->features = both.select(0, 0);
+    batch->neighbor_mean = both.select(0, 1);
+    std::copy_n(inputs.data_ptr<float>(), first.num_dst * width, batch->features.data_ptr<float>());
+    NeighborMeanRows(inputs.data_ptr<float>(), width, first,
+                     batch->neighbor_mean.data_ptr<float>());
+    batch->cpu.aggregate = cpu_lap();
   }
-  batch->cpu.gather = ThreadCpuSeconds() - cpu_mark;
-  cpu_mark = ThreadCpuSeconds();
   batch->labels =
       at::empty({static_cast<int64_t>(batch->seeds.size())}, at::TensorOptions().dtype(at::kLong));
   int64_t* labels = batch->labels.data_ptr<int64_t>();
@@ -118,7 +140,7 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
           options_.num_classes, "); the partition's labels do not match its config"));
     }
   }
-  batch->cpu.labels = ThreadCpuSeconds() - cpu_mark;
+  batch->cpu.labels = cpu_lap();
   batch->pull_seconds = SecondsSince(start);
   return absl::OkStatus();
 }

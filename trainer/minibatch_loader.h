@@ -34,14 +34,22 @@ namespace distsage {
 struct LoaderStageSeconds {
   SampleStageSeconds sample;  // Neighbour draws, ID dedup and relabelling, reverse CSRs.
   double gather = 0.0;        // The input rows (buffer, random-row gather, normalisation).
+  double aggregate = 0.0;     // The first layer's neighbour means, when the loader takes them.
   double labels = 0.0;        // The seeds' labels, checked.
 };
 
 struct MiniBatch {
   int64_t index = 0;  // Position in the epoch.
   std::vector<int64_t> seeds;
-  std::vector<Block> blocks;    // Input layer first; blocks.back() has the seeds as destinations.
-  at::Tensor features;          // float32 [blocks.front().num_src(), dim]
+  std::vector<Block> blocks;  // Input layer first; blocks.back() has the seeds as destinations.
+  // The input rows, float32: those of blocks.front()'s source nodes
+  // [num_src, dim]; or, when the loader aggregated the first layer, those of
+  // its destinations only [blocks.front().num_dst, dim].
+  at::Tensor features;
+  // Defined when the loader aggregated the first layer: the mean of each
+  // destination's sampled in-neighbours' rows [blocks.front().num_dst, dim]
+  // (GraphSageImpl::ForwardAggregated).
+  at::Tensor neighbor_mean;
   at::Tensor labels;            // int64 [seeds.size()], each in [0, num_classes)
   double sample_seconds = 0.0;  // Worker time spent sampling the blocks.
   double pull_seconds = 0.0;    // Worker time spent pulling features and labels.
@@ -57,9 +65,20 @@ struct LoaderOptions {
   int64_t first_batch = 0;
   InputRows input;  // What the batch's input rows hold (features, embeddings).
   int64_t num_classes = 0;
+  // Also compute the first layer's neighbour means (NeighborMeanRows) from
+  // the gathered rows, and hand over only those and the destinations' rows:
+  // 2 x num_dst rows instead of num_src (at products scale ~22k instead of
+  // ~187k), so the batches in flight take a fraction of the memory and the
+  // model's first layer projects num_dst rows. Only for input rows that need
+  // no gradient and no dropout.
+  bool aggregate_first_layer = false;
   // Where feature batches are allocated; shared across epochs so that their
   // pages are reused. Null: plain allocation.
   std::shared_ptr<BufferPool> feature_buffers;
+  // With aggregate_first_layer, where the full input rows are gathered before
+  // the means (one buffer per worker at a time, given back at once). Null:
+  // plain allocation.
+  std::shared_ptr<BufferPool> gather_buffers;
 };
 
 class MiniBatchLoader {

@@ -28,49 +28,54 @@ int64_t GrainSize(int64_t num_rows, int64_t num_edges, int64_t dim) {
 // destinations of a source, each weighted by 1 / that destination's degree.
 // Sums run in acc_t (float for bfloat16 rows: a bf16 running sum of 25
 // neighbours would lose most of its 8 mantissa bits); float and double rows
-// are summed in place.
+// are summed in place. `parallel`: over LibTorch's intra-op threads, or all
+// in the calling thread.
 template <typename scalar_t>
 void SegmentSum(const scalar_t* x, int64_t dim, const int64_t* ptr, const int64_t* index,
-                int64_t num_rows, const int64_t* norm_ptr, bool scale_by_target, scalar_t* out) {
+                int64_t num_rows, const int64_t* norm_ptr, bool scale_by_target, bool parallel,
+                scalar_t* out) {
   using acc_t = at::opmath_type<scalar_t>;
   constexpr bool kInPlace = std::is_same_v<acc_t, scalar_t>;
-  at::parallel_for(
-      0, num_rows, GrainSize(num_rows, ptr[num_rows], dim), [&](int64_t begin, int64_t end) {
-        std::vector<acc_t> scratch(kInPlace ? 0 : dim);
-        for (int64_t row = begin; row < end; ++row) {
-          acc_t* sum;
-          if constexpr (kInPlace) {
-            sum = out + row * dim;
-          } else {
-            sum = scratch.data();
-          }
-          std::fill(sum, sum + dim, acc_t(0));
-          const int64_t first = ptr[row];
-          const int64_t last = ptr[row + 1];
-          if (!scale_by_target) {
-            for (int64_t e = first; e < last; ++e) {
-              const scalar_t* in_row = x + index[e] * dim;
-              for (int64_t d = 0; d < dim; ++d) sum[d] += static_cast<acc_t>(in_row[d]);
-            }
-            if (last > first) {
-              const acc_t inv = acc_t(1) / static_cast<acc_t>(last - first);
-              for (int64_t d = 0; d < dim; ++d) sum[d] *= inv;
-            }
-          } else {
-            for (int64_t e = first; e < last; ++e) {
-              const int64_t target = index[e];
-              const acc_t inv =
-                  acc_t(1) / static_cast<acc_t>(norm_ptr[target + 1] - norm_ptr[target]);
-              const scalar_t* in_row = x + target * dim;
-              for (int64_t d = 0; d < dim; ++d) sum[d] += inv * static_cast<acc_t>(in_row[d]);
-            }
-          }
-          if constexpr (!kInPlace) {
-            scalar_t* out_row = out + row * dim;
-            for (int64_t d = 0; d < dim; ++d) out_row[d] = static_cast<scalar_t>(sum[d]);
-          }
+  const auto sum_rows = [&](int64_t begin, int64_t end) {
+    std::vector<acc_t> scratch(kInPlace ? 0 : dim);
+    for (int64_t row = begin; row < end; ++row) {
+      acc_t* sum;
+      if constexpr (kInPlace) {
+        sum = out + row * dim;
+      } else {
+        sum = scratch.data();
+      }
+      std::fill(sum, sum + dim, acc_t(0));
+      const int64_t first = ptr[row];
+      const int64_t last = ptr[row + 1];
+      if (!scale_by_target) {
+        for (int64_t e = first; e < last; ++e) {
+          const scalar_t* in_row = x + index[e] * dim;
+          for (int64_t d = 0; d < dim; ++d) sum[d] += static_cast<acc_t>(in_row[d]);
         }
-      });
+        if (last > first) {
+          const acc_t inv = acc_t(1) / static_cast<acc_t>(last - first);
+          for (int64_t d = 0; d < dim; ++d) sum[d] *= inv;
+        }
+      } else {
+        for (int64_t e = first; e < last; ++e) {
+          const int64_t target = index[e];
+          const acc_t inv = acc_t(1) / static_cast<acc_t>(norm_ptr[target + 1] - norm_ptr[target]);
+          const scalar_t* in_row = x + target * dim;
+          for (int64_t d = 0; d < dim; ++d) sum[d] += inv * static_cast<acc_t>(in_row[d]);
+        }
+      }
+      if constexpr (!kInPlace) {
+        scalar_t* out_row = out + row * dim;
+        for (int64_t d = 0; d < dim; ++d) out_row[d] = static_cast<scalar_t>(sum[d]);
+      }
+    }
+  };
+  if (parallel) {
+    at::parallel_for(0, num_rows, GrainSize(num_rows, ptr[num_rows], dim), sum_rows);
+  } else {
+    sum_rows(0, num_rows);
+  }
 }
 
 class NeighborMeanFunction : public torch::autograd::Function<NeighborMeanFunction> {
@@ -83,7 +88,7 @@ class NeighborMeanFunction : public torch::autograd::Function<NeighborMeanFuncti
     AT_DISPATCH_FLOATING_TYPES_AND(at::kBFloat16, x.scalar_type(), "NeighborMean", [&] {
       SegmentSum<scalar_t>(input.data_ptr<scalar_t>(), x.size(1), block->indptr.data(),
                            block->indices.data(), block->num_dst, nullptr, false,
-                           out.data_ptr<scalar_t>());
+                           /*parallel=*/true, out.data_ptr<scalar_t>());
     });
     return out;
   }
@@ -100,7 +105,8 @@ class NeighborMeanFunction : public torch::autograd::Function<NeighborMeanFuncti
         at::kBFloat16, grad_out.scalar_type(), "NeighborMeanBackward", [&] {
           SegmentSum<scalar_t>(grad_out.data_ptr<scalar_t>(), grad_out.size(1),
                                block->rev_indptr.data(), block->rev_indices.data(), num_src,
-                               block->indptr.data(), true, grad_x.data_ptr<scalar_t>());
+                               block->indptr.data(), true, /*parallel=*/true,
+                               grad_x.data_ptr<scalar_t>());
         });
     return {grad_x, at::Tensor()};
   }
@@ -113,6 +119,11 @@ at::Tensor NeighborMean(const at::Tensor& x, const Block& block) {
   TORCH_CHECK(static_cast<int64_t>(block.indptr.size()) == block.num_dst + 1, "block has ",
               block.indptr.size(), " indptr entries for ", block.num_dst, " destinations");
   return NeighborMeanFunction::apply(x, &block);
+}
+
+void NeighborMeanRows(const float* x, int64_t dim, const Block& block, float* out) {
+  SegmentSum<float>(x, dim, block.indptr.data(), block.indices.data(), block.num_dst, nullptr,
+                    false, /*parallel=*/false, out);
 }
 
 }  // namespace distsage

@@ -22,6 +22,13 @@ namespace distsage {
 // until it has run; the tensor is wrapped, not copied.
 at::Tensor NeighborMean(const at::Tensor& x, const Block& block);
 
+// NeighborMean's forward pass over float32 rows, without autograd and all in
+// the calling thread (no intra-op threads): for a loader thread that computes
+// the first layer's means ahead of the model, beside the model's own threads.
+// `x` has block.num_src() rows of `dim` floats; `out` receives block.num_dst
+// rows, bit for bit what NeighborMean returns for the same rows.
+void NeighborMeanRows(const float* x, int64_t dim, const Block& block, float* out);
+
 }  // namespace distsage
 
 #endif  // DISTSAGE_TRAINER_NEIGHBOR_MEAN_H_

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "trainer/neighbor_mean.h"
 
@@ -55,6 +56,16 @@ at::Tensor SageConvImpl::Forward(const at::Tensor& x_src, const Block& block) {
   return Combine(x_dst, NeighborMean(PrepareSource(x_src), block));
 }
 
+at::Tensor SageConvImpl::ForwardAggregated(const at::Tensor& x_dst, const at::Tensor& neighbor_mean,
+                                           const Block& block) {
+  TORCH_CHECK(x_dst.size(0) == block.num_dst && neighbor_mean.sizes() == x_dst.sizes(), "got ",
+              x_dst.sizes(), " destination rows and ", neighbor_mean.sizes(),
+              " neighbour means for a block of ", block.num_dst, " destinations");
+  const at::Tensor out = Affine(bias_, x_dst, weight_self_);
+  if (block.num_edges() == 0) return out;
+  return Affine(out, neighbor_mean, weight_neigh_);
+}
+
 GraphSageImpl::GraphSageImpl(const ModelOptions& options) : options_(options) {
   for (int i = 0; i < options.num_layers; ++i) {
     const int64_t in = i == 0 ? options.in_dim : options.num_hidden;
@@ -81,16 +92,35 @@ at::Tensor GraphSageImpl::BetweenLayers(int index, const at::Tensor& h) {
       out, torch::nn::functional::DropoutFuncOptions().p(options_.dropout).training(is_training()));
 }
 
-at::Tensor GraphSageImpl::Forward(const at::Tensor& features, const std::vector<Block>& blocks) {
+void GraphSageImpl::CheckBlocks(const std::vector<Block>& blocks) const {
   TORCH_CHECK(static_cast<int>(blocks.size()) == num_layers(), "got ", blocks.size(),
               " blocks for a ", num_layers(), "-layer model");
-  at::Tensor h =
+}
+
+at::Tensor GraphSageImpl::Forward(const at::Tensor& features, const std::vector<Block>& blocks) {
+  CheckBlocks(blocks);
+  const at::Tensor input =
       torch::nn::functional::dropout(features, torch::nn::functional::DropoutFuncOptions()
                                                    .p(options_.input_dropout)
                                                    .training(is_training()));
-  for (int i = 0; i < num_layers(); ++i) {
-    h = layers_[i]->Forward(h, blocks[i]);
-    if (i + 1 < num_layers()) h = BetweenLayers(i, h);
+  return AfterFirstLayer(layers_[0]->Forward(input, blocks[0]), blocks);
+}
+
+at::Tensor GraphSageImpl::ForwardAggregated(const at::Tensor& dst_features,
+                                            const at::Tensor& neighbor_mean,
+                                            const std::vector<Block>& blocks) {
+  CheckBlocks(blocks);
+  TORCH_CHECK(options_.input_dropout == 0.0 || !is_training(),
+              "input dropout acts on the rows before the mean: train such a model on batches "
+              "whose first layer is not aggregated ahead");
+  return AfterFirstLayer(layers_[0]->ForwardAggregated(dst_features, neighbor_mean, blocks[0]),
+                         blocks);
+}
+
+at::Tensor GraphSageImpl::AfterFirstLayer(at::Tensor first_out, const std::vector<Block>& blocks) {
+  at::Tensor h = std::move(first_out);
+  for (int i = 1; i < num_layers(); ++i) {
+    h = layers_[i]->Forward(BetweenLayers(i - 1, h), blocks[i]);
   }
   // The loss and its softmax in float32 (what autocast does too).
   return h.scalar_type() == at::kFloat ? h : h.to(at::kFloat);

@@ -29,6 +29,15 @@ class SageConvImpl : public torch::nn::Module {
   // its first block.num_dst rows are the destinations); block.num_dst rows out.
   at::Tensor Forward(const at::Tensor& x_src, const Block& block);
 
+  // Forward for a first layer whose neighbour means were computed ahead
+  // (NeighborMeanRows over the input rows, in the loader): `x_dst` are the
+  // block's destinations' rows and `neighbor_mean` their means. The same
+  // function as Forward, since the mean is linear (W mean(x) = mean(W x)), up
+  // to rounding, but it projects block.num_dst rows instead of
+  // block.num_src() when in_dim > out_dim. No gradient reaches the inputs.
+  at::Tensor ForwardAggregated(const at::Tensor& x_dst, const at::Tensor& neighbor_mean,
+                               const Block& block);
+
   // The two halves of Forward, for layer-wise inference that aggregates many
   // destination batches over one shared source tensor. Since the mean is
   // linear, mean(W x) = W mean(x): PrepareSource projects the sources first
@@ -66,6 +75,13 @@ class GraphSageImpl : public torch::nn::Module {
   // from the input features of blocks.front()'s source nodes. Dropout is
   // active in training mode.
   at::Tensor Forward(const at::Tensor& features, const std::vector<Block>& blocks);
+  // The same from a batch whose first layer was aggregated ahead
+  // (MiniBatch::neighbor_mean): `dst_features` are the rows of
+  // blocks.front()'s destinations, `neighbor_mean` the means of their sampled
+  // in-neighbours' rows. Needs input_dropout 0 in training (dropout would
+  // have had to act on the rows before the mean).
+  at::Tensor ForwardAggregated(const at::Tensor& dst_features, const at::Tensor& neighbor_mean,
+                               const std::vector<Block>& blocks);
 
   int num_layers() const { return static_cast<int>(layers_.size()); }
   SageConv& layer(int index) { return layers_[index]; }
@@ -77,6 +93,10 @@ class GraphSageImpl : public torch::nn::Module {
   void SetPrecision(Precision precision);
 
  private:
+  void CheckBlocks(const std::vector<Block>& blocks) const;
+  // Layers 1.. over `first_out`, the first layer's output; float32 logits.
+  at::Tensor AfterFirstLayer(at::Tensor first_out, const std::vector<Block>& blocks);
+
   ModelOptions options_;
   std::vector<SageConv> layers_;
   std::vector<torch::nn::LayerNorm> norms_;

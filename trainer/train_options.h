@@ -66,8 +66,12 @@ struct TrainOptions {
   int num_threads = 0;         // 0: all cores.
   int num_loader_threads = 0;  // 0: derived from num_threads.
   int prefetch = 4;            // Batches prepared ahead of the model step.
-  std::string metrics_out;     // CSV of per-epoch figures, when set.
-  std::string save_model;      // Folder for the trained model, when set.
+  // The loader computes the first layer's neighbour means ahead of the model
+  // (LoaderOptions::aggregate_first_layer) where that is the same function;
+  // see AggregatesInLoader.
+  bool aggregate_in_loader = true;
+  std::string metrics_out;  // CSV of per-epoch figures, when set.
+  std::string save_model;   // Folder for the trained model, when set.
   // Training checkpoints (trainer/training_checkpoint.h): written every
   // checkpoint_every epochs and after the last when checkpoint_dir is set,
   // and also after every checkpoint_every_batches-th batch of the run when
@@ -77,6 +81,15 @@ struct TrainOptions {
   int checkpoint_every = 1;
   int64_t checkpoint_every_batches = 0;
   bool resume = false;
+
+  // Whether the loader computes the first layer's neighbour means: when
+  // asked and where that is the same function, i.e. the model's input rows
+  // are features that need no gradient (no learnable embeddings) and no
+  // dropout before the mean.
+  bool AggregatesInLoader() const {
+    return aggregate_in_loader && !feature_name.empty() && model.embedding_dim == 0 &&
+           model.input_dropout == 0.0;
+  }
 };
 
 absl::StatusOr<FeatureNorm> ParseFeatureNorm(const std::string& name);

@@ -160,6 +160,11 @@ ABSL_FLAG(int, num_threads, 0,
 ABSL_FLAG(int, num_loader_threads, 0,
           "Threads sampling and pulling upcoming batches (0: max(1, num_threads / 2)).");
 ABSL_FLAG(int, prefetch, 4, "Batches the loader may prepare ahead of the model step.");
+ABSL_FLAG(bool, aggregate_in_loader, true,
+          "The loader also computes the first layer's neighbour means, so that batches carry "
+          "2 rows per first-layer destination instead of one per input node and the model "
+          "projects only those (the same function: the mean is linear). Applies without "
+          "--input_dropout and --node_embedding_dim; false: the model aggregates, as DGL does.");
 ABSL_FLAG(std::string, feature_name, "feat",
           "Node feature to train on; empty: none (learnable node embeddings only).");
 ABSL_FLAG(int64_t, node_embedding_dim, 0,
@@ -262,6 +267,7 @@ absl::StatusOr<TrainOptions> OptionsFromFlags(const PartitionConfig& config) {
                      "give -1 or 0"));
   }
   options.prefetch = absl::GetFlag(FLAGS_prefetch);
+  options.aggregate_in_loader = absl::GetFlag(FLAGS_aggregate_in_loader);
   options.metrics_out = absl::GetFlag(FLAGS_metrics_out);
   options.save_model = absl::GetFlag(FLAGS_save_model);
   options.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
@@ -287,6 +293,7 @@ nlohmann::json HyperParameters(const TrainOptions& options) {
           {"feature_norm", FeatureNormName(model.feature_norm)},
           {"layer_norm", model.layer_norm},
           {"precision", PrecisionName(model.precision)},
+          {"aggregate_in_loader", options.AggregatesInLoader()},
           {"seed", options.seed},
           {"num_threads", options.num_threads},
           {"feature_name", options.feature_name},

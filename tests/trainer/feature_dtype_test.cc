@@ -223,7 +223,9 @@ class FeatureDtypeTrainerTest : public FeatureDtypeTest {};
 
 // The model computing in bf16 rounds its input rows itself (the first layer
 // projects before aggregating: input 32 > hidden 16), so rows stored
-// rounded train it to exactly the same model as the exact rows.
+// rounded train it to exactly the same model as the exact rows. (With the
+// loader's first-layer means, the default, the exact rows would be averaged
+// before any rounding: the same model up to rounding, not bit for bit.)
 TEST_F(FeatureDtypeTrainerTest, Bf16ModelTrainsIdenticallyOnRoundedAndExactRows) {
   PartitionSyntheticBothWays();
   nlohmann::json summaries[2];
@@ -234,7 +236,7 @@ TEST_F(FeatureDtypeTrainerTest, Bf16ModelTrainsIdenticallyOnRoundedAndExactRows)
         RunCommand({BinPath("trainer"), "--standalone", "--part_config=" + configs[i], "--seed=0",
                     "--num_epochs=2", "--eval_every=0", "--batch_size=200", "--num_hidden=16",
                     "--fan_out=5,10", "--feature_norm=none", "--precision=bf16",
-                    "--allow_emulated_bf16", "--num_threads=2"});
+                    "--allow_emulated_bf16", "--num_threads=2", "--aggregate_in_loader=false"});
     ASSERT_EQ(result.exit_code, 0) << result.output;
     summaries[i] = TrainerSummary(result.output);
   }

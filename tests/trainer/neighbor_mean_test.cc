@@ -160,5 +160,15 @@ TEST(NeighborMeanTest, ParallelResultEqualsSingleThreaded) {
   torch::set_num_threads(threads);
 }
 
+// The loader's variant (no autograd, the calling thread only) gives what the
+// autograd op's forward pass gives, bit for bit.
+TEST(NeighborMeanTest, RowsVariantEqualsTheAutogradOpBitForBit) {
+  const Block block = RandomBlock(700, 1000, 15, 5);
+  const torch::Tensor x = torch::randn({1000, 33});
+  torch::Tensor out = torch::empty({700, 33});
+  NeighborMeanRows(x.data_ptr<float>(), 33, block, out.data_ptr<float>());
+  EXPECT_TRUE(torch::equal(out, NeighborMean(x, block)));
+}
+
 }  // namespace
 }  // namespace distsage

@@ -64,16 +64,8 @@ TEST(SageConvTest, WithoutEdgesOnlyTheSelfTermRemains) {
                               torch::matmul(x, Param(*conv, "weight_self").t()), 1e-6, 1e-6));
 }
 
-TEST(GraphSageTest, TwoLayerForwardHasSeedRowsAndTrainsEveryParameter) {
-  torch::manual_seed(0);
-  ModelOptions options;
-  options.in_dim = 6;
-  options.num_hidden = 8;
-  options.num_classes = 3;
-  options.num_layers = 2;
-  options.layer_norm = true;
-  GraphSage model(options);
-  // Layer 0: five destinations over seven sources; layer 1: the first two of them.
+// Layer 0: five destinations over seven sources; layer 1: the first two of them.
+std::vector<Block> TwoLayerBlocks() {
   Block first;
   first.num_dst = 5;
   first.src_nodes = {0, 1, 2, 3, 4, 5, 6};
@@ -86,7 +78,20 @@ TEST(GraphSageTest, TwoLayerForwardHasSeedRowsAndTrainsEveryParameter) {
   second.indptr = {0, 3, 4};
   second.indices = {1, 3, 4, 0};
   second.BuildReverse();
-  const std::vector<Block> blocks = {first, second};
+  return {first, second};
+}
+
+TEST(GraphSageTest, TwoLayerForwardHasSeedRowsAndTrainsEveryParameter) {
+  torch::manual_seed(0);
+  ModelOptions options;
+  options.in_dim = 6;
+  options.num_hidden = 8;
+  options.num_classes = 3;
+  options.num_layers = 2;
+  options.layer_norm = true;
+  GraphSage model(options);
+  // NeighborMean's backward pass reads the blocks: they outlive it.
+  const std::vector<Block> blocks = TwoLayerBlocks();
   const torch::Tensor logits = model->Forward(torch::randn({7, 6}), blocks);
   ASSERT_EQ(logits.sizes(), (std::vector<int64_t>{2, 3}));
   torch::nn::functional::cross_entropy(logits, torch::tensor({0, 2})).backward();
@@ -94,6 +99,61 @@ TEST(GraphSageTest, TwoLayerForwardHasSeedRowsAndTrainsEveryParameter) {
     ASSERT_TRUE(param.value().grad().defined()) << param.key();
     EXPECT_GT(param.value().grad().abs().sum().item<float>(), 0.0f) << param.key();
   }
+}
+
+// Fed the first layer's neighbour means computed ahead (as the loader
+// computes them), the model gives the logits and parameter gradients it
+// gives when fed every input row, whether its first layer projects before
+// aggregating (input wider than hidden) or after.
+TEST(GraphSageTest, AggregatedFirstLayerGivesTheSameLogitsAndGradients) {
+  const std::vector<Block> blocks = TwoLayerBlocks();
+  for (const int64_t in_dim : {4, 40}) {
+    ModelOptions options;
+    options.in_dim = in_dim;
+    options.num_hidden = 8;
+    options.num_classes = 3;
+    options.num_layers = 2;
+    options.layer_norm = true;
+    options.dropout = 0.0;
+    torch::manual_seed(1);
+    GraphSage whole(options);
+    torch::manual_seed(1);
+    GraphSage aggregated(options);
+    ASSERT_EQ(whole->layer(0)->project_first(), in_dim > 8);
+    const torch::Tensor x = torch::randn({7, in_dim});
+    torch::Tensor mean = torch::empty({5, in_dim});
+    NeighborMeanRows(x.data_ptr<float>(), in_dim, blocks[0], mean.data_ptr<float>());
+    const torch::Tensor expected = whole->Forward(x, blocks);
+    const torch::Tensor logits =
+        aggregated->ForwardAggregated(x.narrow(0, 0, 5).contiguous(), mean, blocks);
+    EXPECT_TRUE(torch::allclose(logits, expected, 1e-5, 1e-6)) << logits << "\nvs\n" << expected;
+    const torch::Tensor labels = torch::tensor({0, 2});
+    torch::nn::functional::cross_entropy(expected, labels).backward();
+    torch::nn::functional::cross_entropy(logits, labels).backward();
+    const auto want = whole->named_parameters();
+    for (const auto& param : aggregated->named_parameters()) {
+      EXPECT_TRUE(torch::allclose(param.value().grad(), want[param.key()].grad(), 1e-5, 1e-6))
+          << param.key() << " (in_dim " << in_dim << ")";
+    }
+  }
+}
+
+// Input dropout acts on rows before the mean, which an aggregated batch no
+// longer has: training on one is refused rather than silently different.
+TEST(GraphSageTest, AggregatedFirstLayerRefusesInputDropoutInTraining) {
+  ModelOptions options;
+  options.in_dim = 4;
+  options.num_hidden = 8;
+  options.num_classes = 3;
+  options.num_layers = 2;
+  options.input_dropout = 0.5;
+  GraphSage model(options);
+  const std::vector<Block> blocks = TwoLayerBlocks();
+  const torch::Tensor rows = torch::randn({5, 4});
+  model->train();
+  EXPECT_THROW(model->ForwardAggregated(rows, rows, blocks), c10::Error);
+  model->eval();
+  EXPECT_EQ(model->ForwardAggregated(rows, rows, blocks).sizes(), (std::vector<int64_t>{2, 3}));
 }
 
 // One SAGE layer from 40 input features to 5 classes, over SmallBlock().

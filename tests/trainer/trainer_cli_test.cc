@@ -207,6 +207,33 @@ TEST_F(TrainerCliTest, ShortDefaultRunPrintsEpochLinesAndSummary) {
   EXPECT_NEAR(first + 2 * mean, summary.at("train_s_total").get<double>(), 1e-9);
 }
 
+// The loader's first-layer means (the default where they apply) train the
+// model that the model's own aggregation trains, up to rounding; where they
+// do not apply (input dropout acts before the mean) the summary says so.
+TEST_F(TrainerCliTest, LoaderAggregationTrainsTheSameModelUpToRounding) {
+  const std::vector<std::string> flags = {"--standalone", "--part_config=" + CoraConfig(),
+                                          "--num_epochs=3", "--num_threads=2", "--seed=0"};
+  nlohmann::json summaries[2];
+  for (const bool aggregate : {true, false}) {
+    std::vector<std::string> run = flags;
+    run.push_back(absl::StrCat("--aggregate_in_loader=", aggregate ? "true" : "false"));
+    const CommandResult result = Trainer(run);
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    summaries[aggregate] = Summary(result);
+    EXPECT_EQ(summaries[aggregate].at("hyperparameters").at("aggregate_in_loader"), aggregate);
+  }
+  const double loss = summaries[false].at("final_loss").get<double>();
+  EXPECT_NEAR(summaries[true].at("final_loss").get<double>(), loss, 1e-4 * loss);
+  EXPECT_NEAR(summaries[true].at("final_test_acc").get<double>(),
+              summaries[false].at("final_test_acc").get<double>(), 0.005);
+
+  std::vector<std::string> with_dropout = flags;
+  with_dropout.push_back("--input_dropout=0.5");
+  const CommandResult result = Trainer(with_dropout);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(Summary(result).at("hyperparameters").at("aggregate_in_loader"), false);
+}
+
 // A run killed with SIGKILL mid-training (the fault hook, after its 5th
 // batch: Cora is one batch per epoch, so inside epoch 5, after the epoch-4
 // checkpoint) and started again with --resume ends with exactly the
