@@ -61,9 +61,11 @@ std::string EmbeddingCheckpointLabel(CheckpointPosition position) {
   return label;
 }
 
-// The first layer whose input requires a gradient, so that NeighborMean's
-// backward pass runs there: the input features need none, unless they are
-// learnable embeddings or the first layer projects them before aggregating.
+// The first layer whose blocks get their reverse CSR from the sampler, so
+// that NeighborMean's backward pass can run there: the input features need
+// none, unless they are learnable embeddings or the first layer projects
+// them before aggregating; with the loader's means, the loader builds it for
+// the batches it leaves to the model.
 int ReverseFromLayer(const TrainOptions& options, GraphSageImpl& model) {
   if (options.model.embedding_dim > 0) return 0;
   if (options.AggregatesInLoader()) return 1;
@@ -162,6 +164,9 @@ struct GraphSageTrainer::State {
     loader.input.embedding_dim = 0;
     loader.num_classes = options.model.num_classes;
     loader.aggregate_first_layer = options.AggregatesInLoader();
+    if (loader.aggregate_first_layer && model->layer(0)->project_first()) {
+      loader.first_layer_projected_width = model->layer(0)->out_dim();
+    }
     loader.feature_buffers = feature_buffers;
     loader.gather_buffers = gather_buffers;
     return loader;

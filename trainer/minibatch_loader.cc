@@ -33,6 +33,11 @@ at::Tensor PooledRows(const std::shared_ptr<BufferPool>& pool, at::IntArrayRef s
 
 }  // namespace
 
+bool LoaderMeansAreCheaper(const Block& first, int64_t projected_width) {
+  return projected_width == 0 ||
+         first.num_edges() * kMeanAddCost < first.num_src() * projected_width;
+}
+
 MiniBatchLoader::MiniBatchLoader(GraphClient* client, const BlockSampler* sampler,
                                  std::vector<int64_t> seeds, const LoaderOptions& options,
                                  uint64_t rng_seed)
@@ -105,14 +110,22 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
     cpu_mark = now;
     return lap;
   };
-  const Block& first = batch->blocks.front();
+  Block& first = batch->blocks.front();
   const int64_t width = options_.input.width();
+  const bool aggregate = options_.aggregate_first_layer &&
+                         LoaderMeansAreCheaper(first, options_.first_layer_projected_width);
   if (width == 0) {
     // Nothing to gather ahead (the trainer reads learnable embeddings at
     // step time).
     batch->features = at::empty({first.num_src(), 0}, at::TensorOptions().dtype(at::kFloat));
     batch->cpu.gather = cpu_lap();
-  } else if (!options_.aggregate_first_layer) {
+  } else if (!aggregate) {
+    if (options_.first_layer_projected_width > 0 && first.rev_indptr.empty()) {
+      // The model aggregates the projected rows: its backward pass walks
+      // the reverse CSR, which the sampler left to the loader.
+      first.BuildReverse();
+      batch->cpu.sample.reverse += cpu_lap();
+    }
     batch->features = PooledRows(options_.feature_buffers, {first.num_src(), width});
     DS_RETURN_IF_ERROR(options_.input.Pull(first.src_nodes, batch->features.data_ptr<float>()));
     batch->cpu.gather = cpu_lap();

@@ -67,11 +67,17 @@ struct LoaderOptions {
   int64_t num_classes = 0;
   // Also compute the first layer's neighbour means (NeighborMeanRows) from
   // the gathered rows, and hand over only those and the destinations' rows:
-  // 2 x num_dst rows instead of num_src (at products scale ~22k instead of
-  // ~187k), so the batches in flight take a fraction of the memory and the
-  // model's first layer projects num_dst rows. Only for input rows that need
-  // no gradient and no dropout.
+  // 2 x num_dst rows instead of num_src (at products scale ~45k instead of
+  // ~187k), so the batches in flight take a fraction of the memory. Only for
+  // input rows that need no gradient and no dropout.
   bool aggregate_first_layer = false;
+  // With aggregate_first_layer: the first layer's output width when it
+  // projects its input before aggregating (input wider than output), else 0.
+  // The model then has its own way, which can be cheaper (projecting every
+  // input row to a narrow width first), and the loader aggregates only the
+  // batches where LoaderMeansAreCheaper says so; it builds the others' first
+  // reverse CSR, which the model's backward pass then needs.
+  int64_t first_layer_projected_width = 0;
   // Where feature batches are allocated; shared across epochs so that their
   // pages are reused. Null: plain allocation.
   std::shared_ptr<BufferPool> feature_buffers;
@@ -80,6 +86,18 @@ struct LoaderOptions {
   // plain allocation.
   std::shared_ptr<BufferPool> gather_buffers;
 };
+
+// Whether the loader's means of a batch's first layer cost less CPU than the
+// model's projecting every input row to `projected_width` columns first (0:
+// the model would not project first, so the means cost the same either way).
+// Per edge the means add a whole input row (random rows: memory-bound); per
+// input row the projection multiplies it by the weights (BLAS: forward and
+// weight gradient), each value kMeanAddCost times cheaper. Measured: at
+// products scale (~1.2 edges per input row) the means win at 16 columns; on
+// Amazon Computers (~6 edges per input row) they win at 256 and lose at 16
+// (bench/results/loader_aggregation.md).
+inline constexpr int64_t kMeanAddCost = 5;
+bool LoaderMeansAreCheaper(const Block& first, int64_t projected_width);
 
 class MiniBatchLoader {
  public:

@@ -85,6 +85,7 @@ class GraphSageImpl : public torch::nn::Module {
 
   int num_layers() const { return static_cast<int>(layers_.size()); }
   SageConv& layer(int index) { return layers_[index]; }
+  const SageConv& layer(int index) const { return layers_[index]; }
   // What follows hidden layer `index`: LayerNorm (if configured), ReLU, and
   // dropout in training mode. Not applied after the output layer.
   at::Tensor BetweenLayers(int index, const at::Tensor& h);

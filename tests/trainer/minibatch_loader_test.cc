@@ -247,6 +247,42 @@ TEST_F(TinyGraphTest, LoaderAggregatingTheFirstLayerHandsOverDestinationsAndMean
   EXPECT_FALSE(*aggregating.Next(&batch));
 }
 
+// The loader's means cost kMeanAddCost per edge and input value; the model's
+// projecting first, the projected width per input row and value.
+TEST(LoaderMeansAreCheaperTest, WeighsEdgesAgainstProjectedInputRows) {
+  Block block;
+  block.num_dst = 4;
+  block.src_nodes.resize(20);
+  block.indices.assign(10, 0);
+  EXPECT_TRUE(LoaderMeansAreCheaper(block, 0));   // No projection first: the same work.
+  EXPECT_TRUE(LoaderMeansAreCheaper(block, 3));   // 10 * 5 < 20 * 3.
+  EXPECT_FALSE(LoaderMeansAreCheaper(block, 2));  // 10 * 5 >= 20 * 2.
+}
+
+// Where the model's projecting first is cheaper, the loader hands over every
+// input row and the first block's reverse CSR, which the model's backward
+// pass walks; the sampler (reverse CSRs from layer 1) left it out.
+TEST_F(TinyGraphTest, LoaderLeavesTheMeansToTheModelWhereProjectingFirstIsCheaper) {
+  const BlockSampler sampler(client_.get(), {2, 3}, /*reverse_from_layer=*/1);
+  LoaderOptions options;
+  options.batch_size = 2;
+  options.input = FeatureInput(client_.get());
+  options.num_classes = 3;
+  options.aggregate_first_layer = true;
+  options.first_layer_projected_width = 1;
+  MiniBatchLoader loader(client_.get(), &sampler, {4, 0, 1, 2, 3}, options, 5);
+  MiniBatch batch;
+  for (int64_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(*loader.Next(&batch));
+    const Block& first = batch.blocks.front();
+    ASSERT_FALSE(LoaderMeansAreCheaper(first, 1)) << "batch " << i;
+    EXPECT_FALSE(batch.neighbor_mean.defined());
+    EXPECT_EQ(batch.features.size(0), first.num_src());
+    EXPECT_EQ(first.rev_indptr.size(), first.src_nodes.size() + 1);
+    EXPECT_EQ(first.rev_indices.size(), first.indices.size());
+  }
+}
+
 TEST_F(TinyGraphTest, LoaderReportsAnUnlabelledSeed) {
   const BlockSampler sampler(client_.get(), {2}, /*reverse_from_layer=*/0);
   LoaderOptions options;
