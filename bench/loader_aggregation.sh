@@ -12,14 +12,17 @@
 #       of epochs 2..EPOCHS) at hidden 256 and 16;
 #   (3) test accuracy of each dataset's documented recipe (bench/ab_lib.sh
 #       dataset_recipe), standalone, 2 threads, seeds SEEDS, A and B: the
-#       same function, other rounding, so the means must agree.
+#       same function, other rounding, so the means must agree;
+#   (4) the loader alone on the SYNTH graph (loader_bench, 1 loader thread,
+#       the trainer's hidden-16 shape): CPU ms per batch in each stage, A
+#       with --aggregate_first_layer.
 # Prints Markdown.
 #
 #   bench/loader_aggregation.sh [BUILD_DIR]
 #
 # env: SYNTH (1-partition config from bench/partition_bench.sh; (1) is skipped
 # without it), DATASETS ("amazon_computers amazon_photo"), ROUNDS (3),
-# BATCHES (30), EPOCHS (5), SEEDS ("0 1 2"), PARTS ("1 2 3").
+# BATCHES (30), EPOCHS (5), SEEDS ("0 1 2"), PARTS ("1 2 3 4").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="$(realpath "${1:-build}")/bin"
@@ -29,7 +32,7 @@ ROUNDS="${ROUNDS:-3}"
 BATCHES="${BATCHES:-30}"
 EPOCHS="${EPOCHS:-5}"
 SEEDS="${SEEDS:-0 1 2}"
-PARTS="${PARTS:-1 2 3}"
+PARTS="${PARTS:-1 2 3 4}"
 source bench/ab_lib.sh
 require_programs "$BIN" trainer partition_graph
 WORK=$(mktemp -d /tmp/loader_aggregation.XXXXXX)
@@ -128,5 +131,27 @@ print("| %s | `%s` | %s | %.2f%% | %s | %.2f%% | %+.2f |" % (dataset, recipe,
       ", ".join("%.2f" % a for a in acc["B"]), mean["B"], mean["A"] - mean["B"]))
 PY
   done
+  echo
+fi
+
+if [[ $PARTS == *4* && -f $SYNTH ]]; then
+  require_programs "$BIN" loader_bench
+  loader() {  # NAME ROUND FLAGS...
+    local name=$1 round=$2
+    shift 2
+    "$BIN/loader_bench" --part_config="$SYNTH" --batches="$BATCHES" --reverse_from_layer=1 \
+      "$@" 2> "$WORK/loader-$name-$round.log"
+  }
+  variant_A() { loader A "$1" --aggregate_first_layer --projected_width=16; }
+  variant_B() { loader B "$1" --reverse_from_layer=0; }
+  ab_rounds "$WORK/loader.tsv" "$ROUNDS" A B
+  echo "## (4) loader_bench, $(basename "$(dirname "$SYNTH")"), $BATCHES batches, 1 loader thread"
+  echo
+  python3 bench/ab_summary.py "$WORK/loader.tsv" --baseline B --figures \
+"neighbors_cpu_ms=neighbour draws CPU ms,relabel_cpu_ms=dedup + relabel CPU ms,\
+reverse_cpu_ms=reverse CSR CPU ms,gather_cpu_ms=feature gather CPU ms,\
+aggregate_cpu_ms=first-layer means CPU ms,total_cpu_ms=loader CPU ms/batch,\
+first_layer_destinations=first-layer destinations/batch,input_nodes=input nodes/batch,\
+max_rss_mib=peak RSS MiB"
   echo
 fi
