@@ -263,6 +263,7 @@ PY
 
 rm -rf "$WORK/runs"
 mkdir -p "$WORK/runs"
+HEADER=$(result_header "distsage vs DGL 1.1.3, standalone" "$COMMAND")
 BUSY=$(busy_processes)
 TABLE_ARGS=()
 for DATASET in $DATASETS; do
@@ -278,12 +279,15 @@ for DATASET in $DATASETS; do
     TABLE_ARGS+=("$DATASET" "$HIDDEN_SIZE" "$tsv")
   done
 done
-RUN_BLAS=$(cat "$WORK"/runs/*.blas | tr ' ' '\n' | sort -u | tr '\n' ' ' | sed 's/ $//')
+RUN_BLAS=$(awk 1 "$WORK"/runs/*.blas | tr ' ' '\n' | grep . | sort -u | tr '\n' ' ' | sed 's/ $//')
 
 # --- the result file ----------------------------------------------------------------------
 mkdir -p "$(dirname "$OUT")"
 {
-  result_header "distsage vs DGL 1.1.3, standalone" "$COMMAND"
+  echo "$HEADER"
+  echo
+  echo "Finished $(date -u +%Y-%m-%dT%H:%MZ); load at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo
   [[ -n $BLAS_NOTE ]] && echo "$BLAS_NOTE" && echo
   echo "The machine may be shared with other work: each run's share of it is in the tables"
   echo "below (other cores: cores kept busy by other processes during the run, on average)."
