@@ -298,7 +298,9 @@ mkdir -p "$(dirname "$OUT")"
     "OMP_WAIT_POLICY ${OMP_WAIT_POLICY:-unset (libgomp default: spin, then sleep)}."
   echo "- distsage: \`$BIN/trainer --standalone --num_threads=$THREADS\`" \
     "(and its loader threads)${TRAINER_FLAGS:+, $TRAINER_FLAGS}," \
-    "OMP_WAIT_POLICY ${OMP_WAIT_POLICY:-PASSIVE (the trainer default)}."
+    "OMP_WAIT_POLICY ${OMP_WAIT_POLICY:-PASSIVE (the trainer default});" \
+    "source tree at $(git rev-parse --short HEAD 2> /dev/null || echo "an unknown commit")$(
+      git diff --quiet HEAD -- . ':!bench' 2> /dev/null || echo ", with local changes")."
   echo "- Both: 2 layers, fan-out 10,25, batch 1000, lr 0.003, dropout 0.5, $EPOCHS epochs," \
     "test accuracy after the last; DGL unseeded, distsage --seed=pair number."
   echo "- BLAS mapped by every run (/proc/PID/maps): $RUN_BLAS."
