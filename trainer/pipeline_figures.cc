@@ -8,6 +8,7 @@ PipelineFigures& PipelineFigures::operator+=(const PipelineFigures& other) {
   num_batches += other.num_batches;
   num_seeds += other.num_seeds;
   num_input_nodes += other.num_input_nodes;
+  num_aggregated_batches += other.num_aggregated_batches;
   wall_seconds += other.wall_seconds;
   sample_seconds += other.sample_seconds;
   pull_seconds += other.pull_seconds;
@@ -22,6 +23,7 @@ PipelineFigures PipelineFigures::DividedBy(double n) const {
   mean.num_batches = static_cast<int64_t>(num_batches / n);
   mean.num_seeds = static_cast<int64_t>(num_seeds / n);
   mean.num_input_nodes = static_cast<int64_t>(num_input_nodes / n);
+  mean.num_aggregated_batches = static_cast<int64_t>(num_aggregated_batches / n);
   mean.wall_seconds = wall_seconds / n;
   mean.sample_seconds = sample_seconds / n;
   mean.pull_seconds = pull_seconds / n;

@@ -16,7 +16,9 @@ namespace distsage {
 struct PipelineFigures {
   int64_t num_batches = 0;
   int64_t num_seeds = 0;
-  int64_t num_input_nodes = 0;     // Summed over batches.
+  int64_t num_input_nodes = 0;  // Summed over batches.
+  // Batches whose first layer's means the loader computed (LoaderOptions::aggregate_first_layer).
+  int64_t num_aggregated_batches = 0;
   double wall_seconds = 0.0;       // Wall time of the pass.
   double sample_seconds = 0.0;     // Loader-thread time sampling (overlaps compute).
   double pull_seconds = 0.0;       // Loader-thread time pulling (overlaps compute).

@@ -593,6 +593,7 @@ absl::StatusOr<PipelineFigures> RunBenchmark(GraphSageTrainer* trainer, const Se
       {"num_batches", pipeline.num_batches},
       {"num_seeds", pipeline.num_seeds},
       {"num_input_nodes", pipeline.num_input_nodes},
+      {"num_aggregated_batches", pipeline.num_aggregated_batches},
       {"num_edges", bench.num_edges},
       {"model_only_s", bench.model_only_seconds},
       {"peak_rss_mb_pipeline", bench.peak_rss_mb_after_pipeline},
@@ -647,6 +648,7 @@ absl::StatusOr<PipelineFigures> RunTraining(GraphSageTrainer* trainer, const Set
     if (name != "allreduce_s_mean" || setup.group != nullptr) (*summary)[name] = seconds;
   }
   (*summary)["train_s_total"] = total.wall_seconds;
+  (*summary)["aggregated_batches"] = total.num_aggregated_batches;
   if (options.resume) {
     (*summary)["resumed_from_epoch"] = trainer->resumed_from_epoch();
     (*summary)["resumed_from_batch"] = trainer->resumed_from_batch();
