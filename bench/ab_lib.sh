@@ -63,6 +63,22 @@ print(json.dumps({"epoch_s": mean("epoch_s"), "compute_s": mean("compute_s")}))
 PY
 }
 
+# bench_pass_figures: the per-batch figures of the JSON line of a
+# `trainer --bench_batches N` run on stdin, as one JSON object for ab_rounds
+# (milliseconds per batch; the pipeline over the model steps alone; peak RSS).
+bench_pass_figures() {
+  python3 -c '
+import json, sys
+b = json.loads(sys.stdin.read())["bench"]; n = b["num_batches"]
+print(json.dumps({"pipeline_ms": round(1e3 * b["pipeline_s"] / n, 1),
+                  "model_only_ms": round(1e3 * b["model_only_s"] / n, 1),
+                  "ratio": round(b["pipeline_over_model_only"], 3),
+                  "sample_ms": round(1e3 * b["sample_s"] / n, 1),
+                  "pull_ms": round(1e3 * b["pull_s"] / n, 1),
+                  "wait_ms": round(1e3 * b["wait_s"] / n, 1),
+                  "peak_rss_mb": round(b["peak_rss_mb_pipeline"])}))'
+}
+
 # bench_partition BIN DATASET WORK: partitions datasets/DATASET into one part
 # under WORK (once) and prints the config path.
 bench_partition() {

@@ -54,14 +54,7 @@ if [[ $PARTS == *1* && -f $SYNTH ]]; then
     shift 3
     "$BIN/trainer" "${DGL_FLAGS[@]}" --part_config="$SYNTH" --num_hidden="$hidden" \
       --bench_batches="$BATCHES" "$@" 2> "$WORK/pipeline-$name-$round-$hidden.log" |
-      python3 -c '
-import json, sys
-b = json.loads(sys.stdin.read())["bench"]; n = b["num_batches"]
-print(json.dumps({"pipeline_ms": round(1e3 * b["pipeline_s"] / n, 1),
-                  "model_only_ms": round(1e3 * b["model_only_s"] / n, 1),
-                  "ratio": round(b["pipeline_over_model_only"], 3),
-                  "wait_ms": round(1e3 * b["wait_s"] / n, 1),
-                  "peak_rss_mb": round(b["peak_rss_mb_pipeline"])}))'
+      bench_pass_figures
   }
   for hidden in 256 16; do
     eval "variant_A() { pipeline A \"\$1\" $hidden \"\${FLAGS_A[@]}\"; }"
@@ -139,10 +132,12 @@ if [[ $PARTS == *4* && -f $SYNTH ]]; then
   loader() {  # NAME ROUND FLAGS...
     local name=$1 round=$2
     shift 2
-    "$BIN/loader_bench" --part_config="$SYNTH" --batches="$BATCHES" --reverse_from_layer=1 \
-      "$@" 2> "$WORK/loader-$name-$round.log"
+    "$BIN/loader_bench" --part_config="$SYNTH" --batches="$BATCHES" "$@" \
+      2> "$WORK/loader-$name-$round.log"
   }
-  variant_A() { loader A "$1" --aggregate_first_layer --projected_width=16; }
+  # The trainer's shapes at hidden 16: the sampler leaves the first block's
+  # reverse CSR to the loader (A), or builds it for the model's backward (B).
+  variant_A() { loader A "$1" --reverse_from_layer=1 --aggregate_first_layer --projected_width=16; }
   variant_B() { loader B "$1" --reverse_from_layer=0; }
   ab_rounds "$WORK/loader.tsv" "$ROUNDS" A B
   echo "## (4) loader_bench, $(basename "$(dirname "$SYNTH")"), $BATCHES batches, 1 loader thread"

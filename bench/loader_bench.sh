@@ -75,15 +75,7 @@ echo "Both builds built identical batches (one checksum over all runs)."
 pipeline() {  # BIN NAME ROUND HIDDEN CONFIG
   "$1/trainer" --standalone --part_config="$5" --num_threads=2 --num_layers=2 --fan_out=10,25 \
     --batch_size=1000 --lr=0.003 --dropout=0.5 --num_hidden="$4" --bench_batches="$BATCHES" \
-    2> "$WORK/pipeline-$2-$3-$4.log" | python3 -c '
-import json, sys
-b = json.loads(sys.stdin.read())["bench"]; n = b["num_batches"]
-print(json.dumps({"pipeline_ms": round(1e3 * b["pipeline_s"] / n, 1),
-                  "model_only_ms": round(1e3 * b["model_only_s"] / n, 1),
-                  "ratio": round(b["pipeline_over_model_only"], 3),
-                  "sample_ms": round(1e3 * b["sample_s"] / n, 1),
-                  "pull_ms": round(1e3 * b["pull_s"] / n, 1),
-                  "wait_ms": round(1e3 * b["wait_s"] / n, 1)}))'
+    2> "$WORK/pipeline-$2-$3-$4.log" | bench_pass_figures
 }
 for hidden in 16 256; do
   eval "variant_A() { pipeline \"$BIN_A\" A \"\$1\" $hidden \"$SYNTH_A\"; }"

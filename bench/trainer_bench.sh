@@ -56,9 +56,7 @@ PY
 done
 fi
 
-if [[ $PARTS != *2* ]]; then
-  :
-elif [[ -f "$SYNTH" ]]; then
+if [[ $PARTS == *2* && -f "$SYNTH" ]]; then
   echo "## (2) products-scale synthetic ($SYNTH), $BENCH_BATCHES batches per figure"
   printf "%6s %12s %12s %9s %9s %9s %12s %12s %9s\n" hidden pipeline_ms model_ms ratio \
     sample_ms pull_ms epoch_s_est model_epoch_s peak_gb
@@ -75,6 +73,6 @@ print("%6s %12.1f %12.1f %9.3f %9.1f %9.1f %12.1f %12.1f %9.2f" % (hidden,
       per_epoch * b["model_only_s"] / n, b["peak_rss_mb_pipeline"] / 1024))
 PY
   done
-else
+elif [[ $PARTS == *2* ]]; then
   echo "## (2) skipped: no products-scale partition at $SYNTH (bench/partition_bench.sh makes one)"
 fi

@@ -41,7 +41,8 @@ void SegmentSum(const scalar_t* x, int64_t dim, const int64_t* ptr, const int64_
   using acc_t = at::opmath_type<scalar_t>;
   constexpr bool kInPlace = std::is_same_v<acc_t, scalar_t>;
   const int64_t num_edges = ptr[num_rows];
-  const int64_t row_bytes = dim * static_cast<int64_t>(sizeof(scalar_t));
+  const int64_t prefetch_bytes =
+      std::min<int64_t>(dim * static_cast<int64_t>(sizeof(scalar_t)), kPrefetchBytes);
   const auto sum_rows = [&](int64_t begin, int64_t end) {
     std::vector<acc_t> scratch(kInPlace ? 0 : dim);
     for (int64_t row = begin; row < end; ++row) {
@@ -60,7 +61,7 @@ void SegmentSum(const scalar_t* x, int64_t dim, const int64_t* ptr, const int64_
           // row kPrefetchEdges edges ahead (the hardware streams the rest).
           if (e + kPrefetchEdges < num_edges) {
             const char* ahead = reinterpret_cast<const char*>(x + index[e + kPrefetchEdges] * dim);
-            for (int64_t b = 0; b < std::min<int64_t>(row_bytes, kPrefetchBytes); b += 64) {
+            for (int64_t b = 0; b < prefetch_bytes; b += 64) {
               __builtin_prefetch(ahead + b);
             }
           }

@@ -161,10 +161,12 @@ ABSL_FLAG(int, num_loader_threads, 0,
           "Threads sampling and pulling upcoming batches (0: max(1, num_threads / 2)).");
 ABSL_FLAG(int, prefetch, 4, "Batches the loader may prepare ahead of the model step.");
 ABSL_FLAG(bool, aggregate_in_loader, true,
-          "The loader also computes the first layer's neighbour means, so that batches carry "
-          "2 rows per first-layer destination instead of one per input node and the model "
-          "projects only those (the same function: the mean is linear). Applies without "
-          "--input_dropout and --node_embedding_dim; false: the model aggregates, as DGL does.");
+          "The loader also computes the first layer's neighbour means, for the batches where "
+          "that costs less than the model projecting every input row first, so that those "
+          "batches carry 2 rows per first-layer destination instead of one per input node and "
+          "the model projects only those (the same function: the mean is linear). Applies "
+          "without --input_dropout and --node_embedding_dim; false: the model aggregates every "
+          "batch, as DGL does.");
 ABSL_FLAG(std::string, feature_name, "feat",
           "Node feature to train on; empty: none (learnable node embeddings only).");
 ABSL_FLAG(int64_t, node_embedding_dim, 0,
