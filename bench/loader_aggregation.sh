@@ -15,14 +15,19 @@
 #       same function, other rounding, so the means must agree;
 #   (4) the loader alone on the SYNTH graph (loader_bench, 1 loader thread,
 #       the trainer's hidden-16 shape): CPU ms per batch in each stage, A
-#       with --aggregate_first_layer.
+#       with --aggregate_first_layer;
+#   (5) the first block's shape on the bundled datasets (DATASETS and cora)
+#       and SYNTH (loader_bench, batch 1000 as the trainer cuts it, at most
+#       BATCHES batches of the first epoch) and how many batches
+#       the loader takes the means of (LoaderMeansAreCheaper) at hidden 16
+#       and 256.
 # Prints Markdown.
 #
 #   bench/loader_aggregation.sh [BUILD_DIR]
 #
 # env: SYNTH (1-partition config from bench/partition_bench.sh; (1) is skipped
 # without it), DATASETS ("amazon_computers amazon_photo"), ROUNDS (3),
-# BATCHES (30), EPOCHS (5), SEEDS ("0 1 2"), PARTS ("1 2 3 4").
+# BATCHES (30), EPOCHS (5), SEEDS ("0 1 2"), PARTS ("1 2 3 4 5").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="$(realpath "${1:-build}")/bin"
@@ -32,7 +37,7 @@ ROUNDS="${ROUNDS:-3}"
 BATCHES="${BATCHES:-30}"
 EPOCHS="${EPOCHS:-5}"
 SEEDS="${SEEDS:-0 1 2}"
-PARTS="${PARTS:-1 2 3 4}"
+PARTS="${PARTS:-1 2 3 4 5}"
 source bench/ab_lib.sh
 require_programs "$BIN" trainer partition_graph
 WORK=$(mktemp -d /tmp/loader_aggregation.XXXXXX)
@@ -148,5 +153,44 @@ reverse_cpu_ms=reverse CSR CPU ms,gather_cpu_ms=feature gather CPU ms,\
 aggregate_cpu_ms=first-layer means CPU ms,total_cpu_ms=loader CPU ms/batch,\
 first_layer_destinations=first-layer destinations/batch,input_nodes=input nodes/batch,\
 max_rss_mib=peak RSS MiB"
+  echo
+fi
+
+if [[ $PARTS == *5* ]]; then
+  require_programs "$BIN" loader_bench
+  echo "## (5) the first block per batch, and the batches whose means the loader takes"
+  echo
+  echo "| dataset | batches | input rows | first-layer destinations | first-layer edges | edges per input row | aggregated at hidden 16 | at hidden 256 |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+  shapes=()  # name=config
+  for dataset in $DATASETS cora; do shapes+=("$dataset=$(bench_partition "$BIN" "$dataset" "$WORK")"); done
+  [[ -f $SYNTH ]] && shapes+=("$(basename "$(dirname "$SYNTH")")=$SYNTH")
+  for shape in "${shapes[@]}"; do
+    dataset=${shape%%=*}
+    config=${shape#*=}
+    # Every batch of 1000 seeds the training split holds, at most BATCHES
+    # (Cora's 140 seeds are one batch).
+    read -r batches batch_size < <(python3 - "$config" "$BATCHES" <<'PY'
+import json, sys
+train = sum(p["num_train"] for p in json.load(open(sys.argv[1]))["parts"])
+print(min(int(sys.argv[2]), max(1, train // 1000)), min(1000, train))
+PY
+)
+    figures=()
+    for width in 16 256; do
+      figures+=("$("$BIN/loader_bench" --part_config="$config" --batch_size="$batch_size" \
+        --batches="$batches" --warmup_batches=0 --reverse_from_layer=1 --aggregate_first_layer \
+        --projected_width="$width" 2> "$WORK/shape-$dataset-$width.log")")
+    done
+    python3 - "$dataset" "$batches" "${figures[@]}" <<'PY'
+import json, sys
+dataset, batches = sys.argv[1], sys.argv[2]
+h16, h256 = json.loads(sys.argv[3]), json.loads(sys.argv[4])
+print("| %s | %s | %.0f | %.0f | %.0f | %.2f | %d | %d |" % (dataset, batches, h16["input_nodes"],
+      h16["first_layer_destinations"], h16["first_layer_edges"],
+      h16["first_layer_edges"] / h16["input_nodes"], h16["aggregated_batches"],
+      h256["aggregated_batches"]))
+PY
+  done
   echo
 fi

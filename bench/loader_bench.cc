@@ -167,7 +167,8 @@ absl::Status Run() {
 
   LoaderStageSeconds cpu;
   double sample_wall = 0.0, pull_wall = 0.0;
-  int64_t input_nodes = 0, edges = 0, first_layer_destinations = 0, aggregated = 0;
+  int64_t input_nodes = 0, edges = 0, first_layer_destinations = 0, first_layer_edges = 0,
+          aggregated = 0;
   uint64_t checksum = 0xcbf29ce484222325ULL;
   const bool features_as_bfloat16 = absl::GetFlag(FLAGS_checksum_features_as_bfloat16);
   absl::Time measure_start = absl::Now();
@@ -188,6 +189,7 @@ absl::Status Run() {
     pull_wall += batch.pull_seconds;
     input_nodes += batch.blocks.front().num_src();
     first_layer_destinations += batch.blocks.front().num_dst;
+    first_layer_edges += batch.blocks.front().num_edges();
     aggregated += batch.neighbor_mean.defined() ? 1 : 0;
     for (const Block& block : batch.blocks) edges += block.num_edges();
   }
@@ -205,12 +207,14 @@ absl::Status Run() {
       "\"gather_cpu_ms\": %.3f, \"aggregate_cpu_ms\": %.3f, \"labels_cpu_ms\": %.3f, "
       "\"total_cpu_ms\": %.3f, "
       "\"sample_wall_ms\": %.3f, \"pull_wall_ms\": %.3f, \"batch_wall_ms\": %.3f, "
-      "\"input_nodes\": %.1f, \"first_layer_destinations\": %.1f, \"aggregated_batches\": %lld, "
+      "\"input_nodes\": %.1f, \"first_layer_destinations\": %.1f, \"first_layer_edges\": %.1f, "
+      "\"aggregated_batches\": %lld, "
       "\"edges\": %.1f, \"feature_mib\": %.1f, \"max_rss_mib\": %.1f, \"checksum\": %llu}\n",
       cpu.sample.neighbors * ms, cpu.sample.relabel * ms, cpu.sample.reverse * ms, cpu.gather * ms,
       cpu.aggregate * ms, cpu.labels * ms, total * ms, sample_wall * ms, pull_wall * ms, wall * ms,
       static_cast<double>(input_nodes) / measured,
-      static_cast<double>(first_layer_destinations) / measured, static_cast<long long>(aggregated),
+      static_cast<double>(first_layer_destinations) / measured,
+      static_cast<double>(first_layer_edges) / measured, static_cast<long long>(aggregated),
       static_cast<double>(edges) / measured,
       static_cast<double>(config.num_nodes) * static_cast<double>(feature->row_bytes()) / (1 << 20),
       static_cast<double>(usage.ru_maxrss) / 1024.0,
