@@ -292,18 +292,20 @@ absl::Status GraphClient::PullRows(absl::Span<const int64_t> ids, size_t width, 
       });
 }
 
+absl::StatusOr<const FeatureSpec*> GraphClient::FindFeature(const std::string& name) const {
+  const FeatureSpec* spec = config_.FindFeature(name);
+  if (spec != nullptr) return spec;
+  std::string known;
+  for (const FeatureSpec& feature : config_.node_features) {
+    absl::StrAppend(&known, known.empty() ? "" : ", ", "'", feature.name, "'");
+  }
+  return absl::NotFoundError(absl::StrCat("graph '", config_.graph_name, "' has no node feature '",
+                                          name, "' (it has ", known.empty() ? "none" : known, ")"));
+}
+
 absl::Status GraphClient::PullFeatures(const std::string& name, absl::Span<const int64_t> ids,
                                        float* out) {
-  const FeatureSpec* spec = config_.FindFeature(name);
-  if (spec == nullptr) {
-    std::string known;
-    for (const FeatureSpec& feature : config_.node_features) {
-      absl::StrAppend(&known, known.empty() ? "" : ", ", "'", feature.name, "'");
-    }
-    return absl::NotFoundError(absl::StrCat("graph '", config_.graph_name,
-                                            "' has no node feature '", name, "' (it has ",
-                                            known.empty() ? "none" : known, ")"));
-  }
+  DS_ASSIGN_OR_RETURN(const FeatureSpec* spec, FindFeature(name));
   return PullRows(
       ids, static_cast<size_t>(spec->dim), "PullFeatures", PullFeaturesRequest::kIdsFieldNumber,
       feature_rows_bfloat16_ ? PullFeaturesResponse::kBfloat16RowsFieldNumber
@@ -319,6 +321,41 @@ absl::Status GraphClient::PullFeatures(const std::string& name, absl::Span<const
         return store.GatherFeatures(name, part_ids, rows);
       },
       feature_rows_bfloat16_);
+}
+
+absl::Status GraphClient::LocateFeatureRows(const std::string& name, absl::Span<const int64_t> ids,
+                                            const float** rows, std::vector<float>* pulled) {
+  DS_ASSIGN_OR_RETURN(const FeatureSpec* spec, FindFeature(name));
+  DS_ASSIGN_OR_RETURN(const IdRouter router, IdRouter::Route(book_, ids));
+  // Request positions whose rows are not in this process as float32.
+  std::vector<int64_t> to_pull;
+  std::vector<const float*> part_rows;
+  for (const int part : router.parts()) {
+    const absl::Span<const int64_t> positions = router.positions_of(part);
+    if (IsLocal(part)) {
+      const absl::Span<const int64_t> part_ids = router.ids_of(part);
+      const float** out = rows;
+      if (!router.single_part()) {
+        part_rows.resize(part_ids.size());
+        out = part_rows.data();
+      }
+      const absl::Status in_place = local_[part]->FeatureRowAddresses(name, part_ids, out);
+      if (in_place.ok()) {
+        if (!router.single_part()) router.Scatter(part, part_rows.data(), 1, rows);
+        continue;
+      }
+      if (!absl::IsUnimplemented(in_place)) return in_place;
+    }
+    to_pull.insert(to_pull.end(), positions.begin(), positions.end());
+  }
+  if (to_pull.empty()) return absl::OkStatus();
+  std::vector<int64_t> pull_ids(to_pull.size());
+  for (size_t j = 0; j < to_pull.size(); ++j) pull_ids[j] = ids[to_pull[j]];
+  const size_t dim = static_cast<size_t>(spec->dim);
+  pulled->resize(to_pull.size() * dim);
+  DS_RETURN_IF_ERROR(PullFeatures(name, pull_ids, pulled->data()));
+  for (size_t j = 0; j < to_pull.size(); ++j) rows[to_pull[j]] = pulled->data() + j * dim;
+  return absl::OkStatus();
 }
 
 absl::Status GraphClient::PullLabels(absl::Span<const int64_t> ids, int64_t* out) {

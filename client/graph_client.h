@@ -105,6 +105,15 @@ class GraphClient {
   // Rows of feature `name` for `ids`, row-major into `out`, which must hold
   // ids.size() * dim floats (rows stored as bfloat16 widened exactly).
   absl::Status PullFeatures(const std::string& name, absl::Span<const int64_t> ids, float* out);
+  // Where feature `name`'s rows for `ids` can be read, without copying those
+  // that are already in this process: rows[i] = the address of ids[i]'s row
+  // (dim floats). Rows of partitions held here as float32
+  // (PartitionStore::FeatureRowAddresses: a store's own memory or a server's
+  // mapped segment) are read in place; the others are pulled as PullFeatures
+  // pulls them into `*pulled` (resized; its capacity is kept for the next
+  // call), which, like the client, must outlive the use of the addresses.
+  absl::Status LocateFeatureRows(const std::string& name, absl::Span<const int64_t> ids,
+                                 const float** rows, std::vector<float>* pulled);
   // GraphClientOptions::feature_rows_bfloat16 (servers' rows rounded).
   bool feature_rows_bfloat16() const { return feature_rows_bfloat16_; }
   // Labels of `ids` into `out` (ids.size() entries; -1 = unlabelled).
@@ -152,6 +161,8 @@ class GraphClient {
                         GatherLocal gather_local, bool bfloat16_rows = false);
 
   bool IsLocal(int part) const { return local_[part] != nullptr; }
+  // The spec of feature `name`; NOT_FOUND listing the graph's features.
+  absl::StatusOr<const FeatureSpec*> FindFeature(const std::string& name) const;
 
   const PartitionConfig config_;
   const PartitionBook book_;

@@ -363,6 +363,17 @@ absl::Status MemoryPartitionStore::DoGatherFeaturesBFloat16(const FeatureSpec& s
   return GatherFeatureRows(spec, ids, out);
 }
 
+absl::Status MemoryPartitionStore::DoFeatureRowAddresses(const FeatureSpec& spec,
+                                                         absl::Span<const int64_t> ids,
+                                                         const float** out) const {
+  if (spec.stored_bfloat16()) return PartitionStore::DoFeatureRowAddresses(spec, ids, out);
+  const size_t index = static_cast<size_t>(&spec - meta().node_features.data());
+  const float* matrix = reinterpret_cast<const float*>(features_[index].data());
+  const size_t dim = static_cast<size_t>(spec.dim);
+  for (size_t i = 0; i < ids.size(); ++i) out[i] = matrix + Local(ids[i]) * dim;
+  return absl::OkStatus();
+}
+
 absl::Status MemoryPartitionStore::DoGatherLabels(absl::Span<const int64_t> ids,
                                                   int64_t* out) const {
   for (size_t i = 0; i < ids.size(); ++i) out[i] = labels_[Local(ids[i])];

@@ -73,6 +73,8 @@ class MemoryPartitionStore : public PartitionStore {
                                 float* out) const override;
   absl::Status DoGatherFeaturesBFloat16(const FeatureSpec& spec, absl::Span<const int64_t> ids,
                                         uint16_t* out) const override;
+  absl::Status DoFeatureRowAddresses(const FeatureSpec& spec, absl::Span<const int64_t> ids,
+                                     const float** out) const override;
   // Both of the above: each stored row read into `out` as T.
   template <typename T>
   absl::Status GatherFeatureRows(const FeatureSpec& spec, absl::Span<const int64_t> ids,

@@ -145,6 +145,21 @@ absl::Status PartitionStore::GatherFeaturesBFloat16(absl::string_view name,
   return DoGatherFeaturesBFloat16(*spec, ids, out);
 }
 
+absl::Status PartitionStore::FeatureRowAddresses(absl::string_view name,
+                                                 absl::Span<const int64_t> ids,
+                                                 const float** out) const {
+  DS_ASSIGN_OR_RETURN(const FeatureSpec* spec, FindFeature(name));
+  DS_RETURN_IF_ERROR(CheckOwned(ids));
+  return DoFeatureRowAddresses(*spec, ids, out);
+}
+
+absl::Status PartitionStore::DoFeatureRowAddresses(const FeatureSpec& spec,
+                                                   absl::Span<const int64_t>, const float**) const {
+  return absl::UnimplementedError(absl::StrCat(
+      "partition ", part_id(), " (cache ", CacheModeName(cache_mode()),
+      ") has no in-memory float32 rows of feature '", spec.name, "' to read in place"));
+}
+
 absl::Status PartitionStore::GatherLabels(absl::Span<const int64_t> ids, int64_t* out) const {
   DS_RETURN_IF_ERROR(CheckOwned(ids));
   return DoGatherLabels(ids, out);

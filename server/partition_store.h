@@ -108,6 +108,13 @@ class PartitionStore {
   // nearest even (RoundToBFloat16).
   absl::Status GatherFeaturesBFloat16(absl::string_view name, absl::Span<const int64_t> ids,
                                       uint16_t* out) const;
+  // Where the rows of feature `name` for owned `ids` can be read in place:
+  // out[i] = the address of ids[i]'s row (dim floats), valid while the store
+  // lives. Only where the store holds the rows in memory as float32
+  // (CacheMode::kMemory, not partition_graph --feature_dtype bfloat16);
+  // UNIMPLEMENTED otherwise, when GatherFeatures is the way to read them.
+  absl::Status FeatureRowAddresses(absl::string_view name, absl::Span<const int64_t> ids,
+                                   const float** out) const;
   // Labels (-1 = unlabelled), split masks (partition_format::SplitMask bits)
   // and in-degrees of owned `ids`; `out` holds ids.size() entries.
   absl::Status GatherLabels(absl::Span<const int64_t> ids, int64_t* out) const;
@@ -129,6 +136,9 @@ class PartitionStore {
   virtual absl::Status DoGatherFeaturesBFloat16(const FeatureSpec& spec,
                                                 absl::Span<const int64_t> ids,
                                                 uint16_t* out) const = 0;
+  // UNIMPLEMENTED unless overridden.
+  virtual absl::Status DoFeatureRowAddresses(const FeatureSpec& spec, absl::Span<const int64_t> ids,
+                                             const float** out) const;
   virtual absl::Status DoGatherLabels(absl::Span<const int64_t> ids, int64_t* out) const = 0;
   virtual absl::Status DoGatherSplitMasks(absl::Span<const int64_t> ids, uint8_t* out) const = 0;
   virtual absl::Status DoGatherInDegrees(absl::Span<const int64_t> ids, int64_t* out) const = 0;

@@ -36,6 +36,13 @@ struct InputRows {
   int64_t width() const { return feature_dim + embedding_dim; }
   // Rows for `ids` into `out` (ids.size() * width() floats). Thread-safe.
   absl::Status Pull(absl::Span<const int64_t> ids, float* out) const;
+  // Whether the rows are the feature's stored rows as they are (no
+  // embedding columns, no normalisation), so that a reader that only sums
+  // them can read them where they are (GraphClient::LocateFeatureRows)
+  // instead of a copy.
+  bool AreStoredRows() const {
+    return embedding_dim == 0 && feature_dim > 0 && feature_norm == FeatureNorm::kNone;
+  }
 };
 
 // Divides each of `rows` rows of width `dim` by its sum (rows summing to 0

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -130,16 +131,31 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
     DS_RETURN_IF_ERROR(options_.input.Pull(first.src_nodes, batch->features.data_ptr<float>()));
     batch->cpu.gather = cpu_lap();
   } else {
-    const at::Tensor inputs = PooledRows(options_.gather_buffers, {first.num_src(), width});
-    DS_RETURN_IF_ERROR(options_.input.Pull(first.src_nodes, inputs.data_ptr<float>()));
-    batch->cpu.gather = cpu_lap();
     // One buffer for both halves: the destinations' rows, then their means.
     const at::Tensor both = PooledRows(options_.feature_buffers, {2, first.num_dst, width});
     batch->features = both.select(0, 0);
     batch->neighbor_mean = both.select(0, 1);
-    std::copy_n(inputs.data_ptr<float>(), first.num_dst * width, batch->features.data_ptr<float>());
-    NeighborMeanRows(inputs.data_ptr<float>(), width, first,
-                     batch->neighbor_mean.data_ptr<float>());
+    float* features = batch->features.data_ptr<float>();
+    float* means = batch->neighbor_mean.data_ptr<float>();
+    if (options_.input.AreStoredRows()) {
+      // Summed where they are: the rows of partitions in this process (a
+      // server's mapped segment) are not copied; only the others are pulled,
+      // into a buffer this thread keeps.
+      thread_local std::vector<float> pulled;
+      thread_local std::vector<const float*> rows;
+      rows.resize(first.num_src());
+      DS_RETURN_IF_ERROR(options_.input.graph->LocateFeatureRows(
+          options_.input.feature_name, first.src_nodes, rows.data(), &pulled));
+      batch->cpu.gather = cpu_lap();
+      for (int64_t i = 0; i < first.num_dst; ++i) std::copy_n(rows[i], width, features + i * width);
+      NeighborMeanRows(rows.data(), width, first, means);
+    } else {
+      const at::Tensor inputs = PooledRows(options_.gather_buffers, {first.num_src(), width});
+      DS_RETURN_IF_ERROR(options_.input.Pull(first.src_nodes, inputs.data_ptr<float>()));
+      batch->cpu.gather = cpu_lap();
+      std::copy_n(inputs.data_ptr<float>(), first.num_dst * width, features);
+      NeighborMeanRows(inputs.data_ptr<float>(), width, first, means);
+    }
     batch->cpu.aggregate = cpu_lap();
   }
   batch->labels =

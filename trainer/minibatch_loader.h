@@ -33,9 +33,11 @@ namespace distsage {
 // times beside it).
 struct LoaderStageSeconds {
   SampleStageSeconds sample;  // Neighbour draws, ID dedup and relabelling, reverse CSRs.
-  double gather = 0.0;        // The input rows (buffer, random-row gather, normalisation).
-  double aggregate = 0.0;     // The first layer's neighbour means, when the loader takes them.
-  double labels = 0.0;        // The seeds' labels, checked.
+  // The input rows (buffer, random-row gather, normalisation); when the
+  // loader sums rows where they are, only locating them and pulling remote ones.
+  double gather = 0.0;
+  double aggregate = 0.0;  // The first layer's neighbour means, when the loader takes them.
+  double labels = 0.0;     // The seeds' labels, checked.
 };
 
 struct MiniBatch {
@@ -66,7 +68,7 @@ struct LoaderOptions {
   InputRows input;  // What the batch's input rows hold (features, embeddings).
   int64_t num_classes = 0;
   // Also compute the first layer's neighbour means (NeighborMeanRows) from
-  // the gathered rows, and hand over only those and the destinations' rows:
+  // the input rows, and hand over only those and the destinations' rows:
   // 2 x num_dst rows instead of num_src (at products scale ~45k instead of
   // ~187k), so the batches in flight take a fraction of the memory. Only for
   // input rows that need no gradient and no dropout.
@@ -82,8 +84,9 @@ struct LoaderOptions {
   // pages are reused. Null: plain allocation.
   std::shared_ptr<BufferPool> feature_buffers;
   // With aggregate_first_layer, where the full input rows are gathered before
-  // the means (one buffer per worker at a time, given back at once). Null:
-  // plain allocation.
+  // the means (one buffer per worker at a time, given back at once), when
+  // they cannot be summed where they are (InputRows::AreStoredRows: they are
+  // normalised or have embedding columns). Null: plain allocation.
   std::shared_ptr<BufferPool> gather_buffers;
 };
 

@@ -26,16 +26,17 @@ int64_t GrainSize(int64_t num_rows, int64_t num_edges, int64_t dim) {
   return std::max<int64_t>(1, (int64_t{1} << 16) / work_per_row);
 }
 
-// out[row] = scale(row) * sum of x[index[e]] over e in [ptr[row], ptr[row+1]),
+// out[row] = scale(row) * sum of row_at(index[e]) over e in [ptr[row], ptr[row+1]),
 // where scale(row) = 1 / (segment length of `norm_ptr` at the node it names).
 // The forward pass is the case row == segment; the backward pass sums the
 // destinations of a source, each weighted by 1 / that destination's degree.
 // Sums run in acc_t (float for bfloat16 rows: a bf16 running sum of 25
 // neighbours would lose most of its 8 mantissa bits); float and double rows
 // are summed in place. `parallel`: over LibTorch's intra-op threads, or all
-// in the calling thread.
-template <typename scalar_t>
-void SegmentSum(const scalar_t* x, int64_t dim, const int64_t* ptr, const int64_t* index,
+// in the calling thread. row_at(i) is the address of input row i (dim values):
+// RowsOf for a matrix, or a table of addresses.
+template <typename scalar_t, typename RowAt>
+void SegmentSum(RowAt row_at, int64_t dim, const int64_t* ptr, const int64_t* index,
                 int64_t num_rows, const int64_t* norm_ptr, bool scale_by_target, bool parallel,
                 scalar_t* out) {
   using acc_t = at::opmath_type<scalar_t>;
@@ -60,12 +61,12 @@ void SegmentSum(const scalar_t* x, int64_t dim, const int64_t* ptr, const int64_
           // The rows are random and rarely cached: ask for the start of a
           // row kPrefetchEdges edges ahead (the hardware streams the rest).
           if (e + kPrefetchEdges < num_edges) {
-            const char* ahead = reinterpret_cast<const char*>(x + index[e + kPrefetchEdges] * dim);
+            const char* ahead = reinterpret_cast<const char*>(row_at(index[e + kPrefetchEdges]));
             for (int64_t b = 0; b < prefetch_bytes; b += 64) {
               __builtin_prefetch(ahead + b);
             }
           }
-          const scalar_t* in_row = x + index[e] * dim;
+          const scalar_t* in_row = row_at(index[e]);
           for (int64_t d = 0; d < dim; ++d) sum[d] += static_cast<acc_t>(in_row[d]);
         }
         if (last > first) {
@@ -76,7 +77,7 @@ void SegmentSum(const scalar_t* x, int64_t dim, const int64_t* ptr, const int64_
         for (int64_t e = first; e < last; ++e) {
           const int64_t target = index[e];
           const acc_t inv = acc_t(1) / static_cast<acc_t>(norm_ptr[target + 1] - norm_ptr[target]);
-          const scalar_t* in_row = x + target * dim;
+          const scalar_t* in_row = row_at(target);
           for (int64_t d = 0; d < dim; ++d) sum[d] += inv * static_cast<acc_t>(in_row[d]);
         }
       }
@@ -93,6 +94,12 @@ void SegmentSum(const scalar_t* x, int64_t dim, const int64_t* ptr, const int64_
   }
 }
 
+// Row i of a row-major matrix of width dim.
+template <typename scalar_t>
+auto RowsOf(const scalar_t* x, int64_t dim) {
+  return [x, dim](int64_t i) { return x + i * dim; };
+}
+
 class NeighborMeanFunction : public torch::autograd::Function<NeighborMeanFunction> {
  public:
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const Block* block) {
@@ -101,8 +108,9 @@ class NeighborMeanFunction : public torch::autograd::Function<NeighborMeanFuncti
     const at::Tensor input = x.contiguous();
     at::Tensor out = at::empty({block->num_dst, x.size(1)}, x.options());
     AT_DISPATCH_FLOATING_TYPES_AND(at::kBFloat16, x.scalar_type(), "NeighborMean", [&] {
-      SegmentSum<scalar_t>(input.data_ptr<scalar_t>(), x.size(1), block->indptr.data(),
-                           block->indices.data(), block->num_dst, nullptr, false,
+      SegmentSum<scalar_t>(RowsOf(input.data_ptr<scalar_t>(), x.size(1)), x.size(1),
+                           block->indptr.data(), block->indices.data(), block->num_dst, nullptr,
+                           false,
                            /*parallel=*/true, out.data_ptr<scalar_t>());
     });
     return out;
@@ -118,10 +126,10 @@ class NeighborMeanFunction : public torch::autograd::Function<NeighborMeanFuncti
     at::Tensor grad_x = at::empty({num_src, grad_out.size(1)}, grad_out.options());
     AT_DISPATCH_FLOATING_TYPES_AND(
         at::kBFloat16, grad_out.scalar_type(), "NeighborMeanBackward", [&] {
-          SegmentSum<scalar_t>(grad_out.data_ptr<scalar_t>(), grad_out.size(1),
-                               block->rev_indptr.data(), block->rev_indices.data(), num_src,
-                               block->indptr.data(), true, /*parallel=*/true,
-                               grad_x.data_ptr<scalar_t>());
+          SegmentSum<scalar_t>(RowsOf(grad_out.data_ptr<scalar_t>(), grad_out.size(1)),
+                               grad_out.size(1), block->rev_indptr.data(),
+                               block->rev_indices.data(), num_src, block->indptr.data(), true,
+                               /*parallel=*/true, grad_x.data_ptr<scalar_t>());
         });
     return {grad_x, at::Tensor()};
   }
@@ -137,8 +145,13 @@ at::Tensor NeighborMean(const at::Tensor& x, const Block& block) {
 }
 
 void NeighborMeanRows(const float* x, int64_t dim, const Block& block, float* out) {
-  SegmentSum<float>(x, dim, block.indptr.data(), block.indices.data(), block.num_dst, nullptr,
-                    false, /*parallel=*/false, out);
+  SegmentSum<float>(RowsOf(x, dim), dim, block.indptr.data(), block.indices.data(), block.num_dst,
+                    nullptr, false, /*parallel=*/false, out);
+}
+
+void NeighborMeanRows(const float* const* rows, int64_t dim, const Block& block, float* out) {
+  SegmentSum<float>([rows](int64_t i) { return rows[i]; }, dim, block.indptr.data(),
+                    block.indices.data(), block.num_dst, nullptr, false, /*parallel=*/false, out);
 }
 
 }  // namespace distsage

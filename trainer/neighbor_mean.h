@@ -28,6 +28,11 @@ at::Tensor NeighborMean(const at::Tensor& x, const Block& block);
 // `x` has block.num_src() rows of `dim` floats; `out` receives block.num_dst
 // rows, bit for bit what NeighborMean returns for the same rows.
 void NeighborMeanRows(const float* x, int64_t dim, const Block& block, float* out);
+// The same over rows read where they are: rows[i] is the address of source
+// row i (block.num_src() addresses of `dim` floats each), e.g. rows of a
+// mapped partition (GraphClient::LocateFeatureRows). The same sums in the
+// same order, so the same bits as over the rows copied into one matrix.
+void NeighborMeanRows(const float* const* rows, int64_t dim, const Block& block, float* out);
 
 }  // namespace distsage
 

@@ -252,6 +252,27 @@ TEST_P(GraphServerClusterTest, SamplingIsDeterministicAndIndependentOfRequestSpl
   ASSERT_TRUE(client_->PullFeatures(config_.node_features[0].name, ids, remote_rows.data()).ok());
   ASSERT_TRUE(mixed->PullFeatures(config_.node_features[0].name, ids, mixed_rows.data()).ok());
   EXPECT_EQ(remote_rows, mixed_rows);
+
+  // Located rather than copied: partition 0's rows are read where its store
+  // holds them (in memory; a RocksDB-backed store has no rows to point at),
+  // only the others are pulled, and every address holds its node's row.
+  std::vector<const float*> located(ids.size());
+  std::vector<float> pulled;
+  ASSERT_TRUE(
+      mixed->LocateFeatureRows(config_.node_features[0].name, ids, located.data(), &pulled).ok());
+  const PartitionBook book = config_.Book();
+  size_t remote = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const bool in_pulled =
+        located[i] >= pulled.data() && located[i] < pulled.data() + pulled.size();
+    const bool in_store = book.OwnerOf(ids[i]) == 0 && GetParam().cache == "memory";
+    EXPECT_EQ(in_pulled, !in_store) << "node " << ids[i];
+    remote += in_pulled ? 1 : 0;
+    ASSERT_TRUE(
+        std::equal(located[i], located[i] + ref_.feat_dim, remote_rows.begin() + i * ref_.feat_dim))
+        << "node " << ids[i];
+  }
+  EXPECT_EQ(pulled.size(), remote * ref_.feat_dim);
 }
 
 // Feature rows asked for as bfloat16 arrive as the source rows rounded to

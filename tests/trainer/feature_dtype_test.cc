@@ -199,6 +199,16 @@ TEST_F(FeatureDtypeTest, StoresRowsRoundedAsLibTorchDoesAndEveryReaderAnswersThe
         GraphClient::OpenInProcess(narrow, store_options);
     ASSERT_TRUE(local.ok()) << local.status();
     EXPECT_TRUE(SameBits(PullAll(**local, narrow), expected)) << CacheModeName(cache);
+    // Rows stored as bfloat16 have no float32 row to point at: a reader that
+    // locates rows gets them widened into its buffer.
+    const std::vector<int64_t> all = AllNodes(narrow.num_nodes);
+    std::vector<const float*> located(all.size());
+    std::vector<float> pulled;
+    ASSERT_TRUE((*local)->LocateFeatureRows("feat", all, located.data(), &pulled).ok());
+    EXPECT_EQ(pulled.size(), expected.size()) << CacheModeName(cache);
+    std::vector<float> read(expected.size());
+    for (size_t i = 0; i < all.size(); ++i) std::copy_n(located[i], dim, read.data() + i * dim);
+    EXPECT_TRUE(SameBits(read, expected)) << CacheModeName(cache);
     for (int part = 0; part < narrow.num_parts(); ++part) {
       absl::StatusOr<std::unique_ptr<PartitionStore>> store =
           PartitionStore::Open(narrow, part, store_options);
@@ -207,6 +217,9 @@ TEST_F(FeatureDtypeTest, StoresRowsRoundedAsLibTorchDoesAndEveryReaderAnswersThe
       for (int64_t v = (*store)->node_begin(); v < (*store)->node_end(); ++v) ids.push_back(v);
       std::vector<uint16_t> bits(ids.size() * dim);
       ASSERT_TRUE((*store)->GatherFeaturesBFloat16("feat", ids, bits.data()).ok());
+      std::vector<const float*> addresses(ids.size());
+      EXPECT_TRUE(
+          absl::IsUnimplemented((*store)->FeatureRowAddresses("feat", ids, addresses.data())));
       for (size_t i = 0; i < ids.size(); ++i) {
         // AllNodes lists node v at position num_nodes - 1 - v.
         const size_t at = static_cast<size_t>(narrow.num_nodes - 1 - ids[i]) * dim;

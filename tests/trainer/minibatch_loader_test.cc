@@ -199,52 +199,57 @@ TEST_F(TinyGraphTest, LoaderStartedAtALaterBatchBuildsTheSameBatches) {
 
 // With aggregate_first_layer a loader hands over, for the batches a plain
 // loader builds, the first layer's destinations' rows and the mean of each
-// one's sampled in-neighbours' rows, instead of every input row.
+// one's sampled in-neighbours' rows, instead of every input row: summed
+// where the store holds them (stored rows) or from a normalised copy.
 TEST_F(TinyGraphTest, LoaderAggregatingTheFirstLayerHandsOverDestinationsAndMeans) {
-  const BlockSampler sampler(client_.get(), {2, 3}, /*reverse_from_layer=*/1);
-  LoaderOptions options;
-  options.batch_size = 2;
-  options.num_workers = 2;
-  options.input = FeatureInput(client_.get(), FeatureNorm::kRow);
-  options.num_classes = 3;
-  options.feature_buffers = std::make_shared<BufferPool>(4);
-  const std::vector<int64_t> seeds = {4, 0, 1, 2, 3};
-  MiniBatchLoader plain(client_.get(), &sampler, seeds, options, 5);
-  options.aggregate_first_layer = true;
-  options.gather_buffers = std::make_shared<BufferPool>(2);
-  MiniBatchLoader aggregating(client_.get(), &sampler, seeds, options, 5);
-  MiniBatch expected;
-  MiniBatch batch;
-  for (int64_t i = 0; i < 3; ++i) {
-    ASSERT_TRUE(*plain.Next(&expected));
-    auto more = aggregating.Next(&batch);
-    ASSERT_TRUE(more.ok()) << more.status();
-    ASSERT_TRUE(*more);
-    EXPECT_FALSE(expected.neighbor_mean.defined());
-    ASSERT_EQ(batch.blocks.size(), expected.blocks.size());
-    for (size_t layer = 0; layer < batch.blocks.size(); ++layer) {
-      EXPECT_EQ(batch.blocks[layer].src_nodes, expected.blocks[layer].src_nodes);
-      EXPECT_EQ(batch.blocks[layer].indices, expected.blocks[layer].indices);
-    }
-    EXPECT_TRUE(batch.labels.equal(expected.labels));
-    const Block& first = batch.blocks.front();
-    ASSERT_EQ(batch.features.sizes(), (std::vector<int64_t>{first.num_dst, 2}));
-    ASSERT_EQ(batch.neighbor_mean.sizes(), (std::vector<int64_t>{first.num_dst, 2}));
-    EXPECT_TRUE(batch.features.equal(expected.features.narrow(0, 0, first.num_dst)));
-    for (int64_t d = 0; d < first.num_dst; ++d) {
-      // Feature (v, 10 v) row-normalised is (1/11, 10/11), and node 0's is 0.
-      float sum[2] = {0.0f, 0.0f};
-      for (int64_t e = first.indptr[d]; e < first.indptr[d + 1]; ++e) {
-        if (first.src_nodes[first.indices[e]] == 0) continue;
-        sum[0] += 1.0f / 11;
-        sum[1] += 10.0f / 11;
+  for (const FeatureNorm norm : {FeatureNorm::kNone, FeatureNorm::kRow}) {
+    SCOPED_TRACE(FeatureNormName(norm));
+    const BlockSampler sampler(client_.get(), {2, 3}, /*reverse_from_layer=*/1);
+    LoaderOptions options;
+    options.batch_size = 2;
+    options.num_workers = 2;
+    options.input = FeatureInput(client_.get(), norm);
+    options.num_classes = 3;
+    options.feature_buffers = std::make_shared<BufferPool>(4);
+    const std::vector<int64_t> seeds = {4, 0, 1, 2, 3};
+    MiniBatchLoader plain(client_.get(), &sampler, seeds, options, 5);
+    options.aggregate_first_layer = true;
+    options.gather_buffers = std::make_shared<BufferPool>(2);
+    MiniBatchLoader aggregating(client_.get(), &sampler, seeds, options, 5);
+    MiniBatch expected;
+    MiniBatch batch;
+    for (int64_t i = 0; i < 3; ++i) {
+      ASSERT_TRUE(*plain.Next(&expected));
+      auto more = aggregating.Next(&batch);
+      ASSERT_TRUE(more.ok()) << more.status();
+      ASSERT_TRUE(*more);
+      EXPECT_FALSE(expected.neighbor_mean.defined());
+      ASSERT_EQ(batch.blocks.size(), expected.blocks.size());
+      for (size_t layer = 0; layer < batch.blocks.size(); ++layer) {
+        EXPECT_EQ(batch.blocks[layer].src_nodes, expected.blocks[layer].src_nodes);
+        EXPECT_EQ(batch.blocks[layer].indices, expected.blocks[layer].indices);
       }
-      const float degree = std::max<float>(1.0f, first.indptr[d + 1] - first.indptr[d]);
-      EXPECT_NEAR(batch.neighbor_mean[d][0].item<float>(), sum[0] / degree, 1e-6) << d;
-      EXPECT_NEAR(batch.neighbor_mean[d][1].item<float>(), sum[1] / degree, 1e-6) << d;
+      EXPECT_TRUE(batch.labels.equal(expected.labels));
+      const Block& first = batch.blocks.front();
+      ASSERT_EQ(batch.features.sizes(), (std::vector<int64_t>{first.num_dst, 2}));
+      ASSERT_EQ(batch.neighbor_mean.sizes(), (std::vector<int64_t>{first.num_dst, 2}));
+      EXPECT_TRUE(batch.features.equal(expected.features.narrow(0, 0, first.num_dst)));
+      for (int64_t d = 0; d < first.num_dst; ++d) {
+        // Feature (v, 10 v); row-normalised (1/11, 10/11), and node 0's is 0.
+        float sum[2] = {0.0f, 0.0f};
+        for (int64_t e = first.indptr[d]; e < first.indptr[d + 1]; ++e) {
+          const int64_t v = first.src_nodes[first.indices[e]];
+          if (v == 0) continue;
+          sum[0] += norm == FeatureNorm::kRow ? 1.0f / 11 : v;
+          sum[1] += norm == FeatureNorm::kRow ? 10.0f / 11 : 10.0f * v;
+        }
+        const float degree = std::max<float>(1.0f, first.indptr[d + 1] - first.indptr[d]);
+        EXPECT_NEAR(batch.neighbor_mean[d][0].item<float>(), sum[0] / degree, 1e-5) << d;
+        EXPECT_NEAR(batch.neighbor_mean[d][1].item<float>(), sum[1] / degree, 1e-5) << d;
+      }
     }
+    EXPECT_FALSE(*aggregating.Next(&batch));
   }
-  EXPECT_FALSE(*aggregating.Next(&batch));
 }
 
 // The loader's means cost kMeanAddCost per edge and input value; the model's

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <random>
+#include <vector>
 
 #include "trainer/block.h"
 
@@ -160,7 +161,7 @@ TEST(NeighborMeanTest, ParallelResultEqualsSingleThreaded) {
   torch::set_num_threads(threads);
 }
 
-// The loader's variant (no autograd, the calling thread only) gives what the
+// The loader's variants (no autograd, the calling thread only) give what the
 // autograd op's forward pass gives, bit for bit.
 TEST(NeighborMeanTest, RowsVariantEqualsTheAutogradOpBitForBit) {
   const Block block = RandomBlock(700, 1000, 15, 5);
@@ -168,6 +169,18 @@ TEST(NeighborMeanTest, RowsVariantEqualsTheAutogradOpBitForBit) {
   torch::Tensor out = torch::empty({700, 33});
   NeighborMeanRows(x.data_ptr<float>(), 33, block, out.data_ptr<float>());
   EXPECT_TRUE(torch::equal(out, NeighborMean(x, block)));
+
+  // And over the same rows read where they are (here: every row in a
+  // shuffled place of another matrix), the same bits again.
+  const torch::Tensor order = torch::randperm(1000);
+  const torch::Tensor shuffled = torch::empty_like(x).index_copy_(0, order, x);
+  std::vector<const float*> rows(1000);
+  for (int64_t i = 0; i < 1000; ++i) {
+    rows[i] = shuffled.data_ptr<float>() + order[i].item<int64_t>() * 33;
+  }
+  torch::Tensor located = torch::empty({700, 33});
+  NeighborMeanRows(rows.data(), 33, block, located.data_ptr<float>());
+  EXPECT_TRUE(torch::equal(located, out));
 }
 
 }  // namespace
