@@ -55,6 +55,9 @@ ABSL_FLAG(int64_t, projected_width, 0,
           "(trainer: --num_hidden when below the feature width), so that the loader aggregates "
           "only where LoaderMeansAreCheaper; 0: every batch");
 ABSL_FLAG(uint64_t, seed, 1, "seed of the seed order and of the draws (trainer --seed)");
+ABSL_FLAG(bool, sum_rows_in_place, false,
+          "with --aggregate_first_layer: sum the means from the rows where they are, not from "
+          "a copy of every input row (trainer --loader_sums_in_place)");
 ABSL_FLAG(bool, checksum_features_as_bfloat16, false,
           "hash the batches' features rounded to bfloat16, so that a graph stored as float32 "
           "and the same graph stored as bfloat16 (partition_graph --feature_dtype) give the same "
@@ -162,13 +165,14 @@ absl::Status Run() {
       std::make_shared<BufferPool>(static_cast<size_t>(options.prefetch + options.num_workers + 1));
   options.aggregate_first_layer = absl::GetFlag(FLAGS_aggregate_first_layer);
   options.first_layer_projected_width = absl::GetFlag(FLAGS_projected_width);
+  options.sum_rows_in_place = absl::GetFlag(FLAGS_sum_rows_in_place);
   options.gather_buffers = std::make_shared<BufferPool>(static_cast<size_t>(options.num_workers));
   MiniBatchLoader loader(client.get(), &sampler, std::move(seeds), options, MixSeed(seed, {1}));
 
   LoaderStageSeconds cpu;
   double sample_wall = 0.0, pull_wall = 0.0;
   int64_t input_nodes = 0, edges = 0, first_layer_destinations = 0, first_layer_edges = 0,
-          aggregated = 0;
+          aggregated = 0, in_place = 0;
   uint64_t checksum = 0xcbf29ce484222325ULL;
   const bool features_as_bfloat16 = absl::GetFlag(FLAGS_checksum_features_as_bfloat16);
   absl::Time measure_start = absl::Now();
@@ -191,6 +195,7 @@ absl::Status Run() {
     first_layer_destinations += batch.blocks.front().num_dst;
     first_layer_edges += batch.blocks.front().num_edges();
     aggregated += batch.neighbor_mean.defined() ? 1 : 0;
+    in_place += batch.summed_in_place ? 1 : 0;
     for (const Block& block : batch.blocks) edges += block.num_edges();
   }
   const double wall = absl::ToDoubleSeconds(absl::Now() - measure_start);
@@ -208,14 +213,14 @@ absl::Status Run() {
       "\"total_cpu_ms\": %.3f, "
       "\"sample_wall_ms\": %.3f, \"pull_wall_ms\": %.3f, \"batch_wall_ms\": %.3f, "
       "\"input_nodes\": %.1f, \"first_layer_destinations\": %.1f, \"first_layer_edges\": %.1f, "
-      "\"aggregated_batches\": %lld, "
+      "\"aggregated_batches\": %lld, \"in_place_batches\": %lld, "
       "\"edges\": %.1f, \"feature_mib\": %.1f, \"max_rss_mib\": %.1f, \"checksum\": %llu}\n",
       cpu.sample.neighbors * ms, cpu.sample.relabel * ms, cpu.sample.reverse * ms, cpu.gather * ms,
       cpu.aggregate * ms, cpu.labels * ms, total * ms, sample_wall * ms, pull_wall * ms, wall * ms,
       static_cast<double>(input_nodes) / measured,
       static_cast<double>(first_layer_destinations) / measured,
       static_cast<double>(first_layer_edges) / measured, static_cast<long long>(aggregated),
-      static_cast<double>(edges) / measured,
+      static_cast<long long>(in_place), static_cast<double>(edges) / measured,
       static_cast<double>(config.num_nodes) * static_cast<double>(feature->row_bytes()) / (1 << 20),
       static_cast<double>(usage.ru_maxrss) / 1024.0,
       static_cast<unsigned long long>(checksum & ((uint64_t{1} << 48) - 1)));

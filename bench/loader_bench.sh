@@ -18,7 +18,12 @@
 # prove the same batches), BATCHES (30, after 8 warm-up batches),
 # REVERSE_FROM_LAYER (0: the blocks the trainer builds at hidden 16, where the
 # first layer projects before aggregating; 1: at hidden 256), THREADS (1
-# loader thread, the trainer's default on 2 cores), PIPELINE_ROUNDS (0; N > 0
+# loader thread, the trainer's default on 2 cores), LOADER_FLAGS (more
+# loader_bench flags for both builds, e.g. "--aggregate_first_layer
+# --projected_width=16": the trainer's hidden-16 loader, whose checksum then
+# covers the first layer's means), LOADER_FLAGS_B (more flags for B only:
+# BIN_A and BIN_B the same build, it compares a loader option, e.g.
+# "--sum_rows_in_place=false"), PIPELINE_ROUNDS (0; N > 0
 # also runs the trainer's products-scale benchmark, `trainer --standalone
 # --bench_batches BATCHES` at hidden 16 and 256, N rounds of A B, which needs
 # the trainer binary in BIN_A and BIN_B: the pipeline's ms per batch and its
@@ -34,6 +39,8 @@ BATCHES="${BATCHES:-30}"
 REVERSE_FROM_LAYER="${REVERSE_FROM_LAYER:-0}"
 THREADS="${THREADS:-1}"
 PIPELINE_ROUNDS="${PIPELINE_ROUNDS:-0}"
+read -r -a loader_flags <<< "${LOADER_FLAGS:-}"
+read -r -a loader_flags_b <<< "${LOADER_FLAGS_B:-}"
 source bench/ab_lib.sh
 require_configs "bench/partition_bench.sh makes one" "$SYNTH" "$SYNTH_A"
 checksum_flags=()
@@ -42,20 +49,26 @@ require_programs "$BIN_A" loader_bench
 require_programs "$BIN_B" loader_bench
 WORK=$(mktemp -d /tmp/loader_bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-run() {  # BIN NAME ROUND CONFIG
-  "$1/loader_bench" --part_config="$4" --batches="$BATCHES" "${checksum_flags[@]}" \
-    --reverse_from_layer="$REVERSE_FROM_LAYER" --loader_threads="$THREADS" 2> "$WORK/$2-$3.log"
+run() {  # BIN NAME ROUND CONFIG [FLAGS...]
+  local bin=$1 name=$2 round=$3 config=$4
+  shift 4
+  "$bin/loader_bench" --part_config="$config" --batches="$BATCHES" "${checksum_flags[@]}" \
+    --reverse_from_layer="$REVERSE_FROM_LAYER" --loader_threads="$THREADS" "${loader_flags[@]}" \
+    "$@" 2> "$WORK/$name-$round.log"
 }
 variant_A() { run "$BIN_A" A "$1" "$SYNTH_A"; }
-variant_B() { run "$BIN_B" B "$1" "$SYNTH"; }
+variant_B() { run "$BIN_B" B "$1" "$SYNTH" "${loader_flags_b[@]}"; }
 ab_rounds "$WORK/runs.tsv" "$ROUNDS" A B
 echo "# loader_bench, A reads $SYNTH_A, B reads $SYNTH, $BATCHES batches of 1000 seeds, fan-out 10,25," \
-  "reverse CSRs from layer $REVERSE_FROM_LAYER, $THREADS loader thread(s)"
+  "reverse CSRs from layer $REVERSE_FROM_LAYER, $THREADS loader thread(s), flags: ${LOADER_FLAGS:-none}," \
+  "B also: ${LOADER_FLAGS_B:-none}"
 echo "# A = $BIN_A, B = $BIN_B, $ROUNDS rounds, $(date -u +%FT%H:%MZ), $(nproc) cores"
 echo
 python3 bench/ab_summary.py "$WORK/runs.tsv" --baseline B --figures \
 "neighbors_cpu_ms=neighbour draws CPU ms,relabel_cpu_ms=dedup + relabel CPU ms,\
-reverse_cpu_ms=reverse CSR CPU ms,gather_cpu_ms=feature gather CPU ms,labels_cpu_ms=labels CPU ms,\
+reverse_cpu_ms=reverse CSR CPU ms,gather_cpu_ms=feature gather CPU ms,\
+aggregate_cpu_ms=first-layer means CPU ms,labels_cpu_ms=labels CPU ms,\
+in_place_batches=batches summed in place,\
 total_cpu_ms=loader CPU ms/batch,batch_wall_ms=wall ms/batch,input_nodes=input nodes/batch,\
 feature_mib=feature matrix MiB,max_rss_mib=peak RSS MiB,checksum=batch checksum"
 checksums=$(python3 -c '

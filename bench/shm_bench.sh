@@ -5,10 +5,12 @@
 #       epoch(s) without evaluation, its home partition read
 #         inprocess  its own copy (the server with --shm_dir=: today's two copies)
 #         shm        the server's segment in /dev/shm, mapped read-only
-#       Peak of PSS (proportional set size: a shared page counts half in each
-#       of two processes; /proc/PID/smaps_rollup, sampled every 0.2 s) summed
-#       over both processes, as a ratio to one copy of the partition's arrays
-#       (CSR, features, labels, masks, split lists: computed from the config).
+#       Peak of the machine's memory for them (sampled every 0.2 s): both
+#       processes' anonymous memory and file pages as PSS (proportional set
+#       size: a shared page counts half in each; /proc/PID/smaps_rollup),
+#       plus the segment files in /dev/shm (tmpfs: all in memory, counted
+#       once), as a ratio to one copy of the partition's arrays (CSR,
+#       features, labels, masks, split lists: computed from the config).
 #   (b) time: 2 graph servers (2-partition graph) + 1 trainer on this machine,
 #       --bench_batches BATCHES through the prefetching loader (pipeline ms
 #       per batch, its sample and pull parts) and the model steps alone;
@@ -22,6 +24,8 @@
 #
 # Usage: bench/shm_bench.sh [BUILD_DIR]
 #   env: SYNTH1 (1-part config), SYNTH2 (2-part config), HIDDEN (16), EPOCHS_MEM (1),
+#        ROWS (the rows of (a), ';'-separated: --local_partition value, then more
+#        trainer flags; default: the six rows of the README),
 #        BATCHES (40), ROUNDS (3), PARTS ("a b": which measurements),
 #        RESULT (bench/results/shm-<PARTS>.md), WORK (logs)
 # Make the partitions with bench/partition_bench.sh (synth-products-1part), and
@@ -62,32 +66,49 @@ servers() {
 }
 trap stop_servers EXIT
 
-# peak_pss PID...: until the last PID exits, samples the PSS and RSS of every
-# PID; prints a JSON object with the peak of the summed PSS and each process's
-# PSS at that moment (MiB).
-peak_pss() {
+# peak_memory SHM_DIR PID...: until the last PID exits, samples the memory of
+# every PID and of the shared-memory segments in SHM_DIR; prints a JSON
+# object, in MiB, at the moment their sum peaked: the sum, each process's
+# anonymous memory (heap, batches) and file pages (program, libraries) as PSS
+# (a page two processes map counts half in each), and the segment files'
+# allocated size. A segment lives in tmpfs, so all of it is in memory
+# whoever maps it: it is counted once, from the file, not from the processes'
+# PSS of it, which two samples taken while a reader is mapping pages in
+# would count twice.
+peak_memory() {
   python3 - "$@" <<'PY'
 import json, os, sys, time
-pids = [int(p) for p in sys.argv[1:]]
+shm_dir, pids = sys.argv[1], [int(p) for p in sys.argv[2:]]
 def read(pid):
     try:
         fields = dict(line.split(":", 1) for line in open(f"/proc/{pid}/smaps_rollup")
                       if ":" in line and not line.startswith("0"))
         kb = lambda k: int(fields[k].split()[0]) / 1024
-        return {"Pss": kb("Pss"), "Rss": kb("Rss"),
-                "Private": kb("Private_Clean") + kb("Private_Dirty")}
+        return {"anon": kb("Pss_Anon"), "file": kb("Pss_File"), "rss": kb("Rss"),
+                "private": kb("Private_Clean") + kb("Private_Dirty")}
     except (FileNotFoundError, ProcessLookupError, KeyError):
         return None
+def segments_mb():
+    if not shm_dir:
+        return 0.0
+    total = 0
+    for name in os.listdir(shm_dir):
+        if name.lstrip(".").startswith("distsage-"):
+            try:
+                total += os.stat(os.path.join(shm_dir, name)).st_blocks * 512
+            except FileNotFoundError:
+                pass
+    return total / 2**20
 best = None
 while os.path.exists(f"/proc/{pids[-1]}") and open(f"/proc/{pids[-1]}/stat").read().split()[2] != "Z":
     now = [read(p) for p in pids]
     if all(now):
-        total = sum(n["Pss"] for n in now)
-        if best is None or total > best["pss_sum_mb"]:
-            best = {"pss_sum_mb": round(total, 1),
-                    "pss_mb": [round(n["Pss"], 1) for n in now],
-                    "rss_mb": [round(n["Rss"], 1) for n in now],
-                    "private_mb": [round(n["Private"], 1) for n in now]}
+        segment = segments_mb()
+        total = segment + sum(n["anon"] + n["file"] for n in now)
+        if best is None or total > best["sum_mb"]:
+            best = {"sum_mb": round(total, 1), "segment_mb": round(segment, 1),
+                    **{k + "_mb": [round(n[k], 1) for n in now]
+                       for k in ("anon", "file", "rss", "private")}}
     time.sleep(0.2)
 print(json.dumps(best))
 PY
@@ -114,20 +135,23 @@ PY
 )
 
 {
-  echo "## (a) peak PSS of one server + one trainer ($(basename "$(dirname "$SYNTH1")"), hidden $HIDDEN, $EPOCHS_MEM epoch(s))"
+  echo "## (a) peak memory of one server + one trainer ($(basename "$(dirname "$SYNTH1")"), hidden $HIDDEN, $EPOCHS_MEM epoch(s))"
   echo
   echo "One copy of the partition's arrays: $ONE_COPY_MB MiB."
   echo
-  echo "| trainer flags | server --shm_dir | server PSS MiB | trainer PSS MiB | sum MiB | sum / one copy | server RSS MiB | trainer RSS MiB | trainer private MiB | home partition read from |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| trainer flags | server --shm_dir | server anon / file MiB | trainer anon / file MiB | segment MiB | sum MiB | sum / one copy | server RSS MiB | trainer RSS MiB | trainer private MiB | home partition read from |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 } > "$WORK/result-a.md"
 
-# Rows: --local_partition, then extra trainer flags (the loader's prefetched
-# batches are most of the trainer's own memory: the model aggregating the
-# first layer itself needs every input row of a batch, and the last row
-# keeps fewer batches in flight).
-MEM_ROWS=("inprocess" "shm" "shm --aggregate_in_loader=false"
-          "shm --prefetch=1 --num_loader_threads=1")
+# Rows: --local_partition, then extra trainer flags (the loader's batches
+# and its copy of each batch's input rows are most of the trainer's own
+# memory: the model aggregating the first layer itself needs every input row
+# of a batch, --loader_sums_in_place makes no copy, and --prefetch=1 keeps
+# fewer batches in flight).
+MEM_ROWS=("inprocess" "shm" "shm --aggregate_in_loader=false" "shm --loader_sums_in_place"
+          "shm --prefetch=1 --num_loader_threads=1"
+          "shm --loader_sums_in_place --prefetch=1 --num_loader_threads=1")
+[[ -n ${ROWS:-} ]] && IFS=';' read -r -a MEM_ROWS <<< "$ROWS"
 for row in "${MEM_ROWS[@]}"; do
   read -r mode extra <<< "$row"
   name="mem-$(echo "$row" | tr -c 'a-z0-9\n' '_')"
@@ -139,7 +163,7 @@ for row in "${MEM_ROWS[@]}"; do
     --master_port="$((40000 + RANDOM % 20000))" --uds_dir="$UDS_DIR" --local_partition="$mode" \
     --num_epochs="$EPOCHS_MEM" "${MODEL[@]}" $extra > "$WORK/$name.json" 2> "$WORK/$name.log" &
   trainer_pid=$!
-  peak="$(peak_pss "${SERVER_PIDS[0]}" "$trainer_pid")"
+  peak="$(peak_memory "$shm_dir" "${SERVER_PIDS[0]}" "$trainer_pid")"
   wait "$trainer_pid" || { cat "$WORK/$name.log" >&2; exit 1; }
   stop_servers
   source="its own copy"
@@ -147,8 +171,9 @@ for row in "${MEM_ROWS[@]}"; do
   python3 - "--local_partition=$row" "${shm_dir:-(empty)}" "$peak" "$ONE_COPY_MB" "$source" <<'PY' >> "$WORK/result-a.md"
 import json, sys
 flags, shm_dir, peak, one, source = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
-print("| `%s` | %s | %.0f | %.0f | %.0f | **%.2f** | %.0f | %.0f | %.0f | %s |" % (flags, shm_dir,
-      peak["pss_mb"][0], peak["pss_mb"][1], peak["pss_sum_mb"], peak["pss_sum_mb"] / one,
+print("| `%s` | %s | %.0f / %.0f | %.0f / %.0f | %.0f | %.0f | **%.2f** | %.0f | %.0f | %.0f | %s |" % (
+      flags, shm_dir, peak["anon_mb"][0], peak["file_mb"][0], peak["anon_mb"][1],
+      peak["file_mb"][1], peak["segment_mb"], peak["sum_mb"], peak["sum_mb"] / one,
       peak["rss_mb"][0], peak["rss_mb"][1], peak["private_mb"][1], source))
 PY
 done
@@ -187,9 +212,10 @@ fi
   if [[ $PARTS == *a* ]]; then
     cat "$WORK/result-a.md"
     echo
-    echo "PSS counts a page shared by two processes half in each, so the sum counts the segment"
-    echo "once. Trainer private: its pages no other process maps (LibTorch, the model, the"
-    echo "loader's prefetched batches), which shared memory cannot remove."
+    echo "Sum: both processes' anonymous memory and file pages as PSS (a page two processes map"
+    echo "counts half in each) plus the segment files (tmpfs, all in memory, counted once), at"
+    echo "the moment it peaked. Trainer private: its pages no other process maps (LibTorch, the"
+    echo "model, the loader's batches), which shared memory cannot remove."
     echo
   fi
   [[ $PARTS == *b* ]] || exit 0

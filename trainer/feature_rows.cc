@@ -7,6 +7,20 @@
 
 namespace distsage {
 
+void CopyRowsAt(const float* const* rows, int64_t count, int64_t dim, float* out) {
+  constexpr int64_t kPrefetchRows = 8;
+  constexpr int64_t kCacheLine = 64;
+  const int64_t row_bytes = dim * static_cast<int64_t>(sizeof(float));
+  for (int64_t i = 0; i < count; ++i) {
+    if (i + kPrefetchRows < count) {
+      const char* ahead = reinterpret_cast<const char*>(rows[i + kPrefetchRows]);
+      for (int64_t b = 0; b < row_bytes; b += kCacheLine) __builtin_prefetch(ahead + b);
+      __builtin_prefetch(ahead + row_bytes - 1);  // A row need not start on a line.
+    }
+    std::copy_n(rows[i], dim, out + i * dim);
+  }
+}
+
 void NormalizeRowsBySum(float* data, int64_t rows, int64_t dim) {
   for (int64_t r = 0; r < rows; ++r) {
     float* row = data + r * dim;

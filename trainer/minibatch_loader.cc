@@ -137,17 +137,22 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
     batch->neighbor_mean = both.select(0, 1);
     float* features = batch->features.data_ptr<float>();
     float* means = batch->neighbor_mean.data_ptr<float>();
-    if (options_.input.AreStoredRows()) {
+    if (options_.sum_rows_in_place && options_.input.AreStoredRows()) {
       // Summed where they are: the rows of partitions in this process (a
       // server's mapped segment) are not copied; only the others are pulled,
       // into a buffer this thread keeps.
+      batch->summed_in_place = true;
       thread_local std::vector<float> pulled;
       thread_local std::vector<const float*> rows;
       rows.resize(first.num_src());
       DS_RETURN_IF_ERROR(options_.input.graph->LocateFeatureRows(
           options_.input.feature_name, first.src_nodes, rows.data(), &pulled));
       batch->cpu.gather = cpu_lap();
-      for (int64_t i = 0; i < first.num_dst; ++i) std::copy_n(rows[i], width, features + i * width);
+      CopyRowsAt(rows.data(), first.num_dst, width, features);
+      // The destinations' rows are sources too: read them from the copy,
+      // ~18 MB at products scale, which the cache holds better than rows
+      // spread over the whole partition.
+      for (int64_t i = 0; i < first.num_dst; ++i) rows[i] = features + i * width;
       NeighborMeanRows(rows.data(), width, first, means);
     } else {
       const at::Tensor inputs = PooledRows(options_.gather_buffers, {first.num_src(), width});

@@ -70,6 +70,9 @@ struct TrainOptions {
   // (LoaderOptions::aggregate_first_layer) where that is the same function;
   // see AggregatesInLoader.
   bool aggregate_in_loader = true;
+  // With the loader's means: summed from the rows where they are, not from a
+  // copy of every input row (LoaderOptions::sum_rows_in_place).
+  bool loader_sums_in_place = false;
   std::string metrics_out;  // CSV of per-epoch figures, when set.
   std::string save_model;   // Folder for the trained model, when set.
   // Training checkpoints (trainer/training_checkpoint.h): written every

@@ -167,6 +167,12 @@ ABSL_FLAG(bool, aggregate_in_loader, true,
           "the model projects only those (the same function: the mean is linear). Applies "
           "without --input_dropout and --node_embedding_dim; false: the model aggregates every "
           "batch, as DGL does.");
+ABSL_FLAG(bool, loader_sums_in_place, false,
+          "With the loader's first-layer means: sum them from the rows where they are (the "
+          "home partition's shared-memory segment or this process's store; only remote rows "
+          "are pulled) instead of from a copy of every input row: the same bits, less memory (at "
+          "products scale 70 MiB per loader thread), up to ~10% more loader CPU (random reads "
+          "per edge instead of per input row). Applies with --feature_norm=none.");
 ABSL_FLAG(std::string, feature_name, "feat",
           "Node feature to train on; empty: none (learnable node embeddings only).");
 ABSL_FLAG(int64_t, node_embedding_dim, 0,
@@ -270,6 +276,7 @@ absl::StatusOr<TrainOptions> OptionsFromFlags(const PartitionConfig& config) {
   }
   options.prefetch = absl::GetFlag(FLAGS_prefetch);
   options.aggregate_in_loader = absl::GetFlag(FLAGS_aggregate_in_loader);
+  options.loader_sums_in_place = absl::GetFlag(FLAGS_loader_sums_in_place);
   options.metrics_out = absl::GetFlag(FLAGS_metrics_out);
   options.save_model = absl::GetFlag(FLAGS_save_model);
   options.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
@@ -296,6 +303,8 @@ nlohmann::json HyperParameters(const TrainOptions& options) {
           {"layer_norm", model.layer_norm},
           {"precision", PrecisionName(model.precision)},
           {"aggregate_in_loader", options.AggregatesInLoader()},
+          {"loader_sums_in_place", options.AggregatesInLoader() && options.loader_sums_in_place &&
+                                       options.model.feature_norm == FeatureNorm::kNone},
           {"seed", options.seed},
           {"num_threads", options.num_threads},
           {"feature_name", options.feature_name},

@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "client/graph_client.h"
 #include "tests/common/test_util.h"
 #include "tests/server/tiny_partition.h"
@@ -200,10 +201,18 @@ TEST_F(TinyGraphTest, LoaderStartedAtALaterBatchBuildsTheSameBatches) {
 // With aggregate_first_layer a loader hands over, for the batches a plain
 // loader builds, the first layer's destinations' rows and the mean of each
 // one's sampled in-neighbours' rows, instead of every input row: summed
-// where the store holds them (stored rows) or from a normalised copy.
+// where the store holds them (sum_rows_in_place) or from a copy of every
+// input row (always for normalised rows), the same bits either way.
 TEST_F(TinyGraphTest, LoaderAggregatingTheFirstLayerHandsOverDestinationsAndMeans) {
-  for (const FeatureNorm norm : {FeatureNorm::kNone, FeatureNorm::kRow}) {
-    SCOPED_TRACE(FeatureNormName(norm));
+  struct Case {
+    FeatureNorm norm;
+    bool in_place;  // LoaderOptions::sum_rows_in_place.
+  };
+  std::vector<at::Tensor> means_in_place;  // Of the first case, by batch.
+  for (const Case& c : {Case{FeatureNorm::kNone, true}, Case{FeatureNorm::kNone, false},
+                        Case{FeatureNorm::kRow, true}}) {
+    const FeatureNorm norm = c.norm;
+    SCOPED_TRACE(absl::StrCat(FeatureNormName(norm), c.in_place ? " in place" : " copied"));
     const BlockSampler sampler(client_.get(), {2, 3}, /*reverse_from_layer=*/1);
     LoaderOptions options;
     options.batch_size = 2;
@@ -214,6 +223,7 @@ TEST_F(TinyGraphTest, LoaderAggregatingTheFirstLayerHandsOverDestinationsAndMean
     const std::vector<int64_t> seeds = {4, 0, 1, 2, 3};
     MiniBatchLoader plain(client_.get(), &sampler, seeds, options, 5);
     options.aggregate_first_layer = true;
+    options.sum_rows_in_place = c.in_place;
     options.gather_buffers = std::make_shared<BufferPool>(2);
     MiniBatchLoader aggregating(client_.get(), &sampler, seeds, options, 5);
     MiniBatch expected;
@@ -224,6 +234,7 @@ TEST_F(TinyGraphTest, LoaderAggregatingTheFirstLayerHandsOverDestinationsAndMean
       ASSERT_TRUE(more.ok()) << more.status();
       ASSERT_TRUE(*more);
       EXPECT_FALSE(expected.neighbor_mean.defined());
+      EXPECT_EQ(batch.summed_in_place, norm == FeatureNorm::kNone && c.in_place);
       ASSERT_EQ(batch.blocks.size(), expected.blocks.size());
       for (size_t layer = 0; layer < batch.blocks.size(); ++layer) {
         EXPECT_EQ(batch.blocks[layer].src_nodes, expected.blocks[layer].src_nodes);
@@ -246,6 +257,11 @@ TEST_F(TinyGraphTest, LoaderAggregatingTheFirstLayerHandsOverDestinationsAndMean
         const float degree = std::max<float>(1.0f, first.indptr[d + 1] - first.indptr[d]);
         EXPECT_NEAR(batch.neighbor_mean[d][0].item<float>(), sum[0] / degree, 1e-5) << d;
         EXPECT_NEAR(batch.neighbor_mean[d][1].item<float>(), sum[1] / degree, 1e-5) << d;
+      }
+      if (c.in_place && norm == FeatureNorm::kNone) {
+        means_in_place.push_back(batch.neighbor_mean.clone());
+      } else if (norm == FeatureNorm::kNone) {
+        EXPECT_TRUE(batch.neighbor_mean.equal(means_in_place.at(i))) << "batch " << i;
       }
     }
     EXPECT_FALSE(*aggregating.Next(&batch));

@@ -231,6 +231,17 @@ TEST_F(TrainerCliTest, LoaderAggregationTrainsTheSameModelUpToRounding) {
   EXPECT_NEAR(summaries[true].at("final_test_acc").get<double>(),
               summaries[false].at("final_test_acc").get<double>(), 0.005);
 
+  // Summed where the rows are (this process's store), the means are the same
+  // bits, so the run is the same to the last bit.
+  std::vector<std::string> in_place = flags;
+  in_place.push_back("--loader_sums_in_place");
+  const CommandResult in_place_result = Trainer(in_place);
+  ASSERT_EQ(in_place_result.exit_code, 0) << in_place_result.output;
+  const nlohmann::json in_place_summary = Summary(in_place_result);
+  EXPECT_EQ(in_place_summary.at("hyperparameters").at("loader_sums_in_place"), true);
+  EXPECT_EQ(summaries[true].at("hyperparameters").at("loader_sums_in_place"), false);
+  EXPECT_EQ(in_place_summary.at("param_checksum"), summaries[true].at("param_checksum"));
+
   std::vector<std::string> with_dropout = flags;
   with_dropout.push_back("--input_dropout=0.5");
   const CommandResult result = Trainer(with_dropout);
