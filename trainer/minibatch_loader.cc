@@ -150,7 +150,7 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
       batch->cpu.gather = cpu_lap();
       CopyRowsAt(rows.data(), first.num_dst, width, features);
       // The destinations' rows are sources too: read them from the copy,
-      // ~18 MB at products scale, which the cache holds better than rows
+      // ~9 MB at products scale, which the cache holds better than rows
       // spread over the whole partition.
       for (int64_t i = 0; i < first.num_dst; ++i) rows[i] = features + i * width;
       NeighborMeanRows(rows.data(), width, first, means);
