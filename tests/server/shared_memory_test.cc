@@ -223,6 +223,18 @@ TEST_F(SharedMemoryTest, MappedSegmentsAnswerLikeTheServersAndTheDataset) {
   const Answers from_segments = AskEverything(mapped.get(), ids);
   EXPECT_TRUE(from_segments == from_servers);
   EXPECT_EQ(mapped->traffic().bytes_received, 0);
+  // Rows located in the segments (trainer --loader_sums_in_place): none
+  // pulled, each address holding its node's row.
+  std::vector<const float*> located(ids.size());
+  std::vector<float> pulled;
+  ASSERT_TRUE(
+      mapped->LocateFeatureRows(config_->node_features[0].name, ids, located.data(), &pulled).ok());
+  EXPECT_TRUE(pulled.empty());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    ASSERT_TRUE(std::equal(located[i], located[i] + ref_->feat_dim,
+                           from_servers.features.begin() + i * ref_->feat_dim))
+        << "node " << ids[i];
+  }
 
   // What a trainer with --local_partition=auto or shm does: find its home
   // partition's server in ip_config.txt, ask it, map its segment.
