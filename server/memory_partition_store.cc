@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/bfloat16.h"
+#include "common/prefetch.h"
 #include "common/status_macros.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/options.h"
@@ -339,12 +340,9 @@ absl::Status MemoryPartitionStore::GatherFeatureRows(const FeatureSpec& spec,
   // That read is where the time goes, so bfloat16 rows (half the lines)
   // are widened here, on the way into `out`, not copied first.
   constexpr size_t kPrefetchDistance = 8;
-  constexpr size_t kCacheLine = 64;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (i + kPrefetchDistance < ids.size()) {
-      const char* ahead = matrix + Local(ids[i + kPrefetchDistance]) * row_bytes;
-      for (size_t b = 0; b < row_bytes; b += kCacheLine) __builtin_prefetch(ahead + b);
-      __builtin_prefetch(ahead + row_bytes - 1);
+      PrefetchBytes(matrix + Local(ids[i + kPrefetchDistance]) * row_bytes, row_bytes);
     }
     ReadStoredRow(matrix + Local(ids[i]) * row_bytes, stored_bfloat16, dim, out + i * dim);
   }

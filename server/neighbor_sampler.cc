@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
+#include "common/prefetch.h"
 #include "common/status_macros.h"
 
 namespace distsage {
@@ -77,15 +78,6 @@ void SampleManyWithoutReplacement(absl::Span<const int64_t> list, int64_t k, Nod
     std::swap((*scratch)[i], (*scratch)[j]);
     src->push_back(list[(*scratch)[i]]);
   }
-}
-
-constexpr size_t kCacheLine = 64;
-
-// Starts loading the cache lines of `bytes` bytes at `data`.
-void PrefetchBytes(const void* data, size_t bytes) {
-  const char* p = static_cast<const char*>(data);
-  for (size_t b = 0; b < bytes; b += kCacheLine) __builtin_prefetch(p + b);
-  if (bytes > 0) __builtin_prefetch(p + bytes - 1);
 }
 
 // The edge positions drawn for one seed, ahead of their copy.

@@ -3,20 +3,16 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/prefetch.h"
 #include "common/status_macros.h"
 
 namespace distsage {
 
 void CopyRowsAt(const float* const* rows, int64_t count, int64_t dim, float* out) {
   constexpr int64_t kPrefetchRows = 8;
-  constexpr int64_t kCacheLine = 64;
-  const int64_t row_bytes = dim * static_cast<int64_t>(sizeof(float));
+  const size_t row_bytes = static_cast<size_t>(dim) * sizeof(float);
   for (int64_t i = 0; i < count; ++i) {
-    if (i + kPrefetchRows < count) {
-      const char* ahead = reinterpret_cast<const char*>(rows[i + kPrefetchRows]);
-      for (int64_t b = 0; b < row_bytes; b += kCacheLine) __builtin_prefetch(ahead + b);
-      __builtin_prefetch(ahead + row_bytes - 1);  // A row need not start on a line.
-    }
+    if (i + kPrefetchRows < count) PrefetchBytes(rows[i + kPrefetchRows], row_bytes);
     std::copy_n(rows[i], dim, out + i * dim);
   }
 }
