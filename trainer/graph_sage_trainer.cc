@@ -164,7 +164,7 @@ struct GraphSageTrainer::State {
     loader.input.embedding_dim = 0;
     loader.num_classes = options.model.num_classes;
     loader.aggregate_first_layer = options.AggregatesInLoader();
-    loader.sum_rows_in_place = options.loader_sums_in_place;
+    loader.sum_rows_in_place = options.LoaderSumsInPlace();
     if (loader.aggregate_first_layer && model->layer(0)->project_first()) {
       loader.first_layer_projected_width = model->layer(0)->out_dim();
     }

@@ -93,6 +93,11 @@ struct TrainOptions {
     return aggregate_in_loader && !feature_name.empty() && model.embedding_dim == 0 &&
            model.input_dropout == 0.0;
   }
+  // Whether the loader sums those means from the rows where they are: when
+  // asked and the rows are the stored ones (InputRows::AreStoredRows).
+  bool LoaderSumsInPlace() const {
+    return AggregatesInLoader() && loader_sums_in_place && model.feature_norm == FeatureNorm::kNone;
+  }
 };
 
 absl::StatusOr<FeatureNorm> ParseFeatureNorm(const std::string& name);

@@ -303,8 +303,7 @@ nlohmann::json HyperParameters(const TrainOptions& options) {
           {"layer_norm", model.layer_norm},
           {"precision", PrecisionName(model.precision)},
           {"aggregate_in_loader", options.AggregatesInLoader()},
-          {"loader_sums_in_place", options.AggregatesInLoader() && options.loader_sums_in_place &&
-                                       options.model.feature_norm == FeatureNorm::kNone},
+          {"loader_sums_in_place", options.LoaderSumsInPlace()},
           {"seed", options.seed},
           {"num_threads", options.num_threads},
           {"feature_name", options.feature_name},
