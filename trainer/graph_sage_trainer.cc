@@ -131,12 +131,17 @@ absl::StatusOr<TrainerShare> WholeGraphShare(GraphClient* client) {
   TrainerShare share;
   for (int part = 0; part < client->config().num_parts(); ++part) {
     DS_ASSIGN_OR_RETURN(std::vector<int64_t> train, client->SplitNodes(part, Split::kTrain));
-    DS_ASSIGN_OR_RETURN(std::vector<int64_t> val, client->SplitNodes(part, Split::kValid));
-    DS_ASSIGN_OR_RETURN(std::vector<int64_t> test, client->SplitNodes(part, Split::kTest));
     share.train_nodes.insert(share.train_nodes.end(), train.begin(), train.end());
-    share.val_nodes.insert(share.val_nodes.end(), val.begin(), val.end());
-    share.test_nodes.insert(share.test_nodes.end(), test.begin(), test.end());
   }
+  share.num_val = client->config().num_valid;
+  share.num_test = client->config().num_test;
+  share.fetch_eval_nodes = [client](Split split, std::vector<int64_t>* nodes) -> absl::Status {
+    for (int part = 0; part < client->config().num_parts(); ++part) {
+      DS_ASSIGN_OR_RETURN(std::vector<int64_t> of_part, client->SplitNodes(part, split));
+      nodes->insert(nodes->end(), of_part.begin(), of_part.end());
+    }
+    return absl::OkStatus();
+  };
   return share;
 }
 
@@ -576,14 +581,16 @@ absl::StatusOr<Accuracies> GraphSageTrainer::Evaluate(const TrainerShare& share)
   State& s = *state_;
   const Clock::time_point start = Clock::now();
   // One inference pass serves both splits.
-  std::vector<int64_t> targets = share.val_nodes;
-  targets.insert(targets.end(), share.test_nodes.begin(), share.test_nodes.end());
+  std::vector<int64_t> targets;
+  targets.reserve(share.num_val + share.num_test);
+  DS_RETURN_IF_ERROR(share.fetch_eval_nodes(Split::kValid, &targets));
+  const int64_t num_val = static_cast<int64_t>(targets.size());
+  DS_RETURN_IF_ERROR(share.fetch_eval_nodes(Split::kTest, &targets));
+  const int64_t num_test = static_cast<int64_t>(targets.size()) - num_val;
   DS_ASSIGN_OR_RETURN(const at::Tensor logits, InferLogits(s.model, s.client, s.Input(), targets,
                                                            s.options.batch_size_eval));
   at::Tensor labels = at::empty({static_cast<int64_t>(targets.size())}, at::kLong);
   DS_RETURN_IF_ERROR(s.client->PullLabels(targets, labels.data_ptr<int64_t>()));
-  const int64_t num_val = static_cast<int64_t>(share.val_nodes.size());
-  const int64_t num_test = static_cast<int64_t>(share.test_nodes.size());
   std::vector<double> counts = {
       static_cast<double>(CountCorrect(logits.narrow(0, 0, num_val), labels.narrow(0, 0, num_val))),
       static_cast<double>(num_val),

@@ -7,6 +7,7 @@
 #define DISTSAGE_TRAINER_GRAPH_SAGE_TRAINER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,14 +25,23 @@ namespace distsage {
 
 class TrainerGroup;
 
-// The nodes this trainer trains on and evaluates.
+// The nodes this trainer trains on, and how to fetch the nodes it evaluates.
+// The evaluation lists are fetched when an evaluation runs and dropped after
+// it instead of being held through training: at ogbn-products scale the test
+// split alone is 2.2M nodes (17 MiB), more than a tenth of what a trainer
+// reading its home partition from shared memory holds of its own
+// (bench/results/shm-a.md).
 struct TrainerShare {
   std::vector<int64_t> train_nodes;
-  std::vector<int64_t> val_nodes;
-  std::vector<int64_t> test_nodes;
+  // How many nodes fetch_eval_nodes gives for kValid and kTest.
+  int64_t num_val = 0;
+  int64_t num_test = 0;
+  // Appends this trainer's nodes of `split` (kValid or kTest) to `nodes`.
+  std::function<absl::Status(Split split, std::vector<int64_t>* nodes)> fetch_eval_nodes;
 };
 
-// Every node of every split, over all partitions of the client's graph.
+// Every node of every split, over all partitions of the client's graph
+// (which must outlive the share).
 absl::StatusOr<TrainerShare> WholeGraphShare(GraphClient* client);
 
 struct Accuracies {

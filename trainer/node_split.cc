@@ -8,13 +8,17 @@ int DefaultHomePartition(int rank, int world_size, int num_parts) {
   return static_cast<int>(static_cast<int64_t>(rank) * num_parts / world_size);
 }
 
+int64_t NodeShareSize(int64_t num_nodes, int world_size, int rank) {
+  return num_nodes / world_size + (rank < num_nodes % world_size ? 1 : 0);
+}
+
 std::vector<int64_t> NodeShare(const std::vector<std::vector<int64_t>>& nodes_by_part,
                                absl::Span<const int> home_parts, int rank) {
   const int world_size = static_cast<int>(home_parts.size());
   int64_t total = 0;
   for (const std::vector<int64_t>& nodes : nodes_by_part) total += nodes.size();
-  std::vector<int64_t> quota(world_size, total / world_size);
-  for (int r = 0; r < total % world_size; ++r) quota[r] += 1;
+  std::vector<int64_t> quota(world_size);
+  for (int r = 0; r < world_size; ++r) quota[r] = NodeShareSize(total, world_size, r);
 
   // Pass 1: each rank, in order, takes what it can from its home partition.
   std::vector<size_t> taken(nodes_by_part.size(), 0);  // Prefix of each list handed out.

@@ -490,11 +490,18 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config, const std:
   GraphClient* client = setup.client.get();
   DS_ASSIGN_OR_RETURN(setup.share.train_nodes,
                       ShareOfSplit(client, Split::kTrain, home_parts, rank));
-  DS_ASSIGN_OR_RETURN(setup.share.val_nodes, ShareOfSplit(client, Split::kValid, home_parts, rank));
-  DS_ASSIGN_OR_RETURN(setup.share.test_nodes, ShareOfSplit(client, Split::kTest, home_parts, rank));
+  const int world_size = group_options.world_size;
+  setup.share.num_val = NodeShareSize(config.num_valid, world_size, rank);
+  setup.share.num_test = NodeShareSize(config.num_test, world_size, rank);
+  setup.share.fetch_eval_nodes = [client, home_parts, rank](
+                                     Split split, std::vector<int64_t>* nodes) -> absl::Status {
+    DS_ASSIGN_OR_RETURN(const std::vector<int64_t> share,
+                        ShareOfSplit(client, split, home_parts, rank));
+    nodes->insert(nodes->end(), share.begin(), share.end());
+    return absl::OkStatus();
+  };
   // Equal steps on every rank: the shares differ by at most one node.
   const int64_t num_train = config.num_train;
-  const int64_t world_size = group_options.world_size;
   if (num_train < world_size) {
     return absl::FailedPreconditionError(absl::StrCat("graph '", config.graph_name, "' has ",
                                                       num_train, " training nodes, fewer than the ",
@@ -579,8 +586,8 @@ nlohmann::json SummaryHeader(const RunMode& mode, const Setup& setup, const Trai
     summary["home_part"] = setup.home_part;
   }
   summary["num_train"] = setup.share.train_nodes.size();
-  summary["num_val"] = setup.share.val_nodes.size();
-  summary["num_test"] = setup.share.test_nodes.size();
+  summary["num_val"] = setup.share.num_val;
+  summary["num_test"] = setup.share.num_test;
   summary["hyperparameters"] = HyperParameters(options);
   if (group != nullptr) {
     summary["hyperparameters"]["batch_size"] = global_batch_size;
@@ -739,8 +746,9 @@ absl::Status Run() {
   const std::string who = group == nullptr ? "" : absl::StrCat("[rank ", rank, "] ");
   std::fprintf(
       stderr, "%s%s: %zu train / %zu val / %zu test nodes, %lld features, %lld classes%s\n",
-      who.c_str(), config.graph_name.c_str(), share.train_nodes.size(), share.val_nodes.size(),
-      share.test_nodes.size(), static_cast<long long>(trainer->options().model.in_dim),
+      who.c_str(), config.graph_name.c_str(), share.train_nodes.size(),
+      static_cast<size_t>(share.num_val), static_cast<size_t>(share.num_test),
+      static_cast<long long>(trainer->options().model.in_dim),
       static_cast<long long>(trainer->options().model.num_classes),
       group == nullptr
           ? ""

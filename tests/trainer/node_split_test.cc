@@ -22,11 +22,18 @@ std::vector<std::vector<int64_t>> Parts(const std::vector<int64_t>& sizes) {
   return parts;
 }
 
+// Every rank's share; each the size NodeShareSize gives it (what a trainer
+// reports before it fetches its evaluation nodes).
 std::vector<std::vector<int64_t>> AllShares(const std::vector<std::vector<int64_t>>& parts,
                                             const std::vector<int>& homes) {
+  int64_t num_nodes = 0;
+  for (const auto& part : parts) num_nodes += static_cast<int64_t>(part.size());
+  const int world_size = static_cast<int>(homes.size());
   std::vector<std::vector<int64_t>> shares;
-  for (int rank = 0; rank < static_cast<int>(homes.size()); ++rank) {
+  for (int rank = 0; rank < world_size; ++rank) {
     shares.push_back(NodeShare(parts, homes, rank));
+    EXPECT_EQ(static_cast<int64_t>(shares.back().size()),
+              NodeShareSize(num_nodes, world_size, rank));
   }
   return shares;
 }
