@@ -152,9 +152,12 @@ MEM_ROWS=("inprocess" "shm" "shm --aggregate_in_loader=false" "shm --loader_sums
           "shm --prefetch=1 --num_loader_threads=1"
           "shm --loader_sums_in_place --prefetch=1 --num_loader_threads=1")
 [[ -n ${ROWS:-} ]] && IFS=';' read -r -a MEM_ROWS <<< "$ROWS"
-for row in "${MEM_ROWS[@]}"; do
+for index in "${!MEM_ROWS[@]}"; do
+  row=${MEM_ROWS[index]}
   read -r mode extra <<< "$row"
-  name="mem-$(echo "$row" | tr -c 'a-z0-9\n' '_')"
+  # Numbered, not named by the flags: the server's Unix socket lives in
+  # this folder, and a socket path may have at most 107 bytes.
+  name="mem-$index"
   shm_dir=/dev/shm
   [[ $mode == inprocess ]] && shm_dir=""
   servers "$SYNTH1" 1 "$name" --shm_dir="$shm_dir"
