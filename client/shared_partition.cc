@@ -21,17 +21,17 @@ absl::StatusOr<LocalPartitionMode> ParseLocalPartitionMode(absl::string_view tex
       absl::StrCat("--local_partition=", text, ": expected auto, shm, server or inprocess"));
 }
 
-absl::StatusOr<HomePartitionChoice> MapHomePartition(LocalPartitionMode mode,
-                                                     const std::string& ip_config_path,
-                                                     const PartitionConfig& config, int part,
-                                                     int num_servers,
-                                                     const ServerChannelsOptions& channels) {
+absl::StatusOr<LocalPartitionChoice> MapPartitionSegment(LocalPartitionMode mode,
+                                                         const std::string& ip_config_path,
+                                                         const PartitionConfig& config, int part,
+                                                         int num_servers,
+                                                         const ServerChannelsOptions& channels) {
   DS_ASSIGN_OR_RETURN(const std::vector<MachineAddress> machines, ReadIpConfig(ip_config_path));
   DS_ASSIGN_OR_RETURN(const std::vector<ServerSlot> slots,
                       ServerLayout(machines, config.num_parts(), num_servers, ip_config_path));
   const ServerSlot& server = slots[static_cast<size_t>(part) * num_servers];
   const std::string who = absl::StrCat("partition ", part, "'s server ", server.address);
-  auto use_server = [&](const std::string& why) -> absl::StatusOr<HomePartitionChoice> {
+  auto use_server = [&](const std::string& why) -> absl::StatusOr<LocalPartitionChoice> {
     if (mode == LocalPartitionMode::kShm) {
       return absl::FailedPreconditionError(absl::StrCat(
           "--local_partition=shm: ", why,
@@ -39,7 +39,7 @@ absl::StatusOr<HomePartitionChoice> MapHomePartition(LocalPartitionMode mode,
           "that server's --shm_dir set, as the same user, or use --local_partition=auto or "
           "server"));
     }
-    return HomePartitionChoice{
+    return LocalPartitionChoice{
         nullptr, absl::StrCat("reading partition ", part, " from its server over gRPC: ", why)};
   };
 
@@ -67,7 +67,7 @@ absl::StatusOr<HomePartitionChoice> MapHomePartition(LocalPartitionMode mode,
     return use_server(
         absl::StrCat("cannot use the segment ", who, " publishes: ", store.status().message()));
   }
-  return HomePartitionChoice{
+  return LocalPartitionChoice{
       *std::move(store),
       absl::StrCat("reading partition ", part, " from shared memory ", info.shm_path(), " (",
                    info.shm_bytes() >> 20, " MiB) published by ", who, " on this machine")};

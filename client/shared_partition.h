@@ -1,4 +1,4 @@
-// How a trainer reads the partition on its own machine (trainer
+// How a trainer reads the partitions on its own machine (trainer
 // --local_partition): from its graph server over gRPC, from the shared-memory
 // segment that server publishes (server/shared_segment.h; no RPC, no second
 // copy), or from its own in-process copy of the partition files.
@@ -27,7 +27,7 @@ enum class LocalPartitionMode {
 // otherwise.
 absl::StatusOr<LocalPartitionMode> ParseLocalPartitionMode(absl::string_view text);
 
-struct HomePartitionChoice {
+struct LocalPartitionChoice {
   std::shared_ptr<const PartitionStore> store;  // The mapped segment; null: use the server.
   std::string reason;                           // One line: what was chosen, and why.
 };
@@ -36,12 +36,14 @@ struct HomePartitionChoice {
 // (waiting for it as GraphClient::Connect does) for its segment, when that
 // server runs on this machine, and maps and checks it. kAuto answers a null
 // store and the reason when the segment cannot be used; kShm fails then,
-// saying why and what to do.
-absl::StatusOr<HomePartitionChoice> MapHomePartition(LocalPartitionMode mode,
-                                                     const std::string& ip_config_path,
-                                                     const PartitionConfig& config, int part,
-                                                     int num_servers,
-                                                     const ServerChannelsOptions& channels);
+// saying why and what to do. The trainer asks this for its home partition
+// (its --local_partition mode) and, in kAuto mode, for every other
+// partition: each one served on this machine is read in place too.
+absl::StatusOr<LocalPartitionChoice> MapPartitionSegment(LocalPartitionMode mode,
+                                                         const std::string& ip_config_path,
+                                                         const PartitionConfig& config, int part,
+                                                         int num_servers,
+                                                         const ServerChannelsOptions& channels);
 
 }  // namespace distsage
 

@@ -95,6 +95,11 @@ ABSL_FLAG(std::string, local_partition, "auto",
           "fail), server (through its graph server, over a Unix socket where possible) or "
           "inprocess (open the partition files read-only in this process: holds a second copy "
           "in memory).");
+ABSL_FLAG(bool, map_other_local_partitions, true,
+          "With --local_partition auto or shm: also read the other partitions whose graph "
+          "servers run on this machine from the segments they publish (quietly over gRPC where "
+          "one has none). false: only the home partition, as when each partition has a machine "
+          "of its own (e.g. to measure a cluster's traffic on one machine).");
 ABSL_FLAG(std::string, uds_dir, "",
           "The graph servers' --uds_dir: servers on this machine are reached through their Unix "
           "sockets there; empty: TCP for every server.");
@@ -468,12 +473,22 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config, const std:
                         PartitionStore::Open(config, setup.home_part, store_options));
     client_options.local_parts[setup.home_part] = std::move(store);
   } else if (local_mode != LocalPartitionMode::kServer) {
-    DS_ASSIGN_OR_RETURN(HomePartitionChoice choice,
-                        MapHomePartition(local_mode, ip_config, config, setup.home_part,
-                                         client_options.num_servers, client_options.channels));
+    DS_ASSIGN_OR_RETURN(LocalPartitionChoice choice,
+                        MapPartitionSegment(local_mode, ip_config, config, setup.home_part,
+                                            client_options.num_servers, client_options.channels));
     std::fprintf(stderr, "trainer: --local_partition=%s: %s\n",
                  absl::GetFlag(FLAGS_local_partition).c_str(), choice.reason.c_str());
     if (choice.store != nullptr) client_options.local_parts[setup.home_part] = choice.store;
+    for (int part = 0; part < config.num_parts() && absl::GetFlag(FLAGS_map_other_local_partitions);
+         ++part) {
+      if (part == setup.home_part) continue;
+      DS_ASSIGN_OR_RETURN(LocalPartitionChoice other,
+                          MapPartitionSegment(LocalPartitionMode::kAuto, ip_config, config, part,
+                                              client_options.num_servers, client_options.channels));
+      if (other.store == nullptr) continue;  // Not on this machine, or no segment: gRPC.
+      std::fprintf(stderr, "trainer: --map_other_local_partitions: %s\n", other.reason.c_str());
+      client_options.local_parts[part] = std::move(other.store);
+    }
   }
   DS_ASSIGN_OR_RETURN(setup.client,
                       GraphClient::ConnectFromIpConfig(ip_config, config, client_options));

@@ -239,8 +239,8 @@ TEST_F(SharedMemoryTest, MappedSegmentsAnswerLikeTheServersAndTheDataset) {
   // What a trainer with --local_partition=auto or shm does: find its home
   // partition's server in ip_config.txt, ask it, map its segment.
   for (const LocalPartitionMode mode : {LocalPartitionMode::kAuto, LocalPartitionMode::kShm}) {
-    absl::StatusOr<HomePartitionChoice> choice =
-        MapHomePartition(mode, WriteIpConfigOfCluster(), *config_, 1, 1, {});
+    absl::StatusOr<LocalPartitionChoice> choice =
+        MapPartitionSegment(mode, WriteIpConfigOfCluster(), *config_, 1, 1, {});
     ASSERT_TRUE(choice.ok()) << choice.status();
     ASSERT_NE(choice->store, nullptr) << choice->reason;
     EXPECT_EQ(choice->store->shared_segment().path,
@@ -372,15 +372,15 @@ TEST_F(SharedMemoryTest, NothingIsPublishedWithoutShmDirOrWithCacheNone) {
       EXPECT_EQ(info.shm_bytes(), 0);
     }
     EXPECT_EQ(SegmentFilesIn(shm_.path()), std::vector<std::string>());
-    absl::StatusOr<HomePartitionChoice> choice =
-        MapHomePartition(LocalPartitionMode::kAuto, WriteIpConfigOfCluster(), *config_, 0, 1, {});
+    absl::StatusOr<LocalPartitionChoice> choice = MapPartitionSegment(
+        LocalPartitionMode::kAuto, WriteIpConfigOfCluster(), *config_, 0, 1, {});
     ASSERT_TRUE(choice.ok()) << choice.status();
     EXPECT_EQ(choice->store, nullptr);
     EXPECT_NE(choice->reason.find("publishes no shared-memory segment"), std::string::npos)
         << choice->reason;
     // --local_partition=shm insists, and says what to do instead.
     choice =
-        MapHomePartition(LocalPartitionMode::kShm, WriteIpConfigOfCluster(), *config_, 0, 1, {});
+        MapPartitionSegment(LocalPartitionMode::kShm, WriteIpConfigOfCluster(), *config_, 0, 1, {});
     ASSERT_FALSE(choice.ok());
     EXPECT_NE(choice.status().message().find("--local_partition=shm: partition 0's server"),
               std::string::npos)

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "tests/common/test_util.h"
 #include "tests/server/server_cluster.h"
@@ -148,17 +149,20 @@ TEST_F(DistributedTrainerTest, TwoTrainersReachTheFloorWithIdenticalModelsAndSto
   EXPECT_EQ(summary0.at("num_val").get<int>() + summary1.at("num_val").get<int>(), 500);
   EXPECT_EQ(summary0.at("num_test").get<int>() + summary1.at("num_test").get<int>(), 1000);
   ASSERT_EQ(summary0.at("per_rank").size(), 2u);
-  EXPECT_GT(summary0.at("bytes_received").get<int64_t>(), 0);
   EXPECT_GT(summary0.at("per_rank")[1].at("allreduce_s_mean").get<double>(), 0.0);
   // The servers are on this machine: rank 0 maps its home partition's
-  // shared-memory segment (--local_partition=auto) and reaches the other
-  // server over its Unix socket.
+  // shared-memory segment (--local_partition=auto), and the other one's
+  // (--map_other_local_partitions).
   const nlohmann::json& transports = summary0.at("transports");
   ASSERT_EQ(transports.size(), 2u);
   EXPECT_EQ(transports.at(cluster_->addresses()[0].front()), "shm") << transports;
-  EXPECT_EQ(transports.at(cluster_->addresses()[1].front()), "unix") << transports;
+  EXPECT_EQ(transports.at(cluster_->addresses()[1].front()), "shm") << transports;
   EXPECT_NE(rank0->ReadLog().find("--local_partition=auto: reading partition 0 from shared memory"),
             std::string::npos)
+      << rank0->ReadLog();
+  EXPECT_NE(
+      rank0->ReadLog().find("--map_other_local_partitions: reading partition 1 from shared memory"),
+      std::string::npos)
       << rank0->ReadLog();
 
   // --shutdown_servers: rank 0 stopped both servers, which exit cleanly.
@@ -224,27 +228,37 @@ TEST_F(DistributedTrainerTest, InProcessHomePartitionTrainsTheSameWay) {
 }
 
 // Each rank maps its home partition's segment from the server on this
-// machine: the same answers as over gRPC, so the same model, bit for bit.
-TEST_F(DistributedTrainerTest, SharedMemoryHomePartitionTrainsTheSameModelAsTheServer) {
-  const std::vector<std::string> extra = {"--num_epochs=10", "--eval_every=0"};
-  std::string checksum_by_mode[2];
-  int64_t received_by_mode[2] = {0, 0};
-  for (const std::string mode : {"shm", "server"}) {
-    SCOPED_TRACE(mode);
+// machine, and by default the other partition's too: the same answers as
+// over gRPC, so the same model, bit for bit, with less through the servers.
+TEST_F(DistributedTrainerTest, SharedMemoryPartitionsTrainTheSameModelAsTheServers) {
+  struct Variant {
+    std::vector<std::string> flags;
+    std::string transport0, transport1;  // Of partition 0's and 1's server.
+  };
+  const Variant variants[] = {
+      {{"--local_partition=shm"}, "shm", "shm"},
+      {{"--local_partition=shm", "--map_other_local_partitions=false"}, "shm", "unix"},
+      {{"--local_partition=server"}, "unix", "unix"},
+  };
+  std::vector<std::string> checksums;
+  std::vector<int64_t> received;
+  for (const Variant& variant : variants) {
+    SCOPED_TRACE(absl::StrJoin(variant.flags, " "));
     StartServers();
-    std::vector<std::string> flags = extra;
-    flags.push_back("--local_partition=" + mode);
+    std::vector<std::string> flags = {"--num_epochs=10", "--eval_every=0"};
+    flags.insert(flags.end(), variant.flags.begin(), variant.flags.end());
     const nlohmann::json summary0 = RunTwoRanksStoppingTheServers(flags);
     const nlohmann::json& transports = summary0.at("transports");
-    EXPECT_EQ(transports.at(cluster_->addresses()[0].front()), mode == "shm" ? "shm" : "unix")
-        << transports;
-    EXPECT_EQ(transports.at(cluster_->addresses()[1].front()), "unix") << transports;
-    checksum_by_mode[mode == "shm" ? 0 : 1] = summary0.at("param_checksum").dump();
-    received_by_mode[mode == "shm" ? 0 : 1] = summary0.at("bytes_received").get<int64_t>();
+    EXPECT_EQ(transports.at(cluster_->addresses()[0].front()), variant.transport0) << transports;
+    EXPECT_EQ(transports.at(cluster_->addresses()[1].front()), variant.transport1) << transports;
+    checksums.push_back(summary0.at("param_checksum").dump());
+    received.push_back(summary0.at("bytes_received").get<int64_t>());
   }
-  EXPECT_EQ(checksum_by_mode[0], checksum_by_mode[1]);
-  // Rank 0 asked only partition 1's server for data when it mapped partition 0.
-  EXPECT_LT(received_by_mode[0], received_by_mode[1]);
+  EXPECT_EQ(checksums[0], checksums[2]);
+  EXPECT_EQ(checksums[1], checksums[2]);
+  // Rank 0 asked the servers for less the more partitions it mapped.
+  EXPECT_LT(received[0], received[1]);
+  EXPECT_LT(received[1], received[2]);
 }
 
 // Servers that publish nothing (--shm_dir=): auto says so and uses gRPC;
@@ -286,10 +300,12 @@ TEST_F(DistributedTrainerTest, ServerThatNeverStartsIsNamed) {
 // A server killed and started again mid-training (as systemd or launch
 // would restart it) does not end the run: the trainers retry their calls
 // until it is back, and since sampling is a function of (seed, node), the
-// run ends with an undisturbed run's parameters.
+// run ends with an undisturbed run's parameters. (Rank 0 reads partition 1
+// through its server: a mapped partition would need no server.)
 TEST_F(DistributedTrainerTest, ServerRestartedMidTrainingDoesNotChangeTheResult) {
   StartServers();
-  const std::vector<std::string> schedule = {"--num_epochs=40", "--eval_every=0"};
+  const std::vector<std::string> schedule = {"--num_epochs=40", "--eval_every=0",
+                                             "--map_other_local_partitions=false"};
   const nlohmann::json undisturbed = RunTwoRanks(schedule, /*stop_servers=*/false);
   ASSERT_FALSE(HasFailure());
 
@@ -309,9 +325,14 @@ TEST_F(DistributedTrainerTest, ServerRestartedMidTrainingDoesNotChangeTheResult)
   EXPECT_EQ(Summary(rank1->ReadLog()).at("param_checksum"), undisturbed.at("param_checksum"));
 }
 
+// A trainer reading a partition through its server fails when that server
+// dies and does not come back. (Mapped partitions need no server once
+// mapped: with every partition mapped, as --map_other_local_partitions does
+// on one machine, training would go on.)
 TEST_F(DistributedTrainerTest, ServerThatDiesMidTrainingFailsTheTrainers) {
   StartServers();
-  const std::vector<std::string> flags = {"--num_epochs=100000", "--server_restart_timeout_s=2"};
+  const std::vector<std::string> flags = {"--num_epochs=100000", "--server_restart_timeout_s=2",
+                                          "--map_other_local_partitions=false"};
   std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, flags);
   const int port = MasterPortOf(*rank0);
   std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, port, flags);
