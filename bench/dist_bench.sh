@@ -12,8 +12,12 @@
 #
 # Usage: bench/dist_bench.sh [BUILD_DIR]
 #   env: SYNTH1 (1-part config), SYNTH2 (2-part config), EPOCHS (default 1),
-#        HIDDEN (default 256), LOCAL (trainers' --local_partition: server and/or
-#        inprocess; default both), WORK (logs).
+#        HIDDEN (default 256), LOCAL (trainers' --local_partition: server,
+#        inprocess, shm (the servers' segments: both partitions, as
+#        --map_other_local_partitions does on one machine) and/or shm-home
+#        (the home partition's segment only, the other over gRPC, as on 2
+#        machines); default "server inprocess"), SERVER_FLAGS (more
+#        graph_server flags, e.g. --shm_dir=DIR), WORK (logs).
 # Make the partitions with bench/partition_bench.sh, or:
 #   partition_graph --dataset synthetic --num_nodes 2449029 --num_edges 61859140 \
 #     --feat_dim 100 --num_classes 47 --num_train 196615 --num_valid 39323 --seed 0 \
@@ -38,10 +42,11 @@ COMMON=(--num_layers=2 --fan_out=10,25 --batch_size=1000 --lr=0.003 --dropout=0.
 # The 2 graph servers, kept up for every distributed run.
 source deploy/local_cluster.sh
 trap stop_servers EXIT
-start_servers "$BIN" "$SYNTH2" 2 "$WORK"
+# shellcheck disable=SC2086
+start_servers "$BIN" "$SYNTH2" 2 "$WORK" ${SERVER_FLAGS:-}
 
 echo "# dist_bench $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(uname -n); hidden $HIDDEN," \
-  "$EPOCHS epoch(s) per setup; seconds per epoch"
+  "$EPOCHS epoch(s) per setup; seconds per epoch; servers: ${SERVER_FLAGS:-default flags}"
 
 # record NAME JSON...: keeps a setup's rank summaries (one JSON line each)
 # for the table printed at the end.
@@ -62,16 +67,20 @@ standalone() {
 }
 record "standalone, 1 partition in process" "$(standalone first)"
 for local in $LOCAL; do
+  case $local in
+    shm-home) LOCAL_FLAGS=(--local_partition=shm --map_other_local_partitions=false) ;;
+    *) LOCAL_FLAGS=(--local_partition="$local") ;;
+  esac
   one="$("$BIN/trainer" --servers="$IP_CONFIG" --part_config="$SYNTH2" \
     --world_size=1 --rank=0 --master_port="$(next_master_port)" --num_threads=2 \
-    --local_partition="$local" "${COMMON[@]}" 2> "$WORK/one-$local.log")"
+    "${LOCAL_FLAGS[@]}" "${COMMON[@]}" 2> "$WORK/one-$local.log")"
   record "2 servers + 1 trainer ($local)" "$one"
   port="$(next_master_port)"
   pids=()
   for rank in 0 1; do
     "$BIN/trainer" --servers="$IP_CONFIG" --part_config="$SYNTH2" \
       --world_size=2 --rank=$rank --master_port="$port" --num_threads=1 \
-      --local_partition="$local" "${COMMON[@]}" > "$WORK/two-$local-$rank.json" \
+      "${LOCAL_FLAGS[@]}" "${COMMON[@]}" > "$WORK/two-$local-$rank.json" \
       2> "$WORK/two-$local-$rank.log" &
     pids+=($!)
   done

@@ -10,6 +10,7 @@
 #include "client/routed_rows.h"
 #include "common/id_router.h"
 #include "common/ip_config.h"
+#include "common/prefetch.h"
 #include "common/status_macros.h"
 #include "proto/distsage/graph.grpc.pb.h"
 #include "proto/grpc_status.h"
@@ -266,7 +267,8 @@ absl::Status GraphClient::SampleNeighbors(absl::Span<const int64_t> seeds,
 template <typename T, typename AddFields, typename GatherLocal>
 absl::Status GraphClient::PullRows(absl::Span<const int64_t> ids, size_t width, const char* method,
                                    int ids_field, int rows_field, T* out, AddFields add_fields,
-                                   GatherLocal gather_local, bool bfloat16_rows) {
+                                   GatherLocal gather_local, bool bfloat16_rows,
+                                   const DirectGather<T>& direct) {
   DS_ASSIGN_OR_RETURN(const IdRouter router, IdRouter::Route(book_, ids));
   return PartitionFanout(
       channels_.get(), router.parts(), GraphService::service_full_name(), method,
@@ -277,6 +279,11 @@ absl::Status GraphClient::PullRows(absl::Span<const int64_t> ids, size_t width, 
         request->AddBytes(ids_field, proto_wire::PackedBytes(router.ids_of(part)));
       },
       [&](int part) {
+        if (direct != nullptr && !router.single_part()) {
+          const absl::Status status =
+              direct(*local_[part], router.ids_of(part), router.positions_of(part), out);
+          if (!absl::IsUnimplemented(status)) return status;
+        }
         return GatherRoutedRows(router, part, width, out,
                                 [&](absl::Span<const int64_t> part_ids, T* rows) {
                                   return gather_local(*local_[part], part_ids, rows);
@@ -320,7 +327,19 @@ absl::Status GraphClient::PullFeatures(const std::string& name, absl::Span<const
       [&](const PartitionStore& store, absl::Span<const int64_t> part_ids, float* rows) {
         return store.GatherFeatures(name, part_ids, rows);
       },
-      feature_rows_bfloat16_);
+      feature_rows_bfloat16_,
+      // Rows in memory as float32 (a mapped segment, an in-process
+      // partition) are copied once, to their positions: at products scale
+      // tens of MB a batch less to copy than through a buffer.
+      DirectGather<float>([&](const PartitionStore& store, absl::Span<const int64_t> part_ids,
+                              absl::Span<const int64_t> positions, float* rows) -> absl::Status {
+        thread_local std::vector<const float*> addresses;
+        addresses.resize(part_ids.size());
+        DS_RETURN_IF_ERROR(store.FeatureRowAddresses(name, part_ids, addresses.data()));
+        CopyRowsFrom(addresses.data(), static_cast<int64_t>(part_ids.size()), spec->dim, rows,
+                     [&](int64_t i) { return positions[i]; });
+        return absl::OkStatus();
+      }));
 }
 
 absl::Status GraphClient::LocateFeatureRows(const std::string& name, absl::Span<const int64_t> ids,

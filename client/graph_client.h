@@ -19,6 +19,7 @@
 #define DISTSAGE_CLIENT_GRAPH_CLIENT_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -154,11 +155,19 @@ class GraphClient {
   // (field `ids_field`) and whatever add_fields(writer) adds, each answer
   // carrying its rows in bytes field `rows_field` (as bfloat16 when
   // `bfloat16_rows`, for float rows); in-process partitions are served by
-  // gather_local(store, ids, rows).
+  // gather_local(store, ids, rows). When a request spans partitions, an
+  // in-process one whose rows `direct` can put straight at their request
+  // positions (direct(store, ids, positions, out); UNIMPLEMENTED where it
+  // cannot) skips gather_local's buffer and the scatter after it.
+  template <typename T>
+  using DirectGather =
+      std::function<absl::Status(const PartitionStore& store, absl::Span<const int64_t> ids,
+                                 absl::Span<const int64_t> positions, T* out)>;
   template <typename T, typename AddFields, typename GatherLocal>
   absl::Status PullRows(absl::Span<const int64_t> ids, size_t width, const char* method,
                         int ids_field, int rows_field, T* out, AddFields add_fields,
-                        GatherLocal gather_local, bool bfloat16_rows = false);
+                        GatherLocal gather_local, bool bfloat16_rows = false,
+                        const DirectGather<T>& direct = nullptr);
 
   bool IsLocal(int part) const { return local_[part] != nullptr; }
   // The spec of feature `name`; NOT_FOUND listing the graph's features.

@@ -4,7 +4,9 @@
 #ifndef DISTSAGE_COMMON_PREFETCH_H_
 #define DISTSAGE_COMMON_PREFETCH_H_
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 
 namespace distsage {
 
@@ -16,6 +18,19 @@ inline void PrefetchBytes(const void* data, size_t bytes) {
   const char* p = static_cast<const char*>(data);
   for (size_t b = 0; b < bytes; b += kCacheLine) __builtin_prefetch(p + b);
   if (bytes > 0) __builtin_prefetch(p + bytes - 1);
+}
+
+// Copies rows[0 .. count) (`dim` T each, wherever they are) to
+// out + row_of(i) * dim, requesting each row's cache lines a few rows
+// ahead: random addresses, which the hardware prefetcher cannot follow.
+template <typename T, typename RowOf>
+void CopyRowsFrom(const T* const* rows, int64_t count, int64_t dim, T* out, RowOf row_of) {
+  constexpr int64_t kPrefetchRows = 8;
+  const size_t row_bytes = static_cast<size_t>(dim) * sizeof(T);
+  for (int64_t i = 0; i < count; ++i) {
+    if (i + kPrefetchRows < count) PrefetchBytes(rows[i + kPrefetchRows], row_bytes);
+    std::copy_n(rows[i], dim, out + row_of(i) * dim);
+  }
 }
 
 }  // namespace distsage

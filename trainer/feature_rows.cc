@@ -9,12 +9,7 @@
 namespace distsage {
 
 void CopyRowsAt(const float* const* rows, int64_t count, int64_t dim, float* out) {
-  constexpr int64_t kPrefetchRows = 8;
-  const size_t row_bytes = static_cast<size_t>(dim) * sizeof(float);
-  for (int64_t i = 0; i < count; ++i) {
-    if (i + kPrefetchRows < count) PrefetchBytes(rows[i + kPrefetchRows], row_bytes);
-    std::copy_n(rows[i], dim, out + i * dim);
-  }
+  CopyRowsFrom(rows, count, dim, out, [](int64_t i) { return i; });
 }
 
 void NormalizeRowsBySum(float* data, int64_t rows, int64_t dim) {
