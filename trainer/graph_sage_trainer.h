@@ -27,9 +27,8 @@ class TrainerGroup;
 
 // The nodes this trainer trains on, and how to fetch the nodes it evaluates.
 // The evaluation lists are fetched when an evaluation runs and dropped after
-// it instead of being held through training: at ogbn-products scale the test
-// split alone is 2.2M nodes (17 MiB), more than a tenth of what a trainer
-// reading its home partition from shared memory holds of its own
+// it instead of being held through training: at ogbn-products scale (2.2M
+// test nodes) that leaves a trainer 28-33 MiB less memory of its own
 // (bench/results/shm-a.md).
 struct TrainerShare {
   std::vector<int64_t> train_nodes;

@@ -26,9 +26,10 @@ int64_t NodeShareSize(int64_t num_nodes, int world_size, int rank);
 
 // The share of `rank` among home_parts.size() ranks (home_parts[r] is rank r's
 // home partition, in [0, nodes_by_part.size())). nodes_by_part[p] lists the
-// nodes of partition p. Rank r receives NodeShareSize(n, M, r) nodes: first from its home partition
-// (in list order, shared among the ranks of that home in rank order), then from nodes no home
-// claimed, in partition order. The shares are disjoint and cover every node.
+// nodes of partition p. Rank r receives NodeShareSize(n, M, r) nodes: first
+// from its home partition (in list order, shared among the ranks of that
+// home in rank order), then from nodes no home claimed, in partition order.
+// The shares are disjoint and cover every node.
 std::vector<int64_t> NodeShare(const std::vector<std::vector<int64_t>>& nodes_by_part,
                                absl::Span<const int> home_parts, int rank);
 
