@@ -1,6 +1,8 @@
 // The trainer's mini-batch loader on its own: builds --batches batches of a
-// 1-partition graph held in this process (the standalone trainer's path:
-// GraphClient::OpenInProcess, MiniBatchLoader, BlockSampler, InputRows), with
+// graph held in this process (the standalone trainer's path with a
+// 1-partition graph; with more partitions, a trainer's that maps every
+// partition on its machine: GraphClient::OpenInProcess, MiniBatchLoader,
+// BlockSampler, InputRows), with
 // no model step, and prints one JSON object: the loader threads' CPU time per
 // batch in each stage (thread CPU clock, so other load on a shared machine
 // inflates it little), the wall time per batch, the batch shape, and a
@@ -32,7 +34,8 @@
 #include "trainer/minibatch_loader.h"
 #include "trainer/train_options.h"
 
-ABSL_FLAG(std::string, part_config, "", "config JSON of a 1-partition graph (partition_graph)");
+ABSL_FLAG(std::string, part_config, "",
+          "config JSON of a graph (partition_graph), every partition loaded in this process");
 ABSL_FLAG(std::string, feature_name, "feat", "node feature the batches read");
 ABSL_FLAG(int64_t, batches, 30, "batches measured");
 ABSL_FLAG(int64_t, warmup_batches, 8,
@@ -111,11 +114,6 @@ uint64_t HashBatch(uint64_t hash, const MiniBatch& batch, bool features_as_bfloa
 absl::Status Run() {
   DS_ASSIGN_OR_RETURN(const PartitionConfig config,
                       PartitionConfig::Load(absl::GetFlag(FLAGS_part_config)));
-  if (config.num_parts() != 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(absl::GetFlag(FLAGS_part_config), " has ", config.num_parts(),
-                     " partitions; the loader bench reads a 1-partition graph"));
-  }
   const FeatureSpec* feature = config.FindFeature(absl::GetFlag(FLAGS_feature_name));
   if (feature == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("graph '", config.graph_name,
@@ -138,7 +136,13 @@ absl::Status Run() {
                       GraphClient::OpenInProcess(config, store_options));
   std::fprintf(stderr, "loaded %s (features stored as %s) in %.1f s\n", config.graph_name.c_str(),
                feature->dtype.c_str(), absl::ToDoubleSeconds(absl::Now() - load_start));
-  DS_ASSIGN_OR_RETURN(std::vector<int64_t> seeds, client->SplitNodes(0, Split::kTrain));
+  // Every partition's training nodes, as a lone trainer trains on them.
+  std::vector<int64_t> seeds;
+  for (int part = 0; part < config.num_parts(); ++part) {
+    DS_ASSIGN_OR_RETURN(const std::vector<int64_t> of_part,
+                        client->SplitNodes(part, Split::kTrain));
+    seeds.insert(seeds.end(), of_part.begin(), of_part.end());
+  }
   // The trainer's epoch-1 order (GraphSageTrainer's ShuffledSeeds).
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
   std::mt19937_64 rng(MixSeed(seed, {1, 0x5eed}));
