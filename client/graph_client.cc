@@ -329,8 +329,8 @@ absl::Status GraphClient::PullFeatures(const std::string& name, absl::Span<const
       },
       feature_rows_bfloat16_,
       // Rows in memory as float32 (a mapped segment, an in-process
-      // partition) are copied once, to their positions: at products scale
-      // tens of MB a batch less to copy than through a buffer.
+      // partition) are copied once, to their positions, not into a buffer
+      // and then scattered.
       DirectGather<float>([&](const PartitionStore& store, absl::Span<const int64_t> part_ids,
                               absl::Span<const int64_t> positions, float* rows) -> absl::Status {
         thread_local std::vector<const float*> addresses;

@@ -127,20 +127,26 @@ void ConfigureTorchThreads(int num_threads) {
   at::set_num_interop_threads(threads);
 }
 
+namespace {
+
+// Appends the nodes of `split` of every partition of the client's graph.
+absl::Status AppendWholeSplit(GraphClient* client, Split split, std::vector<int64_t>* nodes) {
+  for (int part = 0; part < client->config().num_parts(); ++part) {
+    DS_ASSIGN_OR_RETURN(const std::vector<int64_t> of_part, client->SplitNodes(part, split));
+    nodes->insert(nodes->end(), of_part.begin(), of_part.end());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<TrainerShare> WholeGraphShare(GraphClient* client) {
   TrainerShare share;
-  for (int part = 0; part < client->config().num_parts(); ++part) {
-    DS_ASSIGN_OR_RETURN(std::vector<int64_t> train, client->SplitNodes(part, Split::kTrain));
-    share.train_nodes.insert(share.train_nodes.end(), train.begin(), train.end());
-  }
+  DS_RETURN_IF_ERROR(AppendWholeSplit(client, Split::kTrain, &share.train_nodes));
   share.num_val = client->config().num_valid;
   share.num_test = client->config().num_test;
-  share.fetch_eval_nodes = [client](Split split, std::vector<int64_t>* nodes) -> absl::Status {
-    for (int part = 0; part < client->config().num_parts(); ++part) {
-      DS_ASSIGN_OR_RETURN(std::vector<int64_t> of_part, client->SplitNodes(part, split));
-      nodes->insert(nodes->end(), of_part.begin(), of_part.end());
-    }
-    return absl::OkStatus();
+  share.fetch_eval_nodes = [client](Split split, std::vector<int64_t>* nodes) {
+    return AppendWholeSplit(client, split, nodes);
   };
   return share;
 }
