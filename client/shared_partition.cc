@@ -36,8 +36,8 @@ absl::StatusOr<LocalPartitionChoice> MapPartitionSegment(LocalPartitionMode mode
       return absl::FailedPreconditionError(absl::StrCat(
           "--local_partition=shm: ", why,
           "; start the trainer on the machine of its home partition's server (--part_id), with "
-          "that server's --shm_dir set, as the same user, or use --local_partition=auto or "
-          "server"));
+          "that server's --shm_dir set, as the same user (or give the server --shm_file_mode "
+          "0644), or use --local_partition=auto or server"));
     }
     return LocalPartitionChoice{
         nullptr, absl::StrCat("reading partition ", part, " from its server over gRPC: ", why)};
@@ -70,7 +70,12 @@ absl::StatusOr<LocalPartitionChoice> MapPartitionSegment(LocalPartitionMode mode
   return LocalPartitionChoice{
       *std::move(store),
       absl::StrCat("reading partition ", part, " from shared memory ", info.shm_path(), " (",
-                   info.shm_bytes() >> 20, " MiB) published by ", who, " on this machine")};
+                   info.shm_bytes() >> 20, " MiB, ",
+                   info.shm_huge_page_bytes() > 0
+                       ? "2 MiB pages"
+                       : "4 KiB pages: slower to sample than 2 MiB ones; see graph_server "
+                         "--shm_dir",
+                   ") published by ", who, " on this machine")};
 }
 
 }  // namespace distsage

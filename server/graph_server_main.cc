@@ -90,8 +90,14 @@ ABSL_FLAG(std::string, kv_dir, "",
           "from at start; default: beside the partition, <partition folder>.kv");
 ABSL_FLAG(std::string, shm_dir, "/dev/shm",
           "with --cache memory, hold the partition in a shared-memory file in this folder (a "
-          "tmpfs), mode 0600, which trainers of the same user on this machine map instead of "
-          "calling; empty: private memory, nothing published");
+          "tmpfs), which trainers on this machine map instead of calling (see --shm_file_mode); "
+          "its pages are moved into 2 MiB ones, which random reads want (Linux 6.1+; or a tmpfs "
+          "mounted huge=within_size gives them); empty: private memory, nothing published");
+ABSL_FLAG(std::string, shm_file_mode, "0600",
+          "mode of the shared-memory file, octal: 0600 (trainers of the server's user only), "
+          "0640 (and of its group) or 0644 (any user on this machine, e.g. trainers of a server "
+          "run by systemd's DynamicUser; they could read the same rows over gRPC anyway unless "
+          "--tls_ca is set)");
 ABSL_FLAG(std::string, uds_dir, "",
           "also listen on the Unix socket <uds_dir>/distsage-server-<server_id>.sock, for clients "
           "on this machine given the same --uds_dir; empty: TCP only");
@@ -119,6 +125,26 @@ absl::StatusOr<ServerSlot> PlaceServer(const PartitionConfig& config) {
   return slot;
 }
 
+// --shm_file_mode as a mode: the owner reads and writes, the group and
+// others may read, nothing else (no one else writes or runs the partition).
+absl::StatusOr<mode_t> ShmFileModeFromFlag() {
+  const std::string text = absl::GetFlag(FLAGS_shm_file_mode);
+  uint32_t mode = 0;
+  const bool octal =
+      !text.empty() && text.size() <= 4 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '7'; });
+  if (octal) {
+    for (const char c : text) mode = mode * 8 + static_cast<uint32_t>(c - '0');
+  }
+  if (!octal || (mode & 0600) != 0600 || (mode & ~uint32_t{0644}) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--shm_file_mode=", text,
+        ": give an octal mode in which the owner reads and writes and others at most read: 0600 "
+        "(the server's user), 0640 (and its group) or 0644 (every user on this machine)"));
+  }
+  return static_cast<mode_t>(mode);
+}
+
 absl::StatusOr<PartitionStoreOptions> StoreOptionsFromFlags(const ServerSlot& slot) {
   PartitionStoreOptions options;
   absl::StatusOr<CacheMode> cache = ParseCacheMode(absl::GetFlag(FLAGS_cache));
@@ -127,8 +153,15 @@ absl::StatusOr<PartitionStoreOptions> StoreOptionsFromFlags(const ServerSlot& sl
   options.cache = *cache;
   options.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_mb) << 20;
   if (options.cache == CacheMode::kMemory) options.shm_dir = absl::GetFlag(FLAGS_shm_dir);
+  DS_ASSIGN_OR_RETURN(options.shm_file_mode, ShmFileModeFromFlag());
   options.server_id = slot.server_id;
   return options;
+}
+
+// How the segment is paged, for the log.
+std::string SegmentPagesText(const SharedSegmentInfo& segment) {
+  if (segment.huge_page_bytes == 0) return "4 KiB pages";
+  return absl::StrCat(segment.huge_page_bytes >> 20, " MiB in 2 MiB pages");
 }
 
 // --max_message_mb in bytes; INVALID_ARGUMENT outside 1 .. kMaxMessageBytes.
@@ -174,10 +207,23 @@ absl::StatusOr<std::shared_ptr<const PartitionStore>> OpenStore(const PartitionC
   const SharedSegmentInfo segment = (*store)->shared_segment();
   LOG(INFO) << "opened partition " << part << " (" << (*store)->num_nodes() << " nodes, cache "
             << CacheModeName(options.cache)
-            << (segment.path.empty() ? ""
-                                     : absl::StrCat(", shared memory ", segment.path, ", ",
-                                                    segment.bytes >> 20, " MiB"))
+            << (segment.path.empty()
+                    ? ""
+                    : absl::StrCat(", shared memory ", segment.path, ", ", segment.bytes >> 20,
+                                   " MiB, ", SegmentPagesText(segment)))
             << ") in " << absl::FormatDuration(absl::Now() - start);
+  if (!segment.path.empty() && segment.huge_page_bytes == 0) {
+    // Sampling and pulls read the segment at random; on 4 KiB pages most
+    // reads miss the TLB (bench/results/dist_bench-shm-pages.md). The store
+    // asked the kernel for 2 MiB pages (MappedRegion::CollapseIntoHugePages).
+    LOG(WARNING) << "the shared-memory segment has 4 KiB pages only: the kernel did not move "
+                    "it into 2 MiB ones (MADV_COLLAPSE: Linux 6.1+ with transparent huge pages) "
+                    "and '"
+                 << options.shm_dir
+                 << "' gives none; trainers sample and pull from it faster in 2 MiB pages: mount "
+                    "a tmpfs with -o huge=within_size and pass it as --shm_dir (README, \"Page "
+                    "size\")";
+  }
   return std::shared_ptr<const PartitionStore>(*std::move(store));
 }
 

@@ -76,6 +76,7 @@ void GraphServiceImpl::DescribeGraph(GraphInfo* info) const {
   const SharedSegmentInfo segment = store_->shared_segment();
   info->set_shm_path(segment.path);
   info->set_shm_bytes(segment.bytes);
+  info->set_shm_huge_page_bytes(segment.huge_page_bytes);
 }
 
 grpc::ServerUnaryReactor* GraphServiceImpl::GetGraphInfo(grpc::CallbackServerContext* context,

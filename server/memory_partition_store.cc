@@ -151,7 +151,7 @@ absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> MemoryPartitionStore::Load
 }
 
 absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> MemoryPartitionStore::LoadIntoSharedSegment(
-    const RocksDbPartitionStore& source, const std::string& dir, int server_id) {
+    const RocksDbPartitionStore& source, const std::string& dir, int server_id, mode_t file_mode) {
   std::array<std::vector<int64_t>, 3> split_nodes;
   for (int split = 0; split < 3; ++split) {
     DS_ASSIGN_OR_RETURN(split_nodes[split], source.SplitNodes(split));
@@ -165,18 +165,25 @@ absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> MemoryPartitionStore::Load
       ArraySizes(source.meta(),
                  {split_nodes[0].size(), split_nodes[1].size(), split_nodes[2].size()}),
       &bytes);
-  std::vector<std::pair<uint64_t, uint64_t>> used = {{0, kSegmentAlignment}};
+  std::vector<std::pair<uint64_t, uint64_t>> used = {{0, kSegmentHeaderBytes}};
   for (const SegmentArray& array : header.arrays) used.emplace_back(array.offset, array.bytes);
   DS_ASSIGN_OR_RETURN(
       std::unique_ptr<MappedRegion> region,
       MappedRegion::CreateFile(
-          dir, NewSegmentName(source.meta().graph_name, source.part_id(), server_id), bytes, used));
+          dir, NewSegmentName(source.meta().graph_name, source.part_id(), server_id), bytes, used,
+          file_mode));
   MappedRegion* file = region.get();
   DS_ASSIGN_OR_RETURN(std::unique_ptr<MemoryPartitionStore> store,
                       LoadInto(source, std::move(region), header.arrays, std::move(split_nodes)));
   // The header last: a file is complete once it has one, and only then renamed.
   DS_RETURN_IF_ERROR(WriteSegmentHeader(header, file));
+  // Sampling and pulls read the arrays at random: 2 MiB pages
+  // (bench/results/dist_bench-shm-pages.md). CreateFile asked for them
+  // already; this catches the blocks the kernel could not move then.
+  file->CollapseIntoHugePages();
   DS_RETURN_IF_ERROR(file->Publish());
+  // Loading wrote every page, so this is the whole segment's page size.
+  store->published_huge_page_bytes_ = static_cast<int64_t>(file->HugePageBytes());
   return store;
 }
 
@@ -225,7 +232,7 @@ absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> MemoryPartitionStore::MapS
 
 SharedSegmentInfo MemoryPartitionStore::shared_segment() const {
   if (region_->path().empty()) return {};
-  return {region_->path(), static_cast<int64_t>(region_->size())};
+  return {region_->path(), static_cast<int64_t>(region_->size()), published_huge_page_bytes_};
 }
 
 absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> MemoryPartitionStore::LoadInto(

@@ -35,12 +35,12 @@ class MemoryPartitionStore : public PartitionStore {
   static absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> Load(
       const RocksDbPartitionStore& source);
 
-  // As Load, into a new shared-memory segment in folder `dir`, published
-  // (renamed into place) once complete; the store owns the file and removes
-  // it when destroyed. RESOURCE_EXHAUSTED, before anything is read, when
-  // `dir` lacks the space.
+  // As Load, into a new shared-memory segment in folder `dir` (a file of
+  // `file_mode`), published (renamed into place) once complete; the store
+  // owns the file and removes it when destroyed. RESOURCE_EXHAUSTED, before
+  // anything is read, when `dir` lacks the space.
   static absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> LoadIntoSharedSegment(
-      const RocksDbPartitionStore& source, const std::string& dir, int server_id);
+      const RocksDbPartitionStore& source, const std::string& dir, int server_id, mode_t file_mode);
 
   // Maps the segment at `path` (another process's) read-only, after checking
   // that it is a complete segment of partition `part` of `config`. The
@@ -88,8 +88,10 @@ class MemoryPartitionStore : public PartitionStore {
   size_t Local(int64_t node) const { return static_cast<size_t>(node - node_begin()); }
 
   std::unique_ptr<MappedRegion> region_;  // What the spans below point into.
-  absl::Span<const int64_t> indptr_;      // num_nodes + 1 entries.
-  absl::Span<const int64_t> indices_;     // Global source IDs.
+  // LoadIntoSharedSegment: region_->HugePageBytes() once published.
+  int64_t published_huge_page_bytes_ = 0;
+  absl::Span<const int64_t> indptr_;   // num_nodes + 1 entries.
+  absl::Span<const int64_t> indices_;  // Global source IDs.
   // One row-major matrix per feature, in meta().node_features order, of
   // FeatureSpec::row_bytes() per node (float32 or bfloat16 elements).
   std::vector<absl::Span<const char>> features_;

@@ -96,8 +96,9 @@ absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
   if (options.shm_dir.empty()) {
     DS_ASSIGN_OR_RETURN(memory_store, MemoryPartitionStore::Load(*db_store));
   } else {
-    DS_ASSIGN_OR_RETURN(memory_store, MemoryPartitionStore::LoadIntoSharedSegment(
-                                          *db_store, options.shm_dir, options.server_id));
+    DS_ASSIGN_OR_RETURN(memory_store,
+                        MemoryPartitionStore::LoadIntoSharedSegment(
+                            *db_store, options.shm_dir, options.server_id, options.shm_file_mode));
   }
   return std::unique_ptr<PartitionStore>(std::move(memory_store));
 }

@@ -12,6 +12,8 @@
 #ifndef DISTSAGE_SERVER_PARTITION_STORE_H_
 #define DISTSAGE_SERVER_PARTITION_STORE_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -44,6 +46,7 @@ struct PartitionStoreOptions {
   // machine (server/shared_segment.h), named after `server_id`; empty: private
   // memory.
   std::string shm_dir;
+  mode_t shm_file_mode = 0600;  // Of the segment file.
   int server_id = 0;
 };
 
@@ -52,6 +55,9 @@ struct PartitionStoreOptions {
 struct SharedSegmentInfo {
   std::string path;
   int64_t bytes = 0;
+  // Of those, how many the server maps with 2 MiB pages (0: 4 KiB pages
+  // only; known for the segments this process published).
+  int64_t huge_page_bytes = 0;
 };
 
 // Compares a partition's own meta record with what the config says about

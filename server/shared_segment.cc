@@ -9,17 +9,26 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
+
+// Linux 6.1's value, for C libraries older than the kernel.
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
 
 namespace distsage {
 namespace {
@@ -67,24 +76,51 @@ constexpr absl::string_view kTempSuffix = ".tmp";
 
 bool ProcessRuns(pid_t pid) { return kill(pid, 0) == 0 || errno == EPERM; }
 
+// Maps `bytes` of file `fd` (shared, `prot`) at a kSegmentBlockBytes boundary:
+// only there can the kernel map a 2 MiB page of the file with one page-table
+// entry, and a tmpfs aligns a mapping by itself only where its mount gives
+// huge pages. MAP_FAILED on failure, with errno set.
+void* MapFileAligned(int fd, size_t bytes, int prot) {
+  const size_t reserved = bytes + kSegmentBlockBytes;
+  void* area =
+      mmap(nullptr, reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (area == MAP_FAILED) return MAP_FAILED;
+  const uintptr_t area_begin = reinterpret_cast<uintptr_t>(area);
+  const uintptr_t begin = AlignUp(area_begin, kSegmentBlockBytes);
+  void* mapping = mmap(reinterpret_cast<void*>(begin), bytes, prot, MAP_SHARED | MAP_FIXED, fd, 0);
+  if (mapping == MAP_FAILED) {
+    const int error = errno;
+    munmap(area, reserved);
+    errno = error;
+    return MAP_FAILED;
+  }
+  // Give back the reservation on either side.
+  const uintptr_t end = begin + AlignUp(bytes, static_cast<uint64_t>(sysconf(_SC_PAGESIZE)));
+  if (begin > area_begin) munmap(area, begin - area_begin);
+  if (area_begin + reserved > end)
+    munmap(reinterpret_cast<void*>(end), area_begin + reserved - end);
+  return mapping;
+}
+
 }  // namespace
 
 std::vector<SegmentArray> LayOutSegment(absl::Span<const std::pair<std::string, uint64_t>> sizes,
                                         uint64_t* total_bytes) {
   std::vector<SegmentArray> arrays;
-  uint64_t offset = kSegmentAlignment;
+  uint64_t offset = kSegmentHeaderBytes;
   for (const auto& [name, bytes] : sizes) {
     arrays.push_back({name, offset, bytes});
-    offset = AlignUp(offset + bytes, kSegmentAlignment);
+    offset = AlignUp(offset + bytes, kSegmentArrayAlignment);
   }
-  *total_bytes = arrays.empty() ? offset : arrays.back().offset + arrays.back().bytes;
+  // Whole blocks: a huge page cannot reach past the end of a file.
+  *total_bytes = AlignUp(offset, kSegmentBlockBytes);
   return arrays;
 }
 
 absl::StatusOr<std::unique_ptr<MappedRegion>> MappedRegion::Anonymous(size_t bytes) {
   // Over-allocate by one huge page and trim, so that the data starts at a
   // 2 MiB boundary and the kernel can back it with huge pages.
-  const size_t padded = bytes + kSegmentAlignment;
+  const size_t padded = bytes + kSegmentBlockBytes;
   void* mapping = mmap(nullptr, padded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mapping == MAP_FAILED) {
     return absl::ResourceExhaustedError(
@@ -94,7 +130,7 @@ absl::StatusOr<std::unique_ptr<MappedRegion>> MappedRegion::Anonymous(size_t byt
   region->mapping_ = mapping;
   region->mapping_bytes_ = padded;
   region->data_ =
-      reinterpret_cast<char*>(AlignUp(reinterpret_cast<uintptr_t>(mapping), kSegmentAlignment));
+      reinterpret_cast<char*>(AlignUp(reinterpret_cast<uintptr_t>(mapping), kSegmentBlockBytes));
   region->size_ = bytes;
   // Advice only: without huge pages the store works the same, slower.
   madvise(region->data_, bytes, MADV_HUGEPAGE);
@@ -103,7 +139,7 @@ absl::StatusOr<std::unique_ptr<MappedRegion>> MappedRegion::Anonymous(size_t byt
 
 absl::StatusOr<std::unique_ptr<MappedRegion>> MappedRegion::CreateFile(
     const std::string& dir, const std::string& name, size_t bytes,
-    absl::Span<const std::pair<uint64_t, uint64_t>> used) {
+    absl::Span<const std::pair<uint64_t, uint64_t>> used, mode_t file_mode) {
   struct stat dir_stat;
   if (stat(dir.c_str(), &dir_stat) != 0 || !S_ISDIR(dir_stat.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -138,6 +174,12 @@ absl::StatusOr<std::unique_ptr<MappedRegion>> MappedRegion::CreateFile(
   }
   FdCloser closer(fd);
   region->owner_ = true;  // From here on the destructor removes the file.
+  // open() applied the umask (a systemd unit's UMask=0077 would hide a 0644
+  // segment from other users); fchmod does not.
+  if (fchmod(fd, file_mode) != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "cannot set mode %04o on '%s': %s", file_mode, region->temp_path_, ErrnoText()));
+  }
   if (ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
     return absl::ResourceExhaustedError(absl::StrCat("cannot size shared-memory segment '",
                                                      region->temp_path_, "' to ", bytes,
@@ -152,7 +194,7 @@ absl::StatusOr<std::unique_ptr<MappedRegion>> MappedRegion::CreateFile(
           "': ", std::strerror(error), "; free space there or give --shm_dir a larger tmpfs"));
     }
   }
-  void* mapping = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  void* mapping = MapFileAligned(fd, bytes, PROT_READ | PROT_WRITE);
   if (mapping == MAP_FAILED) {
     return absl::ResourceExhaustedError(
         absl::StrCat("cannot map shared-memory segment '", region->temp_path_, "': ", ErrnoText()));
@@ -163,6 +205,10 @@ absl::StatusOr<std::unique_ptr<MappedRegion>> MappedRegion::CreateFile(
   region->size_ = bytes;
   // Huge pages where the tmpfs allows them (mounted huge=advise or within_size).
   madvise(region->data_, bytes, MADV_HUGEPAGE);
+  // Elsewhere (/dev/shm), 2 MiB pages now, while the pages are still empty:
+  // the kernel then moves zeros rather than the partition, and the writes
+  // fault once per 2 MiB instead of once per 4 KiB.
+  region->CollapseIntoHugePages();
   return region;
 }
 
@@ -183,7 +229,7 @@ absl::StatusOr<std::unique_ptr<MappedRegion>> MappedRegion::MapReadOnly(const st
                                             "' is not a distsage shared-memory segment: ", bytes,
                                             " bytes, shorter than its header"));
   }
-  void* mapping = mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
+  void* mapping = MapFileAligned(fd, bytes, PROT_READ);
   if (mapping == MAP_FAILED) {
     return absl::ResourceExhaustedError(
         absl::StrCat("cannot map shared-memory segment '", path, "': ", ErrnoText()));
@@ -202,6 +248,11 @@ MappedRegion::~MappedRegion() {
   if (owner_) unlink((path_.empty() ? temp_path_ : path_).c_str());
 }
 
+void MappedRegion::CollapseIntoHugePages() {
+  // Advice: where it fails the pages stay as they are (HugePageBytes says).
+  madvise(data_, size_, MADV_COLLAPSE);
+}
+
 absl::Status MappedRegion::Publish() {
   if (!owner_ || !path_.empty()) {
     return absl::FailedPreconditionError("only a new, unpublished segment can be published");
@@ -218,6 +269,41 @@ absl::Status MappedRegion::Publish() {
   return absl::OkStatus();
 }
 
+uint64_t MappedRegion::HugePageBytes() const {
+  std::ifstream smaps("/proc/self/smaps");
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(mapping_);
+  const uintptr_t end = begin + mapping_bytes_;
+  uint64_t huge_kib = 0;
+  bool inside = false;  // In the entry of a VMA overlapping this mapping.
+  std::string line;
+  while (std::getline(smaps, line)) {
+    // A VMA's entry starts "start-end perms ...", in hex; its fields are
+    // "Name:   N kB".
+    const size_t dash = line.find('-');
+    const size_t space = line.find(' ');
+    if (dash != std::string::npos && space != std::string::npos && dash < space &&
+        line.find(':') > space) {
+      uint64_t vma_begin = 0;
+      uint64_t vma_end = 0;
+      inside = absl::SimpleHexAtoi(absl::string_view(line).substr(0, dash), &vma_begin) &&
+               absl::SimpleHexAtoi(absl::string_view(line).substr(dash + 1, space - dash - 1),
+                                   &vma_end) &&
+               vma_begin < end && vma_end > begin;
+      continue;
+    }
+    if (!inside) continue;
+    for (absl::string_view field : {"AnonHugePages:", "ShmemPmdMapped:", "FilePmdMapped:"}) {
+      absl::string_view rest = line;
+      if (!absl::ConsumePrefix(&rest, field)) continue;
+      uint64_t kib = 0;
+      if (absl::SimpleAtoi(absl::StripSuffix(absl::StripAsciiWhitespace(rest), " kB"), &kib)) {
+        huge_kib += kib;
+      }
+    }
+  }
+  return huge_kib << 10;
+}
+
 absl::Status WriteSegmentHeader(const SegmentHeader& header, MappedRegion* region) {
   nlohmann::json arrays = nlohmann::json::array();
   for (const SegmentArray& array : header.arrays) {
@@ -228,7 +314,8 @@ absl::Status WriteSegmentHeader(const SegmentHeader& header, MappedRegion* regio
                                {"owner_pid", header.owner_pid},
                                {"arrays", std::move(arrays)}};
   const std::string text = json.dump();
-  if (kFixedHeaderBytes + text.size() > kSegmentAlignment || region->size() < kSegmentAlignment) {
+  if (kFixedHeaderBytes + text.size() > kSegmentHeaderBytes ||
+      region->size() < kSegmentHeaderBytes) {
     return absl::InternalError(absl::StrCat("segment header of ", text.size(),
                                             " bytes does not fit before the first array"));
   }

@@ -8,8 +8,8 @@
 //                           node range, edge count, features), the owning
 //                           server and process, and every array's name,
 //                           offset and length
-//   [2 MiB, ...)            the arrays, each at a 2 MiB boundary (huge-page
-//                           aligned; the gaps are holes a tmpfs never backs)
+//   [64 KiB, ...)           the arrays, each at a 4 KiB boundary, packed; the
+//                           file a whole number of 2 MiB blocks (huge pages)
 //
 // Lifecycle: the server writes the file under a hidden temporary name and
 // renames it into place when complete, so a reader never sees half a segment;
@@ -17,8 +17,9 @@
 // pid and start time in it), and removes the segments of earlier runs of the
 // same graph/partition/server ID whose owner process is gone (kill -9). A
 // reader's mapping stays valid after the file is unlinked: the memory is
-// freed when the last mapping goes. Files are created 0600 (the server's user
-// only).
+// freed when the last mapping goes. Files are created with the mode the
+// server is given (0600 by default: the server's user only), whatever the
+// umask.
 #ifndef DISTSAGE_SERVER_SHARED_SEGMENT_H_
 #define DISTSAGE_SERVER_SHARED_SEGMENT_H_
 
@@ -40,8 +41,14 @@ namespace distsage {
 
 inline constexpr char kSegmentMagic[8] = {'D', 'S', 'A', 'G', 'E', 'S', 'H', 'M'};
 inline constexpr uint32_t kSegmentFormatVersion = 1;
-// Where the first array starts, and the alignment of every array.
-inline constexpr uint64_t kSegmentAlignment = uint64_t{2} << 20;
+// Where the first array starts (the header's room), and where each array
+// starts: packed at page boundaries, so that the file holds no gaps of note
+// (collapsing it into huge pages backs every byte up to its end).
+inline constexpr uint64_t kSegmentHeaderBytes = uint64_t{64} << 10;
+inline constexpr uint64_t kSegmentArrayAlignment = 4096;
+// A huge page: the file is a whole number of them, every mapping of it
+// starts at such a boundary, so that each maps whole.
+inline constexpr uint64_t kSegmentBlockBytes = uint64_t{2} << 20;
 
 // The first bytes of a segment file, little-endian.
 struct SegmentFixedHeader {
@@ -69,7 +76,8 @@ struct SegmentHeader {
 };
 
 // Places arrays of `sizes` bytes (name, bytes) after the header, each at a
-// kSegmentAlignment boundary; returns them and sets `*total_bytes`.
+// kSegmentArrayAlignment boundary; returns them and sets `*total_bytes` (a
+// multiple of kSegmentBlockBytes).
 std::vector<SegmentArray> LayOutSegment(absl::Span<const std::pair<std::string, uint64_t>> sizes,
                                         uint64_t* total_bytes);
 
@@ -82,16 +90,17 @@ class MappedRegion {
   // transparent huge pages (arrays read at random miss the TLB on 4 KiB pages).
   static absl::StatusOr<std::unique_ptr<MappedRegion>> Anonymous(size_t bytes);
 
-  // Creates <dir>/.<name>.tmp (mode 0600, `bytes` long) and maps it
-  // read-write, with the bytes of `used` (offset, length) allocated up front
-  // so that a full tmpfs fails here, not as a SIGBUS on a later write.
-  // RESOURCE_EXHAUSTED when the folder's file system lacks the space;
-  // FAILED_PRECONDITION naming the folder when it cannot be written.
+  // Creates <dir>/.<name>.tmp (`file_mode`, not masked by the umask; `bytes`
+  // long) and maps it read-write, with the bytes of `used` (offset, length)
+  // allocated up front so that a full tmpfs fails here, not as a SIGBUS on a
+  // later write. RESOURCE_EXHAUSTED when the folder's file system lacks the
+  // space; FAILED_PRECONDITION naming the folder when it cannot be written.
   static absl::StatusOr<std::unique_ptr<MappedRegion>> CreateFile(
       const std::string& dir, const std::string& name, size_t bytes,
-      absl::Span<const std::pair<uint64_t, uint64_t>> used);
+      absl::Span<const std::pair<uint64_t, uint64_t>> used, mode_t file_mode);
 
-  // Maps the existing file `path` read-only, whole.
+  // Maps the existing file `path` read-only, whole. Files are mapped at a
+  // 2 MiB boundary, so that 2 MiB pages of theirs map whole.
   static absl::StatusOr<std::unique_ptr<MappedRegion>> MapReadOnly(const std::string& path);
 
   ~MappedRegion();
@@ -101,6 +110,22 @@ class MappedRegion {
   // CreateFile only: renames the complete file to <dir>/<name> and makes the
   // mapping read-only.
   absl::Status Publish();
+
+  // Asks the kernel to move the file's pages into 2 MiB ones now
+  // (MADV_COLLAPSE, Linux 6.1+: whatever the tmpfs's huge= option and the
+  // system's shmem_enabled, so /dev/shm's 4 KiB pages too); every process
+  // mapping the file at a 2 MiB boundary then maps them whole. The holes of
+  // the file are filled in the process. Where the kernel does not (too old,
+  // no transparent huge pages, no free 2 MiB block) the pages stay as they
+  // are: the file works the same, its random reads miss the TLB more.
+  void CollapseIntoHugePages();
+
+  // How many of this mapping's bytes the kernel maps with 2 MiB pages, per
+  // /proc/self/smaps (transparent huge pages of private memory, or of a
+  // tmpfs mounted with huge=); 0 where it cannot tell. Counts only pages
+  // this process has touched: for a segment the server wrote whole, it says
+  // whether its folder gives huge pages.
+  uint64_t HugePageBytes() const;
 
   char* data() const { return data_; }
   size_t size() const { return size_; }
@@ -120,7 +145,7 @@ class MappedRegion {
   bool owner_ = false;  // Removes its file on destruction.
 };
 
-// Writes `header` (fixed part and JSON) into the first kSegmentAlignment bytes
+// Writes `header` (fixed part and JSON) into the first kSegmentHeaderBytes bytes
 // of `region`, which holds the whole file.
 absl::Status WriteSegmentHeader(const SegmentHeader& header, MappedRegion* region);
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs distsage's systemd unit templates on this machine:
 #   ROOT/etc/systemd/system/distsage-graph-server@.service
+#   ROOT/etc/systemd/system/run-distsage-shm.mount (the servers' huge-page tmpfs)
 #   ROOT/etc/distsage/graph-server.env.example (always) and
 #   ROOT/etc/distsage/graph-server.env (only when there is none: an
 #   administrator's settings are never replaced)
@@ -22,7 +23,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=""
 bindir=/usr/local/bin
 reload=1
-usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
     --root) root=${2:?--root needs a folder}; shift 2 ;;
@@ -49,7 +50,7 @@ fi
 unit_dir="$root/etc/systemd/system"
 conf_dir="$root/etc/distsage"
 install -d -m 0755 "$unit_dir" "$conf_dir"
-for unit in "$here"/*.service; do
+for unit in "$here"/*.service "$here"/*.mount; do
   name=$(basename "$unit")
   sed "s|/usr/local/bin/graph_server|$bindir/graph_server|g" "$unit" >"$unit_dir/$name.tmp"
   chmod 0644 "$unit_dir/$name.tmp"

@@ -7,7 +7,9 @@
 #     ExecStart pointed at the built graph_server (verify needs the binary);
 #   - `systemd-analyze security` rates the hardening "OK" or better;
 #   - the env file sets what ExecStart uses, and graph_server knows every
-#     flag ExecStart passes.
+#     flag ExecStart passes;
+#   - the default SHM_DIR is the mount unit's huge-page tmpfs, writable by
+#     the hardened service.
 # Exit 77 (CTest: skipped) when systemd-analyze is missing (Debian: systemd).
 set -euo pipefail
 
@@ -21,11 +23,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-units=("$here"/*.service)
-((${#units[@]} > 0)) || fail "no unit files in $here"
+units=("$here"/*.service "$here"/*.mount)
+((${#units[@]} > 1)) || fail "no unit files in $here"
 
 # The templates as shipped start /usr/local/bin/graph_server (cmake --install's default).
-for unit in "${units[@]}"; do
+for unit in "$here"/*.service; do
   grep -q '^ExecStart=/usr/local/bin/graph_server ' "$unit" || fail "$unit: ExecStart is not /usr/local/bin/graph_server"
 done
 
@@ -41,6 +43,7 @@ for unit in "${units[@]}"; do
   out=$(systemd-analyze verify "$installed" 2>&1) || fail "systemd-analyze verify $installed: $out"
   [[ -z "$out" ]] || fail "systemd-analyze verify $installed warns: $out"
   echo "verify OK: $(basename "$unit")"
+  [[ "$unit" == *.service ]] || continue
   # systemd's exposure score: 0 (locked down) .. 10 (unprotected); "OK" is below 2.5.
   out=$(systemd-analyze security --offline=yes --threshold=25 "$installed" 2>&1) ||
     fail "systemd-analyze security $installed rates the hardening worse than OK: $(tail -3 <<<"$out")"
@@ -59,6 +62,16 @@ help=$("$bin_dir/graph_server" --helpfull 2>&1 || true)
 for flag in $(grep -o -- '--[a-z_]*=' <<<"$exec_start" | tr -d '=' | sort -u); do
   grep -q -- "$flag" <<<"$help" || fail "ExecStart passes $flag, which graph_server does not know"
 done
+
+# The default SHM_DIR is the huge-page tmpfs the mount unit makes, and the
+# hardened service may write there.
+where=$(sed -n 's/^Where=//p' "$here/run-distsage-shm.mount")
+options=$(sed -n 's/^Options=//p' "$here/run-distsage-shm.mount")
+grep -q "^SHM_DIR=$where\$" "$env_file" || fail "graph-server.env's SHM_DIR is not the mount's $where"
+grep -q "SHM_DIR=$where " "$here/distsage-graph-server@.service" || fail "the unit's default SHM_DIR is not $where"
+grep -q "^ReadWritePaths=-$where\$" "$here/distsage-graph-server@.service" ||
+  fail "the service may not write $where (ReadWritePaths)"
+[[ ",$options," == *,huge=within_size,* ]] || fail "the mount gives no huge pages: Options=$options"
 
 # A second run keeps the administrator's env file.
 echo "PART_CONFIG=mine/mine.json" >>"$env_file"

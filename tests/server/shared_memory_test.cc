@@ -4,11 +4,16 @@
 // servers' gRPC answers and the source dataset, that bad, truncated and
 // foreign files are refused by name, and the lifecycle: clean exit removes the
 // segment, kill -9 leaves it, the restarted server removes it and publishes a
-// new one while an old mapping keeps reading.
+// new one while an old mapping keeps reading. Also who may map it
+// (--shm_file_mode) and its pages: 2 MiB ones, for the server and for a
+// reader, where the kernel can make them.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -401,6 +406,97 @@ TEST_F(SharedMemoryTest, UnusableShmDirStopsTheServerWithItsName) {
   EXPECT_NE(server.ReadLog().find("'" + work_.Join("no/such/folder") + "' is not a folder"),
             std::string::npos)
       << server.ReadLog();
+}
+
+TEST_F(SharedMemoryTest, ShmFileModeDecidesWhoMayMapTheSegment) {
+  // Under a umask that would hide it (a systemd unit's UMask=0077).
+  const mode_t old_umask = umask(0077);
+  StartServers({"--shm_file_mode=0644"});
+  umask(old_umask);
+  for (int part = 0; part < 2; ++part) {
+    struct stat file;
+    ASSERT_EQ(stat(InfoOf(cluster_->server(part).address()).shm_path().c_str(), &file), 0);
+    EXPECT_EQ(file.st_mode & 0777, 0644);
+  }
+  cluster_.reset();
+  const std::vector<std::string> files_before = SegmentFilesIn(shm_.path());
+
+  // Writable or executable by others, or not readable by its owner: refused
+  // as a usage error, before anything is loaded.
+  for (const std::string mode : {"0666", "0755", "0400", "644x", ""}) {
+    SCOPED_TRACE(mode);
+    testing::ChildProcess server(
+        {testing::BinPath("graph_server"), "--ip_config",
+         testing::WriteLoopbackIpConfig(work_.Join("ip.txt"), 2), "--part_config", *config_path_,
+         "--server_id", "0", "--listen", "127.0.0.1:0", "--shm_dir", shm_.path(),
+         "--shm_file_mode=" + mode},
+        work_.Join("bad_mode.log"));
+    EXPECT_EQ(server.Wait(), 2);
+    EXPECT_NE(server.ReadLog().find("--shm_file_mode=" + mode + ": give an octal mode"),
+              std::string::npos)
+        << server.ReadLog();
+  }
+  EXPECT_EQ(SegmentFilesIn(shm_.path()), files_before);
+}
+
+// Whether this kernel moves a /dev/shm file's pages into 2 MiB ones on
+// request (MADV_COLLAPSE, Linux 6.1+ with transparent huge pages): a 4 MiB
+// file in `dir`, written through a mapping at a 2 MiB boundary, collapsed.
+bool KernelCollapsesTmpfsPages(const std::string& dir) {
+  const std::string path = dir + "/collapse-probe";
+  const size_t bytes = size_t{4} << 20;
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+  if (fd < 0 || ftruncate(fd, bytes) != 0) return false;
+  unlink(path.c_str());
+  void* area = mmap(nullptr, 2 * bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  char* aligned = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(area) + bytes - 1) &
+                                          ~static_cast<uintptr_t>(bytes - 1));
+  void* mapping = mmap(aligned, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+  close(fd);
+  bool collapsed = false;
+  if (mapping != MAP_FAILED) {
+    std::memset(mapping, 1, bytes);
+    collapsed = madvise(mapping, bytes, 25 /* MADV_COLLAPSE */) == 0;
+  }
+  munmap(area, 2 * bytes);
+  return collapsed;
+}
+
+TEST_F(SharedMemoryTest, SegmentsGetHugePagesInDevShmWhereTheKernelCollapsesThem) {
+  StartServers();
+  const GraphInfo info = InfoOf(cluster_->server(0).address());
+  const std::string log = cluster_->server(0).process().ReadLog();
+  absl::StatusOr<LocalPartitionChoice> choice =
+      MapPartitionSegment(LocalPartitionMode::kShm, WriteIpConfigOfCluster(), *config_, 0, 1, {});
+  ASSERT_TRUE(choice.ok()) << choice.status();
+  // A whole number of 2 MiB blocks, so that the last one can be a huge page.
+  EXPECT_EQ(info.shm_bytes() % (int64_t{2} << 20), 0);
+  if (!KernelCollapsesTmpfsPages(shm_.path())) {
+    // The server says so, and how to get them anyway.
+    EXPECT_EQ(info.shm_huge_page_bytes(), 0);
+    EXPECT_NE(log.find("has 4 KiB pages only"), std::string::npos) << log;
+    EXPECT_NE(log.find("huge=within_size"), std::string::npos) << log;
+    EXPECT_NE(choice->reason.find("MiB, 4 KiB pages: slower"), std::string::npos) << choice->reason;
+    GTEST_SKIP() << "this kernel does not collapse tmpfs pages into 2 MiB ones (MADV_COLLAPSE, "
+                    "Linux 6.1+): checked the 4 KiB report only";
+  }
+  // Every byte of the segment, holes filled, in 2 MiB pages.
+  EXPECT_EQ(info.shm_huge_page_bytes(), info.shm_bytes());
+  EXPECT_NE(log.find(absl::StrCat(info.shm_bytes() >> 20, " MiB in 2 MiB pages")),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("4 KiB pages"), std::string::npos) << log;
+  EXPECT_NE(choice->reason.find("MiB, 2 MiB pages)"), std::string::npos) << choice->reason;
+
+  // A reader (this process, as a trainer) maps them whole once it reads them.
+  absl::StatusOr<std::unique_ptr<MappedRegion>> mapped = MappedRegion::MapReadOnly(info.shm_path());
+  ASSERT_TRUE(mapped.ok()) << mapped.status();
+  EXPECT_EQ(reinterpret_cast<uintptr_t>((*mapped)->data()) % (uintptr_t{2} << 20), 0u);
+  volatile char sum = 0;
+  for (size_t offset = 0; offset < (*mapped)->size(); offset += 4096) {
+    sum = sum + (*mapped)->data()[offset];
+  }
+  EXPECT_EQ((*mapped)->HugePageBytes(), (*mapped)->size());
 }
 
 }  // namespace
