@@ -19,7 +19,11 @@
 #         shm       home partition mapped from its server's segment
 #         private   over gRPC from servers started with --shm_dir= (before
 #                   this change: their arrays in private memory, with
-#                   transparent huge pages, which /dev/shm does not get here)
+#                   transparent huge pages)
+#         shm_in_place  shm, the loader summing first-layer means from the
+#                   mapped rows (--loader_sums_in_place)
+#         shm_lean  shm_in_place with one batch prepared ahead (--prefetch=1):
+#                   the lean loader of (a)
 # Writes RESULT (Markdown) and prints it.
 #
 # Usage: bench/shm_bench.sh [BUILD_DIR]
@@ -27,6 +31,8 @@
 #        ROWS (the rows of (a), ';'-separated: --local_partition value, then more
 #        trainer flags; default: the six rows of the README),
 #        BATCHES (40), ROUNDS (3), PARTS ("a b": which measurements),
+#        VARIANTS (of (b), in turn; default "server shm private"; the first is
+#        the baseline of the ratios),
 #        RESULT (bench/results/shm-<PARTS>.md), WORK (logs)
 # Make the partitions with bench/partition_bench.sh (synth-products-1part), and
 # the same graph with --num_parts 2 --balance_train --balance_edges for SYNTH2.
@@ -188,10 +194,11 @@ servers "$SYNTH2" 2 time-shm --shm_dir=/dev/shm
 IP_SHM="$IP_CONFIG"
 servers "$SYNTH2" 2 time-private --shm_dir=
 IP_PRIVATE="$IP_CONFIG"
-bench_run() {  # NAME ROUND IP_CONFIG --local_partition
+bench_run() {  # NAME ROUND IP_CONFIG --local_partition [more trainer flags]
+  # shellcheck disable=SC2086
   "$BIN/trainer" --servers="$3" --part_config="$SYNTH2" --world_size=1 --rank=0 \
     --master_port="$((40000 + RANDOM % 20000))" --uds_dir="$(dirname "$3")" \
-    --local_partition="$4" \
+    --local_partition="$4" ${5:-} \
     --bench_batches="$BATCHES" "${MODEL[@]}" > "$WORK/time-$1-$2.json" 2> "$WORK/time-$1-$2.log" ||
     { cat "$WORK/time-$1-$2.log" >&2; exit 1; }
   python3 - "$WORK/time-$1-$2.json" <<'PY'
@@ -206,7 +213,10 @@ PY
 variant_server() { bench_run server "$1" "$IP_SHM" server; }
 variant_shm() { bench_run shm "$1" "$IP_SHM" shm; }
 variant_private() { bench_run private "$1" "$IP_PRIVATE" server; }
-ab_rounds "$WORK/time.tsv" "$ROUNDS" server shm private
+variant_shm_in_place() { bench_run shm_in_place "$1" "$IP_SHM" shm --loader_sums_in_place; }
+variant_shm_lean() { bench_run shm_lean "$1" "$IP_SHM" shm "--loader_sums_in_place --prefetch=1"; }
+read -r -a B_VARIANTS <<< "${VARIANTS:-server shm private}"
+ab_rounds "$WORK/time.tsv" "$ROUNDS" "${B_VARIANTS[@]}"
 stop_servers
 fi
 
@@ -227,7 +237,7 @@ fi
   echo "Per batch: the prefetching pipeline (loader overlapped with the model step), the loader"
   echo "threads' sampling and pulling (summed over threads), and the model steps alone."
   echo
-  python3 bench/ab_summary.py "$WORK/time.tsv" --baseline server \
+  python3 bench/ab_summary.py "$WORK/time.tsv" --baseline "${B_VARIANTS[0]}" \
     --figures "pipeline_ms=pipeline ms/batch,sample_ms=sample ms/batch,pull_ms=pull ms/batch,model_ms=model-only ms/batch,wall_s=whole run s"
 } | tee "$RESULT"
 echo "logs in $WORK" >&2
