@@ -22,6 +22,8 @@
 #                   transparent huge pages)
 #         shm_in_place  shm, the loader summing first-layer means from the
 #                   mapped rows (--loader_sums_in_place)
+#         shm_in_place_prefetch2  shm_in_place with at most 2 batches
+#                   prepared ahead (--prefetch=2)
 #         shm_lean  shm_in_place with one batch prepared ahead (--prefetch=1):
 #                   the lean loader of (a)
 # Writes RESULT (Markdown) and prints it.
@@ -122,7 +124,7 @@ PY
 
 {
   result_header "Same-machine shared memory: memory of server + trainer, and pipeline time" \
-    "SYNTH1=$SYNTH1 SYNTH2=$SYNTH2 HIDDEN=$HIDDEN EPOCHS_MEM=$EPOCHS_MEM BATCHES=$BATCHES ROUNDS=$ROUNDS PARTS=\"$PARTS\" bench/shm_bench.sh $BUILD"
+    "SYNTH1=$SYNTH1 SYNTH2=$SYNTH2 HIDDEN=$HIDDEN EPOCHS_MEM=$EPOCHS_MEM BATCHES=$BATCHES ROUNDS=$ROUNDS PARTS=\"$PARTS\" VARIANTS=\"${VARIANTS:-server shm private}\" bench/shm_bench.sh $BUILD"
   busy_processes
 } > "$WORK/header.md"
 : > "$WORK/result-a.md"
@@ -214,6 +216,9 @@ variant_server() { bench_run server "$1" "$IP_SHM" server; }
 variant_shm() { bench_run shm "$1" "$IP_SHM" shm; }
 variant_private() { bench_run private "$1" "$IP_PRIVATE" server; }
 variant_shm_in_place() { bench_run shm_in_place "$1" "$IP_SHM" shm --loader_sums_in_place; }
+variant_shm_in_place_prefetch2() {
+  bench_run shm_in_place_prefetch2 "$1" "$IP_SHM" shm "--loader_sums_in_place --prefetch=2"
+}
 variant_shm_lean() { bench_run shm_lean "$1" "$IP_SHM" shm "--loader_sums_in_place --prefetch=1"; }
 read -r -a B_VARIANTS <<< "${VARIANTS:-server shm private}"
 ab_rounds "$WORK/time.tsv" "$ROUNDS" "${B_VARIANTS[@]}"
