@@ -122,9 +122,9 @@ class MappedRegion {
 
   // How many of this mapping's bytes the kernel maps with 2 MiB pages, per
   // /proc/self/smaps (transparent huge pages of private memory, or of a
-  // tmpfs mounted with huge=); 0 where it cannot tell. Counts only pages
-  // this process has touched: for a segment the server wrote whole, it says
-  // whether its folder gives huge pages.
+  // tmpfs mounted with huge=, or collapsed); 0 where it cannot tell.
+  // Counts only pages this process has touched: for a segment the server
+  // wrote whole, it says whether the segment is in huge pages.
   uint64_t HugePageBytes() const;
 
   char* data() const { return data_; }
