@@ -449,6 +449,10 @@ bool KernelCollapsesTmpfsPages(const std::string& dir) {
   if (fd < 0 || ftruncate(fd, bytes) != 0) return false;
   unlink(path.c_str());
   void* area = mmap(nullptr, 2 * bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (area == MAP_FAILED) {
+    close(fd);
+    return false;
+  }
   char* aligned = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(area) + bytes - 1) &
                                           ~static_cast<uintptr_t>(bytes - 1));
   void* mapping = mmap(aligned, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
