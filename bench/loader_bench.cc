@@ -18,6 +18,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -31,6 +32,7 @@
 #include "common/status_macros.h"
 #include "server/partition_store.h"
 #include "trainer/block_sampler.h"
+#include "trainer/graph_sage_trainer.h"
 #include "trainer/minibatch_loader.h"
 #include "trainer/train_options.h"
 
@@ -137,12 +139,8 @@ absl::Status Run() {
   std::fprintf(stderr, "loaded %s (features stored as %s) in %.1f s\n", config.graph_name.c_str(),
                feature->dtype.c_str(), absl::ToDoubleSeconds(absl::Now() - load_start));
   // Every partition's training nodes, as a lone trainer trains on them.
-  std::vector<int64_t> seeds;
-  for (int part = 0; part < config.num_parts(); ++part) {
-    DS_ASSIGN_OR_RETURN(const std::vector<int64_t> of_part,
-                        client->SplitNodes(part, Split::kTrain));
-    seeds.insert(seeds.end(), of_part.begin(), of_part.end());
-  }
+  DS_ASSIGN_OR_RETURN(TrainerShare share, WholeGraphShare(client.get()));
+  std::vector<int64_t> seeds = std::move(share.train_nodes);
   // The trainer's epoch-1 order (GraphSageTrainer's ShuffledSeeds).
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
   std::mt19937_64 rng(MixSeed(seed, {1, 0x5eed}));
