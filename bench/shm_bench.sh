@@ -21,11 +21,15 @@
 #                   this change: their arrays in private memory, with
 #                   transparent huge pages)
 #         shm_in_place  shm, the loader summing first-layer means from the
-#                   mapped rows (--loader_sums_in_place)
+#                   mapped rows (--loader_sums_in_place: the trainer's
+#                   default since its loader threads run at nice 19, so now
+#                   the same as shm)
 #         shm_in_place_prefetch2  shm_in_place with at most 2 batches
 #                   prepared ahead (--prefetch=2)
 #         shm_lean  shm_in_place with one batch prepared ahead (--prefetch=1):
 #                   the lean loader of (a)
+#         shm_before  shm with the loader as it was before --loader_nice:
+#                   one thread at the model's priority, means from a copy
 # Writes RESULT (Markdown) and prints it.
 #
 # Usage: bench/shm_bench.sh [BUILD_DIR]
@@ -154,11 +158,11 @@ PY
 # Rows: --local_partition, then extra trainer flags (the loader's batches
 # and its copy of each batch's input rows are most of the trainer's own
 # memory: the model aggregating the first layer itself needs every input row
-# of a batch, --loader_sums_in_place makes no copy, and --prefetch=1 keeps
-# fewer batches in flight).
-MEM_ROWS=("inprocess" "shm" "shm --aggregate_in_loader=false" "shm --loader_sums_in_place"
-          "shm --prefetch=1 --num_loader_threads=1"
-          "shm --loader_sums_in_place --prefetch=1 --num_loader_threads=1")
+# of a batch, --loader_sums_in_place (the default) makes no copy, and
+# --prefetch=1 keeps fewer batches in flight).
+MEM_ROWS=("inprocess" "shm" "shm --aggregate_in_loader=false"
+          "shm --loader_sums_in_place=false --num_loader_threads=1 --loader_nice=0"
+          "shm --prefetch=2" "shm --prefetch=1 --num_loader_threads=1")
 [[ -n ${ROWS:-} ]] && IFS=';' read -r -a MEM_ROWS <<< "$ROWS"
 for index in "${!MEM_ROWS[@]}"; do
   row=${MEM_ROWS[index]}
@@ -220,6 +224,10 @@ variant_shm_in_place_prefetch2() {
   bench_run shm_in_place_prefetch2 "$1" "$IP_SHM" shm "--loader_sums_in_place --prefetch=2"
 }
 variant_shm_lean() { bench_run shm_lean "$1" "$IP_SHM" shm "--loader_sums_in_place --prefetch=1"; }
+variant_shm_before() {
+  bench_run shm_before "$1" "$IP_SHM" shm \
+    "--loader_sums_in_place=false --num_loader_threads=1 --loader_nice=0"
+}
 read -r -a B_VARIANTS <<< "${VARIANTS:-server shm private}"
 ab_rounds "$WORK/time.tsv" "$ROUNDS" "${B_VARIANTS[@]}"
 stop_servers

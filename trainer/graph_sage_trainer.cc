@@ -46,12 +46,15 @@ int ResolveThreads(int num_threads) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-// Loader workers when not given: half the cores (at least one); more loader
-// threads compete with the model threads for the same cores
-// (bench/RESULTS-trainer.md).
+// Loader workers when not given: half the cores, at least two. At the
+// model's priority more loader threads competed with the model threads for
+// the same cores (bench/RESULTS-trainer.md); at a lower priority
+// (--loader_nice) a second one only takes what the model leaves idle, which
+// on 2 cores shortened the loader-bound pipeline of hidden 16
+// (bench/results/loader_priority.md).
 int LoaderWorkers(const TrainOptions& options) {
   if (options.num_loader_threads > 0) return options.num_loader_threads;
-  return std::max(1, ResolveThreads(options.num_threads) / 2);
+  return std::max(2, ResolveThreads(options.num_threads) / 2);
 }
 
 // The KV save that goes with the training checkpoint at `position`.
@@ -168,6 +171,7 @@ struct GraphSageTrainer::State {
     loader.batch_size = options.batch_size;
     loader.num_workers = LoaderWorkers(options);
     loader.prefetch = options.prefetch;
+    loader.worker_nice = options.loader_nice;
     loader.input = Input();
     // Learnable embeddings are read at step time (Step), not ahead.
     loader.input.kv = nullptr;

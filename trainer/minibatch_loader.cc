@@ -4,12 +4,16 @@
 #include <ATen/ops/from_blob.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/thread_cpu_clock.h"
+#include "common/thread_priority.h"
 #include "trainer/feature_rows.h"
 #include "trainer/neighbor_mean.h"
 
@@ -54,6 +58,8 @@ MiniBatchLoader::MiniBatchLoader(GraphClient* client, const BlockSampler* sample
   const int num_workers = static_cast<int>(
       std::max<int64_t>(1, std::min<int64_t>(options.num_workers, num_batches_ - next_to_build_)));
   for (int i = 0; i < num_workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait(lock, [this, num_workers] { return workers_started_ == num_workers; });
 }
 
 MiniBatchLoader::~MiniBatchLoader() {
@@ -66,6 +72,21 @@ MiniBatchLoader::~MiniBatchLoader() {
 }
 
 void MiniBatchLoader::WorkerLoop() {
+  if (const absl::Status lowered = LowerCallingThreadPriority(options_.worker_nice);
+      !lowered.ok()) {
+    // Not worth failing the run for: the batches are the same, built at
+    // the model's priority as before. Said once per process.
+    static std::atomic<bool> said{false};
+    if (!said.exchange(true)) {
+      std::fprintf(stderr, "loader: workers stay at the model's priority: %s\n",
+                   std::string(lowered.message()).c_str());
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++workers_started_;
+  }
+  changed_.notify_all();
   while (true) {
     int64_t index = 0;
     {

@@ -65,6 +65,12 @@ struct LoaderOptions {
   int64_t batch_size = 1000;
   int num_workers = 1;
   int prefetch = 4;  // Batches built ahead of the consumer, at most.
+  // Nice levels (0-19) the workers run below the thread that made the
+  // loader, so that they build batches on the cores the consumer (the
+  // model's step) leaves idle rather than preempting its threads
+  // (LowerCallingThreadPriority). When the consumer waits for a batch, its
+  // threads sleep and the workers get the cores all the same.
+  int worker_nice = 0;
   // The first batch built and delivered: earlier ones are skipped (a run
   // resumed from a mid-epoch checkpoint). Batches keep their indices.
   int64_t first_batch = 0;
@@ -118,6 +124,7 @@ class MiniBatchLoader {
   // Starts the workers over `seeds`, cut in order into batches of
   // options.batch_size (the last one may be smaller). `client` and `sampler`
   // must outlive the loader. Batch i samples with MixSeed(rng_seed, {i}).
+  // Returns once every worker runs at its priority (worker_nice).
   MiniBatchLoader(GraphClient* client, const BlockSampler* sampler, std::vector<int64_t> seeds,
                   const LoaderOptions& options, uint64_t rng_seed);
   // Stops the workers (unfinished batches are dropped) and joins them.
@@ -152,6 +159,7 @@ class MiniBatchLoader {
   std::map<int64_t, MiniBatch> ready_;  // Guarded by mu_.
   absl::Status error_;                  // Guarded by mu_.
   bool stopping_ = false;               // Guarded by mu_.
+  int workers_started_ = 0;             // Guarded by mu_.
   double wait_seconds_ = 0.0;           // Only touched by the consumer.
   std::vector<std::thread> workers_;
 };

@@ -126,6 +126,13 @@ absl::Status ValidateTrainOptions(const PartitionConfig& config, TrainOptions* o
     return absl::InvalidArgumentError(
         "--num_threads and --num_loader_threads must be >= 0 (0: automatic), --prefetch >= 1");
   }
+  if (options->loader_nice < 0 || options->loader_nice > kMaxNice) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--loader_nice=", options->loader_nice,
+                     ": expected 0 (the loader threads at the model's "
+                     "priority) to ",
+                     kMaxNice, " (the lowest, the default)"));
+  }
   if (options->checkpoint_every < 1) {
     return absl::InvalidArgumentError(absl::StrCat("--checkpoint_every=", options->checkpoint_every,
                                                    ": expected 1 or more epochs"));

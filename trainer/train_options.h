@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/partition_config.h"
+#include "common/thread_priority.h"
 #include "trainer/precision.h"
 
 namespace distsage {
@@ -66,13 +67,17 @@ struct TrainOptions {
   int num_threads = 0;         // 0: all cores.
   int num_loader_threads = 0;  // 0: derived from num_threads.
   int prefetch = 4;            // Batches prepared ahead of the model step.
+  // Nice levels the loader threads run below the model's threads
+  // (LoaderOptions::worker_nice): they then build batches on the cores the
+  // model step leaves idle instead of preempting its threads.
+  int loader_nice = kMaxNice;
   // The loader computes the first layer's neighbour means ahead of the model
   // (LoaderOptions::aggregate_first_layer) where that is the same function;
   // see AggregatesInLoader.
   bool aggregate_in_loader = true;
   // With the loader's means: summed from the rows where they are, not from a
   // copy of every input row (LoaderOptions::sum_rows_in_place).
-  bool loader_sums_in_place = false;
+  bool loader_sums_in_place = true;
   std::string metrics_out;  // CSV of per-epoch figures, when set.
   std::string save_model;   // Folder for the trained model, when set.
   // Training checkpoints (trainer/training_checkpoint.h): written every

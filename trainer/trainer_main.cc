@@ -163,8 +163,13 @@ ABSL_FLAG(uint64_t, seed, 0, "Seed of initialisation, shuffling, sampling and dr
 ABSL_FLAG(int, num_threads, 0,
           "LibTorch intra/inter-op threads; loader threads default to half of it (0: all cores).");
 ABSL_FLAG(int, num_loader_threads, 0,
-          "Threads sampling and pulling upcoming batches (0: max(1, num_threads / 2)).");
+          "Threads sampling and pulling upcoming batches (0: max(2, num_threads / 2)).");
 ABSL_FLAG(int, prefetch, 4, "Batches the loader may prepare ahead of the model step.");
+ABSL_FLAG(int, loader_nice, 19,
+          "Nice levels (0-19) the loader threads run below the model's threads: they then build "
+          "batches on the cores the model step leaves idle instead of preempting its threads (a "
+          "matrix product waits for its slowest thread), and still get every core while the "
+          "model waits for a batch. 0: the same priority, as before this flag.");
 ABSL_FLAG(bool, aggregate_in_loader, true,
           "The loader also computes the first layer's neighbour means, for the batches where "
           "that costs less than the model projecting every input row first, so that those "
@@ -172,12 +177,13 @@ ABSL_FLAG(bool, aggregate_in_loader, true,
           "the model projects only those (the same function: the mean is linear). Applies "
           "without --input_dropout and --node_embedding_dim; false: the model aggregates every "
           "batch, as DGL does.");
-ABSL_FLAG(bool, loader_sums_in_place, false,
+ABSL_FLAG(bool, loader_sums_in_place, true,
           "With the loader's first-layer means: sum them from the rows where they are (the "
           "home partition's shared-memory segment or this process's store; only remote rows "
           "are pulled) instead of from a copy of every input row: the same bits, less memory (at "
-          "products scale 70 MiB per loader thread), up to ~10% more loader CPU (random reads "
-          "per edge instead of per input row). Applies with --feature_norm=none.");
+          "products scale 70 MiB per loader thread) for about the same loader CPU (random reads "
+          "per edge instead of per input row). Applies with --feature_norm=none; false: the "
+          "copy, the default before.");
 ABSL_FLAG(std::string, feature_name, "feat",
           "Node feature to train on; empty: none (learnable node embeddings only).");
 ABSL_FLAG(int64_t, node_embedding_dim, 0,
@@ -280,6 +286,7 @@ absl::StatusOr<TrainOptions> OptionsFromFlags(const PartitionConfig& config) {
                      "give -1 or 0"));
   }
   options.prefetch = absl::GetFlag(FLAGS_prefetch);
+  options.loader_nice = absl::GetFlag(FLAGS_loader_nice);
   options.aggregate_in_loader = absl::GetFlag(FLAGS_aggregate_in_loader);
   options.loader_sums_in_place = absl::GetFlag(FLAGS_loader_sums_in_place);
   options.metrics_out = absl::GetFlag(FLAGS_metrics_out);

@@ -76,6 +76,25 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
+std::map<long, int> NiceOfEachThread(pid_t pid) {
+  const std::string tasks =
+      pid == 0 ? std::string("/proc/self/task") : "/proc/" + std::to_string(pid) + "/task";
+  std::map<long, int> nice;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(tasks, error)) {
+    const std::string stat = ReadFile(entry.path() / "stat");
+    const size_t name_end = stat.rfind(')');
+    if (name_end == std::string::npos) continue;  // Gone since the listing.
+    // Fields 3.. follow the parenthesised name; nice is field 19.
+    std::istringstream fields(stat.substr(name_end + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+    }
+    nice[std::stol(entry.path().filename().string())] = std::stoi(field);
+  }
+  return nice;
+}
+
 CommandResult RunCommand(const std::vector<std::string>& argv) {
   TempDir scratch;
   const std::string output_path = scratch.Join("output.txt");

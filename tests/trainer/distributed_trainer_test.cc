@@ -301,10 +301,13 @@ TEST_F(DistributedTrainerTest, ServerThatNeverStartsIsNamed) {
 // would restart it) does not end the run: the trainers retry their calls
 // until it is back, and since sampling is a function of (seed, node), the
 // run ends with an undisturbed run's parameters. (Rank 0 reads partition 1
-// through its server: a mapped partition would need no server.)
+// through its server: a mapped partition would need no server.) The kill
+// must land before the run ends: 120 epochs of ~30 ms leave the test a few
+// seconds after epoch 3 even on a loaded machine (with 40, one run under
+// ctest -j2 logged no retry at all, as if it had ended before the kill).
 TEST_F(DistributedTrainerTest, ServerRestartedMidTrainingDoesNotChangeTheResult) {
   StartServers();
-  const std::vector<std::string> schedule = {"--num_epochs=40", "--eval_every=0",
+  const std::vector<std::string> schedule = {"--num_epochs=120", "--eval_every=0",
                                              "--map_other_local_partitions=false"};
   const nlohmann::json undisturbed = RunTwoRanks(schedule, /*stop_servers=*/false);
   ASSERT_FALSE(HasFailure());

@@ -4,14 +4,19 @@
 #include "trainer/minibatch_loader.h"
 
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <set>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "client/graph_client.h"
+#include "common/thread_priority.h"
 #include "tests/common/test_util.h"
 #include "tests/server/tiny_partition.h"
 #include "trainer/block_sampler.h"
@@ -159,6 +164,51 @@ TEST_F(TinyGraphTest, LoaderDeliversBatchesInOrderWithFeaturesAndLabels) {
   auto more = loader.Next(&batch);
   ASSERT_TRUE(more.ok());
   EXPECT_FALSE(*more);
+}
+
+// The workers build at the priority they are given, below the thread that
+// made the loader, and build the same batches as at its priority.
+TEST_F(TinyGraphTest, LoaderWorkersRunAtTheirLowerPriorityAndBuildTheSameBatches) {
+  const BlockSampler sampler(client_.get(), {2, 2}, /*reverse_from_layer=*/0);
+  const std::vector<int64_t> seeds = {4, 0, 1, 2, 3};
+  const long consumer = syscall(SYS_gettid);
+  const int base = testing::NiceOfEachThread().at(consumer);
+  ASSERT_LE(base, kMaxNice - 6) << "the test process already runs at nice " << base;
+  std::vector<std::vector<float>> features[2];
+  for (const int nice : {0, 6}) {
+    LoaderOptions options;
+    options.batch_size = 1;
+    options.num_workers = 2;
+    options.prefetch = 2;
+    options.worker_nice = nice;
+    options.input = FeatureInput(client_.get());
+    options.num_classes = 3;
+    const std::map<long, int> before = testing::NiceOfEachThread();
+    MiniBatchLoader loader(client_.get(), &sampler, seeds, options, 7);
+    // The constructor returns once both workers run at their priority; they
+    // stay alive until the last batch is built (5 batches, 2 ahead).
+    int workers = 0;
+    for (const auto& [tid, thread_nice] : testing::NiceOfEachThread()) {
+      if (before.count(tid) > 0) {
+        EXPECT_EQ(thread_nice, before.at(tid)) << "thread " << tid << " was there before";
+      } else {
+        ++workers;
+        EXPECT_EQ(thread_nice, base + nice) << "worker thread " << tid;
+      }
+    }
+    EXPECT_EQ(workers, 2);
+    MiniBatch batch;
+    for (int64_t i = 0; i < loader.num_batches(); ++i) {
+      auto more = loader.Next(&batch);
+      ASSERT_TRUE(more.ok()) << more.status();
+      ASSERT_TRUE(*more);
+      const at::Tensor rows = batch.features.contiguous();
+      features[nice > 0].emplace_back(rows.data_ptr<float>(),
+                                      rows.data_ptr<float>() + rows.numel());
+    }
+    EXPECT_EQ(testing::NiceOfEachThread().at(consumer), base) << "the consumer keeps its own";
+  }
+  EXPECT_EQ(features[1], features[0]);
 }
 
 // A loader started at a later batch (a resumed run) skips the earlier ones

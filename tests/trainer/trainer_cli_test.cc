@@ -231,16 +231,21 @@ TEST_F(TrainerCliTest, LoaderAggregationTrainsTheSameModelUpToRounding) {
   EXPECT_NEAR(summaries[true].at("final_test_acc").get<double>(),
               summaries[false].at("final_test_acc").get<double>(), 0.005);
 
-  // Summed where the rows are (this process's store), the means are the same
-  // bits, so the run is the same to the last bit.
-  std::vector<std::string> in_place = flags;
-  in_place.push_back("--loader_sums_in_place");
-  const CommandResult in_place_result = Trainer(in_place);
-  ASSERT_EQ(in_place_result.exit_code, 0) << in_place_result.output;
-  const nlohmann::json in_place_summary = Summary(in_place_result);
-  EXPECT_EQ(in_place_summary.at("hyperparameters").at("loader_sums_in_place"), true);
-  EXPECT_EQ(summaries[true].at("hyperparameters").at("loader_sums_in_place"), false);
-  EXPECT_EQ(in_place_summary.at("param_checksum"), summaries[true].at("param_checksum"));
+  // Summed from a copy of every input row instead of where the rows are
+  // (this process's store, the default), the means are the same bits, so
+  // the run is the same to the last bit; so it is with one loader thread at
+  // the model's priority instead of the default two below it (the batches
+  // depend on their index, not on the thread that builds them).
+  std::vector<std::string> copy = flags;
+  copy.push_back("--loader_sums_in_place=false");
+  copy.push_back("--loader_nice=0");
+  copy.push_back("--num_loader_threads=1");
+  const CommandResult copy_result = Trainer(copy);
+  ASSERT_EQ(copy_result.exit_code, 0) << copy_result.output;
+  const nlohmann::json copy_summary = Summary(copy_result);
+  EXPECT_EQ(copy_summary.at("hyperparameters").at("loader_sums_in_place"), false);
+  EXPECT_EQ(summaries[true].at("hyperparameters").at("loader_sums_in_place"), true);
+  EXPECT_EQ(copy_summary.at("param_checksum"), summaries[true].at("param_checksum"));
 
   std::vector<std::string> with_dropout = flags;
   with_dropout.push_back("--input_dropout=0.5");
@@ -458,6 +463,8 @@ TEST_F(TrainerCliTest, BadInputFailsClearlyBeforeTraining) {
        "needs --checkpoint_dir"},
       {"eval only", {"--standalone", config, "--eval_only"}, "--load_model"},
       {"eval every", {"--standalone", config, "--eval_every=-2"}, "--eval_every"},
+      {"loader nice", {"--standalone", config, "--loader_nice=20"}, "--loader_nice=20"},
+      {"loader nice below 0", {"--standalone", config, "--loader_nice=-1"}, "--loader_nice=-1"},
       {"load model", {"--standalone", config, "--load_model=" + dir_->Join("none")}, "model.json"},
   };
   for (const BadInput& bad : cases) {

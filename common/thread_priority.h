@@ -1,0 +1,29 @@
+// Scheduling priority of one thread, so that background work (the trainer's
+// batch loader) only takes the cores the foreground threads (the model's
+// step) leave idle instead of preempting them: a 2-thread matrix product
+// whose one thread waits for a core waits as a whole.
+#ifndef DISTSAGE_COMMON_THREAD_PRIORITY_H_
+#define DISTSAGE_COMMON_THREAD_PRIORITY_H_
+
+#include "absl/status/status.h"
+
+namespace distsage {
+
+// The highest nice value Linux gives a thread (its lowest priority).
+inline constexpr int kMaxNice = 19;
+
+// Raises the calling thread's nice value by `levels` (0-19; capped at
+// kMaxNice), so that the scheduler runs it after threads of the process
+// left at the old value. Linux keeps a nice value per thread, and threads
+// started later inherit it. A thread can always lower its own priority,
+// but going back up needs CAP_SYS_NICE, so this is for threads that stay in
+// the background for good. InvalidArgument for `levels` out of range;
+// Internal with the system's reason if the kernel refuses.
+absl::Status LowerCallingThreadPriority(int levels);
+
+// The calling thread's nice value (-20..19).
+int CallingThreadNice();
+
+}  // namespace distsage
+
+#endif  // DISTSAGE_COMMON_THREAD_PRIORITY_H_
