@@ -63,6 +63,26 @@ print(json.dumps({"epoch_s": mean("epoch_s"), "compute_s": mean("compute_s")}))
 PY
 }
 
+# The trainer standalone with DGL's train_dist.py hyper-parameters, on 2
+# threads (the figures of bench/loader_*.sh).
+DGL_STANDALONE_FLAGS=(--standalone --num_threads=2 --num_layers=2 --fan_out=10,25
+                      --batch_size=1000 --lr=0.003 --dropout=0.5)
+
+# The labels of the pipeline figures bench_pass_figures gives, for
+# bench/ab_summary.py --figures.
+PIPELINE_FIGURE_LABELS="pipeline_ms=pipeline ms/batch,model_only_ms=model steps alone ms/batch,\
+ratio=pipeline / model alone,wait_ms=model waiting for batches ms,peak_rss_mb=peak RSS MB"
+
+# pipeline_summary TSV BASELINE HIDDEN: the Markdown section of ab_rounds'
+# trainer --bench_batches runs on the products-scale graph $SYNTH ($BATCHES
+# batches each) at hidden HIDDEN, ratios to variant BASELINE.
+pipeline_summary() {
+  echo "## (1) $(basename "$(dirname "$SYNTH")"), trainer --bench_batches $BATCHES, hidden $3"
+  echo
+  python3 bench/ab_summary.py "$1" --baseline "$2" --figures "$PIPELINE_FIGURE_LABELS"
+  echo
+}
+
 # bench_pass_figures: the per-batch figures of the JSON line of a
 # `trainer --bench_batches N` run on stdin, as one JSON object for ab_rounds
 # (milliseconds per batch; the pipeline over the model steps alone; peak RSS).

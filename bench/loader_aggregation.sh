@@ -42,8 +42,6 @@ source bench/ab_lib.sh
 require_programs "$BIN" trainer partition_graph
 WORK=$(mktemp -d /tmp/loader_aggregation.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-DGL_FLAGS=(--standalone --num_threads=2 --num_layers=2 --fan_out=10,25 --batch_size=1000
-           --lr=0.003 --dropout=0.5)
 FLAGS_A=(--aggregate_in_loader=true)
 FLAGS_B=(--aggregate_in_loader=false)
 
@@ -57,7 +55,7 @@ if [[ $PARTS == *1* && -f $SYNTH ]]; then
   pipeline() {  # NAME ROUND HIDDEN FLAGS...
     local name=$1 round=$2 hidden=$3
     shift 3
-    "$BIN/trainer" "${DGL_FLAGS[@]}" --part_config="$SYNTH" --num_hidden="$hidden" \
+    "$BIN/trainer" "${DGL_STANDALONE_FLAGS[@]}" --part_config="$SYNTH" --num_hidden="$hidden" \
       --bench_batches="$BATCHES" "$@" 2> "$WORK/pipeline-$name-$round-$hidden.log" |
       bench_pass_figures
   }
@@ -65,12 +63,7 @@ if [[ $PARTS == *1* && -f $SYNTH ]]; then
     eval "variant_A() { pipeline A \"\$1\" $hidden \"\${FLAGS_A[@]}\"; }"
     eval "variant_B() { pipeline B \"\$1\" $hidden \"\${FLAGS_B[@]}\"; }"
     ab_rounds "$WORK/pipeline-$hidden.tsv" "$ROUNDS" A B
-    echo "## (1) $(basename "$(dirname "$SYNTH")"), trainer --bench_batches $BATCHES, hidden $hidden"
-    echo
-    python3 bench/ab_summary.py "$WORK/pipeline-$hidden.tsv" --baseline B --figures \
-"pipeline_ms=pipeline ms/batch,model_only_ms=model steps alone ms/batch,\
-ratio=pipeline / model alone,wait_ms=model waiting for batches ms,peak_rss_mb=peak RSS MB"
-    echo
+    pipeline_summary "$WORK/pipeline-$hidden.tsv" B "$hidden"
   done
 elif [[ $PARTS == *1* ]]; then
   echo "(1) skipped: no products-scale partition at $SYNTH (bench/partition_bench.sh makes one)"
@@ -81,7 +74,7 @@ if [[ $PARTS == *2* ]]; then
   train() {  # NAME ROUND CONFIG HIDDEN FLAGS...
     local name=$1 round=$2 config=$3 hidden=$4
     shift 4
-    "$BIN/trainer" "${DGL_FLAGS[@]}" --part_config="$config" --num_hidden="$hidden" \
+    "$BIN/trainer" "${DGL_STANDALONE_FLAGS[@]}" --part_config="$config" --num_hidden="$hidden" \
       --num_epochs="$EPOCHS" --eval_every=-1 "$@" --metrics_out="$WORK/$name-$round.csv" \
       > "$WORK/$name-$round.json" 2> "$WORK/$name-$round.log"
     epoch_figures "$WORK/$name-$round.csv"

@@ -40,8 +40,6 @@ source bench/ab_lib.sh
 require_programs "$BIN" trainer partition_graph
 WORK=$(mktemp -d /tmp/loader_priority.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-DGL_FLAGS=(--standalone --num_threads=2 --num_layers=2 --fan_out=10,25 --batch_size=1000
-           --lr=0.003 --dropout=0.5)
 
 names=()
 declare -A flags_of
@@ -69,19 +67,14 @@ if [[ $PARTS == *1* && -f $SYNTH ]]; then
   pipeline() {  # NAME ROUND HIDDEN
     local name=$1 round=$2 hidden=$3
     read -r -a extra <<< "${flags_of[$name]}"
-    "$BIN/trainer" "${DGL_FLAGS[@]}" --part_config="$SYNTH" --num_hidden="$hidden" \
+    "$BIN/trainer" "${DGL_STANDALONE_FLAGS[@]}" --part_config="$SYNTH" --num_hidden="$hidden" \
       --bench_batches="$BATCHES" "${extra[@]}" 2> "$WORK/pipeline-$name-$round-$hidden.log" |
       bench_pass_figures
   }
   for hidden in $HIDDEN; do
     for name in "${names[@]}"; do eval "variant_$name() { pipeline $name \"\$1\" $hidden; }"; done
     ab_rounds "$WORK/pipeline-$hidden.tsv" "$ROUNDS" "${names[@]}"
-    echo "## (1) $(basename "$(dirname "$SYNTH")"), trainer --bench_batches $BATCHES, hidden $hidden"
-    echo
-    python3 bench/ab_summary.py "$WORK/pipeline-$hidden.tsv" --baseline "$baseline" --figures \
-"pipeline_ms=pipeline ms/batch,model_only_ms=model steps alone ms/batch,\
-ratio=pipeline / model alone,wait_ms=model waiting for batches ms,peak_rss_mb=peak RSS MB"
-    echo
+    pipeline_summary "$WORK/pipeline-$hidden.tsv" "$baseline" "$hidden"
   done
 elif [[ $PARTS == *1* ]]; then
   echo "(1) skipped: no products-scale partition at $SYNTH (bench/partition_bench.sh makes one)"
@@ -93,7 +86,7 @@ if [[ $PARTS == *2* ]]; then
     local name=$1 round=$2 hidden=$3 config=$4
     read -r -a extra <<< "${flags_of[$name]}"
     local metrics="$WORK/epoch-$name-$round-$hidden.csv"
-    "$BIN/trainer" "${DGL_FLAGS[@]}" --part_config="$config" --num_hidden="$hidden" \
+    "$BIN/trainer" "${DGL_STANDALONE_FLAGS[@]}" --part_config="$config" --num_hidden="$hidden" \
       --num_epochs="$EPOCHS" --eval_every=-1 --metrics_out="$metrics" "${extra[@]}" \
       > /dev/null 2> "$WORK/epoch-$name-$round-$hidden.log"
     epoch_figures "$metrics"

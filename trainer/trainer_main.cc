@@ -169,7 +169,9 @@ ABSL_FLAG(int, loader_nice, 19,
           "Nice levels (0-19) the loader threads run below the model's threads: they then build "
           "batches on the cores the model step leaves idle instead of preempting its threads (a "
           "matrix product waits for its slowest thread), and still get every core while the "
-          "model waits for a batch. 0: the same priority, as before this flag.");
+          "model waits for a batch. They yield to other busy processes on the machine too: where "
+          "other work keeps the cores busy, 0 (the same priority, as before this flag) keeps the "
+          "loader's share.");
 ABSL_FLAG(bool, aggregate_in_loader, true,
           "The loader also computes the first layer's neighbour means, for the batches where "
           "that costs less than the model projecting every input row first, so that those "
