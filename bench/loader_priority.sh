@@ -19,9 +19,9 @@
 # skipped without it), VARIANTS (NAME=FLAGS entries separated by ";", the
 # first the baseline; default: the loader before --loader_nice, one thread at
 # the model's priority; one thread below it; two below it, summing the
-# first layer's means from a copy and in place), DATASETS ("amazon_computers
-# amazon_photo"), HIDDEN ("256 16"), ROUNDS (4), BATCHES (40), EPOCHS (5),
-# PARTS ("1 2").
+# first layer's means from a copy and in place), TITLE (the result's heading,
+# for other VARIANTS), DATASETS ("amazon_computers amazon_photo"), HIDDEN
+# ("256 16"), ROUNDS (4), BATCHES (40), EPOCHS (5), PARTS ("1 2").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="$(realpath "${1:-build}")/bin"
@@ -51,7 +51,8 @@ for entry in "${entries[@]}"; do
 done
 baseline=${names[0]}
 
-echo "# Loader threads below the model's priority (trainer --loader_nice)"
+default_title="Loader threads below the model's priority (trainer --loader_nice)"
+echo "# ${TITLE:-$default_title}"
 echo
 echo "$ROUNDS rounds of ${names[*]}, $(date -u +%FT%H:%MZ), $(nproc) cores, load at start" \
   "$(cut -d' ' -f1-3 /proc/loadavg); ratios to $baseline per round (median, range)."
