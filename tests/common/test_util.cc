@@ -76,12 +76,10 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
-std::map<long, int> NiceOfEachThread(pid_t pid) {
-  const std::string tasks =
-      pid == 0 ? std::string("/proc/self/task") : "/proc/" + std::to_string(pid) + "/task";
+std::map<long, int> NiceOfEachThread() {
   std::map<long, int> nice;
   std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator(tasks, error)) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", error)) {
     const std::string stat = ReadFile(entry.path() / "stat");
     const size_t name_end = stat.rfind(')');
     if (name_end == std::string::npos) continue;  // Gone since the listing.

@@ -69,9 +69,9 @@ class ChildProcess {
 // Reads a whole file ("" when missing).
 std::string ReadFile(const std::string& path);
 
-// The nice value of each live thread of process `pid` (0: this one), by
-// thread ID, as the kernel reports it (field 19 of /proc/PID/task/TID/stat).
-std::map<long, int> NiceOfEachThread(pid_t pid = 0);
+// The nice value of each live thread of this process, by thread ID, as the
+// kernel reports it (field 19 of /proc/self/task/TID/stat).
+std::map<long, int> NiceOfEachThread();
 
 // A loopback TCP port that was free a moment ago (for a child's listening
 // port that has to be known in advance, e.g. the trainers' --master_port).
