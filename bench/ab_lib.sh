@@ -152,6 +152,23 @@ require_programs() {
   done
 }
 
+# accuracy_row DATASET RECIPE "ACCS_1" "ACCS_2" [SIGN]: a Markdown row
+# comparing two variants' test accuracies (space-separated, one per seed):
+# dataset, recipe, each variant's accuracies and mean, and the difference in
+# points, mean 1 - mean 2 (SIGN -1: mean 2 - mean 1).
+accuracy_row() {
+  python3 - "$@" <<'PY'
+import statistics, sys
+name, recipe, a, b = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split()
+sign = float(sys.argv[5]) if len(sys.argv) > 5 else 1.0
+a = [float(x) for x in a]; b = [float(x) for x in b]
+print("| %s | `%s` | %s | %.2f%% | %s | %.2f%% | %+.2f |" % (
+    name, recipe, ", ".join("%.4f" % x for x in a), 100 * statistics.mean(a),
+    ", ".join("%.4f" % x for x in b), 100 * statistics.mean(b),
+    sign * 100 * (statistics.mean(a) - statistics.mean(b))))
+PY
+}
+
 # dataset_recipe NAME: the trainer flags of a bundled dataset's documented
 # recipe (bench/RESULTS-trainer.md): Cora's, or the Amazon datasets'.
 dataset_recipe() {

@@ -53,13 +53,6 @@ for dataset in $DATASETS; do
       accs[$precision]+="$(field "$json" final_test_acc) "
     done
   done
-  python3 - "$dataset" "$(recipe "$dataset")" "${accs[fp32]}" "${accs[bf16]}" <<'PY' | tee -a "$OUT"
-import statistics, sys
-name, recipe, fp32, bf16 = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split()
-f = [float(x) for x in fp32]; b = [float(x) for x in bf16]
-print("| %s | `%s` | %s | %.2f%% | %s | %.2f%% | %+.2f |" % (
-    name, recipe, ", ".join("%.4f" % x for x in f), 100 * statistics.mean(f),
-    ", ".join("%.4f" % x for x in b), 100 * statistics.mean(b),
-    100 * (statistics.mean(b) - statistics.mean(f))))
-PY
+  accuracy_row "$dataset" "$(recipe "$dataset")" "${accs[fp32]}" "${accs[bf16]}" -1 |
+    tee -a "$OUT"
 done

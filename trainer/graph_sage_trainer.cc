@@ -289,6 +289,11 @@ struct GraphSageTrainer::State {
     plan["seed"] = options.seed;
     plan["feature_name"] = options.feature_name;
     plan["precision"] = PrecisionName(options.model.precision);
+    // Only when not the default, so that checkpoints from before the flag
+    // still match a default run's plan.
+    if (options.model.dropout_masks != DropoutMasks::kTorch) {
+      plan["dropout_masks"] = DropoutMasksName(options.model.dropout_masks);
+    }
     plan["world_size"] = group == nullptr ? 1 : group->world_size();
     return plan.dump();
   }
@@ -467,6 +472,7 @@ absl::StatusOr<std::unique_ptr<GraphSageTrainer>> GraphSageTrainer::Load(GraphCl
   DS_RETURN_IF_ERROR(CheckModelFitsGraph(model->options(), client->config(), options,
                                          absl::StrCat("the model in '", dir, "'")));
   model->SetPrecision(options.model.precision);
+  model->SetDropoutMasks(options.model.dropout_masks);
   options.model = model->options();
   if (options.model.embedding_dim > 0) {
     if (kv == nullptr) return absl::InvalidArgumentError("node embeddings need a KV client");

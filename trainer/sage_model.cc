@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "trainer/counter_dropout.h"
 #include "trainer/neighbor_mean.h"
 
 namespace distsage {
@@ -88,8 +89,15 @@ at::Tensor GraphSageImpl::BetweenLayers(int index, const at::Tensor& h) {
   // LayerNorm's statistics in float32, whatever the layers compute in.
   at::Tensor out = options_.layer_norm ? norms_[index]->forward(h.to(at::kFloat)) : h;
   out = at::relu(out);
+  return Dropout(out, options_.dropout);
+}
+
+at::Tensor GraphSageImpl::Dropout(const at::Tensor& x, double p) {
+  if (options_.dropout_masks == DropoutMasks::kCounter) {
+    return CounterDropout(x, p, is_training());
+  }
   return torch::nn::functional::dropout(
-      out, torch::nn::functional::DropoutFuncOptions().p(options_.dropout).training(is_training()));
+      x, torch::nn::functional::DropoutFuncOptions().p(p).training(is_training()));
 }
 
 void GraphSageImpl::CheckBlocks(const std::vector<Block>& blocks) const {
@@ -99,10 +107,7 @@ void GraphSageImpl::CheckBlocks(const std::vector<Block>& blocks) const {
 
 at::Tensor GraphSageImpl::Forward(const at::Tensor& features, const std::vector<Block>& blocks) {
   CheckBlocks(blocks);
-  const at::Tensor input =
-      torch::nn::functional::dropout(features, torch::nn::functional::DropoutFuncOptions()
-                                                   .p(options_.input_dropout)
-                                                   .training(is_training()));
+  const at::Tensor input = Dropout(features, options_.input_dropout);
   return AfterFirstLayer(layers_[0]->Forward(input, blocks[0]), blocks);
 }
 

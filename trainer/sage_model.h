@@ -92,8 +92,12 @@ class GraphSageImpl : public torch::nn::Module {
   const ModelOptions& options() const { return options_; }
   // Switches every layer's arithmetic (e.g. for a loaded model).
   void SetPrecision(Precision precision);
+  // How dropout masks are drawn from now on (a run setting, as precision).
+  void SetDropoutMasks(DropoutMasks masks) { options_.dropout_masks = masks; }
 
  private:
+  // Dropout of probability p as options().dropout_masks says, in training.
+  at::Tensor Dropout(const at::Tensor& x, double p);
   void CheckBlocks(const std::vector<Block>& blocks) const;
   // Layers 1.. over `first_out`, the first layer's output; float32 logits.
   at::Tensor AfterFirstLayer(at::Tensor first_out, const std::vector<Block>& blocks);

@@ -61,6 +61,19 @@ absl::StatusOr<FeatureNorm> ParseFeatureNorm(const std::string& name) {
       absl::StrCat("unknown feature normalisation '", name, "'; use 'none' or 'row'"));
 }
 
+absl::StatusOr<DropoutMasks> ParseDropoutMasks(const std::string& name) {
+  if (name == "torch") return DropoutMasks::kTorch;
+  if (name == "counter") return DropoutMasks::kCounter;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--dropout_masks='", name,
+      "': use 'torch' (LibTorch's dropout) or 'counter' (the same distribution drawn in "
+      "parallel)"));
+}
+
+std::string DropoutMasksName(DropoutMasks masks) {
+  return masks == DropoutMasks::kCounter ? "counter" : "torch";
+}
+
 std::string FeatureNormName(FeatureNorm norm) { return norm == FeatureNorm::kRow ? "row" : "none"; }
 
 absl::StatusOr<std::vector<int>> ParseFanouts(const std::string& text) {

@@ -22,6 +22,11 @@ enum class FeatureNorm {
   kRow,  // Each row divided by its sum (GCN/Planetoid preprocessing).
 };
 
+// How the model draws its dropout masks: LibTorch's dropout, or
+// CounterDropout (trainer/counter_dropout.h), the same distribution drawn in
+// parallel from another random stream.
+enum class DropoutMasks { kTorch, kCounter };
+
 struct ModelOptions {
   // Input width: the feature's (from the partition config, 0 without one)
   // plus embedding_dim.
@@ -42,6 +47,8 @@ struct ModelOptions {
   // Arithmetic of the dense layers. A run setting, not part of the model's
   // shape: not in ToJson, so a model trained at one precision loads at any.
   Precision precision = Precision::kFloat32;
+  // A run setting too (not in ToJson): how dropout masks are drawn.
+  DropoutMasks dropout_masks = DropoutMasks::kTorch;
 
   // The fan-outs of full-neighbourhood inference: -1 where training
   // samples, 0 where the layer's aggregation is off.
@@ -106,6 +113,8 @@ struct TrainOptions {
 };
 
 absl::StatusOr<FeatureNorm> ParseFeatureNorm(const std::string& name);
+absl::StatusOr<DropoutMasks> ParseDropoutMasks(const std::string& name);
+std::string DropoutMasksName(DropoutMasks masks);
 std::string FeatureNormName(FeatureNorm norm);
 // "10,25" -> {10, 25}; each entry -1 or >= 0.
 absl::StatusOr<std::vector<int>> ParseFanouts(const std::string& text);

@@ -172,6 +172,11 @@ ABSL_FLAG(int, loader_nice, 19,
           "model waits for a batch. They yield to other busy processes on the machine too: where "
           "other work keeps the cores busy, 0 (the same priority, as before this flag) keeps the "
           "loader's share.");
+ABSL_FLAG(std::string, dropout_masks, "torch",
+          "How dropout masks are drawn: 'torch' (LibTorch's dropout: on Debian's LibTorch one "
+          "value at a time from one generator, in one thread) or 'counter' (the same "
+          "distribution from another random stream: a hash of a per-call key and each "
+          "element's index, in parallel). Both follow --seed and resume exactly.");
 ABSL_FLAG(bool, aggregate_in_loader, true,
           "The loader also computes the first layer's neighbour means, for the batches where "
           "that costs less than the model projecting every input row first, so that those "
@@ -289,6 +294,8 @@ absl::StatusOr<TrainOptions> OptionsFromFlags(const PartitionConfig& config) {
   }
   options.prefetch = absl::GetFlag(FLAGS_prefetch);
   options.loader_nice = absl::GetFlag(FLAGS_loader_nice);
+  DS_ASSIGN_OR_RETURN(options.model.dropout_masks,
+                      ParseDropoutMasks(absl::GetFlag(FLAGS_dropout_masks)));
   options.aggregate_in_loader = absl::GetFlag(FLAGS_aggregate_in_loader);
   options.loader_sums_in_place = absl::GetFlag(FLAGS_loader_sums_in_place);
   options.metrics_out = absl::GetFlag(FLAGS_metrics_out);
@@ -316,6 +323,7 @@ nlohmann::json HyperParameters(const TrainOptions& options) {
           {"feature_norm", FeatureNormName(model.feature_norm)},
           {"layer_norm", model.layer_norm},
           {"precision", PrecisionName(model.precision)},
+          {"dropout_masks", DropoutMasksName(model.dropout_masks)},
           {"aggregate_in_loader", options.AggregatesInLoader()},
           {"loader_sums_in_place", options.LoaderSumsInPlace()},
           {"seed", options.seed},

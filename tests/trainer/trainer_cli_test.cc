@@ -259,6 +259,53 @@ TEST_F(TrainerCliTest, LoaderAggregationTrainsTheSameModelUpToRounding) {
 // batch: Cora is one batch per epoch, so inside epoch 5, after the epoch-4
 // checkpoint) and started again with --resume ends with exactly the
 // parameters of a run that was never stopped.
+// Dropout masks drawn in parallel (--dropout_masks=counter) follow the seed:
+// the same run twice ends with the same parameters, other ones than
+// LibTorch's masks give, and a run killed mid-training resumes to them too
+// (the masks' keys come from the generator the checkpoint restores). A
+// checkpoint of such a run is not resumed with LibTorch's masks.
+TEST_F(TrainerCliTest, CounterDropoutMasksFollowTheSeedAndResumeExactly) {
+  const std::vector<std::string> run = {"--standalone",
+                                        "--part_config=" + CoraConfig(),
+                                        "--seed=0",
+                                        "--num_epochs=9",
+                                        "--lr=0.01",
+                                        "--eval_every=0",
+                                        "--dropout=0.5",
+                                        "--input_dropout=0.2",
+                                        "--dropout_masks=counter"};
+  const CommandResult first = Trainer(run);
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_EQ(Summary(first).at("hyperparameters").at("dropout_masks"), "counter");
+  const CommandResult second = Trainer(run);
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_EQ(Summary(second).at("param_checksum"), Summary(first).at("param_checksum"));
+  std::vector<std::string> torch_masks = run;
+  torch_masks.back() = "--dropout_masks=torch";
+  const CommandResult torch_run = Trainer(torch_masks);
+  ASSERT_EQ(torch_run.exit_code, 0) << torch_run.output;
+  EXPECT_NE(Summary(torch_run).at("param_checksum"), Summary(first).at("param_checksum"));
+
+  const std::string checkpoints = dir_->Join("counter-checkpoints");
+  std::vector<std::string> checkpointed = run;
+  checkpointed.push_back("--checkpoint_dir=" + checkpoints);
+  checkpointed.push_back("--checkpoint_every=2");
+  TrainerKilledAfterBatches(checkpointed, 5);
+  ASSERT_FALSE(HasFailure());
+  std::vector<std::string> resume = checkpointed;
+  resume.push_back("--resume");
+  const CommandResult resumed = Trainer(resume);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(Summary(resumed).at("resumed_from_epoch"), 4);
+  EXPECT_EQ(Summary(resumed).at("param_checksum"), Summary(first).at("param_checksum"));
+
+  std::vector<std::string> other_masks = resume;
+  other_masks[8] = "--dropout_masks=torch";
+  const CommandResult refused = Trainer(other_masks);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("belongs to another run"), std::string::npos) << refused.output;
+}
+
 TEST_F(TrainerCliTest, KilledRunResumesFromItsCheckpointToTheSameParameters) {
   const std::vector<std::string> run = {"--standalone", "--part_config=" + CoraConfig(),
                                         "--seed=0",     "--num_epochs=9",
@@ -464,6 +511,7 @@ TEST_F(TrainerCliTest, BadInputFailsClearlyBeforeTraining) {
       {"eval only", {"--standalone", config, "--eval_only"}, "--load_model"},
       {"eval every", {"--standalone", config, "--eval_every=-2"}, "--eval_every"},
       {"loader nice", {"--standalone", config, "--loader_nice=20"}, "--loader_nice=20"},
+      {"dropout masks", {"--standalone", config, "--dropout_masks=fast"}, "--dropout_masks='fast'"},
       {"loader nice below 0", {"--standalone", config, "--loader_nice=-1"}, "--loader_nice=-1"},
       {"load model", {"--standalone", config, "--load_model=" + dir_->Join("none")}, "model.json"},
   };
