@@ -289,8 +289,9 @@ struct GraphSageTrainer::State {
     plan["seed"] = options.seed;
     plan["feature_name"] = options.feature_name;
     plan["precision"] = PrecisionName(options.model.precision);
-    // Only when not the default, so that checkpoints from before the flag
-    // still match a default run's plan.
+    // Only when not LibTorch's, so that checkpoints from before the flag
+    // (LibTorch's masks) match a run with --dropout_masks=torch, and not a
+    // run with the counter masks, which would draw other ones.
     if (options.model.dropout_masks != DropoutMasks::kTorch) {
       plan["dropout_masks"] = DropoutMasksName(options.model.dropout_masks);
     }

@@ -48,7 +48,7 @@ struct ModelOptions {
   // shape: not in ToJson, so a model trained at one precision loads at any.
   Precision precision = Precision::kFloat32;
   // A run setting too (not in ToJson): how dropout masks are drawn.
-  DropoutMasks dropout_masks = DropoutMasks::kTorch;
+  DropoutMasks dropout_masks = DropoutMasks::kCounter;
 
   // The fan-outs of full-neighbourhood inference: -1 where training
   // samples, 0 where the layer's aggregation is off.
