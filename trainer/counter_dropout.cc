@@ -15,7 +15,7 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// 32-bit arithmetic, so that the loop vectorises on AVX2 (no 64-bit
+// 32-bit arithmetic, so that the loop can vectorise on AVX2 (no 64-bit
 // multiply there): the index, offset by the key, through MurmurHash3's
 // finaliser, whose every output bit depends on every input bit.
 inline uint32_t MaskHash(uint64_t key, int64_t index) {
