@@ -11,19 +11,14 @@
 #include "absl/strings/str_cat.h"
 
 namespace distsage {
-namespace {
+
+long CallingThreadId() { return syscall(SYS_gettid); }
 
 // With PRIO_PROCESS and a thread ID, getpriority and setpriority act on
 // that one thread (Linux; POSIX would have the whole process).
-id_t CallingThreadId() { return static_cast<id_t>(syscall(SYS_gettid)); }
-
-}  // namespace
-
 int CallingThreadNice() {
-  // -1 is both a valid nice value and the error return: errno tells them
-  // apart, and the calling thread always exists.
-  errno = 0;
-  return getpriority(PRIO_PROCESS, CallingThreadId());
+  // Cannot fail: the calling thread exists (so -1 is a nice value here).
+  return getpriority(PRIO_PROCESS, static_cast<id_t>(CallingThreadId()));
 }
 
 absl::Status LowerCallingThreadPriority(int levels) {
@@ -33,7 +28,7 @@ absl::Status LowerCallingThreadPriority(int levels) {
   }
   if (levels == 0) return absl::OkStatus();
   const int target = std::min(kMaxNice, CallingThreadNice() + levels);
-  if (setpriority(PRIO_PROCESS, CallingThreadId(), target) != 0) {
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(CallingThreadId()), target) != 0) {
     return absl::InternalError(
         absl::StrCat("setpriority(nice ", target, ") of this thread: ", std::strerror(errno)));
   }

@@ -24,6 +24,9 @@ absl::Status LowerCallingThreadPriority(int levels);
 // The calling thread's nice value (-20..19).
 int CallingThreadNice();
 
+// The calling thread's kernel ID (its /proc/self/task entry).
+long CallingThreadId();
+
 }  // namespace distsage
 
 #endif  // DISTSAGE_COMMON_THREAD_PRIORITY_H_

@@ -1,8 +1,6 @@
 #include "common/thread_priority.h"
 
 #include <gtest/gtest.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <string>
 #include <thread>
@@ -11,8 +9,6 @@
 
 namespace distsage {
 namespace {
-
-long CallingThreadId() { return syscall(SYS_gettid); }
 
 TEST(ThreadPriorityTest, LowersOnlyTheCallingThreadAndItsLaterChildren) {
   const int base = CallingThreadNice();

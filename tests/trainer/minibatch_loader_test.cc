@@ -4,9 +4,7 @@
 #include "trainer/minibatch_loader.h"
 
 #include <gtest/gtest.h>
-#include <sys/syscall.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -171,7 +169,7 @@ TEST_F(TinyGraphTest, LoaderDeliversBatchesInOrderWithFeaturesAndLabels) {
 TEST_F(TinyGraphTest, LoaderWorkersRunAtTheirLowerPriorityAndBuildTheSameBatches) {
   const BlockSampler sampler(client_.get(), {2, 2}, /*reverse_from_layer=*/0);
   const std::vector<int64_t> seeds = {4, 0, 1, 2, 3};
-  const long consumer = syscall(SYS_gettid);
+  const long consumer = CallingThreadId();
   const int base = testing::NiceOfEachThread().at(consumer);
   ASSERT_LE(base, kMaxNice - 6) << "the test process already runs at nice " << base;
   std::vector<std::vector<float>> features[2];

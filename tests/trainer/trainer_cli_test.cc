@@ -2,6 +2,7 @@
 // with partition_graph, then train, evaluate and load models with `trainer`.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -300,7 +301,8 @@ TEST_F(TrainerCliTest, CounterDropoutMasksFollowTheSeedAndResumeExactly) {
   EXPECT_EQ(Summary(resumed).at("param_checksum"), Summary(first).at("param_checksum"));
 
   std::vector<std::string> other_masks = resume;
-  other_masks[8] = "--dropout_masks=torch";
+  std::replace(other_masks.begin(), other_masks.end(), std::string("--dropout_masks=counter"),
+               std::string("--dropout_masks=torch"));
   const CommandResult refused = Trainer(other_masks);
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.output.find("belongs to another run"), std::string::npos) << refused.output;
