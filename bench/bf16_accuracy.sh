@@ -22,13 +22,6 @@ mkdir -p "$WORK" "$(dirname "$OUT")"
 
 source bench/ab_lib.sh
 recipe() { dataset_recipe "$1"; }
-partition() {  # dataset -> config path
-  local out="$WORK/$1"
-  if ! ls "$out"/*.json > /dev/null 2>&1; then
-    "$BIN/partition_graph" --dataset_dir="datasets/$1" --num_parts=1 --out="$out" > "$out.log" 2>&1
-  fi
-  ls "$out"/*.json
-}
 field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 
 {
@@ -39,7 +32,7 @@ field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]
   echo "| --- | --- | --- | --- | --- | --- | --- |"
 } | tee "$OUT"
 for dataset in $DATASETS; do
-  config="$(partition "$dataset")"
+  config="$(bench_partition "$BIN" "$dataset" "$WORK")"
   declare -A accs=()
   for precision in fp32 bf16; do
     accs[$precision]=""
