@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace distsage {
 namespace {
@@ -26,7 +27,8 @@ absl::StatusOr<Precision> ParsePrecision(absl::string_view text) {
   if (text == "fp32" || text == "float32") return Precision::kFloat32;
   if (text == "bf16" || text == "bfloat16") return Precision::kBFloat16;
   return absl::InvalidArgumentError(
-      absl::StrCat("--precision=", text, ": expected fp32 (the default) or bf16"));
+      absl::StrCat("--precision=", text, ": expected ", kAutoPrecision,
+                   " (the default: bf16 where the CPU has bf16 matrix units), fp32 or bf16"));
 }
 
 const char* PrecisionName(Precision precision) {
@@ -81,6 +83,16 @@ Precision ResolvePrecision(Precision requested, const Bf16Support& support, bool
                        "slower than fp32; training in fp32 instead (--allow_emulated_bf16 forces "
                        "bf16, e.g. to check its accuracy)");
   return Precision::kFloat32;
+}
+
+absl::StatusOr<Precision> ChoosePrecision(absl::string_view text, const Bf16Support& support,
+                                          bool allow_emulated, std::string* note) {
+  if (text == kAutoPrecision) {
+    note->clear();
+    return support.matrix_units() ? Precision::kBFloat16 : Precision::kFloat32;
+  }
+  DS_ASSIGN_OR_RETURN(const Precision requested, ParsePrecision(text));
+  return ResolvePrecision(requested, support, allow_emulated, note);
 }
 
 }  // namespace distsage

@@ -27,6 +27,9 @@ enum class Precision {
 
 // "fp32" or "bf16" (also "float32", "bfloat16").
 absl::StatusOr<Precision> ParsePrecision(absl::string_view text);
+// The trainer's --precision default: bf16 where the CPU has bf16 matrix
+// units, fp32 elsewhere.
+inline constexpr absl::string_view kAutoPrecision = "auto";
 // "fp32" / "bf16" / "bf16-emulated".
 const char* PrecisionName(Precision precision);
 // Whether the dense layers round to bfloat16 (natively or emulated).
@@ -50,6 +53,12 @@ Bf16Support DetectBf16Support();
 // accuracy on any machine). `*note` is left empty when nothing changes.
 Precision ResolvePrecision(Precision requested, const Bf16Support& support, bool allow_emulated,
                            std::string* note);
+// The precision a run uses for --precision=`text`: kAutoPrecision is bf16
+// on a CPU with bf16 matrix units and fp32 on one without (never emulated:
+// that is for an explicit bf16), anything else as ParsePrecision and
+// ResolvePrecision have it.
+absl::StatusOr<Precision> ChoosePrecision(absl::string_view text, const Bf16Support& support,
+                                          bool allow_emulated, std::string* note);
 
 }  // namespace distsage
 

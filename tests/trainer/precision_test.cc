@@ -17,7 +17,28 @@ TEST(PrecisionTest, ParsesBothSpellingsAndRefusesOthers) {
   EXPECT_EQ(*ParsePrecision("bfloat16"), Precision::kBFloat16);
   const absl::StatusOr<Precision> fp16 = ParsePrecision("fp16");
   ASSERT_FALSE(fp16.ok());
-  EXPECT_NE(fp16.status().message().find("expected fp32 (the default) or bf16"), std::string::npos);
+  EXPECT_NE(fp16.status().message().find("expected auto (the default"), std::string::npos)
+      << fp16.status();
+}
+
+// auto: bf16 exactly where the CPU has bf16 matrix units, never emulated and
+// without a note; explicit choices go through ResolvePrecision.
+TEST(PrecisionTest, AutoPicksBf16OnlyWithMatrixUnits) {
+  const Bf16Support none;
+  Bf16Support avx512;
+  avx512.avx512_bf16 = true;
+  std::string note = "stale";
+  EXPECT_EQ(*ChoosePrecision("auto", avx512, false, &note), Precision::kBFloat16);
+  EXPECT_TRUE(note.empty()) << note;
+  EXPECT_EQ(*ChoosePrecision("auto", none, true, &note), Precision::kFloat32);
+  EXPECT_TRUE(note.empty()) << note;
+  EXPECT_EQ(*ChoosePrecision("fp32", avx512, false, &note), Precision::kFloat32);
+  EXPECT_EQ(*ChoosePrecision("bf16", none, false, &note), Precision::kFloat32);
+  EXPECT_NE(note.find("training in fp32 instead"), std::string::npos) << note;
+  EXPECT_EQ(*ChoosePrecision("bf16", none, true, &note), Precision::kBFloat16Emulated);
+  const absl::StatusOr<Precision> typo = ChoosePrecision("Auto", avx512, false, &note);
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("--precision=Auto"), std::string::npos) << typo.status();
 }
 
 TEST(PrecisionTest, Bf16WithoutMatrixUnitsFallsBackToFp32WithANote) {

@@ -78,11 +78,12 @@ TempDir* TrainerCliTest::dir_ = nullptr;
 TEST_F(TrainerCliTest, TrainsCoraAboveTheAccuracyFloorSavesAndReloads) {
   const std::string model_dir = dir_->Join("model");
   const std::string csv = dir_->Join("metrics.csv");
-  const CommandResult result =
-      Trainer(WithRecipe({"--standalone", "--part_config=" + CoraConfig(), "--seed=0",
-                          "--metrics_out=" + csv, "--save_model=" + model_dir}));
+  const CommandResult result = Trainer(
+      WithRecipe({"--standalone", "--part_config=" + CoraConfig(), "--seed=0", "--precision=fp32",
+                  "--metrics_out=" + csv, "--save_model=" + model_dir}));
   ASSERT_EQ(result.exit_code, 0) << result.output;
   const nlohmann::json summary = Summary(result);
+  EXPECT_EQ(summary.at("hyperparameters").at("precision"), "fp32");
   const double test_acc = summary.at("final_test_acc").get<double>();
   EXPECT_GE(test_acc, 0.79) << result.output;
   EXPECT_GE(summary.at("final_val_acc").get<double>(), 0.75);
@@ -462,6 +463,17 @@ TEST_F(TrainerCliTest, Bf16TrainsCoraAboveTheAccuracyFloor) {
   EXPECT_EQ(summary.at("hyperparameters").at("precision"),
             DetectBf16Support().matrix_units() ? "bf16" : "bf16-emulated");
   EXPECT_GE(summary.at("final_test_acc").get<double>(), 0.79) << result.output;
+}
+
+// By default the dense layers compute in bf16 where the CPU has bf16 matrix
+// units and in fp32 elsewhere, without a note either way.
+TEST_F(TrainerCliTest, DefaultPrecisionIsBf16ExactlyWhereTheCpuHasMatrixUnits) {
+  const CommandResult result =
+      Trainer({"--standalone", "--part_config=" + CoraConfig(), "--num_epochs=1"});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(Summary(result).at("hyperparameters").at("precision"),
+            DetectBf16Support().matrix_units() ? "bf16" : "fp32");
+  EXPECT_EQ(result.output.find("--precision"), std::string::npos) << result.output;
 }
 
 // Without bf16 matrix units, --precision=bf16 trains in fp32 and says why.
