@@ -50,7 +50,7 @@ ABSL_FLAG(int, reverse_from_layer, 0,
           "blocks of layers >= this get their transposed CSR, as the trainer asks when the "
           "first layer projects before aggregating (hidden < input width: 0) or not (1)");
 ABSL_FLAG(int, loader_threads, 1, "loader worker threads (trainer --num_loader_threads)");
-ABSL_FLAG(int, prefetch, 4, "batches built ahead (trainer --prefetch)");
+ABSL_FLAG(int, prefetch, 2, "batches built ahead (trainer --prefetch)");
 ABSL_FLAG(bool, aggregate_first_layer, false,
           "the loader also computes the first layer's neighbour means and hands over only "
           "those and the first layer's destinations' rows (trainer --aggregate_in_loader, on "

@@ -64,7 +64,7 @@ struct MiniBatch {
 struct LoaderOptions {
   int64_t batch_size = 1000;
   int num_workers = 1;
-  int prefetch = 4;  // Batches built ahead of the consumer, at most.
+  int prefetch = 2;  // Batches built or being built ahead of the consumer, at most.
   // Nice levels (0-19) the workers run below the thread that made the
   // loader, so that they build batches on the cores the consumer (the
   // model's step) leaves idle rather than preempting its threads

@@ -73,7 +73,7 @@ struct TrainOptions {
   uint64_t seed = 0;
   int num_threads = 0;         // 0: all cores.
   int num_loader_threads = 0;  // 0: derived from num_threads.
-  int prefetch = 4;            // Batches prepared ahead of the model step.
+  int prefetch = 2;            // Batches prepared ahead of the model step.
   // Nice levels the loader threads run below the model's threads
   // (LoaderOptions::worker_nice): they then build batches on the cores the
   // model step leaves idle instead of preempting its threads.
