@@ -28,6 +28,29 @@ namespace fs = std::filesystem;
 constexpr char kPrefix[] = "ckpt-";
 constexpr size_t kKept = 2;
 
+// "lr: 0.01 there, 0.02 here; precision: fp32 there, bf16 here": the
+// settings two plans (JSON objects) disagree on, or "" if either is not one.
+std::string PlanDifferences(const std::string& saved, const std::string& current) {
+  const nlohmann::json there = nlohmann::json::parse(saved, nullptr, /*allow_exceptions=*/false);
+  const nlohmann::json here = nlohmann::json::parse(current, nullptr, /*allow_exceptions=*/false);
+  if (!there.is_object() || !here.is_object()) return "";
+  std::string differences;
+  const auto add = [&](const std::string& key) {
+    const auto shown = [&key](const nlohmann::json& plan) {
+      return plan.contains(key) ? plan.at(key).dump() : std::string("(not set)");
+    };
+    absl::StrAppend(&differences, differences.empty() ? "" : "; ", key, ": ", shown(there),
+                    " there, ", shown(here), " here");
+  };
+  for (const auto& [key, value] : there.items()) {
+    if (!here.contains(key) || here.at(key) != value) add(key);
+  }
+  for (const auto& [key, value] : here.items()) {
+    if (!there.contains(key)) add(key);
+  }
+  return differences;
+}
+
 // Runs `body`, turning a LibTorch exception into `code` naming `path`.
 template <typename Body>
 absl::Status Guarded(const std::string& path, absl::StatusCode code, Body body) {
@@ -176,11 +199,14 @@ absl::StatusOr<PartialEpoch> TrainingCheckpoints::Restore(
   }
   const std::string saved_plan = state.value("plan", "");
   if (saved_plan != plan) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("checkpoint '", folder, "' belongs to another run (its plan: ", saved_plan,
-                     "; this run: ", plan,
-                     "); resume with the flags it was started with, or give another "
-                     "--checkpoint_dir"));
+    const std::string differences = PlanDifferences(saved_plan, plan);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "checkpoint '", folder, "' belongs to another run (",
+        differences.empty() ? absl::StrCat("its plan: ", saved_plan, "; this run: ", plan)
+                            : absl::StrCat("it differs in ", differences),
+        "); resume with the flags it was started with (a checkpoint from before --precision "
+        "auto became the default was made in fp32: --precision=fp32), or give another "
+        "--checkpoint_dir"));
   }
   DS_RETURN_IF_ERROR(Guarded(folder, absl::StatusCode::kDataLoss, [&] {
     torch::load(model, folder + "/model.pt");

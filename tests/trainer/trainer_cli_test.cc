@@ -307,6 +307,9 @@ TEST_F(TrainerCliTest, CounterDropoutMasksFollowTheSeedAndResumeExactly) {
   const CommandResult refused = Trainer(other_masks);
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.output.find("belongs to another run"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("dropout_masks: \"counter\" there, (not set) here"),
+            std::string::npos)
+      << refused.output;
 }
 
 TEST_F(TrainerCliTest, KilledRunResumesFromItsCheckpointToTheSameParameters) {
@@ -345,6 +348,8 @@ TEST_F(TrainerCliTest, KilledRunResumesFromItsCheckpointToTheSameParameters) {
   const CommandResult refused = Trainer(other);
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.output.find("belongs to another run"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("it differs in lr: 0.01 there, 0.02 here)"), std::string::npos)
+      << refused.output;
 
   // A damaged checkpoint is refused, not trained from.
   {
