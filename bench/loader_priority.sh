@@ -17,7 +17,8 @@
 #
 # env: SYNTH (1-partition config from bench/partition_bench.sh; (1) is
 # skipped without it), VARIANTS (NAME=FLAGS entries separated by ";", the
-# first the baseline; default: the loader before --loader_nice, one thread at
+# first the baseline; leading VAR=VALUE words of FLAGS set the trainer's
+# environment instead; default: the loader before --loader_nice, one thread at
 # the model's priority; one thread below it; two below it, summing the
 # first layer's means from a copy and in place), TITLE (the result's heading,
 # for other VARIANTS), DATASETS ("amazon_computers amazon_photo"), HIDDEN
@@ -57,18 +58,34 @@ echo
 echo "$ROUNDS rounds of ${names[*]}, $(date -u +%FT%H:%MZ), $(nproc) cores, load at start" \
   "$(cut -d' ' -f1-3 /proc/loadavg); ratios to $baseline per round (median, range)."
 echo
-echo "Variants (trainer flags):"
+echo "Variants (trainer environment and flags):"
 echo
 for name in "${names[@]}"; do echo "- \`$name\`: \`${flags_of[$name]}\`"; done
 echo
 busy_processes
 echo
 
+# split_variant NAME: the variant's environment (its leading VAR=VALUE
+# words) into variant_env, its trainer flags into extra.
+split_variant() {
+  local words word
+  read -r -a words <<< "${flags_of[$1]}"
+  variant_env=()
+  extra=()
+  for word in "${words[@]}"; do
+    if [[ ${#extra[@]} -eq 0 && $word =~ ^[A-Z_][A-Z0-9_]*= ]]; then
+      variant_env+=("$word")
+    else
+      extra+=("$word")
+    fi
+  done
+}
+
 if [[ $PARTS == *1* && -f $SYNTH ]]; then
   pipeline() {  # NAME ROUND HIDDEN
     local name=$1 round=$2 hidden=$3
-    read -r -a extra <<< "${flags_of[$name]}"
-    "$BIN/trainer" "${DGL_STANDALONE_FLAGS[@]}" --part_config="$SYNTH" --num_hidden="$hidden" \
+    split_variant "$name"
+    env "${variant_env[@]}" "$BIN/trainer" "${DGL_STANDALONE_FLAGS[@]}" --part_config="$SYNTH" --num_hidden="$hidden" \
       --bench_batches="$BATCHES" "${extra[@]}" 2> "$WORK/pipeline-$name-$round-$hidden.log" |
       bench_pass_figures
   }
@@ -85,9 +102,9 @@ fi
 if [[ $PARTS == *2* ]]; then
   epoch() {  # NAME ROUND HIDDEN CONFIG
     local name=$1 round=$2 hidden=$3 config=$4
-    read -r -a extra <<< "${flags_of[$name]}"
+    split_variant "$name"
     local metrics="$WORK/epoch-$name-$round-$hidden.csv"
-    "$BIN/trainer" "${DGL_STANDALONE_FLAGS[@]}" --part_config="$config" --num_hidden="$hidden" \
+    env "${variant_env[@]}" "$BIN/trainer" "${DGL_STANDALONE_FLAGS[@]}" --part_config="$config" --num_hidden="$hidden" \
       --num_epochs="$EPOCHS" --eval_every=-1 --metrics_out="$metrics" "${extra[@]}" \
       > /dev/null 2> "$WORK/epoch-$name-$round-$hidden.log"
     epoch_figures "$metrics"
