@@ -117,6 +117,8 @@ class GraphClient {
                                  const float** rows, std::vector<float>* pulled);
   // GraphClientOptions::feature_rows_bfloat16 (servers' rows rounded).
   bool feature_rows_bfloat16() const { return feature_rows_bfloat16_; }
+  // Changes that choice; only before the first pull (not thread-safe).
+  void set_feature_rows_bfloat16(bool bfloat16) { feature_rows_bfloat16_ = bfloat16; }
   // Labels of `ids` into `out` (ids.size() entries; -1 = unlabelled).
   absl::Status PullLabels(absl::Span<const int64_t> ids, int64_t* out);
   // Split membership of `ids` into `out` (ids.size() bytes, bits of

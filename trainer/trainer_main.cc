@@ -749,6 +749,33 @@ absl::Status FinishDistributed(const Setup& setup, const PipelineFigures& mean,
   return absl::OkStatus();
 }
 
+// --precision auto in a group of trainers: a rank whose CPU made it bf16
+// trains in fp32 if another rank computes in fp32 (that CPU has no bf16
+// units, or was given --precision=fp32), so that a default run does not stop
+// over machines with different CPUs; its feature rows then travel as the
+// fp32 model needs them. Every rank takes part, whatever its --precision.
+absl::Status SettleAutoPrecision(const PartitionConfig& config, const Setup& setup,
+                                 TrainOptions* options) {
+  const int64_t computes_bf16 = options->model.precision == Precision::kFloat32 ? 0 : 1;
+  DS_ASSIGN_OR_RETURN(const std::vector<std::vector<int64_t>> all,
+                      setup.group->AllGather(absl::MakeConstSpan(&computes_bf16, 1)));
+  if (absl::GetFlag(FLAGS_precision) != kAutoPrecision || computes_bf16 == 0) {
+    return absl::OkStatus();
+  }
+  for (size_t rank = 0; rank < all.size(); ++rank) {
+    if (all[rank][0] != 0) continue;
+    std::fprintf(stderr,
+                 "trainer: --precision auto: trainer rank %zu computes in fp32 (its CPU has no "
+                 "bf16 matrix units, or it was given --precision=fp32), so this rank does too\n",
+                 rank);
+    options->model.precision = Precision::kFloat32;
+    DS_ASSIGN_OR_RETURN(const bool rows_bfloat16, FeatureRowsBFloat16(*options, config));
+    setup.client->set_feature_rows_bfloat16(rows_bfloat16);
+    break;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Run() {
   DS_ASSIGN_OR_RETURN(const RunMode mode, ModeFromFlags());
   const PartitionConfig& config = mode.config;
@@ -759,6 +786,7 @@ absl::Status Run() {
                                        ? SetUpStandalone(config, mode.config_path)
                                        : SetUpDistributed(config, mode.ip_config, options));
   TrainerGroup* group = setup.group.get();
+  if (group != nullptr) DS_RETURN_IF_ERROR(SettleAutoPrecision(config, setup, &options));
   const int rank = group == nullptr ? 0 : group->rank();
   const int world_size = group == nullptr ? 1 : group->world_size();
   // Only rank 0 writes the run's files.

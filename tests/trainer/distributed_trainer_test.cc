@@ -19,6 +19,7 @@
 #include "tests/common/test_util.h"
 #include "tests/server/server_cluster.h"
 #include "tests/trainer/trainer_run.h"
+#include "trainer/precision.h"
 
 namespace distsage {
 namespace {
@@ -378,6 +379,26 @@ TEST_F(DistributedTrainerTest, RanksWithDifferentModelFlagsStop) {
               std::string::npos)
         << rank0->ReadLog();
   }
+}
+
+// With --precision auto (the default) a rank that could compute in bf16
+// follows a rank that computes in fp32 instead of stopping over the
+// difference: here one rank is given fp32, as a rank on a CPU without bf16
+// units would choose it (on such a CPU both ranks compute in fp32 anyway).
+TEST_F(DistributedTrainerTest, AutoPrecisionSettlesOnFp32WhenAnyRankComputesInFp32) {
+  StartServers();
+  std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, {"--shutdown_servers"});
+  std::unique_ptr<ChildProcess> rank1 =
+      StartTrainer(1, 2, MasterPortOf(*rank0), {"--precision=fp32"});
+  ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
+  ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
+  const nlohmann::json summary0 = Summary(rank0->ReadLog());
+  EXPECT_EQ(summary0.at("hyperparameters").at("precision"), "fp32");
+  EXPECT_EQ(summary0.at("feature_wire_dtype"), "float32");
+  EXPECT_EQ(Summary(rank1->ReadLog()).at("param_checksum"), summary0.at("param_checksum"));
+  EXPECT_EQ(rank0->ReadLog().find("trainer rank 1 computes in fp32") != std::string::npos,
+            DetectBf16Support().matrix_units())
+      << rank0->ReadLog();
 }
 
 // Both trainers killed (SIGKILL, by the fault hook after their 7th batch:
