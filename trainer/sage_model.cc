@@ -3,7 +3,9 @@
 #include <torch/nn/functional/dropout.h>
 #include <torch/nn/init.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -41,19 +43,57 @@ at::Tensor SageConvImpl::Affine(const at::Tensor& add, const at::Tensor& x,
   return out.to(at::kBFloat16);
 }
 
+int64_t BucketedRows(int64_t rows) {
+  constexpr int64_t kMinStep = 16;
+  if (rows <= kMinStep) return rows;
+  const int top_bit = 63 - __builtin_clzll(static_cast<uint64_t>(rows));
+  const int64_t step = std::max<int64_t>(kMinStep, int64_t{1} << std::max(0, top_bit - 3));
+  return (rows + step - 1) / step * step;
+}
+
+int64_t SageConvImpl::ComputeRows(int64_t rows) const {
+  return precision_ == Precision::kBFloat16 ? BucketedRows(rows) : rows;
+}
+
+at::Tensor SageConvImpl::PaddedToCompute(const at::Tensor& x, int64_t rows) const {
+  const int64_t given = x.size(0);
+  if (rows == given) return ToCompute(x);
+  // One copy that converts and pads (autograd routes the gradient of the
+  // first `given` rows back to x).
+  at::Tensor padded = at::empty({rows, x.size(1)}, x.options().dtype(at::kBFloat16));
+  padded.narrow(0, given, rows - given).zero_();
+  padded.narrow(0, 0, given).copy_(x);
+  return padded;
+}
+
 at::Tensor SageConvImpl::PrepareSource(const at::Tensor& x_src) {
-  return project_first() ? Affine(at::Tensor(), x_src, weight_neigh_) : x_src;
+  if (!project_first()) return x_src;
+  const int64_t rows = x_src.size(0);
+  const at::Tensor projected =
+      Affine(at::Tensor(), PaddedToCompute(x_src, ComputeRows(rows)), weight_neigh_);
+  return projected.size(0) == rows ? projected : projected.narrow(0, 0, rows);
+}
+
+at::Tensor SageConvImpl::SelfPlusNeighbours(const at::Tensor& x_dst, const at::Tensor& aggregated,
+                                            bool projected) {
+  const int64_t rows = x_dst.size(0);
+  const int64_t compute_rows = ComputeRows(rows);
+  at::Tensor out = Affine(bias_, PaddedToCompute(x_dst, compute_rows), weight_self_);
+  if (aggregated.defined() && !projected) {
+    out = Affine(out, PaddedToCompute(aggregated, compute_rows), weight_neigh_);
+  }
+  if (compute_rows != rows) out = out.narrow(0, 0, rows);
+  return aggregated.defined() && projected ? out.add(ToCompute(aggregated)) : out;
 }
 
 at::Tensor SageConvImpl::Combine(const at::Tensor& x_dst, const at::Tensor& aggregated) {
-  const at::Tensor out = Affine(bias_, x_dst, weight_self_);
-  return project_first() ? out.add(ToCompute(aggregated)) : Affine(out, aggregated, weight_neigh_);
+  return SelfPlusNeighbours(x_dst, aggregated, project_first());
 }
 
 at::Tensor SageConvImpl::Forward(const at::Tensor& x_src, const Block& block) {
   const at::Tensor x_dst = x_src.narrow(0, 0, block.num_dst);
   // Without edges (fan-out 0) the neighbour term is exactly zero.
-  if (block.num_edges() == 0) return Affine(bias_, x_dst, weight_self_);
+  if (block.num_edges() == 0) return SelfPlusNeighbours(x_dst, at::Tensor(), false);
   return Combine(x_dst, NeighborMean(PrepareSource(x_src), block));
 }
 
@@ -62,9 +102,8 @@ at::Tensor SageConvImpl::ForwardAggregated(const at::Tensor& x_dst, const at::Te
   TORCH_CHECK(x_dst.size(0) == block.num_dst && neighbor_mean.sizes() == x_dst.sizes(), "got ",
               x_dst.sizes(), " destination rows and ", neighbor_mean.sizes(),
               " neighbour means for a block of ", block.num_dst, " destinations");
-  const at::Tensor out = Affine(bias_, x_dst, weight_self_);
-  if (block.num_edges() == 0) return out;
-  return Affine(out, neighbor_mean, weight_neigh_);
+  return SelfPlusNeighbours(x_dst, block.num_edges() == 0 ? at::Tensor() : neighbor_mean,
+                            /*projected=*/false);
 }
 
 GraphSageImpl::GraphSageImpl(const ModelOptions& options) : options_(options) {

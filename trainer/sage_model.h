@@ -57,6 +57,22 @@ class SageConvImpl : public torch::nn::Module {
   at::Tensor ToCompute(const at::Tensor& t) const;
   // add + x weight^T (add may be undefined: none), in the layer's precision.
   at::Tensor Affine(const at::Tensor& add, const at::Tensor& x, const at::Tensor& weight) const;
+  // The rows the layer's matrix products run over for `rows` rows of input:
+  // `rows` itself, except for bf16 on the matrix units (Precision::kBFloat16),
+  // where LibTorch creates (JIT-compiles) a oneDNN primitive for every new
+  // shape and the first layer's row count is new with every batch. There the
+  // count is rounded up to BucketedRows, so that the shapes recur and the
+  // primitives are created once and then found in oneDNN's cache.
+  int64_t ComputeRows(int64_t rows) const;
+  // `x` (rows x width) in the compute dtype, with zero rows appended up to
+  // `rows` (>= x.size(0)): they add zero rows to the products' outputs and
+  // nothing to the weights' gradients.
+  at::Tensor PaddedToCompute(const at::Tensor& x, int64_t rows) const;
+  // The layer's output for x_dst (its rows: destinations) given the
+  // aggregated neighbour term, or without one (undefined: no edges); with
+  // `projected`, `aggregated` is already out_dim wide (PrepareSource's).
+  at::Tensor SelfPlusNeighbours(const at::Tensor& x_dst, const at::Tensor& aggregated,
+                                bool projected);
 
   int64_t in_dim_;
   int64_t out_dim_;
@@ -66,6 +82,12 @@ class SageConvImpl : public torch::nn::Module {
   at::Tensor bias_;          // [out_dim]
 };
 TORCH_MODULE(SageConv);
+
+// `rows` rounded up to a multiple of 2^(floor(log2(rows)) - 3), at least 16:
+// at most 1/8 more rows (1/16 on average), and a few values per octave, so
+// that row counts drawn from a narrow range (the first layer's destinations
+// of batches of one size) give a handful of shapes.
+int64_t BucketedRows(int64_t rows);
 
 class GraphSageImpl : public torch::nn::Module {
  public:

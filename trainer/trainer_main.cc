@@ -856,14 +856,15 @@ absl::Status Run() {
 
 int main(int argc, char** argv) {
   // LibTorch's bf16 matrix products run oneDNN primitives, which oneDNN and
-  // LibTorch's ideep layer each cache by shape (1024 of them by default).
-  // The first layer's shape is new with every batch, and a cached primitive
-  // keeps buffers of its size: at products scale, hidden 256, one epoch grew
-  // the trainer by 1.3 GB. 16 keep every shape that recurs within a step,
-  // as fast (bench/results/onednn_cache.md). Both are read at the first bf16
+  // LibTorch's ideep layer each cache by shape (1024 of them by default),
+  // and a cached primitive keeps buffers of its size. The model rounds its
+  // row counts up to a few buckets (BucketedRows) so that shapes recur; 64
+  // hold them all, where 1024 of the first layer's ever-new shapes grew the
+  // trainer by 1.3 GB in one products-scale epoch at hidden 256
+  // (bench/results/onednn_cache.md). Both are read at the first bf16
   // product, so setting them here is in time; a user's own values are kept.
-  setenv("DNNL_PRIMITIVE_CACHE_CAPACITY", "16", /*overwrite=*/0);
-  setenv("LRU_CACHE_CAPACITY", "16", /*overwrite=*/0);
+  setenv("DNNL_PRIMITIVE_CACHE_CAPACITY", "64", /*overwrite=*/0);
+  setenv("LRU_CACHE_CAPACITY", "64", /*overwrite=*/0);
   // LibTorch and OpenBLAS run on libgomp, whose idle threads spin by default
   // and take the cores from the loader threads and from other processes
   // (bench/omp_wait_bench.sh). libgomp reads the policy when it is loaded,

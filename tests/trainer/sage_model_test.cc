@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <set>
+#include <utility>
+#include <vector>
+
 #include "trainer/neighbor_mean.h"
 
 namespace distsage {
@@ -210,6 +214,80 @@ TEST(GraphSageTest, EmulatedBFloat16MatchesLibTorchsBFloat16Kernels) {
   const size_t num_params = grads.size() / 2;
   for (size_t i = 0; i < num_params; ++i) {
     EXPECT_TRUE(torch::allclose(grads[i], grads[num_params + i], 0.05, 0.01)) << i;
+  }
+}
+
+// At most 1/8 more rows, a handful of values per octave, small counts kept.
+TEST(BucketedRowsTest, RoundsUpByLessThanAnEighthToAFewValues) {
+  EXPECT_EQ(BucketedRows(0), 0);
+  EXPECT_EQ(BucketedRows(16), 16);
+  EXPECT_EQ(BucketedRows(17), 32);
+  EXPECT_EQ(BucketedRows(1000), 1024);
+  EXPECT_EQ(BucketedRows(1024), 1024);
+  EXPECT_EQ(BucketedRows(23000), 24576);
+  std::set<int64_t> values;
+  for (int64_t rows = 17; rows <= 100000; ++rows) {
+    const int64_t bucketed = BucketedRows(rows);
+    ASSERT_GE(bucketed, rows);
+    ASSERT_LE(bucketed * 8, rows * 9 + 16 * 8) << rows;
+    values.insert(bucketed);
+  }
+  EXPECT_LE(values.size(), 8u * 13u);  // 8 per octave from 16 to 2^17.
+}
+
+// Random block of `num_dst` destinations over `num_src` sources, `fanout`
+// edges each.
+Block RandomBlock(int64_t num_dst, int64_t num_src, int fanout) {
+  Block block;
+  block.num_dst = num_dst;
+  for (int64_t i = 0; i < num_src; ++i) block.src_nodes.push_back(100 + i);
+  block.indptr = {0};
+  for (int64_t i = 0; i < num_dst; ++i) {
+    for (int k = 0; k < fanout; ++k) block.indices.push_back((i * 7 + k * 13) % num_src);
+    block.indptr.push_back(static_cast<int64_t>(block.indices.size()));
+  }
+  block.BuildReverse();
+  return block;
+}
+
+// With bf16 on the matrix units the layer pads its rows to a bucket (40
+// destinations, 100 sources: 48 and 112 rows); the emulation never pads. Both
+// paths, projecting first or not and with the loader's means, give the same
+// outputs and gradients up to bf16 roundings, and no gradient leaks from the
+// padding rows.
+TEST(SageConvTest, BFloat16RowsPaddedToABucketGiveTheUnpaddedResults) {
+  const Block block = RandomBlock(40, 100, 5);
+  ASSERT_EQ(BucketedRows(40), 48);
+  for (const auto& [in_dim, out_dim] : {std::pair<int64_t, int64_t>{24, 8}, {8, 24}}) {
+    torch::manual_seed(6);
+    SageConv conv(in_dim, out_dim);
+    const torch::Tensor x = torch::randn({100, in_dim});
+    const torch::Tensor means = NeighborMean(x, block).detach();
+    std::vector<torch::Tensor> outs, grads;
+    for (const Precision precision : {Precision::kBFloat16, Precision::kBFloat16Emulated}) {
+      conv->set_precision(precision);
+      conv->zero_grad();
+      const torch::Tensor input = x.clone().requires_grad_(true);
+      const torch::Tensor out = conv->Forward(input, block).to(torch::kFloat);
+      const torch::Tensor aggregated =
+          conv->ForwardAggregated(x.narrow(0, 0, 40), means, block).to(torch::kFloat);
+      ASSERT_EQ(out.size(0), 40);
+      ASSERT_EQ(aggregated.size(0), 40);
+      (out.sum() + aggregated.pow(2).sum()).backward();
+      outs.push_back(out.detach());
+      outs.push_back(aggregated.detach());
+      grads.push_back(input.grad());
+      for (const torch::Tensor& p : conv->parameters()) grads.push_back(p.grad().clone());
+    }
+    const size_t half_outs = outs.size() / 2;
+    for (size_t i = 0; i < half_outs; ++i) {
+      EXPECT_TRUE(torch::allclose(outs[i], outs[half_outs + i], 0.02, 0.02)) << in_dim << " " << i;
+    }
+    const size_t half = grads.size() / 2;
+    for (size_t i = 0; i < half; ++i) {
+      ASSERT_EQ(grads[i].sizes(), grads[half + i].sizes()) << i;
+      EXPECT_TRUE(torch::allclose(grads[i], grads[half + i], 0.05, 0.05)) << in_dim << " " << i;
+    }
   }
 }
 
