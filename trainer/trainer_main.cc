@@ -166,8 +166,8 @@ ABSL_FLAG(int, num_loader_threads, 0,
           "Threads sampling and pulling upcoming batches (0: max(2, num_threads / 2)).");
 ABSL_FLAG(int, prefetch, 2,
           "Batches the loader may prepare ahead of the model step, ready or being built (each "
-          "holds its input rows: at products scale ~20 MB; 4 before, as fast on 2 cores and "
-          "~50 MB more memory: bench/results/prefetch.md).");
+          "holds its input rows: at products scale ~20 MB; 4 before: within the noise as fast on "
+          "2 cores, with 43-90 MB more memory, bench/results/prefetch.md).");
 ABSL_FLAG(int, loader_nice, 19,
           "Nice levels (0-19) the loader threads run below the model's threads: they then build "
           "batches on the cores the model step leaves idle instead of preempting its threads (a "
