@@ -84,7 +84,7 @@ class SageConvImpl : public torch::nn::Module {
 TORCH_MODULE(SageConv);
 
 // `rows` rounded up to a multiple of 2^(floor(log2(rows)) - 3), at least 16:
-// at most 1/8 more rows (1/16 on average), and a few values per octave, so
+// at most 1/8 more rows (under 1/16 on average), and 8 values per octave, so
 // that row counts drawn from a narrow range (the first layer's destinations
 // of batches of one size) give a handful of shapes.
 int64_t BucketedRows(int64_t rows);
