@@ -180,6 +180,7 @@ struct GraphSageTrainer::State {
     loader.num_classes = options.model.num_classes;
     loader.aggregate_first_layer = options.AggregatesInLoader();
     loader.sum_rows_in_place = options.LoaderSumsInPlace();
+    loader.aggregated_rows_bfloat16 = RoundsToBFloat16(options.model.precision);
     if (loader.aggregate_first_layer && model->layer(0)->project_first()) {
       loader.first_layer_projected_width = model->layer(0)->out_dim();
     }

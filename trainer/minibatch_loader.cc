@@ -24,16 +24,29 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// A float32 tensor of `sizes` in a buffer of `pool`, given back when the
-// tensor (and every view of it) dies; plain allocation without a pool.
-at::Tensor PooledRows(const std::shared_ptr<BufferPool>& pool, at::IntArrayRef sizes) {
-  const at::TensorOptions options = at::TensorOptions().dtype(at::kFloat);
+// A tensor of `sizes` (float32, or `dtype`) in a buffer of `pool`, given
+// back when the tensor (and every view of it) dies; plain allocation without
+// a pool.
+at::Tensor PooledRows(const std::shared_ptr<BufferPool>& pool, at::IntArrayRef sizes,
+                      at::ScalarType dtype = at::kFloat) {
+  const at::TensorOptions options = at::TensorOptions().dtype(dtype);
   if (pool == nullptr) return at::empty(sizes, options);
   int64_t values = 1;
   for (const int64_t size : sizes) values *= size;
   return at::from_blob(
-      pool->Acquire(static_cast<size_t>(values) * sizeof(float)), sizes,
+      pool->Acquire(static_cast<size_t>(values) * at::elementSize(dtype)), sizes,
       [pool](void* data) { pool->Release(data); }, options);
+}
+
+// Rows `rows[0 .. count)` of `dim` floats into `out`, each value rounded to
+// bfloat16 (to nearest even, as LibTorch converts).
+void CopyRowsAtAsBFloat16(const float* const* rows, int64_t count, int64_t dim,
+                          c10::BFloat16* out) {
+  for (int64_t i = 0; i < count; ++i) {
+    const float* row = rows[i];
+    c10::BFloat16* out_row = out + i * dim;
+    for (int64_t d = 0; d < dim; ++d) out_row[d] = c10::BFloat16(row[d]);
+  }
 }
 
 }  // namespace
@@ -153,11 +166,11 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
     batch->cpu.gather = cpu_lap();
   } else {
     // One buffer for both halves: the destinations' rows, then their means.
-    const at::Tensor both = PooledRows(options_.feature_buffers, {2, first.num_dst, width});
+    const bool bf16 = options_.aggregated_rows_bfloat16;
+    const at::Tensor both = PooledRows(options_.feature_buffers, {2, first.num_dst, width},
+                                       bf16 ? at::kBFloat16 : at::kFloat);
     batch->features = both.select(0, 0);
     batch->neighbor_mean = both.select(0, 1);
-    float* features = batch->features.data_ptr<float>();
-    float* means = batch->neighbor_mean.data_ptr<float>();
     if (options_.sum_rows_in_place && options_.input.AreStoredRows()) {
       // Summed where they are: the rows of partitions in this process (a
       // server's mapped segment) are not copied; only the others are pulled,
@@ -169,18 +182,34 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
       DS_RETURN_IF_ERROR(options_.input.graph->LocateFeatureRows(
           options_.input.feature_name, first.src_nodes, rows.data(), &pulled));
       batch->cpu.gather = cpu_lap();
-      CopyRowsAt(rows.data(), first.num_dst, width, features);
-      // The destinations' rows are sources too: read them from the copy,
-      // ~9 MB at products scale, which the cache holds better than rows
-      // spread over the whole partition.
-      for (int64_t i = 0; i < first.num_dst; ++i) rows[i] = features + i * width;
-      NeighborMeanRows(rows.data(), width, first, means);
+      if (bf16) {
+        // Rounded as they are written; the means read the destinations'
+        // rows where they are (there is no float32 copy of them).
+        CopyRowsAtAsBFloat16(rows.data(), first.num_dst, width,
+                             batch->features.data_ptr<c10::BFloat16>());
+        NeighborMeanRows(rows.data(), width, first, batch->neighbor_mean.data_ptr<c10::BFloat16>());
+      } else {
+        float* features = batch->features.data_ptr<float>();
+        CopyRowsAt(rows.data(), first.num_dst, width, features);
+        // The destinations' rows are sources too: read them from the copy,
+        // ~9 MB at products scale, which the cache holds better than rows
+        // spread over the whole partition.
+        for (int64_t i = 0; i < first.num_dst; ++i) rows[i] = features + i * width;
+        NeighborMeanRows(rows.data(), width, first, batch->neighbor_mean.data_ptr<float>());
+      }
     } else {
       const at::Tensor inputs = PooledRows(options_.gather_buffers, {first.num_src(), width});
       DS_RETURN_IF_ERROR(options_.input.Pull(first.src_nodes, inputs.data_ptr<float>()));
       batch->cpu.gather = cpu_lap();
-      std::copy_n(inputs.data_ptr<float>(), first.num_dst * width, features);
-      NeighborMeanRows(inputs.data_ptr<float>(), width, first, means);
+      const float* input = inputs.data_ptr<float>();
+      if (bf16) {
+        c10::BFloat16* features = batch->features.data_ptr<c10::BFloat16>();
+        for (int64_t i = 0; i < first.num_dst * width; ++i) features[i] = c10::BFloat16(input[i]);
+        NeighborMeanRows(input, width, first, batch->neighbor_mean.data_ptr<c10::BFloat16>());
+      } else {
+        std::copy_n(input, first.num_dst * width, batch->features.data_ptr<float>());
+        NeighborMeanRows(input, width, first, batch->neighbor_mean.data_ptr<float>());
+      }
     }
     batch->cpu.aggregate = cpu_lap();
   }

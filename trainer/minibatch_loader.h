@@ -46,7 +46,8 @@ struct MiniBatch {
   std::vector<Block> blocks;  // Input layer first; blocks.back() has the seeds as destinations.
   // The input rows, float32: those of blocks.front()'s source nodes
   // [num_src, dim]; or, when the loader aggregated the first layer, those of
-  // its destinations only [blocks.front().num_dst, dim].
+  // its destinations only [blocks.front().num_dst, dim] (bfloat16 with
+  // LoaderOptions::aggregated_rows_bfloat16, as neighbor_mean).
   at::Tensor features;
   // Defined when the loader aggregated the first layer: the mean of each
   // destination's sampled in-neighbours' rows [blocks.front().num_dst, dim]
@@ -101,6 +102,11 @@ struct LoaderOptions {
   // per loader thread, on Amazon Computers 0.98-1.11x and 36 MiB less
   // (bench/results/loader_in_place.md).
   bool sum_rows_in_place = false;
+  // With aggregate_first_layer: hand the destinations' rows and their means
+  // over as bfloat16, each value rounded once to nearest even, as a model
+  // computing in bf16 (Precision::kBFloat16, or emulated) rounds them itself
+  // first thing: the same run, with half the bytes per batch in flight.
+  bool aggregated_rows_bfloat16 = false;
   // With aggregate_first_layer, where the full input rows are gathered before
   // the means, unless summed in place (one buffer per worker at a time, given
   // back at once). Null: plain allocation.

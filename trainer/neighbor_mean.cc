@@ -35,12 +35,12 @@ int64_t GrainSize(int64_t num_rows, int64_t num_edges, int64_t dim) {
 // are summed in place. `parallel`: over LibTorch's intra-op threads, or all
 // in the calling thread. row_at(i) is the address of input row i (dim values):
 // RowsOf for a matrix, or a table of addresses.
-template <typename scalar_t, typename RowAt>
+template <typename scalar_t, typename RowAt, typename out_t>
 void SegmentSum(RowAt row_at, int64_t dim, const int64_t* ptr, const int64_t* index,
                 int64_t num_rows, const int64_t* norm_ptr, bool scale_by_target, bool parallel,
-                scalar_t* out) {
+                out_t* out) {
   using acc_t = at::opmath_type<scalar_t>;
-  constexpr bool kInPlace = std::is_same_v<acc_t, scalar_t>;
+  constexpr bool kInPlace = std::is_same_v<acc_t, scalar_t> && std::is_same_v<out_t, scalar_t>;
   const int64_t num_edges = ptr[num_rows];
   const int64_t prefetch_bytes =
       std::min<int64_t>(dim * static_cast<int64_t>(sizeof(scalar_t)), kPrefetchBytes);
@@ -82,8 +82,8 @@ void SegmentSum(RowAt row_at, int64_t dim, const int64_t* ptr, const int64_t* in
         }
       }
       if constexpr (!kInPlace) {
-        scalar_t* out_row = out + row * dim;
-        for (int64_t d = 0; d < dim; ++d) out_row[d] = static_cast<scalar_t>(sum[d]);
+        out_t* out_row = out + row * dim;
+        for (int64_t d = 0; d < dim; ++d) out_row[d] = static_cast<out_t>(sum[d]);
       }
     }
   };
@@ -150,6 +150,17 @@ void NeighborMeanRows(const float* x, int64_t dim, const Block& block, float* ou
 }
 
 void NeighborMeanRows(const float* const* rows, int64_t dim, const Block& block, float* out) {
+  SegmentSum<float>([rows](int64_t i) { return rows[i]; }, dim, block.indptr.data(),
+                    block.indices.data(), block.num_dst, nullptr, false, /*parallel=*/false, out);
+}
+
+void NeighborMeanRows(const float* x, int64_t dim, const Block& block, c10::BFloat16* out) {
+  SegmentSum<float>(RowsOf(x, dim), dim, block.indptr.data(), block.indices.data(), block.num_dst,
+                    nullptr, false, /*parallel=*/false, out);
+}
+
+void NeighborMeanRows(const float* const* rows, int64_t dim, const Block& block,
+                      c10::BFloat16* out) {
   SegmentSum<float>([rows](int64_t i) { return rows[i]; }, dim, block.indptr.data(),
                     block.indices.data(), block.num_dst, nullptr, false, /*parallel=*/false, out);
 }

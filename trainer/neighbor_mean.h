@@ -7,6 +7,7 @@
 #define DISTSAGE_TRAINER_NEIGHBOR_MEAN_H_
 
 #include <ATen/core/Tensor.h>
+#include <c10/util/BFloat16.h>
 
 #include "trainer/block.h"
 
@@ -33,6 +34,11 @@ void NeighborMeanRows(const float* x, int64_t dim, const Block& block, float* ou
 // mapped partition (GraphClient::LocateFeatureRows). The same sums in the
 // same order, so the same bits as over the rows copied into one matrix.
 void NeighborMeanRows(const float* const* rows, int64_t dim, const Block& block, float* out);
+// Both, each mean rounded once to bfloat16 (to nearest even, as LibTorch's
+// float-to-bf16 conversion does): exactly the float32 means converted.
+void NeighborMeanRows(const float* x, int64_t dim, const Block& block, c10::BFloat16* out);
+void NeighborMeanRows(const float* const* rows, int64_t dim, const Block& block,
+                      c10::BFloat16* out);
 
 }  // namespace distsage
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -313,6 +314,51 @@ TEST_F(TinyGraphTest, LoaderAggregatingTheFirstLayerHandsOverDestinationsAndMean
       }
     }
     EXPECT_FALSE(*aggregating.Next(&batch));
+  }
+}
+
+// With aggregated_rows_bfloat16 (a model computing in bf16) the loader hands
+// over exactly the float32 loader's destinations' rows and means rounded to
+// bfloat16, in place, from a copy and normalised; and a bf16 layer computes
+// the same outputs from either.
+TEST_F(TinyGraphTest, LoaderHandsOverAggregatedRowsAsTheModelWouldRoundThem) {
+  for (const auto& [norm, in_place] :
+       {std::pair{FeatureNorm::kNone, true}, std::pair{FeatureNorm::kNone, false},
+        std::pair{FeatureNorm::kRow, true}}) {
+    SCOPED_TRACE(absl::StrCat(FeatureNormName(norm), in_place ? " in place" : " copied"));
+    const BlockSampler sampler(client_.get(), {2, 3}, /*reverse_from_layer=*/1);
+    LoaderOptions options;
+    options.batch_size = 2;
+    options.num_workers = 2;
+    options.input = FeatureInput(client_.get(), norm);
+    options.num_classes = 3;
+    options.aggregate_first_layer = true;
+    options.sum_rows_in_place = in_place;
+    options.feature_buffers = std::make_shared<BufferPool>(4);
+    options.gather_buffers = std::make_shared<BufferPool>(2);
+    const std::vector<int64_t> seeds = {4, 0, 1, 2, 3};
+    MiniBatchLoader float32(client_.get(), &sampler, seeds, options, 5);
+    options.aggregated_rows_bfloat16 = true;
+    MiniBatchLoader bfloat16(client_.get(), &sampler, seeds, options, 5);
+    torch::manual_seed(7);
+    SageConv conv(2, 4, Precision::kBFloat16);
+    MiniBatch expected;
+    MiniBatch batch;
+    for (int64_t i = 0; i < 3; ++i) {
+      ASSERT_TRUE(*float32.Next(&expected));
+      auto more = bfloat16.Next(&batch);
+      ASSERT_TRUE(more.ok()) << more.status();
+      ASSERT_TRUE(*more);
+      ASSERT_EQ(batch.features.scalar_type(), at::kBFloat16);
+      ASSERT_EQ(batch.neighbor_mean.scalar_type(), at::kBFloat16);
+      EXPECT_TRUE(batch.features.equal(expected.features.to(at::kBFloat16))) << "batch " << i;
+      EXPECT_TRUE(batch.neighbor_mean.equal(expected.neighbor_mean.to(at::kBFloat16)))
+          << "batch " << i;
+      const Block& first = batch.blocks.front();
+      EXPECT_TRUE(conv->ForwardAggregated(batch.features, batch.neighbor_mean, first)
+                      .equal(conv->ForwardAggregated(expected.features, expected.neighbor_mean,
+                                                     expected.blocks.front())));
+    }
   }
 }
 
