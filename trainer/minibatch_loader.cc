@@ -45,7 +45,7 @@ void CopyRowsAtAsBFloat16(const float* const* rows, int64_t count, int64_t dim,
   for (int64_t i = 0; i < count; ++i) {
     const float* row = rows[i];
     c10::BFloat16* out_row = out + i * dim;
-    for (int64_t d = 0; d < dim; ++d) out_row[d] = c10::BFloat16(row[d]);
+    RoundToBFloat16(row, dim, out_row);
   }
 }
 
@@ -204,7 +204,7 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
       const float* input = inputs.data_ptr<float>();
       if (bf16) {
         c10::BFloat16* features = batch->features.data_ptr<c10::BFloat16>();
-        for (int64_t i = 0; i < first.num_dst * width; ++i) features[i] = c10::BFloat16(input[i]);
+        RoundToBFloat16(input, first.num_dst * width, features);
         NeighborMeanRows(input, width, first, batch->neighbor_mean.data_ptr<c10::BFloat16>());
       } else {
         std::copy_n(input, first.num_dst * width, batch->features.data_ptr<float>());

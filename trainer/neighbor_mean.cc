@@ -6,6 +6,8 @@
 #include <torch/autograd.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -81,7 +83,9 @@ void SegmentSum(RowAt row_at, int64_t dim, const int64_t* ptr, const int64_t* in
           for (int64_t d = 0; d < dim; ++d) sum[d] += inv * static_cast<acc_t>(in_row[d]);
         }
       }
-      if constexpr (!kInPlace) {
+      if constexpr (std::is_same_v<out_t, c10::BFloat16> && std::is_same_v<acc_t, float>) {
+        RoundToBFloat16(sum, dim, out + row * dim);
+      } else if constexpr (!kInPlace) {
         out_t* out_row = out + row * dim;
         for (int64_t d = 0; d < dim; ++d) out_row[d] = static_cast<out_t>(sum[d]);
       }
@@ -93,6 +97,21 @@ void SegmentSum(RowAt row_at, int64_t dim, const int64_t* ptr, const int64_t* in
     sum_rows(0, num_rows);
   }
 }
+
+}  // namespace
+
+void RoundToBFloat16(const float* in, int64_t count, c10::BFloat16* out) {
+  for (int64_t i = 0; i < count; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, &in[i], sizeof(bits));
+    const uint32_t rounded = (bits + (((bits >> 16) & 1u) + 0x7FFFu)) >> 16;
+    const bool nan = (bits & 0x7FFFFFFFu) > 0x7F800000u;
+    out[i] =
+        c10::BFloat16(static_cast<uint16_t>(nan ? 0x7FC0u : rounded), c10::BFloat16::from_bits());
+  }
+}
+
+namespace {
 
 // Row i of a row-major matrix of width dim.
 template <typename scalar_t>

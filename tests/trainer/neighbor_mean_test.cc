@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -181,6 +182,29 @@ TEST(NeighborMeanTest, RowsVariantEqualsTheAutogradOpBitForBit) {
   torch::Tensor located = torch::empty({700, 33});
   NeighborMeanRows(rows.data(), 33, block, located.data_ptr<float>());
   EXPECT_TRUE(torch::equal(located, out));
+}
+
+// Bit for bit LibTorch's conversion: ties to even, infinities, NaNs,
+// denormals and a sweep of random values.
+TEST(RoundToBFloat16Test, MatchesLibTorchsConversionBitForBit) {
+  std::vector<float> values = {0.0f,
+                               -0.0f,
+                               1.0f,
+                               1.00390625f,  // A tie (halfway between two bf16 values).
+                               1.01171875f,  // The tie above it.
+                               std::numeric_limits<float>::infinity(),
+                               -std::numeric_limits<float>::infinity(),
+                               std::numeric_limits<float>::quiet_NaN(),
+                               std::numeric_limits<float>::denorm_min(),
+                               std::numeric_limits<float>::max(),
+                               -3.3e38f};
+  const at::Tensor random = torch::randn({4096}) * 1000;
+  for (int64_t i = 0; i < random.size(0); ++i) values.push_back(random[i].item<float>());
+  std::vector<c10::BFloat16> ours(values.size());
+  RoundToBFloat16(values.data(), static_cast<int64_t>(values.size()), ours.data());
+  for (size_t i = 0; i < values.size(); ++i) {
+    EXPECT_EQ(ours[i].x, c10::BFloat16(values[i]).x) << values[i];
+  }
 }
 
 }  // namespace
