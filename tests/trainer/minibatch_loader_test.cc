@@ -44,6 +44,30 @@ class TinyGraphTest : public ::testing::Test {
     client_ = std::move(*client);
   }
 
+  // A loader of 2-seed batches of the feature that aggregates the first
+  // layer, summing in place or from a copy.
+  LoaderOptions AggregatingOptions(FeatureNorm norm, bool in_place) {
+    LoaderOptions options;
+    options.batch_size = 2;
+    options.num_workers = 2;
+    options.input = FeatureInput(client_.get(), norm);
+    options.num_classes = 3;
+    options.aggregate_first_layer = true;
+    options.sum_rows_in_place = in_place;
+    options.feature_buffers = std::make_shared<BufferPool>(4);
+    options.gather_buffers = std::make_shared<BufferPool>(2);
+    return options;
+  }
+
+  // The next batch of both loaders; each must have one.
+  static void NextOfBoth(MiniBatchLoader* reference, MiniBatch* expected, MiniBatchLoader* loader,
+                         MiniBatch* batch) {
+    ASSERT_TRUE(*reference->Next(expected));
+    auto more = loader->Next(batch);
+    ASSERT_TRUE(more.ok()) << more.status();
+    ASSERT_TRUE(*more);
+  }
+
   // Whether every edge of `block` is a real in-edge and, per destination,
   // sampled edge positions are distinct (no replacement).
   void ExpectRealEdges(const Block& block, int fanout) {
@@ -263,25 +287,15 @@ TEST_F(TinyGraphTest, LoaderAggregatingTheFirstLayerHandsOverDestinationsAndMean
     const FeatureNorm norm = c.norm;
     SCOPED_TRACE(absl::StrCat(FeatureNormName(norm), c.in_place ? " in place" : " copied"));
     const BlockSampler sampler(client_.get(), {2, 3}, /*reverse_from_layer=*/1);
-    LoaderOptions options;
-    options.batch_size = 2;
-    options.num_workers = 2;
-    options.input = FeatureInput(client_.get(), norm);
-    options.num_classes = 3;
-    options.feature_buffers = std::make_shared<BufferPool>(4);
+    LoaderOptions options = AggregatingOptions(norm, c.in_place);
     const std::vector<int64_t> seeds = {4, 0, 1, 2, 3};
-    MiniBatchLoader plain(client_.get(), &sampler, seeds, options, 5);
-    options.aggregate_first_layer = true;
-    options.sum_rows_in_place = c.in_place;
-    options.gather_buffers = std::make_shared<BufferPool>(2);
     MiniBatchLoader aggregating(client_.get(), &sampler, seeds, options, 5);
+    options.aggregate_first_layer = false;
+    MiniBatchLoader plain(client_.get(), &sampler, seeds, options, 5);
     MiniBatch expected;
     MiniBatch batch;
     for (int64_t i = 0; i < 3; ++i) {
-      ASSERT_TRUE(*plain.Next(&expected));
-      auto more = aggregating.Next(&batch);
-      ASSERT_TRUE(more.ok()) << more.status();
-      ASSERT_TRUE(*more);
+      ASSERT_NO_FATAL_FAILURE(NextOfBoth(&plain, &expected, &aggregating, &batch));
       EXPECT_FALSE(expected.neighbor_mean.defined());
       EXPECT_EQ(batch.summed_in_place, norm == FeatureNorm::kNone && c.in_place);
       ASSERT_EQ(batch.blocks.size(), expected.blocks.size());
@@ -327,15 +341,7 @@ TEST_F(TinyGraphTest, LoaderHandsOverAggregatedRowsAsTheModelWouldRoundThem) {
         std::pair{FeatureNorm::kRow, true}}) {
     SCOPED_TRACE(absl::StrCat(FeatureNormName(norm), in_place ? " in place" : " copied"));
     const BlockSampler sampler(client_.get(), {2, 3}, /*reverse_from_layer=*/1);
-    LoaderOptions options;
-    options.batch_size = 2;
-    options.num_workers = 2;
-    options.input = FeatureInput(client_.get(), norm);
-    options.num_classes = 3;
-    options.aggregate_first_layer = true;
-    options.sum_rows_in_place = in_place;
-    options.feature_buffers = std::make_shared<BufferPool>(4);
-    options.gather_buffers = std::make_shared<BufferPool>(2);
+    LoaderOptions options = AggregatingOptions(norm, in_place);
     const std::vector<int64_t> seeds = {4, 0, 1, 2, 3};
     MiniBatchLoader float32(client_.get(), &sampler, seeds, options, 5);
     options.aggregated_rows_bfloat16 = true;
@@ -345,10 +351,7 @@ TEST_F(TinyGraphTest, LoaderHandsOverAggregatedRowsAsTheModelWouldRoundThem) {
     MiniBatch expected;
     MiniBatch batch;
     for (int64_t i = 0; i < 3; ++i) {
-      ASSERT_TRUE(*float32.Next(&expected));
-      auto more = bfloat16.Next(&batch);
-      ASSERT_TRUE(more.ok()) << more.status();
-      ASSERT_TRUE(*more);
+      ASSERT_NO_FATAL_FAILURE(NextOfBoth(&float32, &expected, &bfloat16, &batch));
       ASSERT_EQ(batch.features.scalar_type(), at::kBFloat16);
       ASSERT_EQ(batch.neighbor_mean.scalar_type(), at::kBFloat16);
       EXPECT_TRUE(batch.features.equal(expected.features.to(at::kBFloat16))) << "batch " << i;
