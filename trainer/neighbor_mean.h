@@ -34,15 +34,16 @@ void NeighborMeanRows(const float* x, int64_t dim, const Block& block, float* ou
 // mapped partition (GraphClient::LocateFeatureRows). The same sums in the
 // same order, so the same bits as over the rows copied into one matrix.
 void NeighborMeanRows(const float* const* rows, int64_t dim, const Block& block, float* out);
-// in[0 .. count) rounded to bfloat16 into out: bit for bit LibTorch's
-// float-to-bf16 conversion (round to nearest even, NaN to 0x7FC0), written
-// without branches so that the compiler can vectorise it.
-void RoundToBFloat16(const float* in, int64_t count, c10::BFloat16* out);
-// Both, each mean rounded once to bfloat16 (to nearest even, as LibTorch's
+// The two above, each mean rounded once to bfloat16 (to nearest even, as LibTorch's
 // float-to-bf16 conversion does): exactly the float32 means converted.
 void NeighborMeanRows(const float* x, int64_t dim, const Block& block, c10::BFloat16* out);
 void NeighborMeanRows(const float* const* rows, int64_t dim, const Block& block,
                       c10::BFloat16* out);
+
+// in[0 .. count) rounded to bfloat16 into out: bit for bit LibTorch's
+// float-to-bf16 conversion (round to nearest even, NaN to 0x7FC0), written
+// without branches so that the compiler can vectorise it.
+void RoundToBFloat16(const float* in, int64_t count, c10::BFloat16* out);
 
 }  // namespace distsage
 
