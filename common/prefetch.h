@@ -20,17 +20,26 @@ inline void PrefetchBytes(const void* data, size_t bytes) {
   if (bytes > 0) __builtin_prefetch(p + bytes - 1);
 }
 
-// Copies rows[0 .. count) (`dim` T each, wherever they are) to
-// out + row_of(i) * dim, requesting each row's cache lines a few rows
-// ahead: random addresses, which the hardware prefetcher cannot follow.
-template <typename T, typename RowOf>
-void CopyRowsFrom(const T* const* rows, int64_t count, int64_t dim, T* out, RowOf row_of) {
+// Calls visit(rows[i], i) for i in [0, count) (rows of `dim` T each,
+// wherever they are), requesting each row's cache lines a few rows ahead:
+// random addresses, which the hardware prefetcher cannot follow.
+template <typename T, typename Visit>
+void VisitRowsPrefetched(const T* const* rows, int64_t count, int64_t dim, Visit visit) {
   constexpr int64_t kPrefetchRows = 8;
   const size_t row_bytes = static_cast<size_t>(dim) * sizeof(T);
   for (int64_t i = 0; i < count; ++i) {
     if (i + kPrefetchRows < count) PrefetchBytes(rows[i + kPrefetchRows], row_bytes);
-    std::copy_n(rows[i], dim, out + row_of(i) * dim);
+    visit(rows[i], i);
   }
+}
+
+// Copies rows[0 .. count) (`dim` T each, wherever they are) to
+// out + row_of(i) * dim (VisitRowsPrefetched).
+template <typename T, typename RowOf>
+void CopyRowsFrom(const T* const* rows, int64_t count, int64_t dim, T* out, RowOf row_of) {
+  VisitRowsPrefetched(rows, count, dim, [&](const T* row, int64_t i) {
+    std::copy_n(row, dim, out + row_of(i) * dim);
+  });
 }
 
 }  // namespace distsage

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/prefetch.h"
 #include "common/status_macros.h"
 #include "common/thread_cpu_clock.h"
 #include "common/thread_priority.h"
@@ -36,17 +37,6 @@ at::Tensor PooledRows(const std::shared_ptr<BufferPool>& pool, at::IntArrayRef s
   return at::from_blob(
       pool->Acquire(static_cast<size_t>(values) * at::elementSize(dtype)), sizes,
       [pool](void* data) { pool->Release(data); }, options);
-}
-
-// Rows `rows[0 .. count)` of `dim` floats into `out`, each value rounded to
-// bfloat16 (to nearest even, as LibTorch converts).
-void CopyRowsAtAsBFloat16(const float* const* rows, int64_t count, int64_t dim,
-                          c10::BFloat16* out) {
-  for (int64_t i = 0; i < count; ++i) {
-    const float* row = rows[i];
-    c10::BFloat16* out_row = out + i * dim;
-    RoundToBFloat16(row, dim, out_row);
-  }
 }
 
 }  // namespace
@@ -185,8 +175,10 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
       if (bf16) {
         // Rounded as they are written; the means read the destinations'
         // rows where they are (there is no float32 copy of them).
-        CopyRowsAtAsBFloat16(rows.data(), first.num_dst, width,
-                             batch->features.data_ptr<c10::BFloat16>());
+        c10::BFloat16* features = batch->features.data_ptr<c10::BFloat16>();
+        VisitRowsPrefetched(rows.data(), first.num_dst, width, [&](const float* row, int64_t i) {
+          RoundToBFloat16(row, width, features + i * width);
+        });
         NeighborMeanRows(rows.data(), width, first, batch->neighbor_mean.data_ptr<c10::BFloat16>());
       } else {
         float* features = batch->features.data_ptr<float>();
