@@ -92,8 +92,13 @@ uint64_t HashVector(uint64_t hash, const std::vector<T>& values) {
 
 uint64_t HashBatch(uint64_t hash, const MiniBatch& batch, bool features_as_bfloat16) {
   for (const Block& block : batch.blocks) {
-    hash = HashVector(hash, block.src_nodes);
     hash = HashVector(hash, block.indptr);
+    // Of a first layer the loader aggregated, the model reads only the
+    // destinations' rows and means and the degrees (indptr): the sources
+    // and edges are the loader's own business (deduplicated or one per
+    // edge, InputSources), and both must give the same batch.
+    if (&block == &batch.blocks.front() && batch.neighbor_mean.defined()) continue;
+    hash = HashVector(hash, block.src_nodes);
     hash = HashVector(hash, block.indices);
     hash = HashVector(hash, block.rev_indptr);
     hash = HashVector(hash, block.rev_indices);

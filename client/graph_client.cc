@@ -377,6 +377,14 @@ absl::Status GraphClient::LocateFeatureRows(const std::string& name, absl::Span<
   return absl::OkStatus();
 }
 
+bool GraphClient::LocatesEveryRowInPlace(const std::string& name) const {
+  for (int part = 0; part < config_.num_parts(); ++part) {
+    // No IDs: the store only says whether it could answer in place.
+    if (!IsLocal(part) || !local_[part]->FeatureRowAddresses(name, {}, nullptr).ok()) return false;
+  }
+  return true;
+}
+
 absl::Status GraphClient::PullLabels(absl::Span<const int64_t> ids, int64_t* out) {
   return PullRows(
       ids, 1, "PullLabels", NodeIdsRequest::kIdsFieldNumber, PullLabelsResponse::kLabelsFieldNumber,

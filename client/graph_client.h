@@ -115,6 +115,10 @@ class GraphClient {
   // call), which, like the client, must outlive the use of the addresses.
   absl::Status LocateFeatureRows(const std::string& name, absl::Span<const int64_t> ids,
                                  const float** rows, std::vector<float>* pulled);
+  // Whether LocateFeatureRows reads every row of feature `name` in place
+  // (every partition in this process, its rows in memory as float32), so
+  // that it pulls and copies none.
+  bool LocatesEveryRowInPlace(const std::string& name) const;
   // GraphClientOptions::feature_rows_bfloat16 (servers' rows rounded).
   bool feature_rows_bfloat16() const { return feature_rows_bfloat16_; }
   // Changes that choice; only before the first pull (not thread-safe).

@@ -12,7 +12,9 @@ namespace distsage {
 
 struct Block {
   // Global IDs of the source nodes; src_nodes[0 .. num_dst) are the
-  // destination nodes, in the order the layer outputs them.
+  // destination nodes, in the order the layer outputs them. Each node once,
+  // except in an input layer sampled with one source per edge
+  // (InputSources::kPerEdge).
   std::vector<int64_t> src_nodes;
   int64_t num_dst = 0;
   // In-edges grouped by destination (CSR): the sources of destination i are

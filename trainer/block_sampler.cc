@@ -1,6 +1,7 @@
 #include "trainer/block_sampler.h"
 
 #include <algorithm>
+#include <numeric>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -27,7 +28,8 @@ BlockSampler::BlockSampler(GraphClient* client, std::vector<int> fanouts, int re
     : client_(client), fanouts_(std::move(fanouts)), reverse_from_layer_(reverse_from_layer) {}
 
 absl::Status BlockSampler::Sample(absl::Span<const int64_t> seeds, uint64_t rng_seed,
-                                  std::vector<Block>* blocks, SampleStageSeconds* stages) const {
+                                  std::vector<Block>* blocks, SampleStageSeconds* stages,
+                                  InputSources input_sources) const {
   SampleStageSeconds spent;
   double mark = ThreadCpuSeconds();
   // Charges the CPU time since the last mark to `stage`.
@@ -66,6 +68,18 @@ absl::Status BlockSampler::Sample(absl::Span<const int64_t> seeds, uint64_t rng_
     charge(&spent.neighbors);
     // Destination nodes keep their positions, so they form the source prefix.
     const int64_t max_src = num_dst + static_cast<int64_t>(sampled.src.size());
+    if (layer == 0 && input_sources == InputSources::kPerEdge) {
+      block.src_nodes.reserve(max_src);
+      block.src_nodes.assign(frontier.begin(), frontier.end());
+      block.src_nodes.insert(block.src_nodes.end(), sampled.src.begin(), sampled.src.end());
+      block.indptr = std::move(sampled.offsets);
+      block.indices.resize(sampled.src.size());
+      std::iota(block.indices.begin(), block.indices.end(), num_dst);
+      charge(&spent.relabel);
+      if (layer >= reverse_from_layer_) block.BuildReverse();
+      charge(&spent.reverse);
+      break;  // The input layer is the last one sampled.
+    }
     if (max_src > LocalIdMap::kMaxEntries) {
       return absl::InvalidArgumentError(absl::StrCat(
           "layer ", layer, " of the batch would have up to ", max_src, " source nodes, over the ",

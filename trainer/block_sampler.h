@@ -24,6 +24,20 @@ struct SampleStageSeconds {
   double reverse = 0.0;    // Building the transposed CSRs (Block::BuildReverse).
 };
 
+// How the input layer's block (blocks->front()) lists its source nodes.
+enum class InputSources {
+  // Each sampled node once, as DGL's blocks do: what a model that reads a
+  // row per source node needs.
+  kDistinct,
+  // One source per sampled edge, repeats kept: src_nodes is the
+  // destinations followed by every edge's source in edge order, and
+  // indices[e] = num_dst + e. For a consumer that only sums a row per edge
+  // (the loader's in-place means), which then skips deduplicating the
+  // largest layer (at products scale ~220k lookups in a table of megabytes
+  // per batch).
+  kPerEdge,
+};
+
 class BlockSampler {
  public:
   // `fanouts` lists one fan-out per layer in input-to-output order, like
@@ -40,9 +54,12 @@ class BlockSampler {
   // as its destination nodes and blocks->front().src_nodes are the nodes
   // whose features the model reads. `rng_seed` makes the draw reproducible.
   // When `stages` is not null, the calling thread's CPU time per stage is
-  // added to it.
+  // added to it. `input_sources` says how blocks->front() lists its
+  // sources; the other blocks always list each node once (their sources
+  // are the next layer's destinations).
   absl::Status Sample(absl::Span<const int64_t> seeds, uint64_t rng_seed,
-                      std::vector<Block>* blocks, SampleStageSeconds* stages = nullptr) const;
+                      std::vector<Block>* blocks, SampleStageSeconds* stages = nullptr,
+                      InputSources input_sources = InputSources::kDistinct) const;
 
   const std::vector<int>& fanouts() const { return fanouts_; }
 

@@ -56,6 +56,9 @@ MiniBatchLoader::MiniBatchLoader(GraphClient* client, const BlockSampler* sample
       rng_seed_(rng_seed),
       num_batches_((static_cast<int64_t>(seeds_.size()) + options.batch_size - 1) /
                    options.batch_size),
+      per_edge_possible_(options.aggregate_first_layer && options.sum_rows_in_place &&
+                         options.input.AreStoredRows() &&
+                         options.input.graph->LocatesEveryRowInPlace(options.input.feature_name)),
       next_to_build_(std::clamp<int64_t>(options.first_batch, 0, num_batches_)),
       next_to_deliver_(next_to_build_) {
   const int num_workers = static_cast<int>(
@@ -115,16 +118,40 @@ void MiniBatchLoader::WorkerLoop() {
   }
 }
 
-absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
+absl::Span<const int64_t> MiniBatchLoader::BatchSeeds(int64_t index) const {
   const int64_t begin = index * options_.batch_size;
   const int64_t end = std::min<int64_t>(begin + options_.batch_size, seeds_.size());
+  return absl::MakeConstSpan(seeds_).subspan(begin, end - begin);
+}
+
+absl::StatusOr<bool> MiniBatchLoader::MeansPerEdge() const {
+  std::lock_guard<std::mutex> lock(per_edge_mu_);
+  if (!means_per_edge_.has_value()) {
+    bool cheaper = true;
+    if (options_.first_layer_projected_width > 0) {
+      // Batch 0 as it would be sampled for the model, deduplicated.
+      std::vector<Block> probe;
+      DS_RETURN_IF_ERROR(sampler_->Sample(BatchSeeds(0), MixSeed(rng_seed_, {0}), &probe));
+      cheaper = LoaderMeansAreCheaper(probe.front(), options_.first_layer_projected_width);
+    }
+    means_per_edge_ = cheaper;
+  }
+  return *means_per_edge_;
+}
+
+absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
+  const absl::Span<const int64_t> seeds = BatchSeeds(index);
   batch->index = index;
-  batch->seeds.assign(seeds_.begin() + begin, seeds_.begin() + end);
+  batch->seeds.assign(seeds.begin(), seeds.end());
 
   auto start = std::chrono::steady_clock::now();
-  DS_RETURN_IF_ERROR(sampler_->Sample(batch->seeds,
-                                      MixSeed(rng_seed_, {static_cast<uint64_t>(index)}),
-                                      &batch->blocks, &batch->cpu.sample));
+  bool per_edge = false;
+  if (per_edge_possible_) {
+    DS_ASSIGN_OR_RETURN(per_edge, MeansPerEdge());
+  }
+  DS_RETURN_IF_ERROR(sampler_->Sample(
+      batch->seeds, MixSeed(rng_seed_, {static_cast<uint64_t>(index)}), &batch->blocks,
+      &batch->cpu.sample, per_edge ? InputSources::kPerEdge : InputSources::kDistinct));
   batch->sample_seconds = SecondsSince(start);
 
   start = std::chrono::steady_clock::now();
@@ -137,8 +164,9 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
   };
   Block& first = batch->blocks.front();
   const int64_t width = options_.input.width();
-  const bool aggregate = options_.aggregate_first_layer &&
-                         LoaderMeansAreCheaper(first, options_.first_layer_projected_width);
+  const bool aggregate =
+      per_edge || (options_.aggregate_first_layer &&
+                   LoaderMeansAreCheaper(first, options_.first_layer_projected_width));
   if (width == 0) {
     // Nothing to gather ahead (the trainer reads learnable embeddings at
     // step time).

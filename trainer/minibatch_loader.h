@@ -13,12 +13,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "client/graph_client.h"
 #include "common/buffer_pool.h"
 #include "trainer/block.h"
@@ -101,6 +103,13 @@ struct LoaderOptions {
   // measured at products scale 1.02-1.09x the loader's CPU and 70 MiB less
   // per loader thread, on Amazon Computers 0.98-1.11x and 36 MiB less
   // (bench/results/loader_in_place.md).
+  // Where every row is read in place (GraphClient::LocatesEveryRowInPlace:
+  // nothing to pull, so nothing gained by pulling each node once), the
+  // first layer is also sampled with one source per edge
+  // (InputSources::kPerEdge), skipping its deduplication; with
+  // first_layer_projected_width the epoch's batch 0 then decides for the
+  // whole epoch whether the loader's means are cheaper (batches of one
+  // epoch have alike shapes; a resumed epoch decides the same).
   bool sum_rows_in_place = false;
   // With aggregate_first_layer: hand the destinations' rows and their means
   // over as bfloat16, each value rounded once to nearest even, as a model
@@ -150,6 +159,11 @@ class MiniBatchLoader {
  private:
   void WorkerLoop();
   absl::Status Build(int64_t index, MiniBatch* batch) const;
+  // Seeds of batch `index`.
+  absl::Span<const int64_t> BatchSeeds(int64_t index) const;
+  // Whether this epoch's batches take the loader's means over one source
+  // per edge (LoaderOptions::sum_rows_in_place); decided once, on first use.
+  absl::StatusOr<bool> MeansPerEdge() const;
 
   GraphClient* client_;
   const BlockSampler* sampler_;
@@ -157,6 +171,11 @@ class MiniBatchLoader {
   const LoaderOptions options_;
   const uint64_t rng_seed_;
   const int64_t num_batches_;
+  // Where the means could be taken per edge: every row is read in place.
+  const bool per_edge_possible_;
+
+  mutable std::mutex per_edge_mu_;
+  mutable std::optional<bool> means_per_edge_;  // Guarded by per_edge_mu_.
 
   std::mutex mu_;
   std::condition_variable changed_;

@@ -16,7 +16,10 @@ namespace distsage {
 struct PipelineFigures {
   int64_t num_batches = 0;
   int64_t num_seeds = 0;
-  int64_t num_input_nodes = 0;  // Summed over batches.
+  // Source nodes of the batches' first layers, summed: each node once, or
+  // each edge's source once where the loader sampled that layer per edge
+  // (InputSources::kPerEdge: the rows its means read).
+  int64_t num_input_nodes = 0;
   // Batches whose first layer's means the loader computed (LoaderOptions::aggregate_first_layer).
   int64_t num_aggregated_batches = 0;
   double wall_seconds = 0.0;       // Wall time of the pass.

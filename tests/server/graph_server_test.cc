@@ -256,6 +256,10 @@ TEST_P(GraphServerClusterTest, SamplingIsDeterministicAndIndependentOfRequestSpl
   // Located rather than copied: partition 0's rows are read where its store
   // holds them (in memory; a RocksDB-backed store has no rows to point at),
   // only the others are pulled, and every address holds its node's row.
+  // Only where partition 0 is the whole graph and its store holds its rows.
+  EXPECT_EQ(mixed->LocatesEveryRowInPlace(config_.node_features[0].name),
+            config_.num_parts() == 1 && GetParam().cache == "memory");
+  EXPECT_FALSE(client_->LocatesEveryRowInPlace(config_.node_features[0].name));
   std::vector<const float*> located(ids.size());
   std::vector<float> pulled;
   ASSERT_TRUE(

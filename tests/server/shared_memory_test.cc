@@ -230,6 +230,9 @@ TEST_F(SharedMemoryTest, MappedSegmentsAnswerLikeTheServersAndTheDataset) {
   EXPECT_EQ(mapped->traffic().bytes_received, 0);
   // Rows located in the segments (trainer --loader_sums_in_place): none
   // pulled, each address holding its node's row.
+  EXPECT_TRUE(mapped->LocatesEveryRowInPlace(config_->node_features[0].name));
+  EXPECT_FALSE(mapped->LocatesEveryRowInPlace("no_such_feature"));
+  EXPECT_FALSE(over_grpc->LocatesEveryRowInPlace(config_->node_features[0].name));
   std::vector<const float*> located(ids.size());
   std::vector<float> pulled;
   ASSERT_TRUE(

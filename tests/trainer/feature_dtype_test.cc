@@ -204,6 +204,7 @@ TEST_F(FeatureDtypeTest, StoresRowsRoundedAsLibTorchDoesAndEveryReaderAnswersThe
     const std::vector<int64_t> all = AllNodes(narrow.num_nodes);
     std::vector<const float*> located(all.size());
     std::vector<float> pulled;
+    EXPECT_FALSE((*local)->LocatesEveryRowInPlace("feat")) << CacheModeName(cache);
     ASSERT_TRUE((*local)->LocateFeatureRows("feat", all, located.data(), &pulled).ok());
     EXPECT_EQ(pulled.size(), expected.size()) << CacheModeName(cache);
     std::vector<float> read(expected.size());

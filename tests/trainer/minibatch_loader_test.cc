@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <set>
@@ -66,6 +67,28 @@ class TinyGraphTest : public ::testing::Test {
     auto more = loader->Next(batch);
     ASSERT_TRUE(more.ok()) << more.status();
     ASSERT_TRUE(*more);
+  }
+
+  // `block` has `expected`'s destinations and edges, each edge from the same
+  // node, however each lists its sources (InputSources).
+  static void ExpectSameEdges(const Block& block, const Block& expected) {
+    EXPECT_EQ(block.num_dst, expected.num_dst);
+    EXPECT_EQ(block.indptr, expected.indptr);
+    ASSERT_EQ(block.num_edges(), expected.num_edges());
+    for (int64_t e = 0; e < block.num_edges(); ++e) {
+      EXPECT_EQ(block.src_nodes[block.indices[e]], expected.src_nodes[expected.indices[e]])
+          << "edge " << e;
+    }
+  }
+
+  // Whether `block` lists a source per edge (InputSources::kPerEdge): its
+  // destinations, then every edge's source in edge order.
+  static bool ListsASourcePerEdge(const Block& block) {
+    if (block.num_src() != block.num_dst + block.num_edges()) return false;
+    for (int64_t e = 0; e < block.num_edges(); ++e) {
+      if (block.indices[e] != block.num_dst + e) return false;
+    }
+    return true;
   }
 
   // Whether every edge of `block` is a real in-edge and, per destination,
@@ -139,6 +162,29 @@ TEST_F(TinyGraphTest, SampledBlocksAreDeduplicatedRealAndReproducible) {
     EXPECT_EQ(again[layer].src_nodes, blocks[layer].src_nodes);
     EXPECT_EQ(again[layer].indices, blocks[layer].indices);
   }
+}
+
+// A source per edge in the input layer: the same edges from the same nodes,
+// in the same order, as the deduplicated blocks; every other layer as those.
+TEST_F(TinyGraphTest, PerEdgeInputSourcesKeepEveryEdgeInOrder) {
+  const BlockSampler sampler(client_.get(), {2, 3}, /*reverse_from_layer=*/0);
+  const std::vector<int64_t> seeds = {3, 5, 0};
+  std::vector<Block> distinct;
+  std::vector<Block> per_edge;
+  ASSERT_TRUE(sampler.Sample(seeds, 11, &distinct).ok());
+  ASSERT_TRUE(sampler.Sample(seeds, 11, &per_edge, nullptr, InputSources::kPerEdge).ok());
+  ASSERT_EQ(per_edge.size(), 2u);
+  const Block& first = per_edge[0];
+  ASSERT_GT(first.num_edges(), 0);
+  ExpectSameEdges(first, distinct[0]);
+  EXPECT_TRUE(ListsASourcePerEdge(first));
+  EXPECT_FALSE(ListsASourcePerEdge(distinct[0]));
+  EXPECT_EQ(std::vector<int64_t>(first.src_nodes.begin(), first.src_nodes.begin() + first.num_dst),
+            distinct[1].src_nodes);
+  ExpectRealEdges(first, 2);
+  EXPECT_EQ(first.rev_indptr.size(), first.src_nodes.size() + 1);
+  EXPECT_EQ(per_edge[1].src_nodes, distinct[1].src_nodes);
+  EXPECT_EQ(per_edge[1].indices, distinct[1].indices);
 }
 
 TEST_F(TinyGraphTest, ZeroFanoutSamplesNothing) {
@@ -300,9 +346,15 @@ TEST_F(TinyGraphTest, LoaderAggregatingTheFirstLayerHandsOverDestinationsAndMean
       EXPECT_EQ(batch.summed_in_place, norm == FeatureNorm::kNone && c.in_place);
       ASSERT_EQ(batch.blocks.size(), expected.blocks.size());
       for (size_t layer = 0; layer < batch.blocks.size(); ++layer) {
-        EXPECT_EQ(batch.blocks[layer].src_nodes, expected.blocks[layer].src_nodes);
-        EXPECT_EQ(batch.blocks[layer].indices, expected.blocks[layer].indices);
+        ExpectSameEdges(batch.blocks[layer], expected.blocks[layer]);
       }
+      EXPECT_EQ(batch.blocks[1].src_nodes, expected.blocks[1].src_nodes);
+      if (!batch.summed_in_place) {
+        EXPECT_EQ(batch.blocks[0].src_nodes, expected.blocks[0].src_nodes);
+      }
+      // Every row is in this process: summed in place, the means read a
+      // source per edge, which then needs no deduplication.
+      EXPECT_EQ(ListsASourcePerEdge(batch.blocks[0]), batch.summed_in_place);
       EXPECT_TRUE(batch.labels.equal(expected.labels));
       const Block& first = batch.blocks.front();
       ASSERT_EQ(batch.features.sizes(), (std::vector<int64_t>{first.num_dst, 2}));
@@ -382,23 +434,72 @@ TEST(LoaderMeansAreCheaperTest, WeighsEdgesAgainstProjectedInputRows) {
 // pass walks; the sampler (reverse CSRs from layer 1) left it out.
 TEST_F(TinyGraphTest, LoaderLeavesTheMeansToTheModelWhereProjectingFirstIsCheaper) {
   const BlockSampler sampler(client_.get(), {2, 3}, /*reverse_from_layer=*/1);
-  LoaderOptions options;
-  options.batch_size = 2;
-  options.input = FeatureInput(client_.get());
-  options.num_classes = 3;
-  options.aggregate_first_layer = true;
-  options.first_layer_projected_width = 1;
-  MiniBatchLoader loader(client_.get(), &sampler, {4, 0, 1, 2, 3}, options, 5);
-  MiniBatch batch;
-  for (int64_t i = 0; i < 3; ++i) {
-    ASSERT_TRUE(*loader.Next(&batch));
-    const Block& first = batch.blocks.front();
-    ASSERT_FALSE(LoaderMeansAreCheaper(first, 1)) << "batch " << i;
-    EXPECT_FALSE(batch.neighbor_mean.defined());
-    EXPECT_EQ(batch.features.size(0), first.num_src());
-    EXPECT_EQ(first.rev_indptr.size(), first.src_nodes.size() + 1);
-    EXPECT_EQ(first.rev_indices.size(), first.indices.size());
+  for (const bool in_place : {false, true}) {
+    SCOPED_TRACE(in_place ? "in place" : "copied");
+    LoaderOptions options;
+    options.batch_size = 2;
+    options.input = FeatureInput(client_.get());
+    options.num_classes = 3;
+    options.aggregate_first_layer = true;
+    options.sum_rows_in_place = in_place;
+    options.first_layer_projected_width = 1;
+    MiniBatchLoader loader(client_.get(), &sampler, {4, 0, 1, 2, 3}, options, 5);
+    MiniBatch batch;
+    for (int64_t i = 0; i < 3; ++i) {
+      ASSERT_TRUE(*loader.Next(&batch));
+      const Block& first = batch.blocks.front();
+      ASSERT_FALSE(LoaderMeansAreCheaper(first, 1)) << "batch " << i;
+      EXPECT_FALSE(batch.neighbor_mean.defined());
+      EXPECT_FALSE(ListsASourcePerEdge(first));
+      EXPECT_EQ(batch.features.size(0), first.num_src());
+      EXPECT_EQ(first.rev_indptr.size(), first.src_nodes.size() + 1);
+      EXPECT_EQ(first.rev_indices.size(), first.indices.size());
+    }
   }
+}
+
+// Summing in place from rows all in this process, the loader samples the
+// first layer per edge, which leaves it no distinct count to weigh each
+// batch by: batch 0's verdict holds for the whole epoch. A loader that
+// copies the rows still weighs each batch.
+TEST_F(TinyGraphTest, LoaderSummingInPlaceFollowsBatchZerosVerdictForTheEpoch) {
+  const BlockSampler sampler(client_.get(), {2, 3}, /*reverse_from_layer=*/1);
+  const std::vector<int64_t> seeds = {4, 0, 1, 2, 3};
+  constexpr uint64_t kLoaderSeed = 9;  // One whose batches differ.
+  // A projected width at which batch 0's means are cheaper and a later
+  // batch's are not (kMeanAddCost * edges / distinct sources in between).
+  std::vector<Block> firsts;  // Each batch's first block, deduplicated.
+  for (uint64_t i = 0; i < 3; ++i) {
+    std::vector<Block> blocks;
+    const std::vector<int64_t> batch_seeds(seeds.begin() + 2 * i,
+                                           seeds.begin() + std::min<size_t>(2 * i + 2, 5));
+    ASSERT_TRUE(sampler.Sample(batch_seeds, MixSeed(kLoaderSeed, {i}), &blocks).ok());
+    firsts.push_back(std::move(blocks[0]));
+  }
+  double most = 0.0;  // kMeanAddCost * edges / distinct sources, the largest.
+  for (const Block& first : firsts) {
+    most = std::max(most, static_cast<double>(first.num_edges() * kMeanAddCost) /
+                              static_cast<double>(first.num_src()));
+  }
+  const int64_t width = static_cast<int64_t>(std::floor(most));
+  ASSERT_TRUE(LoaderMeansAreCheaper(firsts[0], width)) << "the tiny graph's batches are alike";
+
+  bool any_not_cheaper = false;
+  for (const bool in_place : {true, false}) {
+    SCOPED_TRACE(in_place ? "in place" : "copied");
+    LoaderOptions options = AggregatingOptions(FeatureNorm::kNone, in_place);
+    options.first_layer_projected_width = width;
+    MiniBatchLoader loader(client_.get(), &sampler, seeds, options, kLoaderSeed);
+    MiniBatch batch;
+    for (int64_t i = 0; i < 3; ++i) {
+      ASSERT_TRUE(*loader.Next(&batch));
+      const bool cheaper = LoaderMeansAreCheaper(firsts[i], width);
+      if (!in_place) any_not_cheaper |= !cheaper;
+      EXPECT_EQ(batch.neighbor_mean.defined(), in_place || cheaper) << "batch " << i;
+      EXPECT_EQ(ListsASourcePerEdge(batch.blocks.front()), in_place) << "batch " << i;
+    }
+  }
+  EXPECT_TRUE(any_not_cheaper) << "no batch tells the two ways apart";
 }
 
 TEST_F(TinyGraphTest, LoaderReportsAnUnlabelledSeed) {
