@@ -198,7 +198,7 @@ absl::Status Run() {
     cpu.labels += batch.cpu.labels;
     sample_wall += batch.sample_seconds;
     pull_wall += batch.pull_seconds;
-    input_nodes += batch.blocks.front().num_src();
+    input_nodes += batch.num_input_nodes;
     first_layer_destinations += batch.blocks.front().num_dst;
     first_layer_edges += batch.blocks.front().num_edges();
     aggregated += batch.neighbor_mean.defined() ? 1 : 0;

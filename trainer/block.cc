@@ -16,4 +16,12 @@ void Block::BuildReverse() {
   }
 }
 
+void Block::KeepOnlyDestinationsAndDegrees() {
+  src_nodes.resize(num_dst);
+  src_nodes.shrink_to_fit();
+  std::vector<int64_t>().swap(indices);
+  std::vector<int64_t>().swap(rev_indptr);
+  std::vector<int64_t>().swap(rev_indices);
+}
+
 }  // namespace distsage

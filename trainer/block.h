@@ -30,10 +30,16 @@ struct Block {
   std::vector<int64_t> rev_indices;
 
   int64_t num_src() const { return static_cast<int64_t>(src_nodes.size()); }
-  int64_t num_edges() const { return static_cast<int64_t>(indices.size()); }
+  int64_t num_edges() const { return indptr.empty() ? 0 : indptr.back(); }
   // Fills rev_indptr/rev_indices from indptr/indices (a counting sort, O(E)).
   // Within a source, destinations come out in ascending order.
   void BuildReverse();
+  // Frees what a model does not read of a layer whose neighbour means were
+  // taken ahead (the loader's first layer, MiniBatch::neighbor_mean): keeps
+  // num_dst, the destinations (src_nodes[0 .. num_dst)) and indptr (the
+  // degrees, so num_edges() too); drops the other sources, the edges'
+  // sources and the transposed CSR.
+  void KeepOnlyDestinationsAndDegrees();
 };
 
 }  // namespace distsage

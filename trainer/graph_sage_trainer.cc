@@ -421,7 +421,7 @@ struct GraphSageTrainer::State {
       figures->allreduce_seconds += step.allreduce_seconds;
       figures->num_batches += 1;
       figures->num_seeds += static_cast<int64_t>(batch.seeds.size());
-      figures->num_input_nodes += batch.blocks.front().num_src();
+      figures->num_input_nodes += batch.num_input_nodes;
       figures->num_aggregated_batches += batch.neighbor_mean.defined() ? 1 : 0;
       figures->sample_seconds += batch.sample_seconds;
       figures->pull_seconds += batch.pull_seconds;

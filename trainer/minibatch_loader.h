@@ -45,7 +45,13 @@ struct LoaderStageSeconds {
 struct MiniBatch {
   int64_t index = 0;  // Position in the epoch.
   std::vector<int64_t> seeds;
-  std::vector<Block> blocks;  // Input layer first; blocks.back() has the seeds as destinations.
+  // Input layer first; blocks.back() has the seeds as destinations. When the
+  // loader aggregated the first layer, blocks.front() keeps only its
+  // destinations and degrees (Block::KeepOnlyDestinationsAndDegrees).
+  std::vector<Block> blocks;
+  // blocks.front()'s source nodes as sampled (each node once, or a source
+  // per edge: InputSources), whatever the loader kept of that block.
+  int64_t num_input_nodes = 0;
   // The input rows, float32: those of blocks.front()'s source nodes
   // [num_src, dim]; or, when the loader aggregated the first layer, those of
   // its destinations only [blocks.front().num_dst, dim] (bfloat16 with

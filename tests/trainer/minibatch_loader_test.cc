@@ -328,6 +328,7 @@ TEST_F(TinyGraphTest, LoaderAggregatingTheFirstLayerHandsOverDestinationsAndMean
     bool in_place;  // LoaderOptions::sum_rows_in_place.
   };
   std::vector<at::Tensor> means_in_place;  // Of the first case, by batch.
+  bool sources_repeat = false;  // Some first layer's distinct sources are fewer than its edges.
   for (const Case& c : {Case{FeatureNorm::kNone, true}, Case{FeatureNorm::kNone, false},
                         Case{FeatureNorm::kRow, true}}) {
     const FeatureNorm norm = c.norm;
@@ -345,18 +346,24 @@ TEST_F(TinyGraphTest, LoaderAggregatingTheFirstLayerHandsOverDestinationsAndMean
       EXPECT_FALSE(expected.neighbor_mean.defined());
       EXPECT_EQ(batch.summed_in_place, norm == FeatureNorm::kNone && c.in_place);
       ASSERT_EQ(batch.blocks.size(), expected.blocks.size());
-      for (size_t layer = 0; layer < batch.blocks.size(); ++layer) {
-        ExpectSameEdges(batch.blocks[layer], expected.blocks[layer]);
-      }
+      ExpectSameEdges(batch.blocks[1], expected.blocks[1]);
       EXPECT_EQ(batch.blocks[1].src_nodes, expected.blocks[1].src_nodes);
-      if (!batch.summed_in_place) {
-        EXPECT_EQ(batch.blocks[0].src_nodes, expected.blocks[0].src_nodes);
-      }
+      // Of the aggregated first layer the model gets the destinations and
+      // their degrees only.
+      const Block& first = expected.blocks.front();
+      const Block& kept = batch.blocks.front();
+      EXPECT_EQ(kept.num_dst, first.num_dst);
+      EXPECT_EQ(kept.indptr, first.indptr);
+      EXPECT_EQ(kept.num_edges(), first.num_edges());
+      EXPECT_EQ(kept.src_nodes, std::vector<int64_t>(first.src_nodes.begin(),
+                                                     first.src_nodes.begin() + first.num_dst));
+      EXPECT_TRUE(kept.indices.empty());
       // Every row is in this process: summed in place, the means read a
       // source per edge, which then needs no deduplication.
-      EXPECT_EQ(ListsASourcePerEdge(batch.blocks[0]), batch.summed_in_place);
+      const int64_t per_edge = first.num_dst + first.num_edges();
+      EXPECT_EQ(batch.num_input_nodes, batch.summed_in_place ? per_edge : first.num_src());
+      sources_repeat |= per_edge != first.num_src();
       EXPECT_TRUE(batch.labels.equal(expected.labels));
-      const Block& first = batch.blocks.front();
       ASSERT_EQ(batch.features.sizes(), (std::vector<int64_t>{first.num_dst, 2}));
       ASSERT_EQ(batch.neighbor_mean.sizes(), (std::vector<int64_t>{first.num_dst, 2}));
       EXPECT_TRUE(batch.features.equal(expected.features.narrow(0, 0, first.num_dst)));
@@ -381,6 +388,7 @@ TEST_F(TinyGraphTest, LoaderAggregatingTheFirstLayerHandsOverDestinationsAndMean
     }
     EXPECT_FALSE(*aggregating.Next(&batch));
   }
+  EXPECT_TRUE(sources_repeat) << "a source per edge is not told apart from each node once";
 }
 
 // With aggregated_rows_bfloat16 (a model computing in bf16) the loader hands
@@ -423,6 +431,7 @@ TEST(LoaderMeansAreCheaperTest, WeighsEdgesAgainstProjectedInputRows) {
   Block block;
   block.num_dst = 4;
   block.src_nodes.resize(20);
+  block.indptr = {0, 3, 6, 8, 10};
   block.indices.assign(10, 0);
   EXPECT_TRUE(LoaderMeansAreCheaper(block, 0));   // No projection first: the same work.
   EXPECT_TRUE(LoaderMeansAreCheaper(block, 3));   // 10 * 5 < 20 * 3.
@@ -482,6 +491,11 @@ TEST_F(TinyGraphTest, LoaderSummingInPlaceFollowsBatchZerosVerdictForTheEpoch) {
                               static_cast<double>(first.num_src()));
   }
   const int64_t width = static_cast<int64_t>(std::floor(most));
+  bool sources_repeat = false;  // Per edge, some batch lists more sources.
+  for (const Block& first : firsts) {
+    sources_repeat |= first.num_src() != first.num_dst + first.num_edges();
+  }
+  ASSERT_TRUE(sources_repeat);
   ASSERT_TRUE(LoaderMeansAreCheaper(firsts[0], width)) << "the tiny graph's batches are alike";
 
   bool any_not_cheaper = false;
@@ -496,7 +510,10 @@ TEST_F(TinyGraphTest, LoaderSummingInPlaceFollowsBatchZerosVerdictForTheEpoch) {
       const bool cheaper = LoaderMeansAreCheaper(firsts[i], width);
       if (!in_place) any_not_cheaper |= !cheaper;
       EXPECT_EQ(batch.neighbor_mean.defined(), in_place || cheaper) << "batch " << i;
-      EXPECT_EQ(ListsASourcePerEdge(batch.blocks.front()), in_place) << "batch " << i;
+      const Block& first = firsts[i];
+      EXPECT_EQ(batch.num_input_nodes,
+                in_place ? first.num_dst + first.num_edges() : first.num_src())
+          << "batch " << i;
     }
   }
   EXPECT_TRUE(any_not_cheaper) << "no batch tells the two ways apart";
