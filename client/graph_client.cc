@@ -342,18 +342,16 @@ absl::Status GraphClient::PullFeatures(const std::string& name, absl::Span<const
       }));
 }
 
-absl::Status GraphClient::LocateFeatureRows(const std::string& name, absl::Span<const int64_t> ids,
-                                            const float** rows, std::vector<float>* pulled) {
-  DS_ASSIGN_OR_RETURN(const FeatureSpec* spec, FindFeature(name));
+template <typename T>
+absl::Status GraphClient::LocateInProcess(const std::string& name, absl::Span<const int64_t> ids,
+                                          const T** rows, std::vector<int64_t>* elsewhere) const {
   DS_ASSIGN_OR_RETURN(const IdRouter router, IdRouter::Route(book_, ids));
-  // Request positions whose rows are not in this process as float32.
-  std::vector<int64_t> to_pull;
-  std::vector<const float*> part_rows;
+  std::vector<const T*> part_rows;
   for (const int part : router.parts()) {
     const absl::Span<const int64_t> positions = router.positions_of(part);
     if (IsLocal(part)) {
       const absl::Span<const int64_t> part_ids = router.ids_of(part);
-      const float** out = rows;
+      const T** out = rows;
       if (!router.single_part()) {
         part_rows.resize(part_ids.size());
         out = part_rows.data();
@@ -365,8 +363,17 @@ absl::Status GraphClient::LocateFeatureRows(const std::string& name, absl::Span<
       }
       if (!absl::IsUnimplemented(in_place)) return in_place;
     }
-    to_pull.insert(to_pull.end(), positions.begin(), positions.end());
+    elsewhere->insert(elsewhere->end(), positions.begin(), positions.end());
   }
+  return absl::OkStatus();
+}
+
+absl::Status GraphClient::LocateFeatureRows(const std::string& name, absl::Span<const int64_t> ids,
+                                            const float** rows, std::vector<float>* pulled) {
+  DS_ASSIGN_OR_RETURN(const FeatureSpec* spec, FindFeature(name));
+  // Positions whose rows are not in this process as float32: pulled.
+  std::vector<int64_t> to_pull;
+  DS_RETURN_IF_ERROR(LocateInProcess(name, ids, rows, &to_pull));
   if (to_pull.empty()) return absl::OkStatus();
   std::vector<int64_t> pull_ids(to_pull.size());
   for (size_t j = 0; j < to_pull.size(); ++j) pull_ids[j] = ids[to_pull[j]];
@@ -377,10 +384,30 @@ absl::Status GraphClient::LocateFeatureRows(const std::string& name, absl::Span<
   return absl::OkStatus();
 }
 
+absl::Status GraphClient::LocateBFloat16Rows(const std::string& name, absl::Span<const int64_t> ids,
+                                             const uint16_t** rows) {
+  DS_RETURN_IF_ERROR(FindFeature(name).status());
+  std::vector<int64_t> elsewhere;
+  DS_RETURN_IF_ERROR(LocateInProcess(name, ids, rows, &elsewhere));
+  if (elsewhere.empty()) return absl::OkStatus();
+  const int64_t node = ids[elsewhere.front()];
+  return absl::FailedPreconditionError(absl::StrCat(
+      "node ", node, "'s row of feature '", name, "' (partition ", book_.OwnerOf(node),
+      ") is not held in this process as bfloat16; read it with LocateFeatureRows, which pulls "
+      "and widens rows held elsewhere"));
+}
+
 bool GraphClient::LocatesEveryRowInPlace(const std::string& name) const {
+  const absl::StatusOr<const FeatureSpec*> spec = FindFeature(name);
+  if (!spec.ok()) return false;
   for (int part = 0; part < config_.num_parts(); ++part) {
+    if (!IsLocal(part)) return false;
     // No IDs: the store only says whether it could answer in place.
-    if (!IsLocal(part) || !local_[part]->FeatureRowAddresses(name, {}, nullptr).ok()) return false;
+    const absl::Status in_place =
+        (*spec)->stored_bfloat16()
+            ? local_[part]->FeatureRowAddresses(name, {}, static_cast<const uint16_t**>(nullptr))
+            : local_[part]->FeatureRowAddresses(name, {}, static_cast<const float**>(nullptr));
+    if (!in_place.ok()) return false;
   }
   return true;
 }

@@ -115,9 +115,18 @@ class GraphClient {
   // call), which, like the client, must outlive the use of the addresses.
   absl::Status LocateFeatureRows(const std::string& name, absl::Span<const int64_t> ids,
                                  const float** rows, std::vector<float>* pulled);
-  // Whether LocateFeatureRows reads every row of feature `name` in place
-  // (every partition in this process, its rows in memory as float32), so
-  // that it pulls and copies none.
+  // Where the rows of feature `name`, stored as bfloat16 (partition_graph
+  // --feature_dtype bfloat16), are in this process: rows[i] = the address of
+  // ids[i]'s row (dim bfloat16 bit patterns), read in place as the store
+  // holds it. FAILED_PRECONDITION where a row is not in this process as
+  // bfloat16 (LocatesEveryRowInPlace says beforehand): LocateFeatureRows
+  // then reads it widened to float32.
+  absl::Status LocateBFloat16Rows(const std::string& name, absl::Span<const int64_t> ids,
+                                  const uint16_t** rows);
+  // Whether every row of feature `name` is in this process in memory as
+  // stored (every partition here, PartitionStore::FeatureRowAddresses), so
+  // that LocateFeatureRows (float32 rows) or LocateBFloat16Rows (bfloat16
+  // rows) pulls and copies none.
   bool LocatesEveryRowInPlace(const std::string& name) const;
   // GraphClientOptions::feature_rows_bfloat16 (servers' rows rounded).
   bool feature_rows_bfloat16() const { return feature_rows_bfloat16_; }
@@ -174,6 +183,13 @@ class GraphClient {
                         int ids_field, int rows_field, T* out, AddFields add_fields,
                         GatherLocal gather_local, bool bfloat16_rows = false,
                         const DirectGather<T>& direct = nullptr);
+
+  // Fills rows[i] for the `ids` whose rows partitions in this process hold
+  // in memory as T (float, or uint16_t for bfloat16); appends the positions
+  // of the others to `elsewhere`.
+  template <typename T>
+  absl::Status LocateInProcess(const std::string& name, absl::Span<const int64_t> ids,
+                               const T** rows, std::vector<int64_t>* elsewhere) const;
 
   bool IsLocal(int part) const { return local_[part] != nullptr; }
   // The spec of feature `name`; NOT_FOUND listing the graph's features.

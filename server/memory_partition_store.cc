@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -368,15 +369,30 @@ absl::Status MemoryPartitionStore::DoGatherFeaturesBFloat16(const FeatureSpec& s
   return GatherFeatureRows(spec, ids, out);
 }
 
-absl::Status MemoryPartitionStore::DoFeatureRowAddresses(const FeatureSpec& spec,
-                                                         absl::Span<const int64_t> ids,
-                                                         const float** out) const {
-  if (spec.stored_bfloat16()) return PartitionStore::DoFeatureRowAddresses(spec, ids, out);
+template <typename T>
+absl::Status MemoryPartitionStore::RowAddresses(const FeatureSpec& spec,
+                                                absl::Span<const int64_t> ids,
+                                                const T** out) const {
+  if (spec.stored_bfloat16() != std::is_same_v<T, uint16_t>) {
+    return PartitionStore::DoFeatureRowAddresses(spec, ids, out);
+  }
   const size_t index = static_cast<size_t>(&spec - meta().node_features.data());
-  const float* matrix = reinterpret_cast<const float*>(features_[index].data());
+  const T* matrix = reinterpret_cast<const T*>(features_[index].data());
   const size_t dim = static_cast<size_t>(spec.dim);
   for (size_t i = 0; i < ids.size(); ++i) out[i] = matrix + Local(ids[i]) * dim;
   return absl::OkStatus();
+}
+
+absl::Status MemoryPartitionStore::DoFeatureRowAddresses(const FeatureSpec& spec,
+                                                         absl::Span<const int64_t> ids,
+                                                         const float** out) const {
+  return RowAddresses(spec, ids, out);
+}
+
+absl::Status MemoryPartitionStore::DoFeatureRowAddresses(const FeatureSpec& spec,
+                                                         absl::Span<const int64_t> ids,
+                                                         const uint16_t** out) const {
+  return RowAddresses(spec, ids, out);
 }
 
 absl::Status MemoryPartitionStore::DoGatherLabels(absl::Span<const int64_t> ids,

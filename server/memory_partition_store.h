@@ -75,6 +75,12 @@ class MemoryPartitionStore : public PartitionStore {
                                         uint16_t* out) const override;
   absl::Status DoFeatureRowAddresses(const FeatureSpec& spec, absl::Span<const int64_t> ids,
                                      const float** out) const override;
+  absl::Status DoFeatureRowAddresses(const FeatureSpec& spec, absl::Span<const int64_t> ids,
+                                     const uint16_t** out) const override;
+  // Both of the above: the rows' addresses, where they are stored as T.
+  template <typename T>
+  absl::Status RowAddresses(const FeatureSpec& spec, absl::Span<const int64_t> ids,
+                            const T** out) const;
   // Both of the above: each stored row read into `out` as T.
   template <typename T>
   absl::Status GatherFeatureRows(const FeatureSpec& spec, absl::Span<const int64_t> ids,

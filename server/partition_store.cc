@@ -154,11 +154,34 @@ absl::Status PartitionStore::FeatureRowAddresses(absl::string_view name,
   return DoFeatureRowAddresses(*spec, ids, out);
 }
 
+absl::Status PartitionStore::FeatureRowAddresses(absl::string_view name,
+                                                 absl::Span<const int64_t> ids,
+                                                 const uint16_t** out) const {
+  DS_ASSIGN_OR_RETURN(const FeatureSpec* spec, FindFeature(name));
+  DS_RETURN_IF_ERROR(CheckOwned(ids));
+  return DoFeatureRowAddresses(*spec, ids, out);
+}
+
+namespace {
+
+absl::Status NoRowsInPlace(int part_id, CacheMode cache_mode, const FeatureSpec& spec,
+                           const char* dtype) {
+  return absl::UnimplementedError(absl::StrCat(
+      "partition ", part_id, " (cache ", CacheModeName(cache_mode), ") has no in-memory ", dtype,
+      " rows of feature '", spec.name, "' (stored as ", spec.dtype, ") to read in place"));
+}
+
+}  // namespace
+
 absl::Status PartitionStore::DoFeatureRowAddresses(const FeatureSpec& spec,
                                                    absl::Span<const int64_t>, const float**) const {
-  return absl::UnimplementedError(absl::StrCat(
-      "partition ", part_id(), " (cache ", CacheModeName(cache_mode()),
-      ") has no in-memory float32 rows of feature '", spec.name, "' to read in place"));
+  return NoRowsInPlace(part_id(), cache_mode(), spec, kFloat32Dtype);
+}
+
+absl::Status PartitionStore::DoFeatureRowAddresses(const FeatureSpec& spec,
+                                                   absl::Span<const int64_t>,
+                                                   const uint16_t**) const {
+  return NoRowsInPlace(part_id(), cache_mode(), spec, kBFloat16Dtype);
 }
 
 absl::Status PartitionStore::GatherLabels(absl::Span<const int64_t> ids, int64_t* out) const {

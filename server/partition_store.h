@@ -121,6 +121,11 @@ class PartitionStore {
   // UNIMPLEMENTED otherwise, when GatherFeatures is the way to read them.
   absl::Status FeatureRowAddresses(absl::string_view name, absl::Span<const int64_t> ids,
                                    const float** out) const;
+  // The same for rows stored as bfloat16 (dim bfloat16 bit patterns each):
+  // only where the store holds them in memory as such; UNIMPLEMENTED
+  // otherwise (GatherFeaturesBFloat16 reads them).
+  absl::Status FeatureRowAddresses(absl::string_view name, absl::Span<const int64_t> ids,
+                                   const uint16_t** out) const;
   // Labels (-1 = unlabelled), split masks (partition_format::SplitMask bits)
   // and in-degrees of owned `ids`; `out` holds ids.size() entries.
   absl::Status GatherLabels(absl::Span<const int64_t> ids, int64_t* out) const;
@@ -145,6 +150,8 @@ class PartitionStore {
   // UNIMPLEMENTED unless overridden.
   virtual absl::Status DoFeatureRowAddresses(const FeatureSpec& spec, absl::Span<const int64_t> ids,
                                              const float** out) const;
+  virtual absl::Status DoFeatureRowAddresses(const FeatureSpec& spec, absl::Span<const int64_t> ids,
+                                             const uint16_t** out) const;
   virtual absl::Status DoGatherLabels(absl::Span<const int64_t> ids, int64_t* out) const = 0;
   virtual absl::Status DoGatherSplitMasks(absl::Span<const int64_t> ids, uint8_t* out) const = 0;
   virtual absl::Status DoGatherInDegrees(absl::Span<const int64_t> ids, int64_t* out) const = 0;

@@ -115,7 +115,9 @@ struct LoaderOptions {
   // (InputSources::kPerEdge), skipping its deduplication; with
   // first_layer_projected_width the epoch's batch 0 then decides for the
   // whole epoch whether the loader's means are cheaper (batches of one
-  // epoch have alike shapes; a resumed epoch decides the same).
+  // epoch have alike shapes; a resumed epoch decides the same). Rows stored
+  // as bfloat16 (partition_graph --feature_dtype) are then read as stored,
+  // half the bytes, not pulled and widened; the same batches.
   bool sum_rows_in_place = false;
   // With aggregate_first_layer: hand the destinations' rows and their means
   // over as bfloat16, each value rounded once to nearest even, as a model
@@ -179,6 +181,8 @@ class MiniBatchLoader {
   const int64_t num_batches_;
   // Where the means could be taken per edge: every row is read in place.
   const bool per_edge_possible_;
+  // Every row in place, stored as bfloat16 (GraphClient::LocateBFloat16Rows).
+  const bool bfloat16_rows_in_place_;
 
   mutable std::mutex per_edge_mu_;
   mutable std::optional<bool> means_per_edge_;  // Guarded by per_edge_mu_.

@@ -39,6 +39,13 @@ void NeighborMeanRows(const float* const* rows, int64_t dim, const Block& block,
 void NeighborMeanRows(const float* x, int64_t dim, const Block& block, c10::BFloat16* out);
 void NeighborMeanRows(const float* const* rows, int64_t dim, const Block& block,
                       c10::BFloat16* out);
+// The same over rows stored as bfloat16 read where they are (bit patterns,
+// GraphClient::LocateBFloat16Rows), each value widened exactly: the same
+// sums, so the same bits as over those rows widened to float32 first; half
+// the bytes to read.
+void NeighborMeanRows(const uint16_t* const* rows, int64_t dim, const Block& block, float* out);
+void NeighborMeanRows(const uint16_t* const* rows, int64_t dim, const Block& block,
+                      c10::BFloat16* out);
 
 // in[0 .. count) rounded to bfloat16 into out: bit for bit LibTorch's
 // float-to-bf16 conversion (round to nearest even, NaN to 0x7FC0), written

@@ -28,6 +28,8 @@
 #include "tests/common/test_util.h"
 #include "tests/server/server_cluster.h"
 #include "tests/trainer/trainer_run.h"
+#include "trainer/block_sampler.h"
+#include "trainer/minibatch_loader.h"
 
 namespace distsage {
 namespace {
@@ -189,6 +191,15 @@ TEST_F(FeatureDtypeTest, StoresRowsRoundedAsLibTorchDoesAndEveryReaderAnswersThe
       GraphClient::Connect(narrow, cluster.addresses(), shm_options);
   ASSERT_TRUE(shm.ok()) << shm.status();
   EXPECT_TRUE(SameBits(PullAll(**shm, narrow), expected)) << "shared memory";
+  // Located in the segments, as stored: every row's bits where they are.
+  const std::vector<int64_t> all = AllNodes(narrow.num_nodes);
+  EXPECT_TRUE((*shm)->LocatesEveryRowInPlace("feat"));
+  std::vector<const uint16_t*> stored(all.size());
+  ASSERT_TRUE((*shm)->LocateBFloat16Rows("feat", all, stored.data()).ok());
+  for (size_t i = 0; i < all.size(); ++i) {
+    ASSERT_TRUE(std::equal(stored[i], stored[i] + dim, expected_bits.begin() + i * dim))
+        << "shared memory, node " << all[i];
+  }
 
   // This process's own stores, in memory and straight from RocksDB: widened
   // as float32, copied as bfloat16.
@@ -200,11 +211,27 @@ TEST_F(FeatureDtypeTest, StoresRowsRoundedAsLibTorchDoesAndEveryReaderAnswersThe
     ASSERT_TRUE(local.ok()) << local.status();
     EXPECT_TRUE(SameBits(PullAll(**local, narrow), expected)) << CacheModeName(cache);
     // Rows stored as bfloat16 have no float32 row to point at: a reader that
-    // locates rows gets them widened into its buffer.
-    const std::vector<int64_t> all = AllNodes(narrow.num_nodes);
+    // locates rows gets them widened into its buffer; as bfloat16 they are
+    // read where the store holds them in memory.
     std::vector<const float*> located(all.size());
     std::vector<float> pulled;
-    EXPECT_FALSE((*local)->LocatesEveryRowInPlace("feat")) << CacheModeName(cache);
+    EXPECT_EQ((*local)->LocatesEveryRowInPlace("feat"), cache == CacheMode::kMemory)
+        << CacheModeName(cache);
+    std::vector<const uint16_t*> in_store(all.size());
+    const absl::Status bfloat16_located =
+        (*local)->LocateBFloat16Rows("feat", all, in_store.data());
+    if (cache == CacheMode::kMemory) {
+      ASSERT_TRUE(bfloat16_located.ok()) << bfloat16_located;
+      for (size_t i = 0; i < all.size(); ++i) {
+        ASSERT_TRUE(std::equal(in_store[i], in_store[i] + dim, expected_bits.begin() + i * dim))
+            << "node " << all[i];
+      }
+    } else {
+      // Nothing in memory to point at: said, with the way that reads them.
+      EXPECT_TRUE(absl::IsFailedPrecondition(bfloat16_located)) << bfloat16_located;
+      EXPECT_NE(bfloat16_located.message().find("LocateFeatureRows"), std::string::npos)
+          << bfloat16_located;
+    }
     ASSERT_TRUE((*local)->LocateFeatureRows("feat", all, located.data(), &pulled).ok());
     EXPECT_EQ(pulled.size(), expected.size()) << CacheModeName(cache);
     std::vector<float> read(expected.size());
@@ -221,13 +248,70 @@ TEST_F(FeatureDtypeTest, StoresRowsRoundedAsLibTorchDoesAndEveryReaderAnswersThe
       std::vector<const float*> addresses(ids.size());
       EXPECT_TRUE(
           absl::IsUnimplemented((*store)->FeatureRowAddresses("feat", ids, addresses.data())));
+      std::vector<const uint16_t*> stored_at(ids.size());
+      const absl::Status stored_located =
+          (*store)->FeatureRowAddresses("feat", ids, stored_at.data());
+      EXPECT_EQ(stored_located.ok(), cache == CacheMode::kMemory) << stored_located;
+      if (!stored_located.ok()) {
+        EXPECT_TRUE(absl::IsUnimplemented(stored_located)) << stored_located;
+      }
       for (size_t i = 0; i < ids.size(); ++i) {
         // AllNodes lists node v at position num_nodes - 1 - v.
         const size_t at = static_cast<size_t>(narrow.num_nodes - 1 - ids[i]) * dim;
         ASSERT_TRUE(std::equal(bits.begin() + i * dim, bits.begin() + (i + 1) * dim,
                                expected_bits.begin() + at))
             << CacheModeName(cache) << " node " << ids[i];
+        if (stored_located.ok()) {
+          ASSERT_TRUE(std::equal(stored_at[i], stored_at[i] + dim, expected_bits.begin() + at))
+              << "node " << ids[i];
+        }
       }
+    }
+  }
+}
+
+// Summing the first layer's means in place, the loader reads rows stored as
+// bfloat16 where the store holds them (half the bytes of float32 rows) and
+// hands over the batches of a loader that pulls them widened to float32,
+// bit for bit, to a float32 model and to a bf16 one.
+TEST_F(FeatureDtypeTest, LoaderSumsBFloat16RowsWhereTheyAreIntoTheSameBatches) {
+  PartitionSyntheticBothWays();
+  absl::StatusOr<std::unique_ptr<GraphClient>> client =
+      GraphClient::OpenInProcess(*bfloat16_config_);
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_TRUE((*client)->LocatesEveryRowInPlace("feat"));
+  absl::StatusOr<std::vector<int64_t>> seeds = (*client)->SplitNodes(0, Split::kTrain);
+  ASSERT_TRUE(seeds.ok()) << seeds.status();
+  const BlockSampler sampler(client->get(), {5, 10}, /*reverse_from_layer=*/1);
+  for (const bool bfloat16_batches : {false, true}) {
+    SCOPED_TRACE(bfloat16_batches ? "bf16 model" : "float32 model");
+    LoaderOptions options;
+    options.batch_size = 64;
+    options.num_workers = 2;
+    options.input.graph = client->get();
+    options.input.feature_name = "feat";
+    options.input.feature_dim = bfloat16_config_->node_features[0].dim;
+    options.num_classes = bfloat16_config_->num_classes;
+    options.aggregate_first_layer = true;
+    options.aggregated_rows_bfloat16 = bfloat16_batches;
+    options.sum_rows_in_place = true;
+    MiniBatchLoader in_place(client->get(), &sampler, *seeds, options, 3);
+    options.sum_rows_in_place = false;
+    MiniBatchLoader copied(client->get(), &sampler, *seeds, options, 3);
+    ASSERT_GE(in_place.num_batches(), 3);
+    MiniBatch expected;
+    MiniBatch batch;
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(*copied.Next(&expected));
+      ASSERT_TRUE(*in_place.Next(&batch));
+      EXPECT_TRUE(batch.summed_in_place);
+      EXPECT_FALSE(expected.summed_in_place);
+      ASSERT_TRUE(batch.neighbor_mean.defined());
+      EXPECT_EQ(batch.features.scalar_type(), expected.features.scalar_type());
+      EXPECT_TRUE(batch.features.equal(expected.features)) << "batch " << i;
+      EXPECT_TRUE(batch.neighbor_mean.equal(expected.neighbor_mean)) << "batch " << i;
+      EXPECT_GT(batch.neighbor_mean.abs().sum().item<double>(), 0.0);
+      EXPECT_TRUE(batch.labels.equal(expected.labels));
     }
   }
 }
