@@ -136,19 +136,18 @@ absl::Span<const int64_t> MiniBatchLoader::BatchSeeds(int64_t index) const {
   return absl::MakeConstSpan(seeds_).subspan(begin, end - begin);
 }
 
-absl::StatusOr<bool> MiniBatchLoader::MeansPerEdge() const {
-  std::lock_guard<std::mutex> lock(per_edge_mu_);
-  if (!means_per_edge_.has_value()) {
-    bool cheaper = true;
-    if (options_.first_layer_projected_width > 0) {
-      // Batch 0 as it would be sampled for the model, deduplicated.
-      std::vector<Block> probe;
-      DS_RETURN_IF_ERROR(sampler_->Sample(BatchSeeds(0), MixSeed(rng_seed_, {0}), &probe));
-      cheaper = LoaderMeansAreCheaper(probe.front(), options_.first_layer_projected_width);
-    }
-    means_per_edge_ = cheaper;
+absl::StatusOr<bool> MiniBatchLoader::AggregatesThisEpoch() const {
+  if (!options_.aggregate_first_layer) return false;
+  if (options_.first_layer_projected_width == 0) return true;
+  std::lock_guard<std::mutex> lock(verdict_mu_);
+  if (!aggregates_this_epoch_.has_value()) {
+    // Batch 0 as it would be sampled for the model, deduplicated.
+    std::vector<Block> probe;
+    DS_RETURN_IF_ERROR(sampler_->Sample(BatchSeeds(0), MixSeed(rng_seed_, {0}), &probe));
+    aggregates_this_epoch_ =
+        LoaderMeansAreCheaper(probe.front(), options_.first_layer_projected_width);
   }
-  return *means_per_edge_;
+  return *aggregates_this_epoch_;
 }
 
 absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
@@ -157,10 +156,8 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
   batch->seeds.assign(seeds.begin(), seeds.end());
 
   auto start = std::chrono::steady_clock::now();
-  bool per_edge = false;
-  if (per_edge_possible_) {
-    DS_ASSIGN_OR_RETURN(per_edge, MeansPerEdge());
-  }
+  DS_ASSIGN_OR_RETURN(const bool aggregate, AggregatesThisEpoch());
+  const bool per_edge = aggregate && per_edge_possible_;
   DS_RETURN_IF_ERROR(sampler_->Sample(
       batch->seeds, MixSeed(rng_seed_, {static_cast<uint64_t>(index)}), &batch->blocks,
       &batch->cpu.sample, per_edge ? InputSources::kPerEdge : InputSources::kDistinct));
@@ -177,9 +174,6 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
   };
   Block& first = batch->blocks.front();
   const int64_t width = options_.input.width();
-  const bool aggregate =
-      per_edge || (options_.aggregate_first_layer &&
-                   LoaderMeansAreCheaper(first, options_.first_layer_projected_width));
   if (width == 0) {
     // Nothing to gather ahead (the trainer reads learnable embeddings at
     // step time).

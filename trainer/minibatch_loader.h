@@ -94,8 +94,11 @@ struct LoaderOptions {
   // With aggregate_first_layer: the first layer's output width when it
   // projects its input before aggregating (input wider than output), else 0.
   // The model then has its own way, which can be cheaper (projecting every
-  // input row to a narrow width first), and the loader aggregates only the
-  // batches where LoaderMeansAreCheaper says so; it builds the others' first
+  // input row to a narrow width first), and the loader aggregates an
+  // epoch's batches where LoaderMeansAreCheaper says so of the epoch's
+  // batch 0 (batches of one epoch have alike shapes; a resumed epoch, and
+  // a loader that reads its rows any other way, decide the same, so the
+  // run is the same bit for bit); else it builds the batches' first
   // reverse CSR, which the model's backward pass then needs.
   int64_t first_layer_projected_width = 0;
   // Where feature batches are allocated; shared across epochs so that their
@@ -112,12 +115,9 @@ struct LoaderOptions {
   // Where every row is read in place (GraphClient::LocatesEveryRowInPlace:
   // nothing to pull, so nothing gained by pulling each node once), the
   // first layer is also sampled with one source per edge
-  // (InputSources::kPerEdge), skipping its deduplication; with
-  // first_layer_projected_width the epoch's batch 0 then decides for the
-  // whole epoch whether the loader's means are cheaper (batches of one
-  // epoch have alike shapes; a resumed epoch decides the same). Rows stored
-  // as bfloat16 (partition_graph --feature_dtype) are then read as stored,
-  // half the bytes, not pulled and widened; the same batches.
+  // (InputSources::kPerEdge), skipping its deduplication, and rows stored
+  // as bfloat16 (partition_graph --feature_dtype) are read as stored, half
+  // the bytes, not pulled and widened; the same batches.
   bool sum_rows_in_place = false;
   // With aggregate_first_layer: hand the destinations' rows and their means
   // over as bfloat16, each value rounded once to nearest even, as a model
@@ -169,9 +169,10 @@ class MiniBatchLoader {
   absl::Status Build(int64_t index, MiniBatch* batch) const;
   // Seeds of batch `index`.
   absl::Span<const int64_t> BatchSeeds(int64_t index) const;
-  // Whether this epoch's batches take the loader's means over one source
-  // per edge (LoaderOptions::sum_rows_in_place); decided once, on first use.
-  absl::StatusOr<bool> MeansPerEdge() const;
+  // Whether this epoch's batches take the loader's means
+  // (LoaderOptions::aggregate_first_layer); with a projected first layer,
+  // decided once, on first use, from batch 0.
+  absl::StatusOr<bool> AggregatesThisEpoch() const;
 
   GraphClient* client_;
   const BlockSampler* sampler_;
@@ -184,8 +185,8 @@ class MiniBatchLoader {
   // Every row in place, stored as bfloat16 (GraphClient::LocateBFloat16Rows).
   const bool bfloat16_rows_in_place_;
 
-  mutable std::mutex per_edge_mu_;
-  mutable std::optional<bool> means_per_edge_;  // Guarded by per_edge_mu_.
+  mutable std::mutex verdict_mu_;
+  mutable std::optional<bool> aggregates_this_epoch_;  // Guarded by verdict_mu_.
 
   std::mutex mu_;
   std::condition_variable changed_;

@@ -467,17 +467,15 @@ TEST_F(TinyGraphTest, LoaderLeavesTheMeansToTheModelWhereProjectingFirstIsCheape
   }
 }
 
-// Summing in place from rows all in this process, the loader samples the
-// first layer per edge, which leaves it no distinct count to weigh each
-// batch by: batch 0's verdict holds for the whole epoch. A loader that
-// copies the rows still weighs each batch.
-TEST_F(TinyGraphTest, LoaderSummingInPlaceFollowsBatchZerosVerdictForTheEpoch) {
+// With a projected first layer the epoch's batch 0 decides for the whole
+// epoch whether the loader takes the means, however the loader reads the
+// rows (in place, then sampling the first layer per edge, or from a copy),
+// so both build the same batches.
+TEST_F(TinyGraphTest, LoaderFollowsBatchZerosVerdictForTheWholeEpoch) {
   const BlockSampler sampler(client_.get(), {2, 3}, /*reverse_from_layer=*/1);
   const std::vector<int64_t> seeds = {4, 0, 1, 2, 3};
   constexpr uint64_t kLoaderSeed = 9;  // One whose batches differ.
-  // A projected width at which batch 0's means are cheaper and a later
-  // batch's are not (kMeanAddCost * edges / distinct sources in between).
-  std::vector<Block> firsts;  // Each batch's first block, deduplicated.
+  std::vector<Block> firsts;           // Each batch's first block, deduplicated.
   for (uint64_t i = 0; i < 3; ++i) {
     std::vector<Block> blocks;
     const std::vector<int64_t> batch_seeds(seeds.begin() + 2 * i,
@@ -485,38 +483,47 @@ TEST_F(TinyGraphTest, LoaderSummingInPlaceFollowsBatchZerosVerdictForTheEpoch) {
     ASSERT_TRUE(sampler.Sample(batch_seeds, MixSeed(kLoaderSeed, {i}), &blocks).ok());
     firsts.push_back(std::move(blocks[0]));
   }
-  double most = 0.0;  // kMeanAddCost * edges / distinct sources, the largest.
-  for (const Block& first : firsts) {
-    most = std::max(most, static_cast<double>(first.num_edges() * kMeanAddCost) /
-                              static_cast<double>(first.num_src()));
-  }
-  const int64_t width = static_cast<int64_t>(std::floor(most));
+  // kMeanAddCost * edges / distinct sources: the means are cheaper below a
+  // projected width above it.
+  const auto weight = [](const Block& first) {
+    return static_cast<double>(first.num_edges() * kMeanAddCost) /
+           static_cast<double>(first.num_src());
+  };
+  double most = 0.0;
   bool sources_repeat = false;  // Per edge, some batch lists more sources.
   for (const Block& first : firsts) {
+    most = std::max(most, weight(first));
     sources_repeat |= first.num_src() != first.num_dst + first.num_edges();
   }
   ASSERT_TRUE(sources_repeat);
-  ASSERT_TRUE(LoaderMeansAreCheaper(firsts[0], width)) << "the tiny graph's batches are alike";
-
-  bool any_not_cheaper = false;
-  for (const bool in_place : {true, false}) {
-    SCOPED_TRACE(in_place ? "in place" : "copied");
-    LoaderOptions options = AggregatingOptions(FeatureNorm::kNone, in_place);
-    options.first_layer_projected_width = width;
-    MiniBatchLoader loader(client_.get(), &sampler, seeds, options, kLoaderSeed);
-    MiniBatch batch;
-    for (int64_t i = 0; i < 3; ++i) {
-      ASSERT_TRUE(*loader.Next(&batch));
-      const bool cheaper = LoaderMeansAreCheaper(firsts[i], width);
-      if (!in_place) any_not_cheaper |= !cheaper;
-      EXPECT_EQ(batch.neighbor_mean.defined(), in_place || cheaper) << "batch " << i;
-      const Block& first = firsts[i];
-      EXPECT_EQ(batch.num_input_nodes,
-                in_place ? first.num_dst + first.num_edges() : first.num_src())
-          << "batch " << i;
+  // Widths at which batch 0's verdict is yes and another batch's no, and
+  // the other way round.
+  const int64_t widths[2] = {static_cast<int64_t>(std::floor(most)),
+                             static_cast<int64_t>(std::floor(weight(firsts[0])))};
+  for (const int64_t width : widths) {
+    const bool verdict = LoaderMeansAreCheaper(firsts[0], width);
+    bool others_differ = false;
+    for (const Block& first : firsts)
+      others_differ |= LoaderMeansAreCheaper(first, width) != verdict;
+    ASSERT_TRUE(others_differ) << "width " << width << ": the tiny graph's batches are alike";
+    for (const bool in_place : {true, false}) {
+      SCOPED_TRACE(absl::StrCat("width ", width, in_place ? ", in place" : ", copied"));
+      LoaderOptions options = AggregatingOptions(FeatureNorm::kNone, in_place);
+      options.first_layer_projected_width = width;
+      MiniBatchLoader loader(client_.get(), &sampler, seeds, options, kLoaderSeed);
+      MiniBatch batch;
+      for (int64_t i = 0; i < 3; ++i) {
+        ASSERT_TRUE(*loader.Next(&batch));
+        EXPECT_EQ(batch.neighbor_mean.defined(), verdict) << "batch " << i;
+        const Block& first = firsts[i];
+        EXPECT_EQ(batch.num_input_nodes,
+                  verdict && in_place ? first.num_dst + first.num_edges() : first.num_src())
+            << "batch " << i;
+      }
     }
   }
-  EXPECT_TRUE(any_not_cheaper) << "no batch tells the two ways apart";
+  EXPECT_TRUE(LoaderMeansAreCheaper(firsts[0], widths[0]));
+  EXPECT_FALSE(LoaderMeansAreCheaper(firsts[0], widths[1]));
 }
 
 TEST_F(TinyGraphTest, LoaderReportsAnUnlabelledSeed) {
