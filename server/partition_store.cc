@@ -146,9 +146,10 @@ absl::Status PartitionStore::GatherFeaturesBFloat16(absl::string_view name,
   return DoGatherFeaturesBFloat16(*spec, ids, out);
 }
 
-absl::Status PartitionStore::FeatureRowAddresses(absl::string_view name,
+template <typename T>
+absl::Status PartitionStore::CheckedRowAddresses(absl::string_view name,
                                                  absl::Span<const int64_t> ids,
-                                                 const float** out) const {
+                                                 const T** out) const {
   DS_ASSIGN_OR_RETURN(const FeatureSpec* spec, FindFeature(name));
   DS_RETURN_IF_ERROR(CheckOwned(ids));
   return DoFeatureRowAddresses(*spec, ids, out);
@@ -156,10 +157,14 @@ absl::Status PartitionStore::FeatureRowAddresses(absl::string_view name,
 
 absl::Status PartitionStore::FeatureRowAddresses(absl::string_view name,
                                                  absl::Span<const int64_t> ids,
+                                                 const float** out) const {
+  return CheckedRowAddresses(name, ids, out);
+}
+
+absl::Status PartitionStore::FeatureRowAddresses(absl::string_view name,
+                                                 absl::Span<const int64_t> ids,
                                                  const uint16_t** out) const {
-  DS_ASSIGN_OR_RETURN(const FeatureSpec* spec, FindFeature(name));
-  DS_RETURN_IF_ERROR(CheckOwned(ids));
-  return DoFeatureRowAddresses(*spec, ids, out);
+  return CheckedRowAddresses(name, ids, out);
 }
 
 namespace {

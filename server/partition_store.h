@@ -158,6 +158,11 @@ class PartitionStore {
   virtual absl::StatusOr<std::vector<int64_t>> DoSplitNodes(int split_index) const = 0;
 
  private:
+  // Both FeatureRowAddresses: the feature found, the IDs checked.
+  template <typename T>
+  absl::Status CheckedRowAddresses(absl::string_view name, absl::Span<const int64_t> ids,
+                                   const T** out) const;
+
   const partition_format::PartitionMeta meta_;
 };
 
