@@ -6,8 +6,9 @@
 // no model step, and prints one JSON object: the loader threads' CPU time per
 // batch in each stage (thread CPU clock, so other load on a shared machine
 // inflates it little), the wall time per batch, the batch shape, and a
-// checksum of every batch's blocks, features and labels, which must not
-// change when the loader is made faster; and the feature matrix's size and
+// checksum of every batch's blocks (of a first layer the loader aggregated,
+// what the model reads of it), features and labels, which must not change
+// when the loader is made faster; and the feature matrix's size and
 // the process's peak RSS (float32 vs bfloat16 storage). bench/loader_bench.sh runs it.
 #include <malloc.h>
 #include <sys/resource.h>

@@ -283,7 +283,10 @@ TEST_F(DistributedTrainerTest, AutoFallsBackToTheServerWhenNothingIsPublished) {
             std::string::npos)
       << rank0->ReadLog();
   EXPECT_NE(rank0->ReadLog().find("publishes no shared-memory segment"), std::string::npos);
-  for (const auto& [address, transport] : Summary(rank0->ReadLog()).at("transports").items()) {
+  // Kept in a variable: a range-for over a temporary summary's items()
+  // would read it after its destruction.
+  const nlohmann::json summary = Summary(rank0->ReadLog());
+  for (const auto& [address, transport] : summary.at("transports").items()) {
     EXPECT_EQ(transport, "unix") << address;
   }
 }
