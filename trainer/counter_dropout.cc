@@ -7,7 +7,10 @@
 #include <torch/autograd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
+
+#include "trainer/neighbor_mean.h"
 
 namespace distsage {
 namespace {
@@ -15,12 +18,13 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// 32-bit arithmetic, so that the loop can vectorise on AVX2 (no 64-bit
-// multiply there): the index, offset by the key, through MurmurHash3's
-// finaliser, whose every output bit depends on every input bit.
-inline uint32_t MaskHash(uint64_t key, int64_t index) {
-  uint32_t h = static_cast<uint32_t>(index) * 0x9E3779B9u + static_cast<uint32_t>(key);
-  h ^= static_cast<uint32_t>(key >> 32) ^ static_cast<uint32_t>(static_cast<uint64_t>(index) >> 32);
+// 32-bit arithmetic, so that the loop can vectorise (no 64-bit multiply
+// in AVX2): the index, offset by the key, through MurmurHash3's finaliser,
+// whose every output bit depends on every input bit. `high` is the key's
+// upper word xor the index's, fixed over 2^32 consecutive indices.
+inline uint32_t MaskHash(uint32_t low_index, uint32_t low_key, uint32_t high) {
+  uint32_t h = low_index * 0x9E3779B9u + low_key;
+  h ^= high;
   h ^= h >> 16;
   h *= 0x85EBCA6Bu;
   h ^= h >> 13;
@@ -29,9 +33,77 @@ inline uint32_t MaskHash(uint64_t key, int64_t index) {
   return h;
 }
 
+inline uint32_t MaskHash(uint64_t key, int64_t index) {
+  return MaskHash(
+      static_cast<uint32_t>(index), static_cast<uint32_t>(key),
+      static_cast<uint32_t>(key >> 32) ^ static_cast<uint32_t>(static_cast<uint64_t>(index) >> 32));
+}
+
 // Keep-probability threshold on the 32-bit hash.
 uint32_t KeepThreshold(double p) {
   return static_cast<uint32_t>(std::min(4294967295.0, (1.0 - p) * 4294967296.0));
+}
+
+// The release build targets any x86-64, whose SSE2 has no 32-bit vector
+// multiply, so GCC also builds the mask loops for AVX2 and AVX-512 and the
+// dynamic loader picks one for the CPU (an ifunc; the same bits either
+// way): at products scale the hidden-256 model step took 0.70x with
+// AVX-512 (bench/results/dropout_simd.md).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define DISTSAGE_MASK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define DISTSAGE_MASK_CLONES
+#endif
+
+// dst[i] = kept(i) ? src[i] * scale : 0 over [begin, end), where element i
+// is kept when MaskHash(key, i) < threshold: in float32, and for bfloat16
+// bits widened, multiplied in float32 and rounded to nearest even as
+// LibTorch rounds. Within 2^32 indices the hash's upper word is fixed, so
+// the inner loops run on 32-bit lanes.
+DISTSAGE_MASK_CLONES
+void MaskFloats(const float* src, float* dst, int64_t begin, int64_t end, uint64_t key,
+                uint32_t threshold, float scale) {
+  for (int64_t i = begin; i < end;) {
+    const int64_t stop = std::min<int64_t>(end, (i | int64_t{0xFFFFFFFF}) + 1);
+    const uint32_t high =
+        static_cast<uint32_t>(key >> 32) ^ static_cast<uint32_t>(static_cast<uint64_t>(i) >> 32);
+    const uint32_t first = static_cast<uint32_t>(i);
+    const uint32_t low_key = static_cast<uint32_t>(key);
+    const int64_t count = stop - i;
+    const float* in = src + i;
+    float* out = dst + i;
+    for (int64_t j = 0; j < count; ++j) {
+      const bool kept = MaskHash(first + static_cast<uint32_t>(j), low_key, high) < threshold;
+      out[j] = in[j] * (kept ? scale : 0.0f);
+    }
+    i = stop;
+  }
+}
+
+DISTSAGE_MASK_CLONES
+void MaskBFloat16(const uint16_t* src, uint16_t* dst, int64_t begin, int64_t end, uint64_t key,
+                  uint32_t threshold, float scale) {
+  for (int64_t i = begin; i < end;) {
+    const int64_t stop = std::min<int64_t>(end, (i | int64_t{0xFFFFFFFF}) + 1);
+    const uint32_t high =
+        static_cast<uint32_t>(key >> 32) ^ static_cast<uint32_t>(static_cast<uint64_t>(i) >> 32);
+    const uint32_t first = static_cast<uint32_t>(i);
+    const uint32_t low_key = static_cast<uint32_t>(key);
+    const int64_t count = stop - i;
+    const uint16_t* in = src + i;
+    uint16_t* out = dst + i;
+    for (int64_t j = 0; j < count; ++j) {
+      const bool kept = MaskHash(first + static_cast<uint32_t>(j), low_key, high) < threshold;
+      const uint32_t widened = static_cast<uint32_t>(in[j]) << 16;
+      float value;
+      std::memcpy(&value, &widened, sizeof(value));
+      value *= kept ? scale : 0.0f;
+      uint32_t bits;
+      std::memcpy(&bits, &value, sizeof(bits));
+      out[j] = RoundFloatBitsToBFloat16(bits);
+    }
+    i = stop;
+  }
 }
 
 // out[i] = kept(i) ? in[i] * scale : 0, in parallel chunks.
@@ -41,16 +113,31 @@ at::Tensor ApplyMask(const at::Tensor& in, uint64_t key, double p) {
   const uint32_t threshold = KeepThreshold(p);
   const float scale = static_cast<float>(1.0 / (1.0 - p));
   const int64_t n = x.numel();
-  AT_DISPATCH_FLOATING_TYPES_AND(at::kBFloat16, x.scalar_type(), "CounterDropout", [&] {
-    const scalar_t* src = x.data_ptr<scalar_t>();
-    scalar_t* dst = out.data_ptr<scalar_t>();
-    at::parallel_for(0, n, int64_t{1} << 15, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const float kept = MaskHash(key, i) < threshold ? scale : 0.0f;
-        dst[i] = static_cast<scalar_t>(static_cast<float>(src[i]) * kept);
-      }
+  constexpr int64_t kGrain = int64_t{1} << 15;
+  if (x.scalar_type() == at::kFloat) {
+    const float* src = x.data_ptr<float>();
+    float* dst = out.data_ptr<float>();
+    at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
+      MaskFloats(src, dst, begin, end, key, threshold, scale);
     });
-  });
+  } else if (x.scalar_type() == at::kBFloat16) {
+    const uint16_t* src = reinterpret_cast<const uint16_t*>(x.data_ptr<c10::BFloat16>());
+    uint16_t* dst = reinterpret_cast<uint16_t*>(out.data_ptr<c10::BFloat16>());
+    at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
+      MaskBFloat16(src, dst, begin, end, key, threshold, scale);
+    });
+  } else {
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "CounterDropout", [&] {
+      const scalar_t* src = x.data_ptr<scalar_t>();
+      scalar_t* dst = out.data_ptr<scalar_t>();
+      at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          const float kept = MaskHash(key, i) < threshold ? scale : 0.0f;
+          dst[i] = static_cast<scalar_t>(static_cast<float>(src[i]) * kept);
+        }
+      });
+    });
+  }
   return out;
 }
 

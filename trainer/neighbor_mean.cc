@@ -107,10 +107,7 @@ void RoundToBFloat16(const float* in, int64_t count, c10::BFloat16* out) {
   for (int64_t i = 0; i < count; ++i) {
     uint32_t bits;
     std::memcpy(&bits, &in[i], sizeof(bits));
-    const uint32_t rounded = (bits + (((bits >> 16) & 1u) + 0x7FFFu)) >> 16;
-    const bool nan = (bits & 0x7FFFFFFFu) > 0x7F800000u;
-    out[i] =
-        c10::BFloat16(static_cast<uint16_t>(nan ? 0x7FC0u : rounded), c10::BFloat16::from_bits());
+    out[i] = c10::BFloat16(RoundFloatBitsToBFloat16(bits), c10::BFloat16::from_bits());
   }
 }
 
