@@ -55,55 +55,57 @@ uint32_t KeepThreshold(double p) {
 #define DISTSAGE_MASK_CLONES
 #endif
 
+// Calls run(i, count, first, low_key, high) over [begin, end) cut where the
+// index's upper word changes: within such a run of indices i + j (j <
+// count) the hash is MaskHash(first + j, low_key, high), on 32-bit lanes.
+template <typename Run>
+inline void ForEachIndexRun(int64_t begin, int64_t end, uint64_t key, Run run) {
+  for (int64_t i = begin; i < end;) {
+    const int64_t stop = std::min<int64_t>(end, (i | int64_t{0xFFFFFFFF}) + 1);
+    run(i, stop - i, static_cast<uint32_t>(i), static_cast<uint32_t>(key),
+        static_cast<uint32_t>(key >> 32) ^ static_cast<uint32_t>(static_cast<uint64_t>(i) >> 32));
+    i = stop;
+  }
+}
+
 // dst[i] = kept(i) ? src[i] * scale : 0 over [begin, end), where element i
 // is kept when MaskHash(key, i) < threshold: in float32, and for bfloat16
 // bits widened, multiplied in float32 and rounded to nearest even as
-// LibTorch rounds. Within 2^32 indices the hash's upper word is fixed, so
-// the inner loops run on 32-bit lanes.
+// LibTorch rounds.
 DISTSAGE_MASK_CLONES
 void MaskFloats(const float* src, float* dst, int64_t begin, int64_t end, uint64_t key,
                 uint32_t threshold, float scale) {
-  for (int64_t i = begin; i < end;) {
-    const int64_t stop = std::min<int64_t>(end, (i | int64_t{0xFFFFFFFF}) + 1);
-    const uint32_t high =
-        static_cast<uint32_t>(key >> 32) ^ static_cast<uint32_t>(static_cast<uint64_t>(i) >> 32);
-    const uint32_t first = static_cast<uint32_t>(i);
-    const uint32_t low_key = static_cast<uint32_t>(key);
-    const int64_t count = stop - i;
-    const float* in = src + i;
-    float* out = dst + i;
-    for (int64_t j = 0; j < count; ++j) {
-      const bool kept = MaskHash(first + static_cast<uint32_t>(j), low_key, high) < threshold;
-      out[j] = in[j] * (kept ? scale : 0.0f);
-    }
-    i = stop;
-  }
+  ForEachIndexRun(begin, end, key,
+                  [&](int64_t i, int64_t count, uint32_t first, uint32_t low_key, uint32_t high) {
+                    const float* in = src + i;
+                    float* out = dst + i;
+                    for (int64_t j = 0; j < count; ++j) {
+                      const bool kept =
+                          MaskHash(first + static_cast<uint32_t>(j), low_key, high) < threshold;
+                      out[j] = in[j] * (kept ? scale : 0.0f);
+                    }
+                  });
 }
 
 DISTSAGE_MASK_CLONES
 void MaskBFloat16(const uint16_t* src, uint16_t* dst, int64_t begin, int64_t end, uint64_t key,
                   uint32_t threshold, float scale) {
-  for (int64_t i = begin; i < end;) {
-    const int64_t stop = std::min<int64_t>(end, (i | int64_t{0xFFFFFFFF}) + 1);
-    const uint32_t high =
-        static_cast<uint32_t>(key >> 32) ^ static_cast<uint32_t>(static_cast<uint64_t>(i) >> 32);
-    const uint32_t first = static_cast<uint32_t>(i);
-    const uint32_t low_key = static_cast<uint32_t>(key);
-    const int64_t count = stop - i;
-    const uint16_t* in = src + i;
-    uint16_t* out = dst + i;
-    for (int64_t j = 0; j < count; ++j) {
-      const bool kept = MaskHash(first + static_cast<uint32_t>(j), low_key, high) < threshold;
-      const uint32_t widened = static_cast<uint32_t>(in[j]) << 16;
-      float value;
-      std::memcpy(&value, &widened, sizeof(value));
-      value *= kept ? scale : 0.0f;
-      uint32_t bits;
-      std::memcpy(&bits, &value, sizeof(bits));
-      out[j] = RoundFloatBitsToBFloat16(bits);
-    }
-    i = stop;
-  }
+  ForEachIndexRun(begin, end, key,
+                  [&](int64_t i, int64_t count, uint32_t first, uint32_t low_key, uint32_t high) {
+                    const uint16_t* in = src + i;
+                    uint16_t* out = dst + i;
+                    for (int64_t j = 0; j < count; ++j) {
+                      const bool kept =
+                          MaskHash(first + static_cast<uint32_t>(j), low_key, high) < threshold;
+                      const uint32_t widened = static_cast<uint32_t>(in[j]) << 16;
+                      float value;
+                      std::memcpy(&value, &widened, sizeof(value));
+                      value *= kept ? scale : 0.0f;
+                      uint32_t bits;
+                      std::memcpy(&bits, &value, sizeof(bits));
+                      out[j] = RoundFloatBitsToBFloat16(bits);
+                    }
+                  });
 }
 
 // out[i] = kept(i) ? in[i] * scale : 0, in parallel chunks.
