@@ -141,11 +141,19 @@ absl::StatusOr<bool> MiniBatchLoader::AggregatesThisEpoch() const {
   if (options_.first_layer_projected_width == 0) return true;
   std::lock_guard<std::mutex> lock(verdict_mu_);
   if (!aggregates_this_epoch_.has_value()) {
-    // Batch 0 as it would be sampled for the model, deduplicated.
+    // Batch 0's first layer, its sources then counted once each: the same
+    // block as deduplicated for the model, without growing this thread's ID
+    // table (BlockSampler's LocalIdMap, kept for the thread's life) to that
+    // layer's size, 8 MiB at products scale, which loader threads sampling
+    // it per edge never need.
     std::vector<Block> probe;
-    DS_RETURN_IF_ERROR(sampler_->Sample(BatchSeeds(0), MixSeed(rng_seed_, {0}), &probe));
-    aggregates_this_epoch_ =
-        LoaderMeansAreCheaper(probe.front(), options_.first_layer_projected_width);
+    DS_RETURN_IF_ERROR(sampler_->Sample(BatchSeeds(0), MixSeed(rng_seed_, {0}), &probe, nullptr,
+                                        InputSources::kPerEdge));
+    Block& first = probe.front();
+    std::sort(first.src_nodes.begin(), first.src_nodes.end());
+    first.src_nodes.erase(std::unique(first.src_nodes.begin(), first.src_nodes.end()),
+                          first.src_nodes.end());
+    aggregates_this_epoch_ = LoaderMeansAreCheaper(first, options_.first_layer_projected_width);
   }
   return *aggregates_this_epoch_;
 }
