@@ -133,6 +133,8 @@ struct LoaderOptions {
 // Whether the loader's means of a batch's first layer cost less CPU than the
 // model's projecting every input row to `projected_width` columns first (0:
 // the model would not project first, so the means cost the same either way).
+// `first` lists each source once (InputSources::kDistinct): its num_src()
+// is the number of input rows the model would project.
 // Per edge the means add a whole input row (random rows: memory-bound); per
 // input row the projection multiplies it by the weights (BLAS: forward and
 // weight gradient), each value kMeanAddCost times cheaper. Measured: at
