@@ -68,44 +68,42 @@ inline void ForEachIndexRun(int64_t begin, int64_t end, uint64_t key, Run run) {
   }
 }
 
-// dst[i] = kept(i) ? src[i] * scale : 0 over [begin, end), where element i
-// is kept when MaskHash(key, i) < threshold: in float32, and for bfloat16
-// bits widened, multiplied in float32 and rounded to nearest even as
-// LibTorch rounds.
-DISTSAGE_MASK_CLONES
-void MaskFloats(const float* src, float* dst, int64_t begin, int64_t end, uint64_t key,
-                uint32_t threshold, float scale) {
+// dst[i] = apply(src[i], kept(i) ? scale : 0) over [begin, end), where
+// element i is kept when MaskHash(key, i) < threshold.
+template <typename T, typename Apply>
+inline void MaskRuns(const T* src, T* dst, int64_t begin, int64_t end, uint64_t key,
+                     uint32_t threshold, float scale, Apply apply) {
   ForEachIndexRun(begin, end, key,
                   [&](int64_t i, int64_t count, uint32_t first, uint32_t low_key, uint32_t high) {
-                    const float* in = src + i;
-                    float* out = dst + i;
                     for (int64_t j = 0; j < count; ++j) {
                       const bool kept =
                           MaskHash(first + static_cast<uint32_t>(j), low_key, high) < threshold;
-                      out[j] = in[j] * (kept ? scale : 0.0f);
+                      dst[i + j] = apply(src[i + j], kept ? scale : 0.0f);
                     }
                   });
+}
+
+// The mask in float32; and on bfloat16 bits, widened, multiplied in
+// float32 and rounded to nearest even as LibTorch rounds.
+DISTSAGE_MASK_CLONES
+void MaskFloats(const float* src, float* dst, int64_t begin, int64_t end, uint64_t key,
+                uint32_t threshold, float scale) {
+  MaskRuns(src, dst, begin, end, key, threshold, scale,
+           [](float value, float factor) { return value * factor; });
 }
 
 DISTSAGE_MASK_CLONES
 void MaskBFloat16(const uint16_t* src, uint16_t* dst, int64_t begin, int64_t end, uint64_t key,
                   uint32_t threshold, float scale) {
-  ForEachIndexRun(begin, end, key,
-                  [&](int64_t i, int64_t count, uint32_t first, uint32_t low_key, uint32_t high) {
-                    const uint16_t* in = src + i;
-                    uint16_t* out = dst + i;
-                    for (int64_t j = 0; j < count; ++j) {
-                      const bool kept =
-                          MaskHash(first + static_cast<uint32_t>(j), low_key, high) < threshold;
-                      const uint32_t widened = static_cast<uint32_t>(in[j]) << 16;
-                      float value;
-                      std::memcpy(&value, &widened, sizeof(value));
-                      value *= kept ? scale : 0.0f;
-                      uint32_t bits;
-                      std::memcpy(&bits, &value, sizeof(bits));
-                      out[j] = RoundFloatBitsToBFloat16(bits);
-                    }
-                  });
+  MaskRuns(src, dst, begin, end, key, threshold, scale, [](uint16_t value, float factor) {
+    const uint32_t widened = static_cast<uint32_t>(value) << 16;
+    float product;
+    std::memcpy(&product, &widened, sizeof(product));
+    product *= factor;
+    uint32_t bits;
+    std::memcpy(&bits, &product, sizeof(bits));
+    return RoundFloatBitsToBFloat16(bits);
+  });
 }
 
 // out[i] = kept(i) ? in[i] * scale : 0, in parallel chunks.
