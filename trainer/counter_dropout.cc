@@ -10,6 +10,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/bfloat16.h"
 #include "trainer/neighbor_mean.h"
 
 namespace distsage {
@@ -96,10 +97,7 @@ DISTSAGE_MASK_CLONES
 void MaskBFloat16(const uint16_t* src, uint16_t* dst, int64_t begin, int64_t end, uint64_t key,
                   uint32_t threshold, float scale) {
   MaskRuns(src, dst, begin, end, key, threshold, scale, [](uint16_t value, float factor) {
-    const uint32_t widened = static_cast<uint32_t>(value) << 16;
-    float product;
-    std::memcpy(&product, &widened, sizeof(product));
-    product *= factor;
+    const float product = BFloat16ToFloat(value) * factor;
     uint32_t bits;
     std::memcpy(&bits, &product, sizeof(bits));
     return RoundFloatBitsToBFloat16(bits);

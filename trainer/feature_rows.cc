@@ -3,14 +3,9 @@
 #include <algorithm>
 #include <vector>
 
-#include "common/prefetch.h"
 #include "common/status_macros.h"
 
 namespace distsage {
-
-void CopyRowsAt(const float* const* rows, int64_t count, int64_t dim, float* out) {
-  CopyRowsFrom(rows, count, dim, out, [](int64_t i) { return i; });
-}
 
 void NormalizeRowsBySum(float* data, int64_t rows, int64_t dim) {
   for (int64_t r = 0; r < rows; ++r) {

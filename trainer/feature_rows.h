@@ -45,11 +45,6 @@ struct InputRows {
   }
 };
 
-// Copies rows[0 .. count) (`dim` floats each, wherever they are) one after
-// another into `out`, requesting each row's cache lines a few rows ahead:
-// random addresses, which the hardware prefetcher cannot follow.
-void CopyRowsAt(const float* const* rows, int64_t count, int64_t dim, float* out);
-
 // Divides each of `rows` rows of width `dim` by its sum (rows summing to 0
 // are left alone).
 void NormalizeRowsBySum(float* data, int64_t rows, int64_t dim);

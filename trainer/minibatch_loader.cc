@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -43,10 +44,40 @@ at::Tensor PooledRows(const std::shared_ptr<BufferPool>& pool, at::IntArrayRef s
 
 // Whether the graph stores feature `name` as bfloat16.
 bool StoredAsBFloat16(const GraphClient& graph, const std::string& name) {
-  for (const FeatureSpec& spec : graph.config().node_features) {
-    if (spec.name == name) return spec.stored_bfloat16();
+  const FeatureSpec* spec = graph.config().FindFeature(name);
+  return spec != nullptr && spec->stored_bfloat16();
+}
+
+// A destination's row as the batch holds it: float32 rows copied or rounded
+// to bfloat16 (as the model would round them), bfloat16 rows copied or
+// widened exactly.
+void CopyRow(const float* row, int64_t width, float* out) { std::copy_n(row, width, out); }
+void CopyRow(const float* row, int64_t width, c10::BFloat16* out) {
+  RoundToBFloat16(row, width, out);
+}
+void CopyRow(const uint16_t* row, int64_t width, c10::BFloat16* out) {
+  std::memcpy(out, row, width * sizeof(uint16_t));
+}
+void CopyRow(const uint16_t* row, int64_t width, float* out) {
+  BFloat16ToFloat(absl::MakeConstSpan(row, width), out);
+}
+
+// The first layer's destinations' rows into `features` and their
+// neighbours' means into `means`, from `rows` (the address of each of
+// first's source rows, as stored). The means of float32 batches read the
+// destinations' rows from the copy just made (~9 MB at products scale,
+// which the cache holds better than rows spread over the whole partition):
+// the same values, as the copy is exact.
+template <typename Stored, typename Out>
+void TakeDestinationsAndMeans(std::vector<const Stored*>& rows, int64_t width, const Block& first,
+                              Out* features, Out* means) {
+  VisitRowsPrefetched(rows.data(), first.num_dst, width, [&](const Stored* row, int64_t i) {
+    CopyRow(row, width, features + i * width);
+  });
+  if constexpr (std::is_same_v<Stored, Out>) {
+    for (int64_t i = 0; i < first.num_dst; ++i) rows[i] = features + i * width;
   }
-  return false;
+  NeighborMeanRows(rows.data(), width, first, means);
 }
 
 }  // namespace
@@ -209,6 +240,16 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
       // server's mapped segment) are not copied; only the others are pulled,
       // into a buffer this thread keeps.
       batch->summed_in_place = true;
+      // The batch in the model's dtype: bfloat16 or float32 rows and means.
+      const auto take = [&](auto& rows) {
+        if (bf16) {
+          TakeDestinationsAndMeans(rows, width, first, batch->features.data_ptr<c10::BFloat16>(),
+                                   batch->neighbor_mean.data_ptr<c10::BFloat16>());
+        } else {
+          TakeDestinationsAndMeans(rows, width, first, batch->features.data_ptr<float>(),
+                                   batch->neighbor_mean.data_ptr<float>());
+        }
+      };
       if (bfloat16_rows_in_place_) {
         // Stored as bfloat16 and all in this process: read as stored (half
         // the bytes of float32 rows), widened exactly as a pull would.
@@ -217,23 +258,7 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
         DS_RETURN_IF_ERROR(options_.input.graph->LocateBFloat16Rows(
             options_.input.feature_name, first.src_nodes, stored.data()));
         batch->cpu.gather = cpu_lap();
-        if (bf16) {
-          // Already what rounding the widened rows would give.
-          c10::BFloat16* features = batch->features.data_ptr<c10::BFloat16>();
-          VisitRowsPrefetched(stored.data(), first.num_dst, width,
-                              [&](const uint16_t* row, int64_t i) {
-                                std::memcpy(features + i * width, row, width * sizeof(uint16_t));
-                              });
-          NeighborMeanRows(stored.data(), width, first,
-                           batch->neighbor_mean.data_ptr<c10::BFloat16>());
-        } else {
-          float* features = batch->features.data_ptr<float>();
-          VisitRowsPrefetched(
-              stored.data(), first.num_dst, width, [&](const uint16_t* row, int64_t i) {
-                BFloat16ToFloat(absl::MakeConstSpan(row, width), features + i * width);
-              });
-          NeighborMeanRows(stored.data(), width, first, batch->neighbor_mean.data_ptr<float>());
-        }
+        take(stored);
       } else {
         thread_local std::vector<float> pulled;
         thread_local std::vector<const float*> rows;
@@ -241,24 +266,7 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
         DS_RETURN_IF_ERROR(options_.input.graph->LocateFeatureRows(
             options_.input.feature_name, first.src_nodes, rows.data(), &pulled));
         batch->cpu.gather = cpu_lap();
-        if (bf16) {
-          // Rounded as they are written; the means read the destinations'
-          // rows where they are (there is no float32 copy of them).
-          c10::BFloat16* features = batch->features.data_ptr<c10::BFloat16>();
-          VisitRowsPrefetched(rows.data(), first.num_dst, width, [&](const float* row, int64_t i) {
-            RoundToBFloat16(row, width, features + i * width);
-          });
-          NeighborMeanRows(rows.data(), width, first,
-                           batch->neighbor_mean.data_ptr<c10::BFloat16>());
-        } else {
-          float* features = batch->features.data_ptr<float>();
-          CopyRowsAt(rows.data(), first.num_dst, width, features);
-          // The destinations' rows are sources too: read them from the copy,
-          // ~9 MB at products scale, which the cache holds better than rows
-          // spread over the whole partition.
-          for (int64_t i = 0; i < first.num_dst; ++i) rows[i] = features + i * width;
-          NeighborMeanRows(rows.data(), width, first, batch->neighbor_mean.data_ptr<float>());
-        }
+        take(rows);
       }
     } else {
       const at::Tensor inputs = PooledRows(options_.gather_buffers, {first.num_src(), width});
