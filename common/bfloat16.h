@@ -1,6 +1,6 @@
 // bfloat16 rows: float32 rounded to its upper 16 bits (round to nearest,
-// ties to even, as LibTorch's at::kBFloat16 conversion does; NaN stays a
-// quiet NaN), and back (exact). Feature rows are stored this way when
+// ties to even, NaN to the quiet NaN 0x7FC0: bit for bit LibTorch's
+// at::kBFloat16 conversion), and back (exact). Feature rows are stored this way when
 // partitioned with --feature_dtype bfloat16, and a graph server sends rows
 // this way when asked (PullFeaturesRequest.row_type): half the bytes; a
 // model that computes in bf16 rounds its inputs the same way anyway.
@@ -15,12 +15,20 @@
 
 namespace distsage {
 
+// The bfloat16 bits of the float whose bits are `bits`. Written without
+// branches, so that loops over it vectorise. The one rounding of the whole
+// project: rows rounded by partition_graph, on the wire or in the loader
+// are the rows the model would have rounded itself, NaN included.
+inline uint16_t RoundFloatBitsToBFloat16(uint32_t bits) {
+  const uint32_t rounded = (bits + (((bits >> 16) & 1u) + 0x7FFFu)) >> 16;
+  const bool nan = (bits & 0x7FFFFFFFu) > 0x7F800000u;
+  return static_cast<uint16_t>(nan ? 0x7FC0u : rounded);
+}
+
 inline uint16_t RoundToBFloat16(float value) {
   uint32_t bits;
   std::memcpy(&bits, &value, sizeof(bits));
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x0040u);
-  bits += 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<uint16_t>(bits >> 16);
+  return RoundFloatBitsToBFloat16(bits);
 }
 
 inline float BFloat16ToFloat(uint16_t value) {

@@ -11,6 +11,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/bfloat16.h"
+
 namespace distsage {
 namespace {
 

@@ -48,16 +48,9 @@ void NeighborMeanRows(const uint16_t* const* rows, int64_t dim, const Block& blo
                       c10::BFloat16* out);
 
 // in[0 .. count) rounded to bfloat16 into out: bit for bit LibTorch's
-// float-to-bf16 conversion (round to nearest even, NaN to 0x7FC0), written
-// without branches so that the compiler can vectorise it.
+// float-to-bf16 conversion (common/bfloat16.h's RoundFloatBitsToBFloat16),
+// vectorised.
 void RoundToBFloat16(const float* in, int64_t count, c10::BFloat16* out);
-// One value's bits of that rounding: the bfloat16 bits of the float whose
-// bits are `bits`.
-inline uint16_t RoundFloatBitsToBFloat16(uint32_t bits) {
-  const uint32_t rounded = (bits + (((bits >> 16) & 1u) + 0x7FFFu)) >> 16;
-  const bool nan = (bits & 0x7FFFFFFFu) > 0x7F800000u;
-  return static_cast<uint16_t>(nan ? 0x7FC0u : rounded);
-}
 
 }  // namespace distsage
 

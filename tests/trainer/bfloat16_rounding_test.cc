@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/bfloat16.h"
+#include "trainer/neighbor_mean.h"
 
 namespace distsage {
 namespace {
@@ -58,6 +59,27 @@ TEST(BFloat16RoundingTest, MatchesLibTorchBitForBit) {
   }
   // NaN stays NaN.
   EXPECT_TRUE(std::isnan(BFloat16ToFloat(RoundToBFloat16(std::nanf("")))));
+}
+
+// Every NaN, whatever its sign and payload, becomes the one quiet NaN
+// 0x7FC0, as c10::BFloat16's conversion makes it, and the same in the
+// trainer's vectorised rounding: partition_graph, the wire and the loader
+// store what the model would have rounded (LibTorch's vectorised tensor
+// conversion gives 0xFFFF instead; the model's bf16 inputs never go
+// through it).
+TEST(BFloat16RoundingTest, EveryNaNBecomesTheQuietNaNOfC10) {
+  const std::vector<uint32_t> nan_bits = {0x7FC00000u, 0x7F800001u, 0x7FBFFFFFu,
+                                          0xFFC12345u, 0xFFFFFFFFu, 0x7FFF8000u};
+  std::vector<float> nans(nan_bits.size());
+  std::memcpy(nans.data(), nan_bits.data(), nan_bits.size() * sizeof(float));
+  std::vector<c10::BFloat16> vectorised(nans.size());
+  RoundToBFloat16(nans.data(), static_cast<int64_t>(nans.size()), vectorised.data());
+  for (size_t i = 0; i < nans.size(); ++i) {
+    ASSERT_TRUE(std::isnan(nans[i]));
+    EXPECT_EQ(RoundToBFloat16(nans[i]), 0x7FC0u) << std::hex << nan_bits[i];
+    EXPECT_EQ(c10::BFloat16(nans[i]).x, 0x7FC0u) << std::hex << nan_bits[i];
+    EXPECT_EQ(vectorised[i].x, 0x7FC0u) << std::hex << nan_bits[i];
+  }
 }
 
 }  // namespace
