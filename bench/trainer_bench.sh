@@ -7,8 +7,9 @@
 #   (2) an ogbn-products-scale synthetic graph (1 partition): per-batch time of
 #       the prefetching pipeline (sample / pull / compute split) against the
 #       same model steps over batches built beforehand, extrapolated to an
-#       epoch, and peak RSS of the training process (before the model-only
-#       pass holds its batches).
+#       epoch, peak RSS of the training process (before the model-only
+#       pass holds its batches), and the process's CPU ms per batch in each
+#       pass (every thread: against 2 x the wall ms, how busy the 2 cores were).
 # Usage: bench/trainer_bench.sh [BUILD_DIR]
 #   env: EPOCHS, BENCH_BATCHES, SYNTH, WORK, PARTS ("1 2": which of (1), (2) to run),
 #        TRAINER_FLAGS (more trainer flags for every run, e.g. --aggregate_in_loader=false)
@@ -58,8 +59,8 @@ fi
 
 if [[ $PARTS == *2* && -f "$SYNTH" ]]; then
   echo "## (2) products-scale synthetic ($SYNTH), $BENCH_BATCHES batches per figure"
-  printf "%6s %12s %12s %9s %9s %9s %12s %12s %9s\n" hidden pipeline_ms model_ms ratio \
-    sample_ms pull_ms epoch_s_est model_epoch_s peak_gb
+  printf "%6s %12s %12s %9s %9s %9s %12s %12s %9s %13s %13s\n" hidden pipeline_ms model_ms ratio \
+    sample_ms pull_ms epoch_s_est model_epoch_s peak_gb pipe_cpu_ms model_cpu_ms
   for hidden in 256 16; do
     json="$("$BIN/trainer" "${COMMON[@]}" --part_config="$SYNTH" --num_hidden="$hidden" \
             --bench_batches="$BENCH_BATCHES" 2> "$WORK/synth-$hidden.log")"
@@ -67,10 +68,11 @@ if [[ $PARTS == *2* && -f "$SYNTH" ]]; then
 import json, math, sys
 hidden, s = sys.argv[1], json.loads(sys.argv[2])
 b = s["bench"]; n = b["num_batches"]; per_epoch = math.ceil(s["num_train"] / 1000)
-print("%6s %12.1f %12.1f %9.3f %9.1f %9.1f %12.1f %12.1f %9.2f" % (hidden,
+print("%6s %12.1f %12.1f %9.3f %9.1f %9.1f %12.1f %12.1f %9.2f %13.1f %13.1f" % (hidden,
       1e3 * b["pipeline_s"] / n, 1e3 * b["model_only_s"] / n, b["pipeline_over_model_only"],
       1e3 * b["sample_s"] / n, 1e3 * b["pull_s"] / n, per_epoch * b["pipeline_s"] / n,
-      per_epoch * b["model_only_s"] / n, b["peak_rss_mb_pipeline"] / 1024))
+      per_epoch * b["model_only_s"] / n, b["peak_rss_mb_pipeline"] / 1024,
+      1e3 * b["pipeline_cpu_s"] / n, 1e3 * b["model_only_cpu_s"] / n))
 PY
   done
 elif [[ $PARTS == *2* ]]; then

@@ -1,6 +1,7 @@
 // CPU time of the calling thread, for per-stage figures that other processes
 // on a shared machine do not inflate (a thread waiting for a core is not
-// charged, unlike a wall clock).
+// charged, unlike a wall clock); and of the whole process, for how much of
+// the machine a pass kept busy.
 #ifndef DISTSAGE_COMMON_THREAD_CPU_CLOCK_H_
 #define DISTSAGE_COMMON_THREAD_CPU_CLOCK_H_
 
@@ -13,6 +14,14 @@ namespace distsage {
 inline double ThreadCpuSeconds() {
   timespec now{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
+}
+
+// Seconds of CPU all threads of this process have used so far
+// (CLOCK_PROCESS_CPUTIME_ID); only differences of two readings mean anything.
+inline double ProcessCpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
   return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
 }
 

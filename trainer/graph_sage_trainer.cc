@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
+#include "common/thread_cpu_clock.h"
 #include "trainer/block_sampler.h"
 #include "trainer/layerwise_inference.h"
 #include "trainer/minibatch_loader.h"
@@ -646,12 +647,14 @@ absl::StatusOr<BenchmarkResult> GraphSageTrainer::Benchmark(const std::vector<in
   {
     MiniBatchLoader loader(s.client, &s.sampler, seeds, s.MakeLoaderOptions(), rng_seed);
     const Clock::time_point start = Clock::now();
+    const double cpu_start = ProcessCpuSeconds();
     DS_RETURN_IF_ERROR(
         s.TrainOnLoader(loader, &result.pipeline, [&](const MiniBatch& batch, const StepResult&) {
           for (const Block& block : batch.blocks) result.num_edges += block.num_edges();
           return absl::OkStatus();
         }));
     result.pipeline.wall_seconds = SecondsSince(start);
+    result.pipeline_cpu_seconds = ProcessCpuSeconds() - cpu_start;
     result.pipeline.wait_seconds = loader.wait_seconds();
   }
   result.peak_rss_mb_after_pipeline = PeakRssMegabytes();
@@ -666,8 +669,10 @@ absl::StatusOr<BenchmarkResult> GraphSageTrainer::Benchmark(const std::vector<in
     }
   }
   const Clock::time_point start = Clock::now();
+  const double cpu_start = ProcessCpuSeconds();
   for (const MiniBatch& batch : batches) DS_RETURN_IF_ERROR(s.Step(batch).status());
   result.model_only_seconds = SecondsSince(start);
+  result.model_only_cpu_seconds = ProcessCpuSeconds() - cpu_start;
   return result;
 }
 

@@ -54,6 +54,11 @@ struct BenchmarkResult {
   PipelineFigures pipeline;         // Training with the prefetching loader.
   int64_t num_edges = 0;            // Summed over layers and batches.
   double model_only_seconds = 0.0;  // The same steps over batches built beforehand.
+  // CPU seconds of the whole process (every thread) in each pass: against
+  // the wall time, how many cores the pass kept busy; pipeline minus model
+  // only, what the loader cost on top of the steps.
+  double pipeline_cpu_seconds = 0.0;
+  double model_only_cpu_seconds = 0.0;
   // Process peak RSS before the batches for the model-only pass are built.
   double peak_rss_mb_after_pipeline = 0.0;
 };

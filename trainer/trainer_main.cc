@@ -652,6 +652,8 @@ absl::StatusOr<PipelineFigures> RunBenchmark(GraphSageTrainer* trainer, const Se
       {"num_aggregated_batches", pipeline.num_aggregated_batches},
       {"num_edges", bench.num_edges},
       {"model_only_s", bench.model_only_seconds},
+      {"pipeline_cpu_s", bench.pipeline_cpu_seconds},
+      {"model_only_cpu_s", bench.model_only_cpu_seconds},
       {"peak_rss_mb_pipeline", bench.peak_rss_mb_after_pipeline},
       {"pipeline_over_model_only", pipeline.wall_seconds / bench.model_only_seconds},
       // Benchmark loads the same batches twice (pipeline pass, then the

@@ -8,6 +8,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -207,6 +209,37 @@ TEST_F(TrainerCliTest, ShortDefaultRunPrintsEpochLinesAndSummary) {
   const double first = summary.at("epoch_s_first").get<double>();
   const double mean = summary.at("epoch_s_mean").get<double>();
   EXPECT_NEAR(first + 2 * mean, summary.at("train_s_total").get<double>(), 1e-9);
+}
+
+// --bench_batches: the batches through the prefetching loader, then the
+// same steps over batches built beforehand, in one JSON object; asking for
+// more batches than the training set makes takes them all.
+TEST_F(TrainerCliTest, BenchmarkTimesThePipelineThenTheSameStepsAlone) {
+  for (const auto& [asked, expected] : {std::pair{5, 5}, std::pair{100, 7}}) {
+    const CommandResult result =
+        Trainer({"--standalone", "--part_config=" + CoraConfig(), "--batch_size=20",
+                 absl::StrCat("--bench_batches=", asked), "--num_threads=2"});
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    const nlohmann::json bench = Summary(result).at("bench");
+    EXPECT_EQ(bench.at("num_batches").get<int>(), expected) << bench;
+    // 140 training nodes in batches of 20.
+    EXPECT_EQ(bench.at("num_seeds").get<int>(), std::min(140, 20 * expected)) << bench;
+    EXPECT_GT(bench.at("num_edges").get<int64_t>(), 0);
+    const double pipeline = bench.at("pipeline_s").get<double>();
+    const double model_only = bench.at("model_only_s").get<double>();
+    ASSERT_GT(pipeline, 0.0);
+    ASSERT_GT(model_only, 0.0);
+    EXPECT_DOUBLE_EQ(bench.at("pipeline_over_model_only").get<double>(), pipeline / model_only);
+    // The process's CPU time in each pass: some, and never more than every
+    // core of the machine for the whole pass (plus the clocks' granularity).
+    const double cores = static_cast<double>(std::thread::hardware_concurrency());
+    for (const auto& [cpu_name, wall] :
+         {std::pair{"pipeline_cpu_s", pipeline}, std::pair{"model_only_cpu_s", model_only}}) {
+      const double cpu = bench.at(cpu_name).get<double>();
+      EXPECT_GT(cpu, 0.0) << cpu_name;
+      EXPECT_LE(cpu, wall * cores + 0.01) << cpu_name << " over " << wall << " s of wall time";
+    }
+  }
 }
 
 // The loader's first-layer means (the default where they apply) train the
