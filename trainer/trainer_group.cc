@@ -160,6 +160,13 @@ absl::StatusOr<std::unique_ptr<TrainerGroup>> TrainerGroup::Join(
     group_options->threads = 1;
     state->group = c10::make_intrusive<c10d::ProcessGroupGloo>(state->store, options.rank,
                                                                options.world_size, group_options);
+    // Gloo hands a rank its group once that rank's own side of every
+    // connection is up, which can be before its peers' sides are: a rank
+    // that then failed at once and closed its group (a bad input found
+    // right after joining) made a peer still joining report that the
+    // trainers never all joined. Returning only when every rank has joined
+    // keeps each one's error its own.
+    state->group->barrier()->wait();
   } catch (const std::exception& error) {
     return absl::DeadlineExceededError(absl::StrCat(
         "trainer rank ", options.rank, ": the ", options.world_size,

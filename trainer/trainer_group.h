@@ -51,7 +51,8 @@ struct TrainerGroupOptions {
 class TrainerGroup {
  public:
   // Rendezvous of all ranks: rank 0 hosts the store, the others connect to
-  // it (retrying until the timeout). Errors name the master address.
+  // it (retrying until the timeout). Returns once every rank has joined.
+  // Errors name the master address.
   static absl::StatusOr<std::unique_ptr<TrainerGroup>> Join(const TrainerGroupOptions& options);
   ~TrainerGroup();
 
