@@ -9,9 +9,11 @@
 #       same model steps over batches built beforehand, extrapolated to an
 #       epoch, peak RSS of the training process (before the model-only
 #       pass holds its batches), and the process's CPU ms per batch in each
-#       pass (every thread: against 2 x the wall ms, how busy the 2 cores were).
+#       pass (every thread: against 2 x the wall ms, how busy the 2 cores were)
+#       and the loader threads' part of the pipeline's.
 # Usage: bench/trainer_bench.sh [BUILD_DIR]
 #   env: EPOCHS, BENCH_BATCHES, SYNTH, WORK, PARTS ("1 2": which of (1), (2) to run),
+#        HIDDENS (hidden sizes of (2), default "256 16"),
 #        TRAINER_FLAGS (more trainer flags for every run, e.g. --aggregate_in_loader=false)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,20 +61,21 @@ fi
 
 if [[ $PARTS == *2* && -f "$SYNTH" ]]; then
   echo "## (2) products-scale synthetic ($SYNTH), $BENCH_BATCHES batches per figure"
-  printf "%6s %12s %12s %9s %9s %9s %12s %12s %9s %13s %13s\n" hidden pipeline_ms model_ms ratio \
-    sample_ms pull_ms epoch_s_est model_epoch_s peak_gb pipe_cpu_ms model_cpu_ms
-  for hidden in 256 16; do
+  printf "%6s %12s %12s %9s %9s %9s %12s %12s %9s %13s %13s %13s\n" hidden pipeline_ms model_ms ratio \
+    sample_ms pull_ms epoch_s_est model_epoch_s peak_gb pipe_cpu_ms model_cpu_ms loader_cpu_ms
+  for hidden in ${HIDDENS:-256 16}; do
     json="$("$BIN/trainer" "${COMMON[@]}" --part_config="$SYNTH" --num_hidden="$hidden" \
             --bench_batches="$BENCH_BATCHES" 2> "$WORK/synth-$hidden.log")"
     python3 - "$hidden" "$json" <<'PY'
 import json, math, sys
 hidden, s = sys.argv[1], json.loads(sys.argv[2])
 b = s["bench"]; n = b["num_batches"]; per_epoch = math.ceil(s["num_train"] / 1000)
-print("%6s %12.1f %12.1f %9.3f %9.1f %9.1f %12.1f %12.1f %9.2f %13.1f %13.1f" % (hidden,
+print("%6s %12.1f %12.1f %9.3f %9.1f %9.1f %12.1f %12.1f %9.2f %13.1f %13.1f %13.1f" % (hidden,
       1e3 * b["pipeline_s"] / n, 1e3 * b["model_only_s"] / n, b["pipeline_over_model_only"],
       1e3 * b["sample_s"] / n, 1e3 * b["pull_s"] / n, per_epoch * b["pipeline_s"] / n,
       per_epoch * b["model_only_s"] / n, b["peak_rss_mb_pipeline"] / 1024,
-      1e3 * b["pipeline_cpu_s"] / n, 1e3 * b["model_only_cpu_s"] / n))
+      1e3 * b["pipeline_cpu_s"] / n, 1e3 * b["model_only_cpu_s"] / n,
+      1e3 * b["pipeline_loader_cpu_s"] / n))
 PY
   done
 elif [[ $PARTS == *2* ]]; then

@@ -638,35 +638,64 @@ absl::Status GraphSageTrainer::Save(const std::string& dir) {
 }
 
 absl::StatusOr<BenchmarkResult> GraphSageTrainer::Benchmark(const std::vector<int64_t>& train_nodes,
-                                                            int64_t num_batches) {
+                                                            int64_t num_batches,
+                                                            int64_t warmup_batches) {
   State& s = *state_;
   std::vector<int64_t> seeds = s.ShuffledSeeds(train_nodes, 1);
-  seeds.resize(std::min<int64_t>(seeds.size(), num_batches * s.options.batch_size));
-  const uint64_t rng_seed = MixSeed(s.options.seed, {1});
+  const int64_t batch_size = s.options.batch_size;
+  const int64_t epoch_batches = (static_cast<int64_t>(seeds.size()) + batch_size - 1) / batch_size;
+  const int64_t timed = std::min(num_batches, epoch_batches);
   BenchmarkResult result;
+  result.warmup_batches = std::clamp<int64_t>(warmup_batches, 0, epoch_batches - timed);
+  seeds.resize(std::min<int64_t>(seeds.size(), (result.warmup_batches + timed) * batch_size));
+  const uint64_t rng_seed = MixSeed(s.options.seed, {1});
   {
     MiniBatchLoader loader(s.client, &s.sampler, seeds, s.MakeLoaderOptions(), rng_seed);
-    const Clock::time_point start = Clock::now();
-    const double cpu_start = ProcessCpuSeconds();
+    // The clocks start now, or once the warm-up batches have trained; from
+    // then on the loader's figures count.
+    Clock::time_point start = Clock::now();
+    double cpu_start = ProcessCpuSeconds();
+    double wait_before = 0.0;
+    int64_t steps = 0;
     DS_RETURN_IF_ERROR(
         s.TrainOnLoader(loader, &result.pipeline, [&](const MiniBatch& batch, const StepResult&) {
+          if (++steps <= result.warmup_batches) {
+            if (steps == result.warmup_batches) {
+              result.pipeline = PipelineFigures();
+              wait_before = loader.wait_seconds();
+              start = Clock::now();
+              cpu_start = ProcessCpuSeconds();
+            }
+            return absl::OkStatus();
+          }
           for (const Block& block : batch.blocks) result.num_edges += block.num_edges();
+          result.pipeline_loader_cpu_seconds += batch.cpu.total();
           return absl::OkStatus();
         }));
     result.pipeline.wall_seconds = SecondsSince(start);
     result.pipeline_cpu_seconds = ProcessCpuSeconds() - cpu_start;
-    result.pipeline.wait_seconds = loader.wait_seconds();
+    result.pipeline.wait_seconds = loader.wait_seconds() - wait_before;
   }
   result.peak_rss_mb_after_pipeline = PeakRssMegabytes();
   std::vector<MiniBatch> batches;
   {
-    MiniBatchLoader loader(s.client, &s.sampler, seeds, s.MakeLoaderOptions(), rng_seed);
-    MiniBatch batch;
-    while (true) {
-      DS_ASSIGN_OR_RETURN(const bool more, loader.Next(&batch));
-      if (!more) break;
-      batches.push_back(std::move(batch));
+    // The timed batches again (a batch depends on its index, not on when
+    // it is built).
+    LoaderOptions options = s.MakeLoaderOptions();
+    options.first_batch = result.warmup_batches;
+    const ServerChannels::Traffic before = s.client->traffic();
+    {
+      MiniBatchLoader loader(s.client, &s.sampler, seeds, options, rng_seed);
+      MiniBatch batch;
+      while (true) {
+        DS_ASSIGN_OR_RETURN(const bool more, loader.Next(&batch));
+        if (!more) break;
+        batches.push_back(std::move(batch));
+      }
     }
+    const ServerChannels::Traffic after = s.client->traffic();
+    result.bytes_moved =
+        after.bytes_sent + after.bytes_received - before.bytes_sent - before.bytes_received;
   }
   const Clock::time_point start = Clock::now();
   const double cpu_start = ProcessCpuSeconds();

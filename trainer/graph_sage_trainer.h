@@ -51,6 +51,8 @@ struct Accuracies {
 
 // Figures of GraphSageTrainer::Benchmark.
 struct BenchmarkResult {
+  // Batches trained through the loader before the timed ones, not timed.
+  int64_t warmup_batches = 0;
   PipelineFigures pipeline;         // Training with the prefetching loader.
   int64_t num_edges = 0;            // Summed over layers and batches.
   double model_only_seconds = 0.0;  // The same steps over batches built beforehand.
@@ -59,6 +61,13 @@ struct BenchmarkResult {
   // only, what the loader cost on top of the steps.
   double pipeline_cpu_seconds = 0.0;
   double model_only_cpu_seconds = 0.0;
+  // Of pipeline_cpu_seconds, the loader threads' CPU seconds building the
+  // batches (LoaderStageSeconds::total): the loader's cost on cores the
+  // model also uses, against the same loader alone (bench/loader_bench).
+  double pipeline_loader_cpu_seconds = 0.0;
+  // Bytes the client sent and received building the timed batches (once:
+  // measured as the model-only pass builds them).
+  int64_t bytes_moved = 0;
   // Process peak RSS before the batches for the model-only pass are built.
   double peak_rss_mb_after_pipeline = 0.0;
 };
@@ -125,11 +134,16 @@ class GraphSageTrainer {
   // The model into `dir`; with embeddings, also a KV save of them (each
   // server's own folder, client/kv_client.h).
   absl::Status Save(const std::string& dir);
-  // Trains on the first `num_batches` batches of an epoch twice: through the
+  // Trains on `num_batches` batches of an epoch twice: through the
   // prefetching loader, then over the same batches built beforehand (the
-  // model steps alone: the limit if sampling and pulls were free).
+  // model steps alone: the limit if sampling and pulls were free). The
+  // loader's pass starts with up to `warmup_batches` batches before them,
+  // not timed, so that neither pass pays the process's first steps
+  // (first-touch page faults, LibTorch's and oneDNN's first calls): the
+  // model-only pass runs after the loader's anyway. Fewer batches where
+  // the epoch has fewer; the timed ones come first.
   absl::StatusOr<BenchmarkResult> Benchmark(const std::vector<int64_t>& train_nodes,
-                                            int64_t num_batches);
+                                            int64_t num_batches, int64_t warmup_batches);
 
   const TrainOptions& options() const;
 

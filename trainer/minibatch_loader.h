@@ -40,6 +40,11 @@ struct LoaderStageSeconds {
   double gather = 0.0;
   double aggregate = 0.0;  // The first layer's neighbour means, when the loader takes them.
   double labels = 0.0;     // The seeds' labels, checked.
+
+  // Every stage's seconds, summed.
+  double total() const {
+    return sample.neighbors + sample.relabel + sample.reverse + gather + aggregate + labels;
+  }
 };
 
 struct MiniBatch {

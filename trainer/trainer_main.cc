@@ -247,6 +247,10 @@ ABSL_FLAG(std::string, store_cache, "memory",
 ABSL_FLAG(int64_t, bench_batches, 0,
           "Benchmark instead of training: N batches through the prefetching loader, then the "
           "same N model steps over batches built beforehand; prints one JSON line.");
+ABSL_FLAG(int64_t, bench_warmup_batches, 5,
+          "With --bench_batches: batches trained through the loader first and not timed (the "
+          "process's first steps: page faults, LibTorch's first calls); fewer where the epoch "
+          "has fewer batches than both.");
 
 namespace distsage {
 namespace {
@@ -640,12 +644,12 @@ nlohmann::json SummaryHeader(const RunMode& mode, const Setup& setup, const Trai
 // figures to `summary`; returns the pipeline's.
 absl::StatusOr<PipelineFigures> RunBenchmark(GraphSageTrainer* trainer, const Setup& setup,
                                              int64_t num_batches, nlohmann::json* summary) {
-  const ServerChannels::Traffic before = setup.client->traffic();
+  const int64_t warmup_batches = absl::GetFlag(FLAGS_bench_warmup_batches);
   DS_ASSIGN_OR_RETURN(const BenchmarkResult bench,
-                      trainer->Benchmark(setup.share.train_nodes, num_batches));
-  const ServerChannels::Traffic after = setup.client->traffic();
+                      trainer->Benchmark(setup.share.train_nodes, num_batches, warmup_batches));
   const PipelineFigures& pipeline = bench.pipeline;
   nlohmann::json figures = {
+      {"warmup_batches", bench.warmup_batches},
       {"num_batches", pipeline.num_batches},
       {"num_seeds", pipeline.num_seeds},
       {"num_input_nodes", pipeline.num_input_nodes},
@@ -654,12 +658,10 @@ absl::StatusOr<PipelineFigures> RunBenchmark(GraphSageTrainer* trainer, const Se
       {"model_only_s", bench.model_only_seconds},
       {"pipeline_cpu_s", bench.pipeline_cpu_seconds},
       {"model_only_cpu_s", bench.model_only_cpu_seconds},
+      {"pipeline_loader_cpu_s", bench.pipeline_loader_cpu_seconds},
       {"peak_rss_mb_pipeline", bench.peak_rss_mb_after_pipeline},
       {"pipeline_over_model_only", pipeline.wall_seconds / bench.model_only_seconds},
-      // Benchmark loads the same batches twice (pipeline pass, then the
-      // batches for the model-only pass): one pass moves half.
-      {"bytes_moved",
-       (after.bytes_sent + after.bytes_received - before.bytes_sent - before.bytes_received) / 2}};
+      {"bytes_moved", bench.bytes_moved}};
   for (const auto& [name, seconds] : pipeline.NamedSeconds("pipeline", "_s")) {
     figures[name] = seconds;
   }
@@ -782,6 +784,10 @@ absl::Status Run() {
   DS_ASSIGN_OR_RETURN(const RunMode mode, ModeFromFlags());
   const PartitionConfig& config = mode.config;
   DS_ASSIGN_OR_RETURN(TrainOptions options, OptionsFromFlags(config));
+  if (const int64_t warmup = absl::GetFlag(FLAGS_bench_warmup_batches); warmup < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--bench_warmup_batches=", warmup, " is negative; use 0 or more"));
+  }
   ConfigureTorchThreads(options.num_threads);
 
   DS_ASSIGN_OR_RETURN(Setup setup, mode.standalone

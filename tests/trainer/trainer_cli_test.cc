@@ -212,16 +212,25 @@ TEST_F(TrainerCliTest, ShortDefaultRunPrintsEpochLinesAndSummary) {
 }
 
 // --bench_batches: the batches through the prefetching loader, then the
-// same steps over batches built beforehand, in one JSON object; asking for
-// more batches than the training set makes takes them all.
+// same steps over batches built beforehand, in one JSON object; warm-up
+// batches go first, untimed, from what the epoch has left; asking for more
+// batches than the training set makes takes them all.
 TEST_F(TrainerCliTest, BenchmarkTimesThePipelineThenTheSameStepsAlone) {
-  for (const auto& [asked, expected] : {std::pair{5, 5}, std::pair{100, 7}}) {
+  struct Case {
+    int asked;
+    int expected;
+    int expected_warmup;  // Of the default 5.
+  };
+  // Cora: 140 training nodes, 7 batches of 20.
+  for (const Case& c : {Case{5, 5, 2}, Case{2, 2, 5}, Case{100, 7, 0}}) {
     const CommandResult result =
         Trainer({"--standalone", "--part_config=" + CoraConfig(), "--batch_size=20",
-                 absl::StrCat("--bench_batches=", asked), "--num_threads=2"});
+                 absl::StrCat("--bench_batches=", c.asked), "--num_threads=2"});
     ASSERT_EQ(result.exit_code, 0) << result.output;
     const nlohmann::json bench = Summary(result).at("bench");
+    const int expected = c.expected;
     EXPECT_EQ(bench.at("num_batches").get<int>(), expected) << bench;
+    EXPECT_EQ(bench.at("warmup_batches").get<int>(), c.expected_warmup) << bench;
     // 140 training nodes in batches of 20.
     EXPECT_EQ(bench.at("num_seeds").get<int>(), std::min(140, 20 * expected)) << bench;
     EXPECT_GT(bench.at("num_edges").get<int64_t>(), 0);
@@ -239,6 +248,12 @@ TEST_F(TrainerCliTest, BenchmarkTimesThePipelineThenTheSameStepsAlone) {
       EXPECT_GT(cpu, 0.0) << cpu_name;
       EXPECT_LE(cpu, wall * cores + 0.01) << cpu_name << " over " << wall << " s of wall time";
     }
+    // The loader threads' part of it.
+    const double loader_cpu = bench.at("pipeline_loader_cpu_s").get<double>();
+    EXPECT_GT(loader_cpu, 0.0);
+    EXPECT_LE(loader_cpu, bench.at("pipeline_cpu_s").get<double>() + 0.01);
+    // In place: no bytes over a socket.
+    EXPECT_EQ(bench.at("bytes_moved").get<int64_t>(), 0);
   }
 }
 
@@ -566,6 +581,9 @@ TEST_F(TrainerCliTest, BadInputFailsClearlyBeforeTraining) {
       {"dropout masks", {"--standalone", config, "--dropout_masks=fast"}, "--dropout_masks='fast'"},
       {"loader nice below 0", {"--standalone", config, "--loader_nice=-1"}, "--loader_nice=-1"},
       {"load model", {"--standalone", config, "--load_model=" + dir_->Join("none")}, "model.json"},
+      {"benchmark warm-up",
+       {"--standalone", config, "--bench_batches=2", "--bench_warmup_batches=-1"},
+       "--bench_warmup_batches=-1 is negative"},
   };
   for (const BadInput& bad : cases) {
     const CommandResult result = Trainer(bad.flags);
