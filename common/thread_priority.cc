@@ -1,5 +1,6 @@
 #include "common/thread_priority.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -19,6 +20,21 @@ long CallingThreadId() { return syscall(SYS_gettid); }
 int CallingThreadNice() {
   // Cannot fail: the calling thread exists (so -1 is a nice value here).
   return getpriority(PRIO_PROCESS, static_cast<id_t>(CallingThreadId()));
+}
+
+absl::Status MakeCallingThreadIdle() {
+  sched_param param{};
+  param.sched_priority = 0;
+  // With a thread ID, sched_setscheduler acts on that one thread (Linux).
+  if (sched_setscheduler(static_cast<pid_t>(CallingThreadId()), SCHED_IDLE, &param) != 0) {
+    return absl::InternalError(
+        absl::StrCat("sched_setscheduler(SCHED_IDLE) of this thread: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+bool CallingThreadIsIdle() {
+  return sched_getscheduler(static_cast<pid_t>(CallingThreadId())) == SCHED_IDLE;
 }
 
 absl::Status LowerCallingThreadPriority(int levels) {

@@ -21,6 +21,18 @@ inline constexpr int kMaxNice = 19;
 // Internal with the system's reason if the kernel refuses.
 absl::Status LowerCallingThreadPriority(int levels);
 
+// Moves the calling thread to Linux's SCHED_IDLE policy, below every nice
+// level: it runs only on a core no other runnable thread wants, and a
+// thread of the normal policy that wakes up takes the core from it at once
+// (a nice-19 thread keeps it until the scheduler's next check). Threads it
+// starts later inherit the policy. Like a raised nice value there is no
+// way back without CAP_SYS_NICE. Internal with the system's reason if the
+// kernel refuses.
+absl::Status MakeCallingThreadIdle();
+
+// Whether the calling thread runs under SCHED_IDLE.
+bool CallingThreadIsIdle();
+
 // The calling thread's nice value (-20..19).
 int CallingThreadNice();
 

@@ -173,6 +173,7 @@ struct GraphSageTrainer::State {
     loader.num_workers = LoaderWorkers(options);
     loader.prefetch = options.prefetch;
     loader.worker_nice = options.loader_nice;
+    loader.worker_sched_idle = options.loader_sched_idle;
     loader.input = Input();
     // Learnable embeddings are read at step time (Step), not ahead.
     loader.input.kv = nullptr;

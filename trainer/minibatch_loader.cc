@@ -121,13 +121,15 @@ MiniBatchLoader::~MiniBatchLoader() {
 }
 
 void MiniBatchLoader::WorkerLoop() {
-  if (const absl::Status lowered = LowerCallingThreadPriority(options_.worker_nice);
-      !lowered.ok()) {
+  absl::Status lowered = LowerCallingThreadPriority(options_.worker_nice);
+  if (lowered.ok() && options_.worker_sched_idle) lowered = MakeCallingThreadIdle();
+  if (!lowered.ok()) {
     // Not worth failing the run for: the batches are the same, built at
-    // the model's priority as before. Said once per process.
+    // the model's priority (or at the nice level) as before. Said once per
+    // process.
     static std::atomic<bool> said{false};
     if (!said.exchange(true)) {
-      std::fprintf(stderr, "loader: workers stay at the model's priority: %s\n",
+      std::fprintf(stderr, "loader: workers stay at a higher priority than asked: %s\n",
                    std::string(lowered.message()).c_str());
     }
   }

@@ -85,6 +85,10 @@ struct LoaderOptions {
   // (LowerCallingThreadPriority). When the consumer waits for a batch, its
   // threads sleep and the workers get the cores all the same.
   int worker_nice = 0;
+  // The workers also take the SCHED_IDLE policy (MakeCallingThreadIdle):
+  // a consumer thread that wakes up gets its core back at once, not at the
+  // scheduler's next check as from a nice-19 worker.
+  bool worker_sched_idle = false;
   // The first batch built and delivered: earlier ones are skipped (a run
   // resumed from a mid-epoch checkpoint). Batches keep their indices.
   int64_t first_batch = 0;

@@ -78,6 +78,8 @@ struct TrainOptions {
   // (LoaderOptions::worker_nice): they then build batches on the cores the
   // model step leaves idle instead of preempting its threads.
   int loader_nice = kMaxNice;
+  // And under SCHED_IDLE (LoaderOptions::worker_sched_idle).
+  bool loader_sched_idle = true;
   // The loader computes the first layer's neighbour means ahead of the model
   // (LoaderOptions::aggregate_first_layer) where that is the same function;
   // see AggregatesInLoader.

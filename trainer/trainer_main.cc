@@ -175,6 +175,12 @@ ABSL_FLAG(int, loader_nice, 19,
           "model waits for a batch. They yield to other busy processes on the machine too: where "
           "other work keeps the cores busy, 0 (the same priority, as before this flag) keeps the "
           "loader's share.");
+ABSL_FLAG(bool, loader_sched_idle, true,
+          "The loader threads also run under Linux's SCHED_IDLE policy, below every nice level: "
+          "a model thread that wakes up takes its core back at once instead of at the "
+          "scheduler's next check (hidden 256 at products scale: pipeline 0.93x, "
+          "bench/results/loader_sched_idle.md). Like --loader_nice they yield to any other busy "
+          "process; false with --loader_nice=0 keeps the loader at the model's priority.");
 ABSL_FLAG(std::string, dropout_masks, "counter",
           "How dropout masks are drawn: 'torch' (LibTorch's dropout: on Debian's LibTorch one "
           "value at a time from one generator, in one thread) or 'counter' (the same "
@@ -305,6 +311,7 @@ absl::StatusOr<TrainOptions> OptionsFromFlags(const PartitionConfig& config) {
   }
   options.prefetch = absl::GetFlag(FLAGS_prefetch);
   options.loader_nice = absl::GetFlag(FLAGS_loader_nice);
+  options.loader_sched_idle = absl::GetFlag(FLAGS_loader_sched_idle);
   DS_ASSIGN_OR_RETURN(options.model.dropout_masks,
                       ParseDropoutMasks(absl::GetFlag(FLAGS_dropout_masks)));
   options.aggregate_in_loader = absl::GetFlag(FLAGS_aggregate_in_loader);

@@ -76,22 +76,30 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
-std::map<long, int> NiceOfEachThread() {
-  std::map<long, int> nice;
+namespace {
+
+// Field `number` (>= 3) of /proc/self/task/TID/stat of each live thread.
+std::map<long, int> StatFieldOfEachThread(int number) {
+  std::map<long, int> values;
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", error)) {
     const std::string stat = ReadFile(entry.path() / "stat");
     const size_t name_end = stat.rfind(')');
     if (name_end == std::string::npos) continue;  // Gone since the listing.
-    // Fields 3.. follow the parenthesised name; nice is field 19.
+    // Fields 3.. follow the parenthesised name.
     std::istringstream fields(stat.substr(name_end + 2));
     std::string field;
-    for (int i = 3; i <= 19 && fields >> field; ++i) {
+    for (int i = 3; i <= number && fields >> field; ++i) {
     }
-    nice[std::stol(entry.path().filename().string())] = std::stoi(field);
+    values[std::stol(entry.path().filename().string())] = std::stoi(field);
   }
-  return nice;
+  return values;
 }
+
+}  // namespace
+
+std::map<long, int> NiceOfEachThread() { return StatFieldOfEachThread(19); }
+std::map<long, int> PolicyOfEachThread() { return StatFieldOfEachThread(41); }
 
 CommandResult RunCommand(const std::vector<std::string>& argv) {
   TempDir scratch;

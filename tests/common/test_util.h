@@ -72,6 +72,8 @@ std::string ReadFile(const std::string& path);
 // The nice value of each live thread of this process, by thread ID, as the
 // kernel reports it (field 19 of /proc/self/task/TID/stat).
 std::map<long, int> NiceOfEachThread();
+// The same for the scheduling policy (field 41: SCHED_OTHER 0, SCHED_IDLE 5).
+std::map<long, int> PolicyOfEachThread();
 
 // A loopback TCP port that was free a moment ago (for a child's listening
 // port that has to be known in advance, e.g. the trainers' --master_port).

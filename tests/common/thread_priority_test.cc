@@ -1,6 +1,7 @@
 #include "common/thread_priority.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <string>
 #include <thread>
@@ -40,6 +41,27 @@ TEST(ThreadPriorityTest, CapsAtTheLowestPriorityAndZeroLevelsChangesNothing) {
     ASSERT_TRUE(LowerCallingThreadPriority(kMaxNice).ok()) << "already at the cap: not an error";
     EXPECT_EQ(CallingThreadNice(), kMaxNice);
   }).join();
+}
+
+TEST(ThreadPriorityTest, IdlesOnlyTheCallingThreadAndItsLaterChildren) {
+  ASSERT_FALSE(CallingThreadIsIdle());
+  long worker_tid = 0;
+  bool worker_idle = false, child_idle = false;
+  std::thread worker([&] {
+    worker_tid = CallingThreadId();
+    const absl::Status idle = MakeCallingThreadIdle();
+    ASSERT_TRUE(idle.ok()) << idle;
+    worker_idle = CallingThreadIsIdle();
+    // The kernel's own record, read while the thread is alive.
+    EXPECT_EQ(testing::PolicyOfEachThread().at(worker_tid), SCHED_IDLE);
+    std::thread child([&] { child_idle = CallingThreadIsIdle(); });
+    child.join();
+  });
+  worker.join();
+  EXPECT_TRUE(worker_idle);
+  EXPECT_TRUE(child_idle) << "a thread started later inherits the policy";
+  EXPECT_FALSE(CallingThreadIsIdle()) << "the other threads keep theirs";
+  EXPECT_EQ(testing::PolicyOfEachThread().at(CallingThreadId()), SCHED_OTHER);
 }
 
 TEST(ThreadPriorityTest, RefusesLevelsOutOfRange) {

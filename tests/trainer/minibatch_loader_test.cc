@@ -4,6 +4,7 @@
 #include "trainer/minibatch_loader.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -235,8 +236,9 @@ TEST_F(TinyGraphTest, LoaderDeliversBatchesInOrderWithFeaturesAndLabels) {
   EXPECT_FALSE(*more);
 }
 
-// The workers build at the priority they are given, below the thread that
-// made the loader, and build the same batches as at its priority.
+// The workers build at the priority they are given (a nice level, and
+// SCHED_IDLE with it here), below the thread that made the loader, and
+// build the same batches as at its priority.
 TEST_F(TinyGraphTest, LoaderWorkersRunAtTheirLowerPriorityAndBuildTheSameBatches) {
   const BlockSampler sampler(client_.get(), {2, 2}, /*reverse_from_layer=*/0);
   const std::vector<int64_t> seeds = {4, 0, 1, 2, 3};
@@ -250,6 +252,7 @@ TEST_F(TinyGraphTest, LoaderWorkersRunAtTheirLowerPriorityAndBuildTheSameBatches
     options.num_workers = 2;
     options.prefetch = 2;
     options.worker_nice = nice;
+    options.worker_sched_idle = nice > 0;
     options.input = FeatureInput(client_.get());
     options.num_classes = 3;
     const std::map<long, int> before = testing::NiceOfEachThread();
@@ -257,12 +260,15 @@ TEST_F(TinyGraphTest, LoaderWorkersRunAtTheirLowerPriorityAndBuildTheSameBatches
     // The constructor returns once both workers run at their priority; they
     // stay alive until the last batch is built (5 batches, 2 ahead).
     int workers = 0;
+    const std::map<long, int> policies = testing::PolicyOfEachThread();
     for (const auto& [tid, thread_nice] : testing::NiceOfEachThread()) {
       if (before.count(tid) > 0) {
         EXPECT_EQ(thread_nice, before.at(tid)) << "thread " << tid << " was there before";
+        EXPECT_EQ(policies.at(tid), SCHED_OTHER) << "thread " << tid << " was there before";
       } else {
         ++workers;
         EXPECT_EQ(thread_nice, base + nice) << "worker thread " << tid;
+        EXPECT_EQ(policies.at(tid), nice > 0 ? SCHED_IDLE : SCHED_OTHER) << "worker " << tid;
       }
     }
     EXPECT_EQ(workers, 2);
