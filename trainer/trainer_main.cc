@@ -173,8 +173,8 @@ ABSL_FLAG(int, loader_nice, 19,
           "batches on the cores the model step leaves idle instead of preempting its threads (a "
           "matrix product waits for its slowest thread), and still get every core while the "
           "model waits for a batch. They yield to other busy processes on the machine too: where "
-          "other work keeps the cores busy, 0 (the same priority, as before this flag) keeps the "
-          "loader's share.");
+          "other work keeps the cores busy, 0 with --loader_sched_idle=false (the same priority, "
+          "as before these flags) keeps the loader's share.");
 ABSL_FLAG(bool, loader_sched_idle, true,
           "The loader threads also run under Linux's SCHED_IDLE policy, below every nice level: "
           "a model thread that wakes up takes its core back at once instead of at the "
