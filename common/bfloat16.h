@@ -1,9 +1,11 @@
 // bfloat16 rows: float32 rounded to its upper 16 bits (round to nearest,
-// ties to even, NaN to the quiet NaN 0x7FC0: bit for bit LibTorch's
-// at::kBFloat16 conversion), and back (exact). Feature rows are stored this way when
-// partitioned with --feature_dtype bfloat16, and a graph server sends rows
-// this way when asked (PullFeaturesRequest.row_type): half the bytes; a
-// model that computes in bf16 rounds its inputs the same way anyway.
+// ties to even: bit for bit LibTorch's at::kBFloat16 conversion; a NaN
+// becomes the quiet NaN 0x7FC0, as c10::BFloat16's does, where LibTorch's
+// vectorised tensor conversion makes 0xFFFF), and back (exact). Feature
+// rows are stored this way when partitioned with --feature_dtype bfloat16,
+// and a graph server sends rows this way when asked
+// (PullFeaturesRequest.row_type): half the bytes; a model that computes in
+// bf16 rounds its inputs the same way anyway.
 #ifndef DISTSAGE_COMMON_BFLOAT16_H_
 #define DISTSAGE_COMMON_BFLOAT16_H_
 
@@ -18,7 +20,7 @@ namespace distsage {
 // The bfloat16 bits of the float whose bits are `bits`. Written without
 // branches, so that loops over it vectorise. The one rounding of the whole
 // project: rows rounded by partition_graph, on the wire or in the loader
-// are the rows the model would have rounded itself, NaN included.
+// are the same bits.
 inline uint16_t RoundFloatBitsToBFloat16(uint32_t bits) {
   const uint32_t rounded = (bits + (((bits >> 16) & 1u) + 0x7FFFu)) >> 16;
   const bool nan = (bits & 0x7FFFFFFFu) > 0x7F800000u;

@@ -64,9 +64,8 @@ TEST(BFloat16RoundingTest, MatchesLibTorchBitForBit) {
 // Every NaN, whatever its sign and payload, becomes the one quiet NaN
 // 0x7FC0, as c10::BFloat16's conversion makes it, and the same in the
 // trainer's vectorised rounding: partition_graph, the wire and the loader
-// store what the model would have rounded (LibTorch's vectorised tensor
-// conversion gives 0xFFFF instead; the model's bf16 inputs never go
-// through it).
+// round alike. (LibTorch's vectorised tensor conversion, what a model
+// casting float32 rows itself uses, makes 0xFFFF: a NaN either way.)
 TEST(BFloat16RoundingTest, EveryNaNBecomesTheQuietNaNOfC10) {
   const std::vector<uint32_t> nan_bits = {0x7FC00000u, 0x7F800001u, 0x7FBFFFFFu,
                                           0xFFC12345u, 0xFFFFFFFFu, 0x7FFF8000u};
