@@ -208,8 +208,7 @@ absl::Status Run() {
   }
   const double wall = absl::ToDoubleSeconds(absl::Now() - measure_start);
   const double ms = 1e3 / static_cast<double>(measured);
-  const double total = cpu.sample.neighbors + cpu.sample.relabel + cpu.sample.reverse + cpu.gather +
-                       cpu.aggregate + cpu.labels;
+  const double total = cpu.total();
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   // The checksum's low 48 bits: exact as a JSON number (a double). Feature

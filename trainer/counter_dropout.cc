@@ -129,10 +129,9 @@ at::Tensor ApplyMask(const at::Tensor& in, uint64_t key, double p) {
       const scalar_t* src = x.data_ptr<scalar_t>();
       scalar_t* dst = out.data_ptr<scalar_t>();
       at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-          const float kept = MaskHash(key, i) < threshold ? scale : 0.0f;
-          dst[i] = static_cast<scalar_t>(static_cast<float>(src[i]) * kept);
-        }
+        MaskRuns(src, dst, begin, end, key, threshold, scale, [](scalar_t value, float factor) {
+          return static_cast<scalar_t>(static_cast<float>(value) * factor);
+        });
       });
     });
   }
