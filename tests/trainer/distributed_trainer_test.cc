@@ -306,9 +306,10 @@ TEST_F(DistributedTrainerTest, ServerThatNeverStartsIsNamed) {
 // until it is back, and since sampling is a function of (seed, node), the
 // run ends with an undisturbed run's parameters. (Rank 0 reads partition 1
 // through its server: a mapped partition would need no server.) The kill
-// must land before the run ends: 120 epochs of ~30 ms leave the test a few
-// seconds after epoch 3 even on a loaded machine (with 40, one run under
-// ctest -j2 logged no retry at all, as if it had ended before the kill).
+// must land before the run ends: the trainers are stopped (SIGSTOP) from
+// epoch 3 until the server is dead, so they go on against a dead server
+// however fast their epochs are (with a plain race, 120 epochs of ~10 ms
+// under ctest -j2 once ended before the kill: no retry logged).
 TEST_F(DistributedTrainerTest, ServerRestartedMidTrainingDoesNotChangeTheResult) {
   StartServers();
   const std::vector<std::string> schedule = {"--num_epochs=120", "--eval_every=0",
@@ -319,8 +320,12 @@ TEST_F(DistributedTrainerTest, ServerRestartedMidTrainingDoesNotChangeTheResult)
   std::unique_ptr<ChildProcess> rank0 = StartTrainer(0, 2, 0, schedule);
   std::unique_ptr<ChildProcess> rank1 = StartTrainer(1, 2, MasterPortOf(*rank0), schedule);
   ASSERT_NE(rank0->WaitForLogLine("Epoch 3 "), "") << rank0->ReadLog();
+  rank0->Signal(SIGSTOP);
+  rank1->Signal(SIGSTOP);
   cluster_->server(1).process().Signal(SIGKILL);
   ASSERT_EQ(cluster_->server(1).process().Wait(), 128 + SIGKILL);
+  rank0->Signal(SIGCONT);
+  rank1->Signal(SIGCONT);
   cluster_->Restart(1);
   ASSERT_EQ(rank0->Wait(), 0) << rank0->ReadLog();
   ASSERT_EQ(rank1->Wait(), 0) << rank1->ReadLog();
