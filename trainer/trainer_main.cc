@@ -180,7 +180,9 @@ ABSL_FLAG(bool, loader_sched_idle, true,
           "a model thread that wakes up takes its core back at once instead of at the "
           "scheduler's next check (hidden 256 at products scale: pipeline 0.93x, "
           "bench/results/loader_sched_idle.md). Like --loader_nice they yield to any other busy "
-          "process; false with --loader_nice=0 keeps the loader at the model's priority.");
+          "process, only more so: where other work keeps every core busy they get almost no CPU "
+          "(epochs 4.3-7.2x nice 19's, bench/results/busy_machine.md), so use false there; "
+          "false with --loader_nice=0 keeps the loader at the model's priority.");
 ABSL_FLAG(std::string, dropout_masks, "counter",
           "How dropout masks are drawn: 'torch' (LibTorch's dropout: on Debian's LibTorch one "
           "value at a time from one generator, in one thread) or 'counter' (the same "
