@@ -397,19 +397,34 @@ absl::Status GraphClient::LocateBFloat16Rows(const std::string& name, absl::Span
       "and widens rows held elsewhere"));
 }
 
-bool GraphClient::LocatesEveryRowInPlace(const std::string& name) const {
-  const absl::StatusOr<const FeatureSpec*> spec = FindFeature(name);
-  if (!spec.ok()) return false;
+std::optional<bool> GraphClient::EveryRowInPlaceHeldAsBFloat16(const std::string& name) const {
+  if (!FindFeature(name).ok()) return std::nullopt;
+  std::optional<bool> bfloat16;
   for (int part = 0; part < config_.num_parts(); ++part) {
-    if (!IsLocal(part)) return false;
+    if (!IsLocal(part)) return std::nullopt;
+    // The store's own spec says how it holds the rows, which may not be how
+    // the config says they are stored.
+    const absl::StatusOr<const FeatureSpec*> held = local_[part]->FindFeature(name);
+    if (!held.ok()) return std::nullopt;
+    const bool part_bfloat16 = (*held)->stored_bfloat16();
+    if (bfloat16.has_value() && *bfloat16 != part_bfloat16) return std::nullopt;
+    bfloat16 = part_bfloat16;
     // No IDs: the store only says whether it could answer in place.
     const absl::Status in_place =
-        (*spec)->stored_bfloat16()
+        part_bfloat16
             ? local_[part]->FeatureRowAddresses(name, {}, static_cast<const uint16_t**>(nullptr))
             : local_[part]->FeatureRowAddresses(name, {}, static_cast<const float**>(nullptr));
-    if (!in_place.ok()) return false;
+    if (!in_place.ok()) return std::nullopt;
   }
-  return true;
+  return bfloat16;
+}
+
+bool GraphClient::LocatesEveryRowInPlace(const std::string& name) const {
+  return EveryRowInPlaceHeldAsBFloat16(name).has_value();
+}
+
+bool GraphClient::LocatesEveryRowInPlaceAsBFloat16(const std::string& name) const {
+  return EveryRowInPlaceHeldAsBFloat16(name).value_or(false);
 }
 
 absl::Status GraphClient::PullLabels(absl::Span<const int64_t> ids, int64_t* out) {

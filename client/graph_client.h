@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -115,19 +116,25 @@ class GraphClient {
   // call), which, like the client, must outlive the use of the addresses.
   absl::Status LocateFeatureRows(const std::string& name, absl::Span<const int64_t> ids,
                                  const float** rows, std::vector<float>* pulled);
-  // Where the rows of feature `name`, stored as bfloat16 (partition_graph
-  // --feature_dtype bfloat16), are in this process: rows[i] = the address of
+  // Where the rows of feature `name`, held as bfloat16 (stored so by
+  // partition_graph --feature_dtype bfloat16, or rounded at load), are in
+  // this process: rows[i] = the address of
   // ids[i]'s row (dim bfloat16 bit patterns), read in place as the store
   // holds it. FAILED_PRECONDITION where a row is not in this process as
   // bfloat16 (LocatesEveryRowInPlace says beforehand): LocateFeatureRows
   // then reads it widened to float32.
   absl::Status LocateBFloat16Rows(const std::string& name, absl::Span<const int64_t> ids,
                                   const uint16_t** rows);
-  // Whether every row of feature `name` is in this process in memory as
-  // stored (every partition here, PartitionStore::FeatureRowAddresses), so
-  // that LocateFeatureRows (float32 rows) or LocateBFloat16Rows (bfloat16
-  // rows) pulls and copies none.
+  // Whether every row of feature `name` is in this process in memory, all
+  // held in one dtype (every partition here, PartitionStore::
+  // FeatureRowAddresses), so that LocateFeatureRows (rows held as float32)
+  // or LocateBFloat16Rows (held as bfloat16) pulls and copies none.
   bool LocatesEveryRowInPlace(const std::string& name) const;
+  // Whether they are all held as bfloat16, as stored (partition_graph
+  // --feature_dtype bfloat16) or rounded at load (PartitionStoreOptions::
+  // hold_features_bfloat16, graph_server --feature_memory_dtype): then
+  // LocateBFloat16Rows is the way to read them in place.
+  bool LocatesEveryRowInPlaceAsBFloat16(const std::string& name) const;
   // GraphClientOptions::feature_rows_bfloat16 (servers' rows rounded).
   bool feature_rows_bfloat16() const { return feature_rows_bfloat16_; }
   // Changes that choice; only before the first pull (not thread-safe).
@@ -183,6 +190,9 @@ class GraphClient {
                         int ids_field, int rows_field, T* out, AddFields add_fields,
                         GatherLocal gather_local, bool bfloat16_rows = false,
                         const DirectGather<T>& direct = nullptr);
+  // Whether every row of feature `name` is in this process, held in one
+  // dtype: bfloat16 (true) or float32 (false); nullopt when not.
+  std::optional<bool> EveryRowInPlaceHeldAsBFloat16(const std::string& name) const;
 
   // Fills rows[i] for the `ids` whose rows partitions in this process hold
   // in memory as T (float, or uint16_t for bfloat16); appends the positions

@@ -58,6 +58,12 @@ ABSL_FLAG(std::string, listen, "",
 ABSL_FLAG(std::string, cache, "memory",
           "'memory': adjacency and features loaded into RAM; 'none': every lookup from RocksDB "
           "(for partitions larger than RAM)");
+ABSL_FLAG(std::string, feature_memory_dtype, "stored",
+          "With --cache memory: 'stored' holds the feature rows as partition_graph wrote them; "
+          "'bfloat16' rounds float32 rows once at load (half the memory and the shared segment; "
+          "trainers here read half the bytes per row). Then every reader gets the rounded rows, "
+          "trainers computing in fp32 included: for clusters whose trainers compute in bf16 "
+          "(--precision bf16, the default on CPUs with bf16 units)");
 ABSL_FLAG(int64_t, block_cache_mb, 256,
           "RocksDB block cache size in MiB (bounds RAM with "
           "--cache none)");
@@ -153,6 +159,17 @@ absl::StatusOr<PartitionStoreOptions> StoreOptionsFromFlags(const ServerSlot& sl
   options.cache = *cache;
   options.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_mb) << 20;
   if (options.cache == CacheMode::kMemory) options.shm_dir = absl::GetFlag(FLAGS_shm_dir);
+  const std::string held = absl::GetFlag(FLAGS_feature_memory_dtype);
+  if (held != "stored" && held != "bfloat16") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--feature_memory_dtype=", held, ": expected stored or bfloat16"));
+  }
+  options.hold_features_bfloat16 = held == "bfloat16";
+  if (options.hold_features_bfloat16 && options.cache != CacheMode::kMemory) {
+    return absl::InvalidArgumentError(
+        "--feature_memory_dtype=bfloat16 needs --cache memory: with --cache none the rows are "
+        "read from RocksDB as stored");
+  }
   DS_ASSIGN_OR_RETURN(options.shm_file_mode, ShmFileModeFromFlag());
   options.server_id = slot.server_id;
   return options;
@@ -207,6 +224,7 @@ absl::StatusOr<std::shared_ptr<const PartitionStore>> OpenStore(const PartitionC
   const SharedSegmentInfo segment = (*store)->shared_segment();
   LOG(INFO) << "opened partition " << part << " (" << (*store)->num_nodes() << " nodes, cache "
             << CacheModeName(options.cache)
+            << (options.hold_features_bfloat16 ? ", features held as bfloat16" : "")
             << (segment.path.empty()
                     ? ""
                     : absl::StrCat(", shared memory ", segment.path, ", ", segment.bytes >> 20,

@@ -53,6 +53,8 @@ void GraphServiceImpl::DescribeGraph(GraphInfo* info) const {
     feature->set_name(spec.name);
     feature->set_dtype(spec.dtype);
     feature->set_dim(spec.dim);
+    const absl::StatusOr<const FeatureSpec*> held = store_->FindFeature(spec.name);
+    feature->set_held_dtype(held.ok() ? (*held)->dtype : spec.dtype);
   }
   info->set_num_classes(config_.num_classes);
   info->set_split_name(config_.split_name);

@@ -57,6 +57,11 @@ constexpr const char* kSplitArrayNames[3] = {"split_nodes:train", "split_nodes:v
 
 std::string FeatureArrayName(const FeatureSpec& spec) { return "feature:" + spec.name; }
 
+// The meta record of a store of `source` holding its rows as asked.
+pf::PartitionMeta HeldMeta(const RocksDbPartitionStore& source, bool hold_features_bfloat16) {
+  return hold_features_bfloat16 ? MetaHeldAsBFloat16(source.meta()) : source.meta();
+}
+
 // The store's spans are read-only views of its region; while loading, the
 // region is still writable and the loader fills it through them.
 template <typename T>
@@ -137,33 +142,34 @@ absl::Status MemoryPartitionStore::BindArrays(const std::vector<SegmentArray>& a
 }
 
 absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> MemoryPartitionStore::Load(
-    const RocksDbPartitionStore& source) {
+    const RocksDbPartitionStore& source, bool hold_features_bfloat16) {
   std::array<std::vector<int64_t>, 3> split_nodes;
   for (int split = 0; split < 3; ++split) {
     DS_ASSIGN_OR_RETURN(split_nodes[split], source.SplitNodes(split));
   }
+  pf::PartitionMeta held = HeldMeta(source, hold_features_bfloat16);
   uint64_t bytes = 0;
   const std::vector<SegmentArray> arrays = LayOutSegment(
-      ArraySizes(source.meta(),
-                 {split_nodes[0].size(), split_nodes[1].size(), split_nodes[2].size()}),
+      ArraySizes(held, {split_nodes[0].size(), split_nodes[1].size(), split_nodes[2].size()}),
       &bytes);
   DS_ASSIGN_OR_RETURN(std::unique_ptr<MappedRegion> region, MappedRegion::Anonymous(bytes));
-  return LoadInto(source, std::move(region), arrays, std::move(split_nodes));
+  return LoadInto(source, std::move(held), std::move(region), arrays, std::move(split_nodes));
 }
 
 absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> MemoryPartitionStore::LoadIntoSharedSegment(
-    const RocksDbPartitionStore& source, const std::string& dir, int server_id, mode_t file_mode) {
+    const RocksDbPartitionStore& source, const std::string& dir, int server_id, mode_t file_mode,
+    bool hold_features_bfloat16) {
   std::array<std::vector<int64_t>, 3> split_nodes;
   for (int split = 0; split < 3; ++split) {
     DS_ASSIGN_OR_RETURN(split_nodes[split], source.SplitNodes(split));
   }
   uint64_t bytes = 0;
   SegmentHeader header;
-  header.meta = source.meta();
+  header.meta = HeldMeta(source, hold_features_bfloat16);
   header.server_id = server_id;
   header.owner_pid = getpid();
   header.arrays = LayOutSegment(
-      ArraySizes(source.meta(),
+      ArraySizes(header.meta,
                  {split_nodes[0].size(), split_nodes[1].size(), split_nodes[2].size()}),
       &bytes);
   std::vector<std::pair<uint64_t, uint64_t>> used = {{0, kSegmentHeaderBytes}};
@@ -174,8 +180,9 @@ absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> MemoryPartitionStore::Load
           dir, NewSegmentName(source.meta().graph_name, source.part_id(), server_id), bytes, used,
           file_mode));
   MappedRegion* file = region.get();
-  DS_ASSIGN_OR_RETURN(std::unique_ptr<MemoryPartitionStore> store,
-                      LoadInto(source, std::move(region), header.arrays, std::move(split_nodes)));
+  DS_ASSIGN_OR_RETURN(
+      std::unique_ptr<MemoryPartitionStore> store,
+      LoadInto(source, header.meta, std::move(region), header.arrays, std::move(split_nodes)));
   // The header last: a file is complete once it has one, and only then renamed.
   DS_RETURN_IF_ERROR(WriteSegmentHeader(header, file));
   // Sampling and pulls read the arrays at random: 2 MiB pages
@@ -201,7 +208,8 @@ absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> MemoryPartitionStore::MapS
   DS_RETURN_IF_ERROR(CheckPartitionMeta(
       header.meta, config, part, where,
       "it was published by a server of another partitioning; point the trainer at the servers "
-      "of this --part_config"));
+      "of this --part_config",
+      HeldFeatureDtype::kAsStoredOrBFloat16));
   std::unique_ptr<MemoryPartitionStore> store(
       new MemoryPartitionStore(header.meta, std::move(region)));
   DS_RETURN_IF_ERROR(store->BindArrays(header.arrays, where));
@@ -237,10 +245,11 @@ SharedSegmentInfo MemoryPartitionStore::shared_segment() const {
 }
 
 absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> MemoryPartitionStore::LoadInto(
-    const RocksDbPartitionStore& source, std::unique_ptr<MappedRegion> region,
-    const std::vector<SegmentArray>& arrays, std::array<std::vector<int64_t>, 3> split_nodes) {
+    const RocksDbPartitionStore& source, pf::PartitionMeta held,
+    std::unique_ptr<MappedRegion> region, const std::vector<SegmentArray>& arrays,
+    std::array<std::vector<int64_t>, 3> split_nodes) {
   std::unique_ptr<MemoryPartitionStore> store(
-      new MemoryPartitionStore(source.meta(), std::move(region)));
+      new MemoryPartitionStore(std::move(held), std::move(region)));
   DS_RETURN_IF_ERROR(store->BindArrays(arrays, "partition memory"));
   auto corrupt = [&](const char* what, int64_t node) {
     return absl::DataLossError(absl::StrCat("partition ", source.part_id(), " ('", source.path(),
@@ -280,15 +289,25 @@ absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> MemoryPartitionStore::Load
   }
 
   for (size_t f = 0; f < source.meta().node_features.size(); ++f) {
-    const FeatureSpec& spec = source.meta().node_features[f];
+    const FeatureSpec& stored = source.meta().node_features[f];
+    const FeatureSpec& held_as = store->meta().node_features[f];
+    const bool rounded = held_as.stored_bfloat16() && !stored.stored_bfloat16();
     char* matrix = Writable(store->features_[f]);
-    const size_t row_bytes = spec.row_bytes();
-    DS_RETURN_IF_ERROR(ScanNodeRecords(
-        source, pf::FeatureKeyPrefix(spec.name), "feature", [&](int64_t node, absl::string_view v) {
-          if (v.size() != row_bytes) return corrupt("feature", node);
-          std::memcpy(matrix + store->Local(node) * row_bytes, v.data(), row_bytes);
-          return absl::OkStatus();
-        }));
+    const size_t row_bytes = stored.row_bytes();
+    const size_t held_row_bytes = held_as.row_bytes();
+    DS_RETURN_IF_ERROR(ScanNodeRecords(source, pf::FeatureKeyPrefix(stored.name), "feature",
+                                       [&](int64_t node, absl::string_view v) {
+                                         if (v.size() != row_bytes) return corrupt("feature", node);
+                                         char* row = matrix + store->Local(node) * held_row_bytes;
+                                         if (rounded) {
+                                           ReadStoredRow(v.data(), /*stored_bfloat16=*/false,
+                                                         static_cast<size_t>(stored.dim),
+                                                         reinterpret_cast<uint16_t*>(row));
+                                         } else {
+                                           std::memcpy(row, v.data(), row_bytes);
+                                         }
+                                         return absl::OkStatus();
+                                       }));
   }
 
   int64_t* labels = Writable(store->labels_);

@@ -31,20 +31,25 @@ namespace distsage {
 class MemoryPartitionStore : public PartitionStore {
  public:
   // Scans every record of `source` into private memory; fails when an owned
-  // node lacks a record or a record has the wrong size.
+  // node lacks a record or a record has the wrong size. With
+  // `hold_features_bfloat16`, float32 feature rows are held rounded to
+  // bfloat16 (PartitionStoreOptions::hold_features_bfloat16).
   static absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> Load(
-      const RocksDbPartitionStore& source);
+      const RocksDbPartitionStore& source, bool hold_features_bfloat16 = false);
 
   // As Load, into a new shared-memory segment in folder `dir` (a file of
   // `file_mode`), published (renamed into place) once complete; the store
   // owns the file and removes it when destroyed. RESOURCE_EXHAUSTED, before
   // anything is read, when `dir` lacks the space.
+  // The segment's header says how the rows are held, for its readers.
   static absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> LoadIntoSharedSegment(
-      const RocksDbPartitionStore& source, const std::string& dir, int server_id, mode_t file_mode);
+      const RocksDbPartitionStore& source, const std::string& dir, int server_id, mode_t file_mode,
+      bool hold_features_bfloat16 = false);
 
   // Maps the segment at `path` (another process's) read-only, after checking
-  // that it is a complete segment of partition `part` of `config`. The
-  // mapping stays valid if the owner removes the file.
+  // that it is a complete segment of partition `part` of `config` (its
+  // float32 features possibly held as bfloat16: meta() says). The mapping
+  // stays valid if the owner removes the file.
   static absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> MapSharedSegment(
       const std::string& path, const PartitionConfig& config, int part);
 
@@ -54,10 +59,12 @@ class MemoryPartitionStore : public PartitionStore {
  private:
   MemoryPartitionStore(partition_format::PartitionMeta meta, std::unique_ptr<MappedRegion> region);
 
-  // Loads `source` into `region`, laid out as `arrays` (LayOut).
+  // Loads `source` into `region`, laid out as `arrays` (LayOut), its rows
+  // held as `held` (source's meta, or MetaHeldAsBFloat16 of it) says.
   static absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> LoadInto(
-      const RocksDbPartitionStore& source, std::unique_ptr<MappedRegion> region,
-      const std::vector<SegmentArray>& arrays, std::array<std::vector<int64_t>, 3> split_nodes);
+      const RocksDbPartitionStore& source, partition_format::PartitionMeta held,
+      std::unique_ptr<MappedRegion> region, const std::vector<SegmentArray>& arrays,
+      std::array<std::vector<int64_t>, 3> split_nodes);
 
   // The arrays of a partition with `meta` and these split sizes, named.
   static std::vector<std::pair<std::string, uint64_t>> ArraySizes(

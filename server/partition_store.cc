@@ -13,7 +13,8 @@ namespace distsage {
 namespace pf = partition_format;
 
 absl::Status CheckPartitionMeta(const pf::PartitionMeta& meta, const PartitionConfig& config,
-                                int part, absl::string_view where, absl::string_view hint) {
+                                int part, absl::string_view where, absl::string_view hint,
+                                HeldFeatureDtype held) {
   const PartitionBook book = config.Book();
   auto mismatch = [&](absl::string_view field, auto in_db, auto in_config) {
     return absl::FailedPreconditionError(
@@ -48,7 +49,9 @@ absl::Status CheckPartitionMeta(const pf::PartitionMeta& meta, const PartitionCo
   for (size_t i = 0; same_features && i < meta.node_features.size(); ++i) {
     const FeatureSpec& a = meta.node_features[i];
     const FeatureSpec& b = config.node_features[i];
-    same_features = a.name == b.name && a.dim == b.dim && a.dtype == b.dtype;
+    const bool same_dtype = a.dtype == b.dtype || (held == HeldFeatureDtype::kAsStoredOrBFloat16 &&
+                                                   a.stored_bfloat16() && b.dtype == kFloat32Dtype);
+    same_features = a.name == b.name && a.dim == b.dim && same_dtype;
   }
   if (!same_features) {
     return mismatch("node_features", feature_list(meta.node_features),
@@ -63,6 +66,11 @@ absl::Status CheckPartitionMeta(const pf::PartitionMeta& meta, const PartitionCo
     }
   }
   return absl::OkStatus();
+}
+
+pf::PartitionMeta MetaHeldAsBFloat16(pf::PartitionMeta stored) {
+  for (FeatureSpec& spec : stored.node_features) spec.dtype = kBFloat16Dtype;
+  return stored;
 }
 
 absl::StatusOr<CacheMode> ParseCacheMode(absl::string_view text) {
@@ -89,16 +97,22 @@ absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
       "the folder belongs to another partitioning — copy the matching folder or rerun "
       "partition_graph"));
   if (options.cache == CacheMode::kNone) {
+    if (options.hold_features_bfloat16) {
+      return absl::InvalidArgumentError(
+          "feature rows can be held as bfloat16 only by a store in memory (cache 'memory'); with "
+          "cache 'none' they are read from RocksDB as stored");
+    }
     DS_RETURN_IF_ERROR(db_store->CheckBoundaryRecords());
     return std::unique_ptr<PartitionStore>(std::move(db_store));
   }
   std::unique_ptr<MemoryPartitionStore> memory_store;
   if (options.shm_dir.empty()) {
-    DS_ASSIGN_OR_RETURN(memory_store, MemoryPartitionStore::Load(*db_store));
-  } else {
     DS_ASSIGN_OR_RETURN(memory_store,
-                        MemoryPartitionStore::LoadIntoSharedSegment(
-                            *db_store, options.shm_dir, options.server_id, options.shm_file_mode));
+                        MemoryPartitionStore::Load(*db_store, options.hold_features_bfloat16));
+  } else {
+    DS_ASSIGN_OR_RETURN(memory_store, MemoryPartitionStore::LoadIntoSharedSegment(
+                                          *db_store, options.shm_dir, options.server_id,
+                                          options.shm_file_mode, options.hold_features_bfloat16));
   }
   return std::unique_ptr<PartitionStore>(std::move(memory_store));
 }

@@ -48,6 +48,13 @@ struct PartitionStoreOptions {
   std::string shm_dir;
   mode_t shm_file_mode = 0600;  // Of the segment file.
   int server_id = 0;
+  // CacheMode::kMemory only: hold feature rows stored as float32 as
+  // bfloat16 instead, each value rounded once at load (RoundToBFloat16, as
+  // partition_graph --feature_dtype bfloat16 rounds them): half the memory
+  // and half the bytes per random row read. The store then answers as one
+  // of a partition stored as bfloat16 (its meta() says so), for a model
+  // that rounds its input to bf16 anyway (--precision bf16).
+  bool hold_features_bfloat16 = false;
 };
 
 // The shared-memory segment a store's arrays live in; empty path when they
@@ -60,12 +67,21 @@ struct SharedSegmentInfo {
   int64_t huge_page_bytes = 0;
 };
 
+// Whether a meta record may say bfloat16 of a feature the config says is
+// stored as float32: a store in memory holding it so
+// (PartitionStoreOptions::hold_features_bfloat16).
+enum class HeldFeatureDtype { kAsStored, kAsStoredOrBFloat16 };
+
 // Compares a partition's own meta record with what the config says about
 // partition `part`. `where` names the source in errors ("partition folder
 // 'X'"), `hint` says how to fix a mismatch.
 absl::Status CheckPartitionMeta(const partition_format::PartitionMeta& meta,
                                 const PartitionConfig& config, int part, absl::string_view where,
-                                absl::string_view hint);
+                                absl::string_view hint,
+                                HeldFeatureDtype held = HeldFeatureDtype::kAsStored);
+
+// `stored` with every float32 feature said to be held as bfloat16.
+partition_format::PartitionMeta MetaHeldAsBFloat16(partition_format::PartitionMeta stored);
 
 // In-neighbour lists of a batch of nodes: lists[i] belongs to the i-th node
 // asked for. The views point into the store (memory mode) or into `storage`
@@ -88,6 +104,9 @@ class PartitionStore {
   PartitionStore(const PartitionStore&) = delete;
   PartitionStore& operator=(const PartitionStore&) = delete;
 
+  // The partition's meta record; its features' dtypes say how this store
+  // holds the rows (PartitionStoreOptions::hold_features_bfloat16), which
+  // may differ from how the config says they are stored.
   const partition_format::PartitionMeta& meta() const { return meta_; }
   int part_id() const { return meta_.part_id; }
   int64_t node_begin() const { return meta_.node_begin; }

@@ -42,12 +42,6 @@ at::Tensor PooledRows(const std::shared_ptr<BufferPool>& pool, at::IntArrayRef s
       [pool](void* data) { pool->Release(data); }, options);
 }
 
-// Whether the graph stores feature `name` as bfloat16.
-bool StoredAsBFloat16(const GraphClient& graph, const std::string& name) {
-  const FeatureSpec* spec = graph.config().FindFeature(name);
-  return spec != nullptr && spec->stored_bfloat16();
-}
-
 // A destination's row as the batch holds it: float32 rows copied or rounded
 // to bfloat16 (as the model would round them), bfloat16 rows copied or
 // widened exactly.
@@ -100,8 +94,9 @@ MiniBatchLoader::MiniBatchLoader(GraphClient* client, const BlockSampler* sample
       per_edge_possible_(options.aggregate_first_layer && options.sum_rows_in_place &&
                          options.input.AreStoredRows() &&
                          options.input.graph->LocatesEveryRowInPlace(options.input.feature_name)),
-      bfloat16_rows_in_place_(per_edge_possible_ &&
-                              StoredAsBFloat16(*options.input.graph, options.input.feature_name)),
+      bfloat16_rows_in_place_(
+          per_edge_possible_ &&
+          options.input.graph->LocatesEveryRowInPlaceAsBFloat16(options.input.feature_name)),
       next_to_build_(std::clamp<int64_t>(options.first_batch, 0, num_batches_)),
       next_to_deliver_(next_to_build_) {
   const int num_workers = static_cast<int>(
@@ -253,8 +248,8 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
         }
       };
       if (bfloat16_rows_in_place_) {
-        // Stored as bfloat16 and all in this process: read as stored (half
-        // the bytes of float32 rows), widened exactly as a pull would.
+        // Held as bfloat16 and all in this process: read as held (half the
+        // bytes of float32 rows), widened exactly as a pull would.
         thread_local std::vector<const uint16_t*> stored;
         stored.resize(first.num_src());
         DS_RETURN_IF_ERROR(options_.input.graph->LocateBFloat16Rows(

@@ -125,8 +125,9 @@ struct LoaderOptions {
   // nothing to pull, so nothing gained by pulling each node once), the
   // first layer is also sampled with one source per edge
   // (InputSources::kPerEdge), skipping its deduplication, and rows stored
-  // as bfloat16 (partition_graph --feature_dtype) are read as stored, half
-  // the bytes, not pulled and widened; the same batches.
+  // as bfloat16 (partition_graph --feature_dtype) or held so
+  // (PartitionStoreOptions::hold_features_bfloat16) are read as held, half the bytes, not pulled
+  // and widened; the same batches.
   bool sum_rows_in_place = false;
   // With aggregate_first_layer: hand the destinations' rows and their means
   // over as bfloat16, each value rounded once to nearest even, as a model
@@ -193,7 +194,7 @@ class MiniBatchLoader {
   const int64_t num_batches_;
   // Where the means could be taken per edge: every row is read in place.
   const bool per_edge_possible_;
-  // Every row in place, stored as bfloat16 (GraphClient::LocateBFloat16Rows).
+  // Every row in place, held as bfloat16 (GraphClient::LocateBFloat16Rows).
   const bool bfloat16_rows_in_place_;
 
   mutable std::mutex verdict_mu_;

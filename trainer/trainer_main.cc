@@ -228,6 +228,15 @@ ABSL_FLAG(std::string, feature_wire_dtype, "auto",
           "(partition_graph --feature_dtype), or when the model computes in bf16 "
           "(--precision=bf16) with --feature_norm=none, where it rounds the rows the same way "
           "itself, so the run is unchanged; else float32.");
+ABSL_FLAG(std::string, feature_memory_dtype, "auto",
+          "How this process's own store (--standalone, --local_partition=inprocess) holds the "
+          "feature rows: stored (as partition_graph wrote them), or bfloat16 (float32 rows "
+          "rounded once at load: half the memory and half the bytes per row read; the run is "
+          "that of a partition written with --feature_dtype bfloat16). auto: bfloat16 when the "
+          "model computes in bf16 with --feature_norm=none (it rounds its input rows to bf16 "
+          "itself) and the store is in memory, unless --load_model (whose model.json may say "
+          "otherwise) or, in distributed mode, --precision=auto (another rank may settle it to "
+          "fp32); else stored. The JSON line's feature_memory_dtype says which.");
 ABSL_FLAG(bool, allow_emulated_bf16, false,
           "Keep --precision=bf16 on a CPU without bf16 matrix units, emulated: bf16's roundings "
           "with float32 products (bf16's accuracy at fp32's speed, for checking it anywhere).");
@@ -362,19 +371,64 @@ struct Setup {
   std::unique_ptr<TrainerGroup> group;  // Set in distributed mode.
   TrainerShare share;
   int home_part = 0;
+  // How the home partition's rows read in this process are held (an
+  // in-process store's or a mapped segment's dtype); empty: pulled.
+  std::string feature_memory_dtype;
 };
 
-absl::StatusOr<Setup> SetUpStandalone(const PartitionConfig& config,
-                                      const std::string& config_path) {
+// The options of a store opened in this process (--store_cache,
+// --feature_memory_dtype).
+absl::StatusOr<PartitionStoreOptions> InProcessStoreOptions(const TrainOptions& options,
+                                                            bool standalone) {
+  PartitionStoreOptions store_options;
+  DS_ASSIGN_OR_RETURN(store_options.cache, ParseCacheMode(absl::GetFlag(FLAGS_store_cache)));
+  const std::string held = absl::GetFlag(FLAGS_feature_memory_dtype);
+  if (held == "bfloat16") {
+    if (store_options.cache != CacheMode::kMemory) {
+      return absl::InvalidArgumentError(
+          "--feature_memory_dtype=bfloat16 needs --store_cache=memory: with none the rows are "
+          "read from RocksDB as stored");
+    }
+    store_options.hold_features_bfloat16 = true;
+  } else if (held == "auto") {
+    // The model rounds its input rows to bf16 first thing: rounding them at
+    // load instead changes only the loader's first-layer means, now of
+    // rounded rows (as a partition stored as bfloat16 gives). Not where the
+    // model could still turn out fp32 or normalise the rows first.
+    store_options.hold_features_bfloat16 =
+        store_options.cache == CacheMode::kMemory &&
+        options.model.precision != Precision::kFloat32 &&
+        options.model.feature_norm == FeatureNorm::kNone &&
+        absl::GetFlag(FLAGS_load_model).empty() &&
+        (standalone || absl::GetFlag(FLAGS_precision) != kAutoPrecision);
+  } else if (held != "stored") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--feature_memory_dtype=", held, ": expected auto, stored or bfloat16"));
+  }
+  return store_options;
+}
+
+// How a store holds feature `name` (its meta's dtype), for the JSON line.
+std::string HeldFeatureDtype(const PartitionStore& store, const std::string& name) {
+  const absl::StatusOr<const FeatureSpec*> spec = store.FindFeature(name);
+  return spec.ok() ? (*spec)->dtype : "";
+}
+
+absl::StatusOr<Setup> SetUpStandalone(const PartitionConfig& config, const std::string& config_path,
+                                      const TrainOptions& options) {
   if (config.num_parts() != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         config_path, " has ", config.num_parts(),
         " partitions; --standalone trains on a 1-partition graph (partition_graph --num_parts 1)"));
   }
   Setup setup;
-  PartitionStoreOptions store_options;
-  DS_ASSIGN_OR_RETURN(store_options.cache, ParseCacheMode(absl::GetFlag(FLAGS_store_cache)));
+  DS_ASSIGN_OR_RETURN(const PartitionStoreOptions store_options,
+                      InProcessStoreOptions(options, /*standalone=*/true));
   DS_ASSIGN_OR_RETURN(setup.client, GraphClient::OpenInProcess(config, store_options));
+  if (const FeatureSpec* feature = config.FindFeature(options.feature_name); feature != nullptr) {
+    setup.feature_memory_dtype =
+        store_options.hold_features_bfloat16 ? kBFloat16Dtype : feature->dtype;
+  }
   DS_ASSIGN_OR_RETURN(setup.kv, KVClient::OpenInProcess(config));
   DS_ASSIGN_OR_RETURN(setup.share, WholeGraphShare(setup.client.get()));
   return setup;
@@ -504,10 +558,11 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config, const std:
   DS_ASSIGN_OR_RETURN(const LocalPartitionMode local_mode,
                       ParseLocalPartitionMode(absl::GetFlag(FLAGS_local_partition)));
   if (local_mode == LocalPartitionMode::kInProcess) {
-    PartitionStoreOptions store_options;
-    DS_ASSIGN_OR_RETURN(store_options.cache, ParseCacheMode(absl::GetFlag(FLAGS_store_cache)));
+    DS_ASSIGN_OR_RETURN(const PartitionStoreOptions store_options,
+                        InProcessStoreOptions(options, /*standalone=*/false));
     DS_ASSIGN_OR_RETURN(std::shared_ptr<const PartitionStore> store,
                         PartitionStore::Open(config, setup.home_part, store_options));
+    setup.feature_memory_dtype = HeldFeatureDtype(*store, options.feature_name);
     client_options.local_parts[setup.home_part] = std::move(store);
   } else if (local_mode != LocalPartitionMode::kServer) {
     DS_ASSIGN_OR_RETURN(LocalPartitionChoice choice,
@@ -515,7 +570,10 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config, const std:
                                             client_options.num_servers, client_options.channels));
     std::fprintf(stderr, "trainer: --local_partition=%s: %s\n",
                  absl::GetFlag(FLAGS_local_partition).c_str(), choice.reason.c_str());
-    if (choice.store != nullptr) client_options.local_parts[setup.home_part] = choice.store;
+    if (choice.store != nullptr) {
+      setup.feature_memory_dtype = HeldFeatureDtype(*choice.store, options.feature_name);
+      client_options.local_parts[setup.home_part] = choice.store;
+    }
     for (int part = 0; part < config.num_parts() && absl::GetFlag(FLAGS_map_other_local_partitions);
          ++part) {
       if (part == setup.home_part) continue;
@@ -636,6 +694,9 @@ nlohmann::json SummaryHeader(const RunMode& mode, const Setup& setup, const Trai
     summary["rank"] = group->rank();
     summary["world_size"] = group->world_size();
     summary["home_part"] = setup.home_part;
+  }
+  if (!setup.feature_memory_dtype.empty()) {
+    summary["feature_memory_dtype"] = setup.feature_memory_dtype;
   }
   summary["num_train"] = setup.share.train_nodes.size();
   summary["num_val"] = setup.share.num_val;
@@ -800,7 +861,7 @@ absl::Status Run() {
   ConfigureTorchThreads(options.num_threads);
 
   DS_ASSIGN_OR_RETURN(Setup setup, mode.standalone
-                                       ? SetUpStandalone(config, mode.config_path)
+                                       ? SetUpStandalone(config, mode.config_path, options)
                                        : SetUpDistributed(config, mode.ip_config, options));
   TrainerGroup* group = setup.group.get();
   if (group != nullptr) DS_RETURN_IF_ERROR(SettleAutoPrecision(config, setup, &options));

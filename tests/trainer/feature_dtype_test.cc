@@ -11,6 +11,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -270,6 +271,125 @@ TEST_F(FeatureDtypeTest, StoresRowsRoundedAsLibTorchDoesAndEveryReaderAnswersThe
   }
 }
 
+// Float32 rows held as bfloat16 (PartitionStoreOptions::
+// hold_features_bfloat16, graph_server --feature_memory_dtype bfloat16) are
+// the rows of the partition stored as bfloat16, bit for bit, in half the
+// memory, through every reader: the store, its shared segment mapped by a
+// reader of the float32 config, and the server over either wire type.
+TEST_F(FeatureDtypeTest, Float32RowsHeldAsBFloat16AreThoseOfThePartitionStoredSo) {
+  PartitionSyntheticBothWays();
+  const PartitionConfig& wide = *float32_config_;
+  const int64_t dim = wide.node_features[0].dim;
+  absl::StatusOr<std::unique_ptr<GraphClient>> narrow =
+      GraphClient::OpenInProcess(*bfloat16_config_);
+  ASSERT_TRUE(narrow.ok()) << narrow.status();
+  const std::vector<float> expected = PullAll(**narrow, *bfloat16_config_);
+  const std::vector<int64_t> all = AllNodes(wide.num_nodes);
+  std::vector<const uint16_t*> expected_at(all.size());
+  ASSERT_TRUE((*narrow)->LocateBFloat16Rows("feat", all, expected_at.data()).ok());
+  auto same_rows_as_stored = [&](const std::vector<const uint16_t*>& held) {
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (!std::equal(held[i], held[i] + dim, expected_at[i])) return false;
+    }
+    return true;
+  };
+
+  PartitionStoreOptions hold;
+  hold.hold_features_bfloat16 = true;
+  absl::StatusOr<std::unique_ptr<PartitionStore>> store = PartitionStore::Open(wide, 0, hold);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->meta().node_features[0].dtype, "bfloat16");
+  std::vector<const float*> as_float(all.size());
+  EXPECT_TRUE(absl::IsUnimplemented((*store)->FeatureRowAddresses("feat", all, as_float.data())));
+  absl::StatusOr<std::unique_ptr<GraphClient>> held = GraphClient::OpenInProcess(wide, hold);
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_TRUE(SameBits(PullAll(**held, wide), expected));
+  EXPECT_TRUE((*held)->LocatesEveryRowInPlace("feat"));
+  EXPECT_TRUE((*held)->LocatesEveryRowInPlaceAsBFloat16("feat"));
+  std::vector<const uint16_t*> in_store(all.size());
+  ASSERT_TRUE((*held)->LocateBFloat16Rows("feat", all, in_store.data()).ok());
+  EXPECT_TRUE(same_rows_as_stored(in_store));
+  // As stored, the float32 rows are read in place as float32.
+  absl::StatusOr<std::unique_ptr<GraphClient>> exact = GraphClient::OpenInProcess(wide);
+  ASSERT_TRUE(exact.ok()) << exact.status();
+  EXPECT_TRUE((*exact)->LocatesEveryRowInPlace("feat"));
+  EXPECT_FALSE((*exact)->LocatesEveryRowInPlaceAsBFloat16("feat"));
+  // Straight from RocksDB there is nothing to hold them in: said.
+  hold.cache = CacheMode::kNone;
+  const absl::Status from_db = PartitionStore::Open(wide, 0, hold).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(from_db)) << from_db;
+  EXPECT_NE(from_db.message().find("memory"), std::string::npos) << from_db;
+
+  // graph_server: the schema says both how the rows are stored and how the
+  // server holds them; its segment holds them in half the bytes, and a
+  // trainer of the float32 config maps it.
+  TempDir work;
+  ServerCluster cluster(dir_->Join("synthetic-float32/synthetic.json"), wide.num_parts(),
+                        work.path(), {"--feature_memory_dtype=bfloat16"});
+  for (const bool bfloat16_wire : {false, true}) {
+    GraphClientOptions options;
+    options.feature_rows_bfloat16 = bfloat16_wire;
+    absl::StatusOr<std::unique_ptr<GraphClient>> client =
+        GraphClient::Connect(wide, cluster.addresses(), options);
+    ASSERT_TRUE(client.ok()) << client.status();
+    EXPECT_TRUE(SameBits(PullAll(**client, wide), expected)) << "wire bfloat16 " << bfloat16_wire;
+  }
+  auto stub = GraphService::NewStub(
+      grpc::CreateChannel(cluster.server(0).address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  GraphInfo info;
+  ASSERT_TRUE(stub->GetGraphInfo(&context, GetGraphInfoRequest(), &info).ok());
+  ASSERT_EQ(info.node_features_size(), 1);
+  EXPECT_EQ(info.node_features(0).dtype(), "float32");
+  EXPECT_EQ(info.node_features(0).held_dtype(), "bfloat16");
+  ASSERT_FALSE(info.shm_path().empty());
+  absl::StatusOr<std::unique_ptr<MappedRegion>> region = MappedRegion::MapReadOnly(info.shm_path());
+  ASSERT_TRUE(region.ok()) << region.status();
+  absl::StatusOr<SegmentHeader> header = ReadSegmentHeader(**region);
+  ASSERT_TRUE(header.ok()) << header.status();
+  for (const SegmentArray& array : header->arrays) {
+    if (array.name == "feature:feat") {
+      EXPECT_EQ(array.bytes, info.part_num_nodes() * dim * sizeof(uint16_t));
+    }
+  }
+  absl::StatusOr<std::unique_ptr<MemoryPartitionStore>> mapped =
+      MemoryPartitionStore::MapSharedSegment(info.shm_path(), wide, 0);
+  ASSERT_TRUE(mapped.ok()) << mapped.status();
+  EXPECT_EQ((*mapped)->meta().node_features[0].dtype, "bfloat16");
+  GraphClientOptions shm_options;
+  shm_options.local_parts[0] = *std::move(mapped);
+  absl::StatusOr<std::unique_ptr<GraphClient>> shm =
+      GraphClient::Connect(wide, cluster.addresses(), shm_options);
+  ASSERT_TRUE(shm.ok()) << shm.status();
+  EXPECT_TRUE((*shm)->LocatesEveryRowInPlaceAsBFloat16("feat"));
+  std::vector<const uint16_t*> in_segment(all.size());
+  ASSERT_TRUE((*shm)->LocateBFloat16Rows("feat", all, in_segment.data()).ok());
+  EXPECT_TRUE(same_rows_as_stored(in_segment));
+  EXPECT_TRUE(SameBits(PullAll(**shm, wide), expected)) << "shared memory";
+}
+
+// graph_server refuses a --feature_memory_dtype it does not know, and
+// bfloat16 where it holds nothing in memory, before opening anything.
+TEST_F(FeatureDtypeTest, GraphServerRefusesFeatureMemoryDtypesItCannotHold) {
+  PartitionSyntheticBothWays();
+  const std::string config = dir_->Join("synthetic-float32/synthetic.json");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--feature_memory_dtype=float16"}, "expected stored or bfloat16"},
+      {{"--feature_memory_dtype=bfloat16", "--cache=none"}, "needs --cache memory"}};
+  TempDir work;
+  const std::string ip_config = work.Join("ip_config.txt");
+  std::ofstream(ip_config) << "127.0.0.1\n";
+  for (const auto& [flags, message] : cases) {
+    std::vector<std::string> command = {BinPath("graph_server"), "--part_config=" + config,
+                                        "--ip_config=" + ip_config, "--listen=127.0.0.1:0",
+                                        "--shm_dir=" + work.path()};
+    command.insert(command.end(), flags.begin(), flags.end());
+    const CommandResult result = RunCommand(command);
+    EXPECT_EQ(result.exit_code, 2) << result.output;
+    EXPECT_NE(result.output.find(message), std::string::npos) << result.output;
+  }
+}
+
 // Summing the first layer's means in place, the loader reads rows stored as
 // bfloat16 where the store holds them (half the bytes of float32 rows) and
 // hands over the batches of a loader that pulls them widened to float32,
@@ -343,6 +463,61 @@ TEST_F(FeatureDtypeTrainerTest, Bf16ModelTrainsIdenticallyOnRoundedAndExactRows)
         << figure;
   }
   EXPECT_EQ(summaries[0].at("param_checksum"), summaries[1].at("param_checksum"));
+}
+
+// A bf16 model trains on float32 rows held as bfloat16 (--feature_memory_dtype,
+// whose auto holds them so for it) exactly as on the partition stored as
+// bfloat16, the loader's first-layer means (the default) included; an fp32
+// model's auto keeps them as stored. The JSON line says how they were held.
+TEST_F(FeatureDtypeTrainerTest, Bf16ModelTrainsOnHeldRowsAsOnRowsStoredAsBFloat16) {
+  PartitionSyntheticBothWays();
+  const std::string wide = dir_->Join("synthetic-float32/synthetic.json");
+  auto train = [](const std::string& config, const std::vector<std::string>& flags) {
+    std::vector<std::string> command = {
+        BinPath("trainer"), "--standalone",   "--part_config=" + config, "--seed=0",
+        "--num_epochs=2",   "--eval_every=0", "--batch_size=200",        "--num_hidden=16",
+        "--fan_out=5,10",   "--num_threads=2"};
+    command.insert(command.end(), flags.begin(), flags.end());
+    const CommandResult result = RunCommand(command);
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    return result.exit_code == 0 ? TrainerSummary(result.output) : nlohmann::json::object();
+  };
+  const std::vector<std::string> bf16 = {"--precision=bf16", "--allow_emulated_bf16"};
+  const nlohmann::json stored = train(bfloat16_config_path_, bf16);
+  ASSERT_FALSE(stored.empty());
+  EXPECT_EQ(stored.at("feature_memory_dtype"), "bfloat16");
+  for (const char* held_flag : {"--feature_memory_dtype=bfloat16", "--feature_memory_dtype=auto"}) {
+    SCOPED_TRACE(held_flag);
+    std::vector<std::string> flags = bf16;
+    flags.push_back(held_flag);
+    const nlohmann::json held = train(wide, flags);
+    ASSERT_FALSE(held.empty());
+    EXPECT_EQ(held.at("feature_memory_dtype"), "bfloat16");
+    EXPECT_EQ(held.at("param_checksum"), stored.at("param_checksum"));
+    EXPECT_EQ(held.at("final_loss").get<double>(), stored.at("final_loss").get<double>());
+  }
+  // As stored, the loader's means are of the exact rows: another model.
+  std::vector<std::string> flags = bf16;
+  flags.push_back("--feature_memory_dtype=stored");
+  const nlohmann::json exact = train(wide, flags);
+  ASSERT_FALSE(exact.empty());
+  EXPECT_EQ(exact.at("feature_memory_dtype"), "float32");
+  EXPECT_NE(exact.at("param_checksum"), stored.at("param_checksum"));
+  const nlohmann::json fp32 = train(wide, {"--precision=fp32"});
+  ASSERT_FALSE(fp32.empty());
+  EXPECT_EQ(fp32.at("feature_memory_dtype"), "float32");
+
+  const std::vector<std::pair<std::vector<std::string>, std::string>> refusals = {
+      {{"--feature_memory_dtype=float16"}, "expected auto, stored or bfloat16"},
+      {{"--feature_memory_dtype=bfloat16", "--store_cache=none"}, "needs --store_cache=memory"}};
+  for (const auto& [refused_flags, message] : refusals) {
+    std::vector<std::string> command = {BinPath("trainer"), "--standalone", "--part_config=" + wide,
+                                        "--num_epochs=1"};
+    command.insert(command.end(), refused_flags.begin(), refused_flags.end());
+    const CommandResult refused = RunCommand(command);
+    EXPECT_NE(refused.exit_code, 0) << refused.output;
+    EXPECT_NE(refused.output.find(message), std::string::npos) << refused.output;
+  }
 }
 
 // The README's Cora recipe, cut to 60 epochs (which reach the floor at
