@@ -1,6 +1,7 @@
 // A PartitionStore held entirely in memory: in-neighbours as CSR, each
-// feature as one row-major matrix (in the element type it is stored as:
-// bfloat16 rows take half the memory and are widened as they are gathered),
+// feature as one row-major matrix (in the element type it is stored as, or
+// float32 rows rounded to bfloat16 at load when asked: bfloat16 rows take
+// half the memory and are widened as they are gathered),
 // labels and split masks as arrays. Loaded
 // once from the partition's RocksDB database by a sequential scan; lookups are
 // then plain array reads (one memcpy per feature row).
