@@ -55,8 +55,20 @@ constexpr int64_t kFloydMaxFanout = 64;
 
 // Floyd's algorithm: a uniform k-subset of the positions [0, d), k < d,
 // into chosen[0 .. k). For j in [d-k, d), pick t in [0, j]; take t unless
-// taken, else j. Small k only (the membership test is a linear scan).
+// taken, else j. Small k only: the membership test is one bit of a word
+// where the positions fit in one (most lists), else a linear scan; both
+// choose the same positions.
 void DrawFloyd(int64_t d, int64_t k, NodeRng* rng, int64_t* chosen) {
+  if (d <= 64) {
+    uint64_t taken = 0;
+    for (int64_t j = d - k, c = 0; j < d; ++j, ++c) {
+      const int64_t t = static_cast<int64_t>(rng->Below(static_cast<uint64_t>(j) + 1));
+      const int64_t pick = (taken >> t) & 1 ? j : t;
+      taken |= uint64_t{1} << pick;
+      chosen[c] = pick;
+    }
+    return;
+  }
   int64_t num_chosen = 0;
   for (int64_t j = d - k; j < d; ++j) {
     const int64_t t = static_cast<int64_t>(rng->Below(static_cast<uint64_t>(j) + 1));
