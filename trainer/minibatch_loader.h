@@ -126,8 +126,8 @@ struct LoaderOptions {
   // first layer is also sampled with one source per edge
   // (InputSources::kPerEdge), skipping its deduplication, and rows stored
   // as bfloat16 (partition_graph --feature_dtype) or held so
-  // (PartitionStoreOptions::hold_features_bfloat16) are read as held, half the bytes, not pulled
-  // and widened; the same batches.
+  // (PartitionStoreOptions::hold_features_bfloat16) are read as held, half
+  // the bytes, not pulled and widened; the same batches.
   bool sum_rows_in_place = false;
   // With aggregate_first_layer: hand the destinations' rows and their means
   // over as bfloat16, each value rounded once to nearest even, as a model

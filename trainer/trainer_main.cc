@@ -409,7 +409,7 @@ absl::StatusOr<PartitionStoreOptions> InProcessStoreOptions(const TrainOptions& 
 }
 
 // How a store holds feature `name` (its meta's dtype), for the JSON line.
-std::string HeldFeatureDtype(const PartitionStore& store, const std::string& name) {
+std::string FeatureDtypeHeldBy(const PartitionStore& store, const std::string& name) {
   const absl::StatusOr<const FeatureSpec*> spec = store.FindFeature(name);
   return spec.ok() ? (*spec)->dtype : "";
 }
@@ -562,7 +562,7 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config, const std:
                         InProcessStoreOptions(options, /*standalone=*/false));
     DS_ASSIGN_OR_RETURN(std::shared_ptr<const PartitionStore> store,
                         PartitionStore::Open(config, setup.home_part, store_options));
-    setup.feature_memory_dtype = HeldFeatureDtype(*store, options.feature_name);
+    setup.feature_memory_dtype = FeatureDtypeHeldBy(*store, options.feature_name);
     client_options.local_parts[setup.home_part] = std::move(store);
   } else if (local_mode != LocalPartitionMode::kServer) {
     DS_ASSIGN_OR_RETURN(LocalPartitionChoice choice,
@@ -571,7 +571,7 @@ absl::StatusOr<Setup> SetUpDistributed(const PartitionConfig& config, const std:
     std::fprintf(stderr, "trainer: --local_partition=%s: %s\n",
                  absl::GetFlag(FLAGS_local_partition).c_str(), choice.reason.c_str());
     if (choice.store != nullptr) {
-      setup.feature_memory_dtype = HeldFeatureDtype(*choice.store, options.feature_name);
+      setup.feature_memory_dtype = FeatureDtypeHeldBy(*choice.store, options.feature_name);
       client_options.local_parts[setup.home_part] = choice.store;
     }
     for (int part = 0; part < config.num_parts() && absl::GetFlag(FLAGS_map_other_local_partitions);
