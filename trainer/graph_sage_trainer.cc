@@ -173,7 +173,8 @@ struct GraphSageTrainer::State {
     loader.num_workers = LoaderWorkers(options);
     loader.prefetch = options.prefetch;
     loader.worker_nice = options.loader_nice;
-    loader.worker_sched_idle = options.loader_sched_idle;
+    // Once an epoch's loader left SCHED_IDLE, the later ones start without.
+    loader.worker_sched_idle = options.loader_sched_idle && !loader_left_sched_idle;
     loader.input = Input();
     // Learnable embeddings are read at step time (Step), not ahead.
     loader.input.kv = nullptr;
@@ -433,7 +434,10 @@ struct GraphSageTrainer::State {
 
   GraphClient* client;
   TrainerGroup* group;  // Null when training alone.
-  KVClient* kv;         // Null without node embeddings.
+  // Whether a training epoch's loader left SCHED_IDLE
+  // (LoaderOptions::worker_sched_idle).
+  bool loader_left_sched_idle = false;
+  KVClient* kv;  // Null without node embeddings.
   TrainOptions options;
   // Enough buffers for the batches in flight: queued, being built, in use.
   std::shared_ptr<BufferPool> feature_buffers = std::make_shared<BufferPool>(
@@ -570,6 +574,7 @@ absl::Status GraphSageTrainer::Train(const TrainerShare& share, ProgressReporter
         }));
     metrics.pipeline.wall_seconds = SecondsSince(epoch_start);
     metrics.pipeline.wait_seconds = loader.wait_seconds();
+    if (loader.left_sched_idle()) s.loader_left_sched_idle = true;
     metrics.loss = partial.loss_sum / partial.num_seeds;
     metrics.train_acc = static_cast<double>(partial.correct) / partial.num_seeds;
     const bool evaluate = (s.options.eval_every > 0 && epoch % s.options.eval_every == 0) ||
@@ -630,6 +635,7 @@ uint32_t GraphSageTrainer::ParameterChecksum() const {
 }
 
 int GraphSageTrainer::resumed_from_epoch() const { return state_->resumed_from.epoch; }
+bool GraphSageTrainer::loader_left_sched_idle() const { return state_->loader_left_sched_idle; }
 int64_t GraphSageTrainer::resumed_from_batch() const { return state_->resumed_from.batch; }
 
 absl::Status GraphSageTrainer::Save(const std::string& dir) {

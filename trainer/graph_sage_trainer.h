@@ -131,6 +131,9 @@ class GraphSageTrainer {
   // batches of the next epoch its checkpoint covered (0: none).
   int resumed_from_epoch() const;
   int64_t resumed_from_batch() const;
+  // Whether a training epoch's loader left SCHED_IDLE for good
+  // (LoaderOptions::worker_sched_idle, trainer --loader_sched_idle).
+  bool loader_left_sched_idle() const;
   // The model into `dir`; with embeddings, also a KV save of them (each
   // server's own folder, client/kv_client.h).
   absl::Status Save(const std::string& dir);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/bfloat16.h"
 #include "common/prefetch.h"
 #include "common/status_macros.h"
@@ -101,7 +102,9 @@ MiniBatchLoader::MiniBatchLoader(GraphClient* client, const BlockSampler* sample
       next_to_deliver_(next_to_build_) {
   const int num_workers = static_cast<int>(
       std::max<int64_t>(1, std::min<int64_t>(options.num_workers, num_batches_ - next_to_build_)));
-  for (int i = 0; i < num_workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (int i = 0; i < num_workers; ++i) {
+    workers_.emplace_back([this] { WorkerLoop(options_.worker_sched_idle); });
+  }
   std::unique_lock<std::mutex> lock(mu_);
   changed_.wait(lock, [this, num_workers] { return workers_started_ == num_workers; });
 }
@@ -115,9 +118,9 @@ MiniBatchLoader::~MiniBatchLoader() {
   for (std::thread& worker : workers_) worker.join();
 }
 
-void MiniBatchLoader::WorkerLoop() {
+void MiniBatchLoader::WorkerLoop(bool sched_idle) {
   absl::Status lowered = LowerCallingThreadPriority(options_.worker_nice);
-  if (lowered.ok() && options_.worker_sched_idle) lowered = MakeCallingThreadIdle();
+  if (lowered.ok() && sched_idle) lowered = MakeCallingThreadIdle();
   if (!lowered.ok()) {
     // Not worth failing the run for: the batches are the same, built at
     // the model's priority (or at the nice level) as before. Said once per
@@ -137,21 +140,25 @@ void MiniBatchLoader::WorkerLoop() {
     int64_t index = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      changed_.wait(lock, [this] {
-        return stopping_ || !error_.ok() || next_to_build_ >= num_batches_ ||
+      const auto retired = [this, sched_idle] { return sched_idle && idle_retired_.load(); };
+      changed_.wait(lock, [&] {
+        return stopping_ || !error_.ok() || retired() || next_to_build_ >= num_batches_ ||
                next_to_build_ < next_to_deliver_ + options_.prefetch;
       });
-      if (stopping_ || !error_.ok() || next_to_build_ >= num_batches_) return;
+      if (stopping_ || !error_.ok() || retired() || next_to_build_ >= num_batches_) return;
       index = next_to_build_++;
     }
     MiniBatch batch;
-    absl::Status status = Build(index, &batch);
+    absl::Status status = Build(index, sched_idle, &batch);
+    // A retired idle worker's batch is built again by those that took over
+    // (LeaveSchedIdle): dropped, whatever came of it.
+    if (sched_idle && idle_retired_.load()) return;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!status.ok()) {
         if (error_.ok()) error_ = status;
-      } else {
-        ready_.emplace(index, std::move(batch));
+      } else if (index >= next_to_deliver_) {
+        ready_.emplace(index, std::move(batch));  // Kept if built twice.
       }
     }
     changed_.notify_all();
@@ -186,7 +193,12 @@ absl::StatusOr<bool> MiniBatchLoader::AggregatesThisEpoch() const {
   return *aggregates_this_epoch_;
 }
 
-absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
+absl::Status MiniBatchLoader::Build(int64_t index, bool sched_idle, MiniBatch* batch) const {
+  // A retired idle worker stops at the next stage: its batch is rebuilt.
+  const auto retired = [this, sched_idle] {
+    return sched_idle && idle_retired_.load() ? absl::CancelledError("worker retired")
+                                              : absl::OkStatus();
+  };
   const absl::Span<const int64_t> seeds = BatchSeeds(index);
   batch->index = index;
   batch->seeds.assign(seeds.begin(), seeds.end());
@@ -198,6 +210,7 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
       batch->seeds, MixSeed(rng_seed_, {static_cast<uint64_t>(index)}), &batch->blocks,
       &batch->cpu.sample, per_edge ? InputSources::kPerEdge : InputSources::kDistinct));
   batch->sample_seconds = SecondsSince(start);
+  DS_RETURN_IF_ERROR(retired());
   batch->num_input_nodes = batch->blocks.front().num_src();
 
   start = std::chrono::steady_clock::now();
@@ -284,6 +297,7 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
     first.KeepOnlyDestinationsAndDegrees();
     batch->cpu.aggregate = cpu_lap();
   }
+  DS_RETURN_IF_ERROR(retired());
   batch->labels =
       at::empty({static_cast<int64_t>(batch->seeds.size())}, at::TensorOptions().dtype(at::kLong));
   int64_t* labels = batch->labels.data_ptr<int64_t>();
@@ -300,11 +314,86 @@ absl::Status MiniBatchLoader::Build(int64_t index, MiniBatch* batch) const {
   return absl::OkStatus();
 }
 
+double MiniBatchLoader::RecentWork() const {
+  double worked = 0.0;
+  for (const auto& [wait, work] : recent_waits_) worked += work;
+  return worked;
+}
+
+void MiniBatchLoader::CheckIdleWorkers(double wait, double work) {
+  recent_waits_.emplace_back(wait, work);
+  if (recent_waits_.size() > kIdleCheckBatches) recent_waits_.pop_front();
+  if (recent_waits_.size() < kIdleCheckBatches) return;
+  double waited = 0.0;
+  for (const auto& [one_wait, one_work] : recent_waits_) waited += one_wait;
+  const double worked = RecentWork();
+  if (waited > worked) {
+    LeaveSchedIdle(
+        absl::StrFormat("waited %.1f ms for its last %zu batches and worked %.1f ms "
+                        "between them",
+                        waited * 1e3, recent_waits_.size(), worked * 1e3));
+  }
+}
+
+void MiniBatchLoader::LeaveSchedIdle(const std::string& why) {
+  // The consumer is not the bound: SCHED_IDLE gains nothing here and risks
+  // everything where other processes keep the cores busy.
+  left_sched_idle_ = true;
+  int num_workers = 0;
+  int started = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_retired_ = true;
+    // The batches the idle workers are building may take them long: the
+    // new workers build them again, from the next one to deliver.
+    next_to_build_ = next_to_deliver_;
+    num_workers = static_cast<int>(workers_.size());
+    started = workers_started_;
+  }
+  changed_.notify_all();
+  for (int i = 0; i < num_workers; ++i) workers_.emplace_back([this] { WorkerLoop(false); });
+  {
+    // As the constructor: back once they run at their priority.
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [&] { return workers_started_ >= started + num_workers; });
+  }
+  static std::atomic<bool> said{false};
+  if (!said.exchange(true)) {
+    std::fprintf(stderr,
+                 "loader: the model %s: loader threads now run at nice %d instead of SCHED_IDLE "
+                 "(--loader_sched_idle)\n",
+                 why.c_str(), options_.worker_nice);
+  }
+}
+
 absl::StatusOr<bool> MiniBatchLoader::Next(MiniBatch* batch) {
   const auto start = std::chrono::steady_clock::now();
+  const double work = last_delivery_.has_value()
+                          ? std::chrono::duration<double>(start - *last_delivery_).count()
+                          : -1.0;
+  const auto ready = [this] { return !error_.ok() || ready_.count(next_to_deliver_) > 0; };
   std::unique_lock<std::mutex> lock(mu_);
   if (next_to_deliver_ >= num_batches_) return false;
-  changed_.wait(lock, [this] { return !error_.ok() || ready_.count(next_to_deliver_) > 0; });
+  if (options_.worker_sched_idle && !left_sched_idle_) {
+    // Idle workers starved by other processes can take seconds a batch:
+    // do not wait for kIdleCheckBatches of them. Waiting for one batch
+    // longer than the consumer worked over its last ones (or than
+    // kFirstBatchPatience before any) is enough.
+    while (!changed_.wait_for(lock, kIdleWaitCheck, ready)) {
+      const double waiting = SecondsSince(start);
+      const double worked = RecentWork() + std::max(work, 0.0);
+      const double patience = recent_waits_.empty() && work < 0.0 ? kFirstBatchPatience : worked;
+      if (waiting > patience) {
+        lock.unlock();
+        LeaveSchedIdle(absl::StrFormat(
+            "waited %.1f ms for one batch, having worked %.1f ms over its last %zu", waiting * 1e3,
+            worked * 1e3, recent_waits_.size() + (work >= 0.0 ? 1 : 0)));
+        lock.lock();
+        break;
+      }
+    }
+  }
+  changed_.wait(lock, ready);
   if (!error_.ok()) {
     const absl::Status error = error_;
     stopping_ = true;
@@ -318,7 +407,12 @@ absl::StatusOr<bool> MiniBatchLoader::Next(MiniBatch* batch) {
   ++next_to_deliver_;
   lock.unlock();
   changed_.notify_all();
-  wait_seconds_ += SecondsSince(start);
+  const double wait = SecondsSince(start);
+  wait_seconds_ += wait;
+  if (options_.worker_sched_idle && !left_sched_idle_ && work >= 0.0) {
+    CheckIdleWorkers(wait, work);
+  }
+  last_delivery_ = std::chrono::steady_clock::now();
   return true;
 }
 

@@ -8,14 +8,18 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -87,7 +91,15 @@ struct LoaderOptions {
   int worker_nice = 0;
   // The workers also take the SCHED_IDLE policy (MakeCallingThreadIdle):
   // a consumer thread that wakes up gets its core back at once, not at the
-  // scheduler's next check as from a nice-19 worker.
+  // scheduler's next check as from a nice-19 worker. That only helps while
+  // the consumer is the bound. Where the consumer waits for batches longer
+  // than it works between them (over its last kIdleCheckBatches batches, or
+  // for one batch longer than it worked over those, or than
+  // kFirstBatchPatience for its first: other processes keep the cores busy
+  // and starve the idle workers, or the loader is the bound anyway), new
+  // workers at worker_nice alone take over (a thread cannot leave
+  // SCHED_IDLE unprivileged), and MiniBatchLoader::left_sched_idle() says
+  // so. The batches are the same either way.
   bool worker_sched_idle = false;
   // The first batch built and delivered: earlier ones are skipped (a run
   // resumed from a mid-epoch checkpoint). Batches keep their indices.
@@ -152,6 +164,17 @@ struct LoaderOptions {
 // Amazon Computers (~6 edges per input row) they win at 256 and lose at 16
 // (bench/results/loader_aggregation.md).
 inline constexpr int64_t kMeanAddCost = 5;
+
+// Deliveries over which the loader compares the consumer's waits with its
+// work (LoaderOptions::worker_sched_idle). Few: a starved idle worker can
+// take seconds a batch (bench/results/busy_machine-adaptive.md), and leaving
+// SCHED_IDLE where the consumer was not the bound after all costs little.
+inline constexpr size_t kIdleCheckBatches = 4;
+// How often a consumer waiting on idle workers checks how long it has, and
+// how long it waits for an epoch's first batch before leaving SCHED_IDLE.
+inline constexpr std::chrono::milliseconds kIdleWaitCheck{20};
+inline constexpr double kFirstBatchPatience = 1.0;
+
 bool LoaderMeansAreCheaper(const Block& first, int64_t projected_width);
 
 class MiniBatchLoader {
@@ -175,10 +198,25 @@ class MiniBatchLoader {
   absl::StatusOr<bool> Next(MiniBatch* batch);
   // Seconds Next() spent waiting for workers so far (the pipeline's stall).
   double wait_seconds() const { return wait_seconds_; }
+  // Whether the workers left SCHED_IDLE (LoaderOptions::worker_sched_idle).
+  bool left_sched_idle() const { return left_sched_idle_; }
 
  private:
-  void WorkerLoop();
-  absl::Status Build(int64_t index, MiniBatch* batch) const;
+  // Runs a worker: at worker_nice, and under SCHED_IDLE when `sched_idle`
+  // (such a worker stops once the idle workers are retired).
+  void WorkerLoop(bool sched_idle);
+  // Next()'s check of LoaderOptions::worker_sched_idle, after a batch
+  // waited `wait` seconds and the consumer worked `work` seconds before
+  // asking for it.
+  void CheckIdleWorkers(double wait, double work);
+  // The consumer's work between its last deliveries (recent_waits_).
+  double RecentWork() const;
+  // Starts the workers that replace the idle ones, which stop after their
+  // batch; says `why` (what the consumer did) once per process.
+  void LeaveSchedIdle(const std::string& why);
+  // Builds batch `index`; CANCELLED where a worker under SCHED_IDLE
+  // (`sched_idle`) was retired meanwhile.
+  absl::Status Build(int64_t index, bool sched_idle, MiniBatch* batch) const;
   // Seeds of batch `index`.
   absl::Span<const int64_t> BatchSeeds(int64_t index) const;
   // Whether this epoch's batches take the loader's means
@@ -208,8 +246,16 @@ class MiniBatchLoader {
   absl::Status error_;                  // Guarded by mu_.
   bool stopping_ = false;               // Guarded by mu_.
   int workers_started_ = 0;             // Guarded by mu_.
-  double wait_seconds_ = 0.0;           // Only touched by the consumer.
-  std::vector<std::thread> workers_;
+  // Set (under mu_) once workers at worker_nice took over from the idle ones.
+  std::atomic<bool> idle_retired_{false};
+  // Only touched by the consumer:
+  double wait_seconds_ = 0.0;
+  bool left_sched_idle_ = false;
+  // The waits and the work between them of the last deliveries (the first
+  // one, which waits for the pipeline to fill, left out).
+  std::deque<std::pair<double, double>> recent_waits_;
+  std::optional<std::chrono::steady_clock::time_point> last_delivery_;
+  std::vector<std::thread> workers_;  // Grows only in the consumer's thread.
 };
 
 }  // namespace distsage

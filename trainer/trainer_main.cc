@@ -181,8 +181,11 @@ ABSL_FLAG(bool, loader_sched_idle, true,
           "scheduler's next check (hidden 256 at products scale: pipeline 0.93x, "
           "bench/results/loader_sched_idle.md). Like --loader_nice they yield to any other busy "
           "process, only more so: where other work keeps every core busy they get almost no CPU "
-          "(epochs 4.3-7.2x nice 19's, bench/results/busy_machine.md), so use false there; "
-          "false with --loader_nice=0 keeps the loader at the model's priority.");
+          "(epochs 4.3-7.2x nice 19's, bench/results/busy_machine.md), so the loader leaves "
+          "SCHED_IDLE by itself once the model waits on it longer than it works (over 4 "
+          "batches, or 1 s for the first; loader_left_sched_idle in the JSON line; "
+          "bench/results/busy_machine-adaptive.md). false with --loader_nice=0 keeps the loader "
+          "at the model's priority.");
 ABSL_FLAG(std::string, dropout_masks, "counter",
           "How dropout masks are drawn: 'torch' (LibTorch's dropout: on Debian's LibTorch one "
           "value at a time from one generator, in one thread) or 'counter' (the same "
@@ -779,6 +782,9 @@ absl::StatusOr<PipelineFigures> RunTraining(GraphSageTrainer* trainer, const Set
   }
   (*summary)["train_s_total"] = total.wall_seconds;
   (*summary)["aggregated_batches"] = total.num_aggregated_batches;
+  if (options.loader_sched_idle) {
+    (*summary)["loader_left_sched_idle"] = trainer->loader_left_sched_idle();
+  }
   if (options.resume) {
     (*summary)["resumed_from_epoch"] = trainer->resumed_from_epoch();
     (*summary)["resumed_from_batch"] = trainer->resumed_from_batch();

@@ -286,6 +286,55 @@ TEST_F(TinyGraphTest, LoaderWorkersRunAtTheirLowerPriorityAndBuildTheSameBatches
   EXPECT_EQ(features[1], features[0]);
 }
 
+// Idle workers serve a consumer that does nothing but wait for them (the
+// loader, not the consumer, is the bound): after kIdleCheckBatches batches
+// workers at the nice level alone take over, and the batches stay the same.
+TEST_F(TinyGraphTest, LoaderLeavesSchedIdleWhereTheConsumerWaitsMoreThanItWorks) {
+  const BlockSampler sampler(client_.get(), {2, 2}, /*reverse_from_layer=*/0);
+  std::vector<int64_t> seeds;
+  for (int i = 0; i < 6; ++i) seeds.insert(seeds.end(), {4, 0, 1, 2, 3});
+  std::vector<std::vector<float>> features[2];
+  for (const bool sched_idle : {false, true}) {
+    LoaderOptions options;
+    options.batch_size = 1;
+    options.num_workers = 1;
+    options.prefetch = 1;  // Each batch is built while the consumer waits.
+    options.worker_nice = 3;
+    options.worker_sched_idle = sched_idle;
+    options.input = FeatureInput(client_.get());
+    options.num_classes = 3;
+    const std::map<long, int> before = testing::NiceOfEachThread();
+    const int base = before.at(CallingThreadId());
+    MiniBatchLoader loader(client_.get(), &sampler, seeds, options, 5);
+    MiniBatch batch;
+    bool checked_replacements = false;
+    for (int64_t i = 0; i < loader.num_batches(); ++i) {
+      auto more = loader.Next(&batch);
+      ASSERT_TRUE(more.ok()) << more.status();
+      ASSERT_TRUE(*more);
+      const at::Tensor rows = batch.features.contiguous();
+      features[sched_idle].emplace_back(rows.data_ptr<float>(),
+                                        rows.data_ptr<float>() + rows.numel());
+      if (sched_idle && loader.left_sched_idle() && !checked_replacements) {
+        // Just after the switch (batches are left to build), the workers
+        // started since run at the nice level, not idle.
+        checked_replacements = true;
+        const std::map<long, int> policies = testing::PolicyOfEachThread();
+        int replacements = 0;
+        for (const auto& [tid, thread_nice] : testing::NiceOfEachThread()) {
+          if (before.count(tid) > 0 || policies.at(tid) == SCHED_IDLE) continue;
+          ++replacements;
+          EXPECT_EQ(thread_nice, base + 3) << "worker " << tid;
+        }
+        EXPECT_GE(replacements, 1);
+      }
+    }
+    EXPECT_EQ(loader.left_sched_idle(), sched_idle);
+    EXPECT_EQ(checked_replacements, sched_idle);
+  }
+  EXPECT_EQ(features[1], features[0]);
+}
+
 // A loader started at a later batch (a resumed run) skips the earlier ones
 // and builds the rest exactly as a loader from the start does.
 TEST_F(TinyGraphTest, LoaderStartedAtALaterBatchBuildsTheSameBatches) {
