@@ -186,8 +186,18 @@ absl::Status GraphClient::CheckServersServeTheirPartitions() {
                        "'; check ip_config.txt and the servers' --server_id"));
     }
     DS_RETURN_IF_ERROR(CheckSamePartitioning(info, config_, slot));
+    for (const FeatureInfo& feature : info.node_features()) {
+      if (feature.dtype() == kFloat32Dtype && feature.held_dtype() == kBFloat16Dtype) {
+        servers_rounding_[feature.name()].push_back(slot.address);
+      }
+    }
   }
   return absl::OkStatus();
+}
+
+std::vector<std::string> GraphClient::ServersRoundingFeature(const std::string& name) const {
+  const auto it = servers_rounding_.find(name);
+  return it == servers_rounding_.end() ? std::vector<std::string>() : it->second;
 }
 
 ServerChannels::Traffic GraphClient::traffic() const {

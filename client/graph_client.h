@@ -135,6 +135,10 @@ class GraphClient {
   // hold_features_bfloat16, graph_server --feature_memory_dtype): then
   // LocateBFloat16Rows is the way to read them in place.
   bool LocatesEveryRowInPlaceAsBFloat16(const std::string& name) const;
+  // The servers (addresses) that hold feature `name`, stored as float32, as
+  // bfloat16 (graph_server --feature_memory_dtype bfloat16, said by their
+  // GetGraphInfo at connect): whatever reads their rows reads them rounded.
+  std::vector<std::string> ServersRoundingFeature(const std::string& name) const;
   // GraphClientOptions::feature_rows_bfloat16 (servers' rows rounded).
   bool feature_rows_bfloat16() const { return feature_rows_bfloat16_; }
   // Changes that choice; only before the first pull (not thread-safe).
@@ -210,6 +214,8 @@ class GraphClient {
   std::vector<std::shared_ptr<const PartitionStore>> local_;  // By part; null when remote.
   std::shared_ptr<ServerChannels> channels_;                  // Null when every part is local.
   bool feature_rows_bfloat16_ = false;  // GraphClientOptions::feature_rows_bfloat16.
+  // Feature name -> ServersRoundingFeature.
+  std::map<std::string, std::vector<std::string>> servers_rounding_;
 };
 
 }  // namespace distsage

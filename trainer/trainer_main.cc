@@ -871,6 +871,20 @@ absl::Status Run() {
                                        : SetUpDistributed(config, mode.ip_config, options));
   TrainerGroup* group = setup.group.get();
   if (group != nullptr) DS_RETURN_IF_ERROR(SettleAutoPrecision(config, setup, &options));
+  if (options.model.precision == Precision::kFloat32 && !options.feature_name.empty()) {
+    const std::vector<std::string> rounding =
+        setup.client->ServersRoundingFeature(options.feature_name);
+    if (!rounding.empty()) {
+      const std::string more =
+          rounding.size() > 1 ? absl::StrCat(" (and ", rounding.size() - 1, " more)") : "";
+      std::fprintf(stderr,
+                   "trainer: note: graph server %s%s holds feature '%s' (stored as float32) as "
+                   "bfloat16 (graph_server --feature_memory_dtype bfloat16), so this fp32 model "
+                   "trains on its rows rounded; start the servers with --feature_memory_dtype "
+                   "stored for the exact rows\n",
+                   rounding.front().c_str(), more.c_str(), options.feature_name.c_str());
+    }
+  }
   const int rank = group == nullptr ? 0 : group->rank();
   const int world_size = group == nullptr ? 1 : group->world_size();
   // Only rank 0 writes the run's files.

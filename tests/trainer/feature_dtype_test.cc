@@ -160,6 +160,7 @@ TEST_F(FeatureDtypeTest, StoresRowsRoundedAsLibTorchDoesAndEveryReaderAnswersThe
         GraphClient::Connect(narrow, cluster.addresses(), options);
     ASSERT_TRUE(client.ok()) << client.status();
     EXPECT_TRUE(SameBits(PullAll(**client, narrow), expected)) << "wire bfloat16 " << bfloat16_wire;
+    EXPECT_TRUE((*client)->ServersRoundingFeature("feat").empty()) << "stored as bfloat16";
     received[bfloat16_wire] = (*client)->traffic().bytes_received;
   }
   EXPECT_LT(received[1], received[0] * 0.6) << received[0] << " vs " << received[1];
@@ -333,6 +334,8 @@ TEST_F(FeatureDtypeTest, Float32RowsHeldAsBFloat16AreThoseOfThePartitionStoredSo
         GraphClient::Connect(wide, cluster.addresses(), options);
     ASSERT_TRUE(client.ok()) << client.status();
     EXPECT_TRUE(SameBits(PullAll(**client, wide), expected)) << "wire bfloat16 " << bfloat16_wire;
+    EXPECT_EQ((*client)->ServersRoundingFeature("feat"),
+              std::vector<std::string>{cluster.server(0).address()});
   }
   auto stub = GraphService::NewStub(
       grpc::CreateChannel(cluster.server(0).address(), grpc::InsecureChannelCredentials()));
@@ -518,6 +521,27 @@ TEST_F(FeatureDtypeTrainerTest, Bf16ModelTrainsOnHeldRowsAsOnRowsStoredAsBFloat1
     EXPECT_NE(refused.exit_code, 0) << refused.output;
     EXPECT_NE(refused.output.find(message), std::string::npos) << refused.output;
   }
+}
+
+// A trainer computing in fp32 against a server that rounds the float32
+// rows it holds (--feature_memory_dtype bfloat16) is told so, and trains.
+TEST_F(FeatureDtypeTrainerTest, Fp32TrainerIsToldItsServerRoundsTheRows) {
+  PartitionSyntheticBothWays();
+  const std::string wide = dir_->Join("synthetic-float32/synthetic.json");
+  TempDir work;
+  ServerCluster cluster(wide, 1, work.path(), {"--feature_memory_dtype=bfloat16"});
+  const std::string ip_config = work.Join("ip_config.txt");
+  const std::string address = cluster.server(0).address();
+  std::ofstream(ip_config) << address.substr(0, address.rfind(':')) << " "
+                           << address.substr(address.rfind(':') + 1) << "\n";
+  const CommandResult trained = RunCommand(
+      {BinPath("trainer"), "--servers=" + ip_config, "--part_config=" + wide, "--precision=fp32",
+       "--num_epochs=1", "--eval_every=0", "--batch_size=500", "--num_hidden=16", "--fan_out=5,10",
+       "--num_threads=1", "--local_partition=server"});
+  EXPECT_EQ(trained.exit_code, 0) << trained.output;
+  EXPECT_NE(trained.output.find("holds feature 'feat' (stored as float32) as bfloat16"),
+            std::string::npos)
+      << trained.output;
 }
 
 // The README's Cora recipe, cut to 60 epochs (which reach the floor at
