@@ -231,15 +231,8 @@ TEST_F(KVServiceTest, ARetriedPushIsAppliedExactlyOnce) {
 
 TEST_F(KVServiceTest, ConcurrentPushesFromFourProcessesAreAllApplied) {
   ASSERT_TRUE(kv_->CreateTensor(Spec("sgd", 0.5f, "zeros")).ok());
-  const std::string ip_config = dir_.Join("ip_config_kv.txt");
-  {
-    std::ofstream out(ip_config);
-    for (const std::vector<std::string>& servers : cluster_->addresses()) {
-      const std::string& address = servers.front();
-      out << address.substr(0, address.rfind(':')) << " " << address.substr(address.rfind(':') + 1)
-          << "\n";
-    }
-  }
+  const std::string ip_config =
+      testing::WriteIpConfig(dir_.Join("ip_config_kv.txt"), cluster_->addresses());
   constexpr int kWorkers = 4;
   constexpr int kRounds = 20;
   std::vector<std::unique_ptr<ChildProcess>> workers;

@@ -26,6 +26,17 @@ std::string WriteLoopbackIpConfig(const std::string& path, int num_machines) {
   return path;
 }
 
+std::string WriteIpConfig(const std::string& path,
+                          const std::vector<std::vector<std::string>>& addresses) {
+  std::ofstream out(path);
+  for (const std::vector<std::string>& servers : addresses) {
+    const std::string& address = servers.front();
+    const size_t colon = address.rfind(':');
+    out << address.substr(0, colon) << " " << address.substr(colon + 1) << "\n";
+  }
+  return path;
+}
+
 void MakeLoopbackCertificates(const std::string& dir) {
   const std::string ip_config = WriteLoopbackIpConfig(dir + ".ip_config.txt", 1);
   const CommandResult made = RunCommand({BinPath("make_certs"), ip_config, dir});

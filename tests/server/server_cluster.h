@@ -20,6 +20,12 @@ std::string PartitionDataset(const std::string& dataset, int num_parts, const st
 // irrelevant when servers are started with --listen).
 std::string WriteLoopbackIpConfig(const std::string& path, int num_machines);
 
+// Writes an ip_config.txt naming running servers, as a trainer is given:
+// one "host port" line per partition of `addresses` (ServerCluster::
+// addresses()), its first server's. Returns `path`.
+std::string WriteIpConfig(const std::string& path,
+                          const std::vector<std::vector<std::string>>& addresses);
+
 // Runs deploy/make_certs for one loopback machine into `dir` (a new CA, the
 // server certificate server-127.0.0.1.pem, the client's client.pem, keys
 // beside them); a test failure when it fails.

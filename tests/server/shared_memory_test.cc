@@ -166,14 +166,7 @@ class SharedMemoryTest : public ::testing::Test {
 
   // An ip_config.txt naming the running servers, as a trainer is given.
   std::string WriteIpConfigOfCluster() {
-    const std::string path = work_.Join("servers.txt");
-    std::ofstream out(path);
-    for (const std::vector<std::string>& servers : cluster_->addresses()) {
-      const std::string& address = servers.front();
-      const size_t colon = address.rfind(':');
-      out << address.substr(0, colon) << " " << address.substr(colon + 1) << "\n";
-    }
-    return path;
+    return testing::WriteIpConfig(work_.Join("servers.txt"), cluster_->addresses());
   }
 
   std::vector<int64_t> ShuffledIds() const {

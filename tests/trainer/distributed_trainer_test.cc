@@ -67,14 +67,7 @@ class DistributedTrainerTest : public ::testing::Test {
   }
 
   std::string WriteIpConfig(const std::vector<std::vector<std::string>>& addresses) {
-    const std::string path = work_->Join("ip_config.txt");
-    std::ofstream out(path);
-    for (const std::vector<std::string>& servers : addresses) {
-      const std::string& address = servers.front();
-      const size_t colon = address.rfind(':');
-      out << address.substr(0, colon) << " " << address.substr(colon + 1) << "\n";
-    }
-    return path;
+    return testing::WriteIpConfig(work_->Join("ip_config.txt"), addresses);
   }
 
   // Starts trainer `rank` of `world_size` with the recipe and `extra` flags.

@@ -11,7 +11,6 @@
 
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -380,8 +379,7 @@ TEST_F(FeatureDtypeTest, GraphServerRefusesFeatureMemoryDtypesItCannotHold) {
       {{"--feature_memory_dtype=float16"}, "expected stored or bfloat16"},
       {{"--feature_memory_dtype=bfloat16", "--cache=none"}, "needs --cache memory"}};
   TempDir work;
-  const std::string ip_config = work.Join("ip_config.txt");
-  std::ofstream(ip_config) << "127.0.0.1\n";
+  const std::string ip_config = testing::WriteLoopbackIpConfig(work.Join("ip_config.txt"), 1);
   for (const auto& [flags, message] : cases) {
     std::vector<std::string> command = {BinPath("graph_server"), "--part_config=" + config,
                                         "--ip_config=" + ip_config, "--listen=127.0.0.1:0",
@@ -530,10 +528,8 @@ TEST_F(FeatureDtypeTrainerTest, Fp32TrainerIsToldItsServerRoundsTheRows) {
   const std::string wide = dir_->Join("synthetic-float32/synthetic.json");
   TempDir work;
   ServerCluster cluster(wide, 1, work.path(), {"--feature_memory_dtype=bfloat16"});
-  const std::string ip_config = work.Join("ip_config.txt");
-  const std::string address = cluster.server(0).address();
-  std::ofstream(ip_config) << address.substr(0, address.rfind(':')) << " "
-                           << address.substr(address.rfind(':') + 1) << "\n";
+  const std::string ip_config =
+      testing::WriteIpConfig(work.Join("ip_config.txt"), cluster.addresses());
   const CommandResult trained = RunCommand(
       {BinPath("trainer"), "--servers=" + ip_config, "--part_config=" + wide, "--precision=fp32",
        "--num_epochs=1", "--eval_every=0", "--batch_size=500", "--num_hidden=16", "--fan_out=5,10",
