@@ -9,21 +9,20 @@
 
 namespace distsage {
 
-// Seconds of CPU the calling thread has used so far (CLOCK_THREAD_CPUTIME_ID);
-// only differences of two readings on the same thread mean anything.
-inline double ThreadCpuSeconds() {
+// The reading of CPU clock `clock` in seconds.
+inline double CpuClockSeconds(clockid_t clock) {
   timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  clock_gettime(clock, &now);
   return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
 }
 
+// Seconds of CPU the calling thread has used so far (CLOCK_THREAD_CPUTIME_ID);
+// only differences of two readings on the same thread mean anything.
+inline double ThreadCpuSeconds() { return CpuClockSeconds(CLOCK_THREAD_CPUTIME_ID); }
+
 // Seconds of CPU all threads of this process have used so far
 // (CLOCK_PROCESS_CPUTIME_ID); only differences of two readings mean anything.
-inline double ProcessCpuSeconds() {
-  timespec now{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
-}
+inline double ProcessCpuSeconds() { return CpuClockSeconds(CLOCK_PROCESS_CPUTIME_ID); }
 
 }  // namespace distsage
 

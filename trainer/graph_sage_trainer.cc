@@ -434,11 +434,11 @@ struct GraphSageTrainer::State {
 
   GraphClient* client;
   TrainerGroup* group;  // Null when training alone.
+  KVClient* kv;         // Null without node embeddings.
+  TrainOptions options;
   // Whether a training epoch's loader left SCHED_IDLE
   // (LoaderOptions::worker_sched_idle).
   bool loader_left_sched_idle = false;
-  KVClient* kv;  // Null without node embeddings.
-  TrainOptions options;
   // Enough buffers for the batches in flight: queued, being built, in use.
   std::shared_ptr<BufferPool> feature_buffers = std::make_shared<BufferPool>(
       static_cast<size_t>(options.prefetch + LoaderWorkers(options) + 1));
@@ -635,8 +635,8 @@ uint32_t GraphSageTrainer::ParameterChecksum() const {
 }
 
 int GraphSageTrainer::resumed_from_epoch() const { return state_->resumed_from.epoch; }
-bool GraphSageTrainer::loader_left_sched_idle() const { return state_->loader_left_sched_idle; }
 int64_t GraphSageTrainer::resumed_from_batch() const { return state_->resumed_from.batch; }
+bool GraphSageTrainer::loader_left_sched_idle() const { return state_->loader_left_sched_idle; }
 
 absl::Status GraphSageTrainer::Save(const std::string& dir) {
   DS_RETURN_IF_ERROR(SaveModel(state_->model, dir));
