@@ -11,6 +11,12 @@
 #include "absl/strings/str_split.h"
 
 namespace distsage::testing {
+namespace {
+
+// What each ssh session's shell prints on stderr before the command runs.
+constexpr char kLoginShellNoise[] = "pyenv: cannot rehash: (a login rc file printing)";
+
+}  // namespace
 
 SshMachines::SshMachines(const std::string& dir)
     : dir_(dir), workspace_root_(dir + "/ws"), machine1_root_(dir + "/machine1_ws") {
@@ -54,7 +60,12 @@ bool SshMachines::StartSshd(const std::string& name, const std::string& listen, 
     std::ofstream out(config);
     out << "Port " << port_ << "\nListenAddress " << listen << "\nHostKey " << dir_
         << "/host_key\nAuthorizedKeysFile " << dir_ << "/authorized_keys\nPidFile " << dir_ << "/"
-        << name << ".pid\nStrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\n";
+        << name
+        << ".pid\nStrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\n"
+        // Every session's shell prints on stderr before it runs the command,
+        // as a login whose rc files run conda's or pyenv's init does: the
+        // tools must read the command's output, not the shell's.
+        << "ForceCommand echo '" << kLoginShellNoise << "' >&2; eval \"$SSH_ORIGINAL_COMMAND\"\n";
   }
   std::vector<std::string> argv = {"/usr/sbin/sshd", "-f", config, "-D", "-e"};
   if (own_mounts) {
