@@ -189,6 +189,7 @@ absl::Status GraphClient::CheckServersServeTheirPartitions() {
     for (const FeatureInfo& feature : info.node_features()) {
       if (feature.dtype() == kFloat32Dtype && feature.held_dtype() == kBFloat16Dtype) {
         servers_rounding_[feature.name()].push_back(slot.address);
+        parts_rounding_[feature.name()].insert(slot.part);
       }
     }
   }
@@ -198,6 +199,26 @@ absl::Status GraphClient::CheckServersServeTheirPartitions() {
 std::vector<std::string> GraphClient::ServersRoundingFeature(const std::string& name) const {
   const auto it = servers_rounding_.find(name);
   return it == servers_rounding_.end() ? std::vector<std::string>() : it->second;
+}
+
+std::vector<int> GraphClient::PartitionsRoundingFeature(const std::string& name) const {
+  std::vector<int> parts;
+  const FeatureSpec* stored = config_.FindFeature(name);
+  if (stored == nullptr || stored->stored_bfloat16()) return parts;
+  const auto by_server = parts_rounding_.find(name);
+  for (int part = 0; part < config_.num_parts(); ++part) {
+    bool rounded = false;
+    if (IsLocal(part)) {
+      // The store's own spec says how it holds the rows.
+      const absl::StatusOr<const FeatureSpec*> held = local_[part]->FindFeature(name);
+      rounded = held.ok() && (*held)->stored_bfloat16();
+    } else {
+      rounded = feature_rows_bfloat16_ ||
+                (by_server != parts_rounding_.end() && by_server->second.count(part) > 0);
+    }
+    if (rounded) parts.push_back(part);
+  }
+  return parts;
 }
 
 ServerChannels::Traffic GraphClient::traffic() const {

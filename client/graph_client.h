@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -139,6 +140,13 @@ class GraphClient {
   // bfloat16 (graph_server --feature_memory_dtype bfloat16, said by their
   // GetGraphInfo at connect): whatever reads their rows reads them rounded.
   std::vector<std::string> ServersRoundingFeature(const std::string& name) const;
+  // The partitions (ascending) whose rows of feature `name`, stored as
+  // float32, reach this client rounded to bfloat16: held so here (a store
+  // or mapped segment that rounded them at load), by their server
+  // (ServersRoundingFeature), or pulled as bfloat16 (feature_rows_bfloat16).
+  // What a run computes from them depends on it, not only on the flags of
+  // this process.
+  std::vector<int> PartitionsRoundingFeature(const std::string& name) const;
   // GraphClientOptions::feature_rows_bfloat16 (servers' rows rounded).
   bool feature_rows_bfloat16() const { return feature_rows_bfloat16_; }
   // Changes that choice; only before the first pull (not thread-safe).
@@ -214,8 +222,9 @@ class GraphClient {
   std::vector<std::shared_ptr<const PartitionStore>> local_;  // By part; null when remote.
   std::shared_ptr<ServerChannels> channels_;                  // Null when every part is local.
   bool feature_rows_bfloat16_ = false;  // GraphClientOptions::feature_rows_bfloat16.
-  // Feature name -> ServersRoundingFeature.
+  // Feature name -> ServersRoundingFeature, and their partitions.
   std::map<std::string, std::vector<std::string>> servers_rounding_;
+  std::map<std::string, std::set<int>> parts_rounding_;
 };
 
 }  // namespace distsage

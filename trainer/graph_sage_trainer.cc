@@ -299,7 +299,30 @@ struct GraphSageTrainer::State {
     if (options.model.dropout_masks != DropoutMasks::kTorch) {
       plan["dropout_masks"] = DropoutMasksName(options.model.dropout_masks);
     }
+    // The loader's means round otherwise than the model's own aggregation
+    // (the same function up to rounding); only when they were not taken, so
+    // that checkpoints from before the key match a run with the default.
+    TrainOptions loader_means = options;
+    loader_means.aggregate_in_loader = true;
+    if (loader_means.AggregatesInLoader() && !options.AggregatesInLoader()) {
+      plan["aggregate_in_loader"] = false;
+    }
     plan["world_size"] = group == nullptr ? 1 : group->world_size();
+    return plan.dump();
+  }
+
+  // Plan, and what this rank's model computes on that the flags of this
+  // process alone do not say: which partitions' float32 feature rows reach
+  // it rounded to bfloat16 (held so here or by their server, or sent so).
+  // Only when some do, so that checkpoints from before the key match runs
+  // on exact rows. Ranks may differ in it (each reads its home partition
+  // from its own machine), so SynchronizeStart compares Plan only.
+  std::string CheckpointPlan() const {
+    nlohmann::json plan = nlohmann::json::parse(Plan());
+    if (!options.feature_name.empty()) {
+      const std::vector<int> rounded = client->PartitionsRoundingFeature(options.feature_name);
+      if (!rounded.empty()) plan["feature_rows_rounded_to_bfloat16"] = rounded;
+    }
     return plan.dump();
   }
 
@@ -343,7 +366,7 @@ struct GraphSageTrainer::State {
     }
     const CheckpointPosition position = CheckpointPosition::Decode(chosen);
     DS_ASSIGN_OR_RETURN(const PartialEpoch partial,
-                        checkpoints.Restore(position, Plan(), model, optimizer));
+                        checkpoints.Restore(position, CheckpointPlan(), model, optimizer));
     DS_RETURN_IF_ERROR(OnRankZeroInStep(
         "load the node embeddings", [&] { return kv->Load(EmbeddingCheckpointLabel(position)); }));
     reporter->Line(absl::StrCat("resumed after ", position.ToString(), " from '",
@@ -522,7 +545,7 @@ absl::Status GraphSageTrainer::Train(const TrainerShare& share, ProgressReporter
     DS_RETURN_IF_ERROR(s.OnRankZeroInStep("save the node embeddings", [&] {
       return s.kv->Save(EmbeddingCheckpointLabel(position));
     }));
-    return checkpoints->Write(position, partial, s.Plan(), ParameterChecksum(), s.model,
+    return checkpoints->Write(position, partial, s.CheckpointPlan(), ParameterChecksum(), s.model,
                               s.optimizer);
   };
   int64_t kill_after_batches = -1;

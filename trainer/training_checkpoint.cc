@@ -205,8 +205,10 @@ absl::StatusOr<PartialEpoch> TrainingCheckpoints::Restore(
         differences.empty() ? absl::StrCat("its plan: ", saved_plan, "; this run: ", plan)
                             : absl::StrCat("it differs in ", differences),
         "); resume with the flags it was started with (a checkpoint from before --precision "
-        "auto became the default was made in fp32: --precision=fp32), or give another "
-        "--checkpoint_dir"));
+        "auto became the default was made in fp32: --precision=fp32; which partitions' "
+        "float32 feature rows reach the model rounded to bfloat16 follows from "
+        "--feature_memory_dtype, --feature_wire_dtype and the graph servers' "
+        "--feature_memory_dtype), or give another --checkpoint_dir"));
   }
   DS_RETURN_IF_ERROR(Guarded(folder, absl::StatusCode::kDataLoss, [&] {
     torch::load(model, folder + "/model.pt");

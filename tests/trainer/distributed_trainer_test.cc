@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -408,8 +409,13 @@ TEST_F(DistributedTrainerTest, AutoPrecisionSettlesOnFp32WhenAnyRankComputesInFp
 // servers stay up throughout.
 TEST_F(DistributedTrainerTest, KilledJobResumesFromEveryRanksCheckpointToTheSameParameters) {
   StartServers();
-  const std::vector<std::string> schedule = {"--num_epochs=10", "--eval_every=0"};
+  // Each rank maps only its home partition's segment, as on machines of
+  // their own, and pulls the other's rows as bfloat16.
+  const std::vector<std::string> schedule = {"--num_epochs=10", "--eval_every=0",
+                                             "--map_other_local_partitions=false",
+                                             "--feature_wire_dtype=bfloat16"};
   const nlohmann::json undisturbed = RunTwoRanks(schedule, /*stop_servers=*/false);
+  EXPECT_EQ(undisturbed.at("feature_wire_dtype"), "bfloat16");
   ASSERT_FALSE(HasFailure());
 
   std::vector<std::string> checkpointed = schedule;
@@ -423,6 +429,21 @@ TEST_F(DistributedTrainerTest, KilledJobResumesFromEveryRanksCheckpointToTheSame
   EXPECT_EQ(rank0->Wait(), 128 + SIGKILL) << rank0->ReadLog();
   EXPECT_EQ(rank1->Wait(), 128 + SIGKILL) << rank1->ReadLog();
   unsetenv("DISTSAGE_TRAINER_KILL_AFTER_BATCHES");
+  // Each rank's checkpoint says which partitions' float32 rows reached it
+  // rounded (on the bfloat16 wire): the other rank's, not its own, which it
+  // reads in place from its server's segment. The ranks differ in it and
+  // still resume together.
+  for (int rank = 0; rank < 2; ++rank) {
+    const std::string rank_dir = work_->Join(absl::StrCat("checkpoints/rank-", rank));
+    const std::string current =
+        std::string(absl::StripTrailingAsciiWhitespace(testing::ReadFile(rank_dir + "/CURRENT")));
+    const nlohmann::json state =
+        nlohmann::json::parse(testing::ReadFile(rank_dir + "/" + current + "/state.json"));
+    const nlohmann::json plan = nlohmann::json::parse(state.at("plan").get<std::string>());
+    EXPECT_EQ(plan.value("feature_rows_rounded_to_bfloat16", nlohmann::json()),
+              nlohmann::json::array({1 - rank}))
+        << plan;
+  }
 
   checkpointed.push_back("--resume");
   const nlohmann::json resumed = RunTwoRanksStoppingTheServers(checkpointed);

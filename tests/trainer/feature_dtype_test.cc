@@ -160,6 +160,7 @@ TEST_F(FeatureDtypeTest, StoresRowsRoundedAsLibTorchDoesAndEveryReaderAnswersThe
     ASSERT_TRUE(client.ok()) << client.status();
     EXPECT_TRUE(SameBits(PullAll(**client, narrow), expected)) << "wire bfloat16 " << bfloat16_wire;
     EXPECT_TRUE((*client)->ServersRoundingFeature("feat").empty()) << "stored as bfloat16";
+    EXPECT_TRUE((*client)->PartitionsRoundingFeature("feat").empty()) << "stored as bfloat16";
     received[bfloat16_wire] = (*client)->traffic().bytes_received;
   }
   EXPECT_LT(received[1], received[0] * 0.6) << received[0] << " vs " << received[1];
@@ -306,6 +307,7 @@ TEST_F(FeatureDtypeTest, Float32RowsHeldAsBFloat16AreThoseOfThePartitionStoredSo
   EXPECT_TRUE(SameBits(PullAll(**held, wide), expected));
   EXPECT_TRUE((*held)->LocatesEveryRowInPlace("feat"));
   EXPECT_TRUE((*held)->LocatesEveryRowInPlaceAsBFloat16("feat"));
+  EXPECT_EQ((*held)->PartitionsRoundingFeature("feat"), std::vector<int>{0});
   std::vector<const uint16_t*> in_store(all.size());
   ASSERT_TRUE((*held)->LocateBFloat16Rows("feat", all, in_store.data()).ok());
   EXPECT_TRUE(same_rows_as_stored(in_store));
@@ -314,6 +316,7 @@ TEST_F(FeatureDtypeTest, Float32RowsHeldAsBFloat16AreThoseOfThePartitionStoredSo
   ASSERT_TRUE(exact.ok()) << exact.status();
   EXPECT_TRUE((*exact)->LocatesEveryRowInPlace("feat"));
   EXPECT_FALSE((*exact)->LocatesEveryRowInPlaceAsBFloat16("feat"));
+  EXPECT_TRUE((*exact)->PartitionsRoundingFeature("feat").empty());
   // Straight from RocksDB there is nothing to hold them in: said.
   hold.cache = CacheMode::kNone;
   const absl::Status from_db = PartitionStore::Open(wide, 0, hold).status();
@@ -335,6 +338,21 @@ TEST_F(FeatureDtypeTest, Float32RowsHeldAsBFloat16AreThoseOfThePartitionStoredSo
     EXPECT_TRUE(SameBits(PullAll(**client, wide), expected)) << "wire bfloat16 " << bfloat16_wire;
     EXPECT_EQ((*client)->ServersRoundingFeature("feat"),
               std::vector<std::string>{cluster.server(0).address()});
+    EXPECT_EQ((*client)->PartitionsRoundingFeature("feat"), std::vector<int>{0});
+  }
+  // Servers holding the rows as stored round them only on a bfloat16 wire.
+  TempDir stored_work;
+  ServerCluster stored_cluster(dir_->Join("synthetic-float32/synthetic.json"), wide.num_parts(),
+                               stored_work.path());
+  for (const bool bfloat16_wire : {false, true}) {
+    GraphClientOptions options;
+    options.feature_rows_bfloat16 = bfloat16_wire;
+    absl::StatusOr<std::unique_ptr<GraphClient>> client =
+        GraphClient::Connect(wide, stored_cluster.addresses(), options);
+    ASSERT_TRUE(client.ok()) << client.status();
+    EXPECT_TRUE((*client)->ServersRoundingFeature("feat").empty());
+    EXPECT_EQ((*client)->PartitionsRoundingFeature("feat"),
+              bfloat16_wire ? std::vector<int>{0} : std::vector<int>{});
   }
   auto stub = GraphService::NewStub(
       grpc::CreateChannel(cluster.server(0).address(), grpc::InsecureChannelCredentials()));

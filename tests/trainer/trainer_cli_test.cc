@@ -398,6 +398,29 @@ TEST_F(TrainerCliTest, KilledRunResumesFromItsCheckpointToTheSameParameters) {
   EXPECT_NE(refused.output.find("belongs to another run"), std::string::npos) << refused.output;
   EXPECT_NE(refused.output.find("it differs in lr: 0.01 there, 0.02 here)"), std::string::npos)
       << refused.output;
+  // So is a run whose model computes on other values: Cora's float32 rows
+  // held otherwise than the checkpointed run held them (rounded to bfloat16
+  // at load or not, whichever --feature_memory_dtype=auto chose on this
+  // CPU), or its first layer's means taken by the model instead of the
+  // loader.
+  const bool held_rounded = Summary(undisturbed).at("feature_memory_dtype") == "bfloat16";
+  std::vector<std::string> other_rows = resume;
+  other_rows.push_back(held_rounded ? "--feature_memory_dtype=stored"
+                                    : "--feature_memory_dtype=bfloat16");
+  const CommandResult other_rows_refused = Trainer(other_rows);
+  EXPECT_NE(other_rows_refused.exit_code, 0);
+  EXPECT_NE(other_rows_refused.output.find(
+                held_rounded ? "feature_rows_rounded_to_bfloat16: [0] there, (not set) here"
+                             : "feature_rows_rounded_to_bfloat16: (not set) there, [0] here"),
+            std::string::npos)
+      << other_rows_refused.output;
+  std::vector<std::string> model_means = resume;
+  model_means.push_back("--aggregate_in_loader=false");
+  const CommandResult model_means_refused = Trainer(model_means);
+  EXPECT_NE(model_means_refused.exit_code, 0);
+  EXPECT_NE(model_means_refused.output.find("aggregate_in_loader: (not set) there, false here"),
+            std::string::npos)
+      << model_means_refused.output;
 
   // A damaged checkpoint is refused, not trained from.
   {
