@@ -241,6 +241,22 @@ TEST_F(ClusterToolsTest, CopyPartitionsNamesTheMachineAndStepOfAFailure) {
       << result.output;
   EXPECT_NE(result.output.find("machine 127.0.0.1: copied"), std::string::npos) << result.output;
 
+  // A login shell that prints on stdout, where rsync's protocol runs:
+  // refused before anything is sent, naming what it printed and how to
+  // quiet it.
+  machines_->SetLoginPrintsOnStdout(true);
+  result = RunCommand(CopyPartitionsArgv());
+  machines_->SetLoginPrintsOnStdout(false);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("machine 127.0.0.2: FAILED at step connect: the login shell there "
+                               "prints on stdout before it runs a command ('Welcome! (a login rc "
+                               "file printing on stdout)')"),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("case $- in *i*) ;; *) return ;; esac"), std::string::npos)
+      << result.output;
+  EXPECT_FALSE(fs::exists(machines_->LocalPathOf(1, workspace_ + "/cora")));
+
   // A partition folder that is missing here.
   fs::rename(fs::path(config_).parent_path() / "part1", dir_.Join("part1_moved"));
   result = RunCommand(CopyPartitionsArgv());

@@ -15,6 +15,7 @@ namespace {
 
 // What each ssh session's shell prints on stderr before the command runs.
 constexpr char kLoginShellNoise[] = "pyenv: cannot rehash: (a login rc file printing)";
+constexpr char kLoginShellStdout[] = "Welcome! (a login rc file printing on stdout)";
 
 }  // namespace
 
@@ -64,8 +65,10 @@ bool SshMachines::StartSshd(const std::string& name, const std::string& listen, 
         << ".pid\nStrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\n"
         // Every session's shell prints on stderr before it runs the command,
         // as a login whose rc files run conda's or pyenv's init does: the
-        // tools must read the command's output, not the shell's.
-        << "ForceCommand echo '" << kLoginShellNoise << "' >&2; eval \"$SSH_ORIGINAL_COMMAND\"\n";
+        // tools must read the command's output, not the shell's. With
+        // SetLoginPrintsOnStdout, on stdout too.
+        << "ForceCommand echo '" << kLoginShellNoise << "' >&2; [ ! -e " << StdoutSwitch()
+        << " ] || echo '" << kLoginShellStdout << "'; eval \"$SSH_ORIGINAL_COMMAND\"\n";
   }
   std::vector<std::string> argv = {"/usr/sbin/sshd", "-f", config, "-D", "-e"};
   if (own_mounts) {
@@ -88,6 +91,16 @@ bool SshMachines::StartSshd(const std::string& name, const std::string& listen, 
     skip_reason_ = "no mount namespace for the second machine: " + output;
   }
   return false;
+}
+
+std::string SshMachines::StdoutSwitch() const { return dir_ + "/login_prints_on_stdout"; }
+
+void SshMachines::SetLoginPrintsOnStdout(bool prints) const {
+  if (prints) {
+    std::ofstream(StdoutSwitch()).flush();
+  } else {
+    std::filesystem::remove(StdoutSwitch());
+  }
 }
 
 std::string SshMachines::LocalPathOf(int machine, const std::string& path) const {

@@ -31,9 +31,15 @@ class SshMachines {
   std::string LocalPathOf(int machine, const std::string& path_in_workspace_root) const;
   // The ssh flags copy_partitions and launch take to reach the machines.
   std::vector<std::string> SshFlags() const;
+  // Every session's shell prints on stderr before it runs the command (as
+  // a login running conda's or pyenv's init does); with `prints`, also a
+  // line on stdout (as a greeting in ~/.bashrc does), until called again.
+  void SetLoginPrintsOnStdout(bool prints) const;
 
  private:
   bool StartSshd(const std::string& name, const std::string& listen, bool own_mounts);
+  // The file whose presence makes the sessions print on stdout.
+  std::string StdoutSwitch() const;
 
   std::string dir_;
   std::string workspace_root_;
