@@ -230,7 +230,8 @@ ABSL_FLAG(std::string, feature_wire_dtype, "auto",
           "server: half the bytes). auto: bfloat16 when the rows are stored as bfloat16 "
           "(partition_graph --feature_dtype), or when the model computes in bf16 "
           "(--precision=bf16) with --feature_norm=none, where it rounds the rows the same way "
-          "itself, so the run is unchanged; else float32.");
+          "itself (the same run where the model takes the first layer's means, "
+          "--aggregate_in_loader=false; else the loader averages rounded rows); else float32.");
 ABSL_FLAG(std::string, feature_memory_dtype, "auto",
           "How this process's own store (--standalone, --local_partition=inprocess) holds the "
           "feature rows: stored (as partition_graph wrote them), or bfloat16 (float32 rows "
@@ -517,7 +518,7 @@ absl::StatusOr<bool> FeatureRowsBFloat16(const TrainOptions& options,
   // Rows stored as bfloat16 lose nothing on a bfloat16 wire. And the model
   // rounds its input rows to bf16 itself: rounding them on the server first
   // gives the same rows, unless something is done to them in between (row
-  // normalisation).
+  // normalisation, or the loader's first-layer means, then of rounded rows).
   const FeatureSpec* feature = config.FindFeature(options.feature_name);
   if (feature != nullptr && feature->stored_bfloat16()) return true;
   return options.model.precision != Precision::kFloat32 &&
