@@ -27,6 +27,7 @@
 #include "trainer/layerwise_inference.h"
 #include "trainer/minibatch_loader.h"
 #include "trainer/model_checkpoint.h"
+#include "trainer/model_thread_trial.h"
 #include "trainer/precision.h"
 #include "trainer/sage_model.h"
 #include "trainer/sparse_gradient_exchange.h"
@@ -438,12 +439,20 @@ struct GraphSageTrainer::State {
   absl::Status TrainOnLoader(MiniBatchLoader& loader, PipelineFigures* figures,
                              AfterStep after_step) {
     MiniBatch batch;
+    double cycle_cpu_start = ProcessCpuSeconds();
     while (true) {
       DS_ASSIGN_OR_RETURN(const bool more, loader.Next(&batch));
-      if (!more) return absl::OkStatus();
+      if (!more) break;
+      UseThreads(thread_trial.threads());
       const Clock::time_point step_start = Clock::now();
       DS_ASSIGN_OR_RETURN(const StepResult step, Step(batch));
-      figures->compute_seconds += SecondsSince(step_start);
+      const double step_seconds = SecondsSince(step_start);
+      figures->compute_seconds += step_seconds;
+      if (!thread_trial.decided()) {
+        const double cpu_now = ProcessCpuSeconds();
+        thread_trial.Record(step_seconds, cpu_now - cycle_cpu_start);
+        cycle_cpu_start = cpu_now;
+      }
       figures->allreduce_seconds += step.allreduce_seconds;
       figures->num_batches += 1;
       figures->num_seeds += static_cast<int64_t>(batch.seeds.size());
@@ -453,6 +462,16 @@ struct GraphSageTrainer::State {
       figures->pull_seconds += batch.pull_seconds;
       DS_RETURN_IF_ERROR(after_step(batch, step));
     }
+    // Evaluation's large operations keep every thread.
+    UseThreads(ResolveThreads(options.num_threads));
+    return absl::OkStatus();
+  }
+
+  // Runs LibTorch's operations from here on with `threads` intra-op threads.
+  void UseThreads(int threads) {
+    if (threads == step_threads) return;
+    at::set_num_threads(threads);
+    step_threads = threads;
   }
 
   GraphClient* client;
@@ -462,6 +481,11 @@ struct GraphSageTrainer::State {
   // Whether a training epoch's loader left SCHED_IDLE
   // (LoaderOptions::worker_sched_idle).
   bool loader_left_sched_idle = false;
+  // The training steps' intra-op threads, and what LibTorch runs with now.
+  ModelThreadTrial thread_trial{
+      options.model_threads > 0 ? options.model_threads : ResolveThreads(options.num_threads),
+      ResolveThreads(0), options.model_threads == 0};
+  int step_threads = at::get_num_threads();
   // Enough buffers for the batches in flight: queued, being built, in use.
   std::shared_ptr<BufferPool> feature_buffers = std::make_shared<BufferPool>(
       static_cast<size_t>(options.prefetch + LoaderWorkers(options) + 1));
@@ -661,6 +685,12 @@ int GraphSageTrainer::resumed_from_epoch() const { return state_->resumed_from.e
 int64_t GraphSageTrainer::resumed_from_batch() const { return state_->resumed_from.batch; }
 bool GraphSageTrainer::loader_left_sched_idle() const { return state_->loader_left_sched_idle; }
 
+int GraphSageTrainer::model_threads() const { return state_->thread_trial.threads(); }
+
+const ModelThreadTrial& GraphSageTrainer::model_thread_trial() const {
+  return state_->thread_trial;
+}
+
 absl::Status GraphSageTrainer::Save(const std::string& dir) {
   DS_RETURN_IF_ERROR(SaveModel(state_->model, dir));
   if (state_->options.model.embedding_dim > 0) DS_RETURN_IF_ERROR(state_->kv->Save());
@@ -676,7 +706,14 @@ absl::StatusOr<BenchmarkResult> GraphSageTrainer::Benchmark(const std::vector<in
   const int64_t epoch_batches = (static_cast<int64_t>(seeds.size()) + batch_size - 1) / batch_size;
   const int64_t timed = std::min(num_batches, epoch_batches);
   BenchmarkResult result;
-  result.warmup_batches = std::clamp<int64_t>(warmup_batches, 0, epoch_batches - timed);
+  const int64_t max_warmup = epoch_batches - timed;
+  result.warmup_batches = std::clamp<int64_t>(warmup_batches, 0, max_warmup);
+  if (!s.thread_trial.decided()) {
+    // The warm-up also covers the trial of thread counts, a one-time cost
+    // like the others, where the epoch has the batches.
+    result.warmup_batches = std::max<int64_t>(
+        result.warmup_batches, std::min<int64_t>(s.thread_trial.trial_steps(), max_warmup));
+  }
   seeds.resize(std::min<int64_t>(seeds.size(), (result.warmup_batches + timed) * batch_size));
   const uint64_t rng_seed = MixSeed(s.options.seed, {1});
   {
@@ -727,11 +764,14 @@ absl::StatusOr<BenchmarkResult> GraphSageTrainer::Benchmark(const std::vector<in
     result.bytes_moved =
         after.bytes_sent + after.bytes_received - before.bytes_sent - before.bytes_received;
   }
+  // With the threads the loader's pass settled on.
+  s.UseThreads(s.thread_trial.threads());
   const Clock::time_point start = Clock::now();
   const double cpu_start = ProcessCpuSeconds();
   for (const MiniBatch& batch : batches) DS_RETURN_IF_ERROR(s.Step(batch).status());
   result.model_only_seconds = SecondsSince(start);
   result.model_only_cpu_seconds = ProcessCpuSeconds() - cpu_start;
+  s.UseThreads(ResolveThreads(s.options.num_threads));
   return result;
 }
 

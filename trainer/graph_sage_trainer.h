@@ -17,6 +17,7 @@
 #include "client/graph_client.h"
 #include "client/kv_client.h"
 #include "trainer/epoch_metrics.h"
+#include "trainer/model_thread_trial.h"
 #include "trainer/pipeline_figures.h"
 #include "trainer/progress_reporter.h"
 #include "trainer/train_options.h"
@@ -134,6 +135,11 @@ class GraphSageTrainer {
   // Whether a training epoch's loader left SCHED_IDLE for good
   // (LoaderOptions::worker_sched_idle, trainer --loader_sched_idle).
   bool loader_left_sched_idle() const;
+  // The intra-op threads the training steps use (TrainOptions::
+  // model_threads; with 0, the trial's choice once it is over).
+  int model_threads() const;
+  // The trial behind it (its estimates; TrainOptions::model_threads 0).
+  const ModelThreadTrial& model_thread_trial() const;
   // The model into `dir`; with embeddings, also a KV save of them (each
   // server's own folder, client/kv_client.h).
   absl::Status Save(const std::string& dir);
@@ -143,7 +149,9 @@ class GraphSageTrainer {
   // loader's pass starts with up to `warmup_batches` batches before them,
   // not timed, so that neither pass pays the process's first steps
   // (first-touch page faults, LibTorch's and oneDNN's first calls): the
-  // model-only pass runs after the loader's anyway. Fewer batches where
+  // model-only pass runs after the loader's anyway; they also cover the
+  // trial of thread counts (TrainOptions::model_threads) when it runs, and
+  // the model-only pass uses the count it chose. Fewer batches where
   // the epoch has fewer; the timed ones come first.
   absl::StatusOr<BenchmarkResult> Benchmark(const std::vector<int64_t>& train_nodes,
                                             int64_t num_batches, int64_t warmup_batches);

@@ -135,9 +135,11 @@ absl::Status ValidateTrainOptions(const PartitionConfig& config, TrainOptions* o
     return absl::InvalidArgumentError(
         "--eval_every must be >= -1 (0: only at the end, -1: never) and --log_every >= 1");
   }
-  if (options->num_threads < 0 || options->num_loader_threads < 0 || options->prefetch < 1) {
+  if (options->num_threads < 0 || options->num_loader_threads < 0 || options->model_threads < 0 ||
+      options->prefetch < 1) {
     return absl::InvalidArgumentError(
-        "--num_threads and --num_loader_threads must be >= 0 (0: automatic), --prefetch >= 1");
+        "--num_threads, --num_loader_threads and --model_threads must be >= 0 (0: automatic), "
+        "--prefetch >= 1");
   }
   if (options->loader_nice < 0 || options->loader_nice > kMaxNice) {
     return absl::InvalidArgumentError(

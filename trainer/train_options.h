@@ -73,7 +73,10 @@ struct TrainOptions {
   uint64_t seed = 0;
   int num_threads = 0;         // 0: all cores.
   int num_loader_threads = 0;  // 0: derived from num_threads.
-  int prefetch = 2;            // Batches prepared ahead of the model step.
+  // Intra-op threads of the training steps; 0: num_threads, or one where a
+  // trial on the first steps says it is faster (trainer/model_thread_trial.h).
+  int model_threads = 0;
+  int prefetch = 2;  // Batches prepared ahead of the model step.
   // Nice levels the loader threads run below the model's threads
   // (LoaderOptions::worker_nice): they then build batches on the cores the
   // model step leaves idle instead of preempting its threads.

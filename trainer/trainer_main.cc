@@ -162,6 +162,14 @@ ABSL_FLAG(int, log_every, 20,
 ABSL_FLAG(uint64_t, seed, 0, "Seed of initialisation, shuffling, sampling and dropout.");
 ABSL_FLAG(int, num_threads, 0,
           "LibTorch intra/inter-op threads; loader threads default to half of it (0: all cores).");
+ABSL_FLAG(int, model_threads, 0,
+          "LibTorch intra-op threads of the training steps (evaluation uses --num_threads). 0: "
+          "--num_threads, unless the loader's CPU bounds the pipeline (measured on steps 5-8); "
+          "then the trainer also tries one thread, in turns, up to step 28, and keeps it where "
+          "its estimate of the pipeline's time per batch is lower (a narrow model's many small "
+          "operations can cost the loader more CPU than the second thread gains). JSON "
+          "model_threads and model_threads_trial say which and why; any count computes the "
+          "same bits.");
 ABSL_FLAG(int, num_loader_threads, 0,
           "Threads sampling and pulling upcoming batches (0: max(2, num_threads / 2)).");
 ABSL_FLAG(int, prefetch, 2,
@@ -270,8 +278,9 @@ ABSL_FLAG(int64_t, bench_batches, 0,
           "same N model steps over batches built beforehand; prints one JSON line.");
 ABSL_FLAG(int64_t, bench_warmup_batches, 5,
           "With --bench_batches: batches trained through the loader first and not timed (the "
-          "process's first steps: page faults, LibTorch's first calls); fewer where the epoch "
-          "has fewer batches than both.");
+          "process's first steps: page faults, LibTorch's first calls), at least the 28 of "
+          "--model_threads' trial when it runs; fewer where the epoch has fewer batches than "
+          "both (JSON bench.warmup_batches).");
 
 namespace distsage {
 namespace {
@@ -304,6 +313,7 @@ absl::StatusOr<TrainOptions> OptionsFromFlags(const PartitionConfig& config) {
   options.log_every = absl::GetFlag(FLAGS_log_every);
   options.seed = absl::GetFlag(FLAGS_seed);
   options.num_threads = absl::GetFlag(FLAGS_num_threads);
+  options.model_threads = absl::GetFlag(FLAGS_model_threads);
   options.num_loader_threads = absl::GetFlag(FLAGS_num_loader_threads);
   const int num_samplers = absl::GetFlag(FLAGS_num_samplers);
   if (num_samplers < 0) {
@@ -714,6 +724,22 @@ nlohmann::json SummaryHeader(const RunMode& mode, const Setup& setup, const Trai
   return summary;
 }
 
+// The training steps' threads, and the trial that chose them: how much the
+// loader bounded the pipeline, and its estimates (ms per batch at each
+// count) when it tried one thread.
+void AddModelThreads(const GraphSageTrainer& trainer, nlohmann::json* out) {
+  (*out)["model_threads"] = trainer.model_threads();
+  const ModelThreadTrial& trial = trainer.model_thread_trial();
+  if (trial.loader_bound() > 0.0) {
+    nlohmann::json figures = {{"loader_bound", trial.loader_bound()}};
+    if (trial.one_estimate() > 0.0) {
+      figures["configured_ms"] = 1e3 * trial.configured_estimate();
+      figures["one_ms"] = 1e3 * trial.one_estimate();
+    }
+    (*out)["model_threads_trial"] = figures;
+  }
+}
+
 // --bench_batches: the loader pipeline, then the model steps alone. Adds the
 // figures to `summary`; returns the pipeline's.
 absl::StatusOr<PipelineFigures> RunBenchmark(GraphSageTrainer* trainer, const Setup& setup,
@@ -736,6 +762,7 @@ absl::StatusOr<PipelineFigures> RunBenchmark(GraphSageTrainer* trainer, const Se
       {"peak_rss_mb_pipeline", bench.peak_rss_mb_after_pipeline},
       {"pipeline_over_model_only", pipeline.wall_seconds / bench.model_only_seconds},
       {"bytes_moved", bench.bytes_moved}};
+  AddModelThreads(*trainer, &figures);
   for (const auto& [name, seconds] : pipeline.NamedSeconds("pipeline", "_s")) {
     figures[name] = seconds;
   }
@@ -786,6 +813,7 @@ absl::StatusOr<PipelineFigures> RunTraining(GraphSageTrainer* trainer, const Set
   if (options.loader_sched_idle) {
     (*summary)["loader_left_sched_idle"] = trainer->loader_left_sched_idle();
   }
+  AddModelThreads(*trainer, summary);
   if (options.resume) {
     (*summary)["resumed_from_epoch"] = trainer->resumed_from_epoch();
     (*summary)["resumed_from_batch"] = trainer->resumed_from_batch();

@@ -360,6 +360,38 @@ TEST_F(TrainerCliTest, CounterDropoutMasksFollowTheSeedAndResumeExactly) {
       << refused.output;
 }
 
+// The training steps compute the same bits with one intra-op thread as with
+// two, so --model_threads (whose default may take one thread after a trial)
+// changes only the time: every way ends with the same parameters, and the
+// JSON line says which count the steps used.
+TEST_F(TrainerCliTest, ModelThreadCountsTrainTheSameParameters) {
+  const std::vector<std::string> run = {"--standalone",    "--part_config=" + CoraConfig(),
+                                        "--seed=0",        "--num_epochs=3",
+                                        "--batch_size=20", "--eval_every=0",
+                                        "--num_threads=2"};
+  std::string checksum;
+  for (const int threads : {1, 2, 0}) {
+    std::vector<std::string> flags = run;
+    flags.push_back(absl::StrCat("--model_threads=", threads));
+    const CommandResult result = Trainer(flags);
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    const nlohmann::json summary = Summary(result);
+    const int used = summary.at("model_threads").get<int>();
+    if (threads == 0) {
+      EXPECT_TRUE(used == 1 || used == 2) << used;
+    } else {
+      EXPECT_EQ(used, threads);
+    }
+    if (checksum.empty()) checksum = summary.at("param_checksum").get<std::string>();
+    EXPECT_EQ(summary.at("param_checksum"), checksum) << threads;
+  }
+  const CommandResult refused =
+      Trainer({"--standalone", "--part_config=" + CoraConfig(), "--model_threads=-1"});
+  EXPECT_NE(refused.exit_code, 0) << refused.output;
+  EXPECT_NE(refused.output.find("--model_threads must be >= 0"), std::string::npos)
+      << refused.output;
+}
+
 TEST_F(TrainerCliTest, KilledRunResumesFromItsCheckpointToTheSameParameters) {
   const std::vector<std::string> run = {"--standalone", "--part_config=" + CoraConfig(),
                                         "--seed=0",     "--num_epochs=9",
