@@ -188,8 +188,7 @@ absl::Status GraphClient::CheckServersServeTheirPartitions() {
     DS_RETURN_IF_ERROR(CheckSamePartitioning(info, config_, slot));
     for (const FeatureInfo& feature : info.node_features()) {
       if (feature.dtype() == kFloat32Dtype && feature.held_dtype() == kBFloat16Dtype) {
-        servers_rounding_[feature.name()].push_back(slot.address);
-        parts_rounding_[feature.name()].insert(slot.part);
+        servers_rounding_[feature.name()].emplace_back(slot.part, slot.address);
       }
     }
   }
@@ -197,25 +196,35 @@ absl::Status GraphClient::CheckServersServeTheirPartitions() {
 }
 
 std::vector<std::string> GraphClient::ServersRoundingFeature(const std::string& name) const {
+  std::vector<std::string> addresses;
   const auto it = servers_rounding_.find(name);
-  return it == servers_rounding_.end() ? std::vector<std::string>() : it->second;
+  if (it == servers_rounding_.end()) return addresses;
+  for (const auto& [part, address] : it->second) addresses.push_back(address);
+  return addresses;
+}
+
+std::optional<bool> GraphClient::HeldAsBFloat16Here(int part, const std::string& name) const {
+  if (!IsLocal(part)) return std::nullopt;
+  // The store's own spec says how it holds the rows, which may not be how
+  // the config says they are stored.
+  const absl::StatusOr<const FeatureSpec*> held = local_[part]->FindFeature(name);
+  if (!held.ok()) return std::nullopt;
+  return (*held)->stored_bfloat16();
 }
 
 std::vector<int> GraphClient::PartitionsRoundingFeature(const std::string& name) const {
   std::vector<int> parts;
   const FeatureSpec* stored = config_.FindFeature(name);
   if (stored == nullptr || stored->stored_bfloat16()) return parts;
-  const auto by_server = parts_rounding_.find(name);
+  const auto by_server = servers_rounding_.find(name);
+  const auto server_rounds = [&](int part) {
+    if (by_server == servers_rounding_.end()) return false;
+    return std::any_of(by_server->second.begin(), by_server->second.end(),
+                       [part](const auto& server) { return server.first == part; });
+  };
   for (int part = 0; part < config_.num_parts(); ++part) {
-    bool rounded = false;
-    if (IsLocal(part)) {
-      // The store's own spec says how it holds the rows.
-      const absl::StatusOr<const FeatureSpec*> held = local_[part]->FindFeature(name);
-      rounded = held.ok() && (*held)->stored_bfloat16();
-    } else {
-      rounded = feature_rows_bfloat16_ ||
-                (by_server != parts_rounding_.end() && by_server->second.count(part) > 0);
-    }
+    const bool rounded = IsLocal(part) ? HeldAsBFloat16Here(part, name).value_or(false)
+                                       : feature_rows_bfloat16_ || server_rounds(part);
     if (rounded) parts.push_back(part);
   }
   return parts;
@@ -432,12 +441,9 @@ std::optional<bool> GraphClient::EveryRowInPlaceHeldAsBFloat16(const std::string
   if (!FindFeature(name).ok()) return std::nullopt;
   std::optional<bool> bfloat16;
   for (int part = 0; part < config_.num_parts(); ++part) {
-    if (!IsLocal(part)) return std::nullopt;
-    // The store's own spec says how it holds the rows, which may not be how
-    // the config says they are stored.
-    const absl::StatusOr<const FeatureSpec*> held = local_[part]->FindFeature(name);
-    if (!held.ok()) return std::nullopt;
-    const bool part_bfloat16 = (*held)->stored_bfloat16();
+    const std::optional<bool> held = HeldAsBFloat16Here(part, name);
+    if (!held.has_value()) return std::nullopt;
+    const bool part_bfloat16 = *held;
     if (bfloat16.has_value() && *bfloat16 != part_bfloat16) return std::nullopt;
     bfloat16 = part_bfloat16;
     // No IDs: the store only says whether it could answer in place.

@@ -23,8 +23,8 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -205,6 +205,10 @@ class GraphClient {
   // Whether every row of feature `name` is in this process, held in one
   // dtype: bfloat16 (true) or float32 (false); nullopt when not.
   std::optional<bool> EveryRowInPlaceHeldAsBFloat16(const std::string& name) const;
+  // How partition `part`'s store in this process holds feature `name`: as
+  // bfloat16 (true) or float32 (false); nullopt where the partition is not
+  // in this process or has no such feature.
+  std::optional<bool> HeldAsBFloat16Here(int part, const std::string& name) const;
 
   // Fills rows[i] for the `ids` whose rows partitions in this process hold
   // in memory as T (float, or uint16_t for bfloat16); appends the positions
@@ -222,9 +226,9 @@ class GraphClient {
   std::vector<std::shared_ptr<const PartitionStore>> local_;  // By part; null when remote.
   std::shared_ptr<ServerChannels> channels_;                  // Null when every part is local.
   bool feature_rows_bfloat16_ = false;  // GraphClientOptions::feature_rows_bfloat16.
-  // Feature name -> ServersRoundingFeature, and their partitions.
-  std::map<std::string, std::vector<std::string>> servers_rounding_;
-  std::map<std::string, std::set<int>> parts_rounding_;
+  // Feature name -> the (partition, address) of each server holding its
+  // float32 rows as bfloat16 (ServersRoundingFeature).
+  std::map<std::string, std::vector<std::pair<int, std::string>>> servers_rounding_;
 };
 
 }  // namespace distsage

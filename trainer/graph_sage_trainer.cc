@@ -469,9 +469,7 @@ struct GraphSageTrainer::State {
 
   // Runs LibTorch's operations from here on with `threads` intra-op threads.
   void UseThreads(int threads) {
-    if (threads == step_threads) return;
-    at::set_num_threads(threads);
-    step_threads = threads;
+    if (threads != at::get_num_threads()) at::set_num_threads(threads);
   }
 
   GraphClient* client;
@@ -481,11 +479,10 @@ struct GraphSageTrainer::State {
   // Whether a training epoch's loader left SCHED_IDLE
   // (LoaderOptions::worker_sched_idle).
   bool loader_left_sched_idle = false;
-  // The training steps' intra-op threads, and what LibTorch runs with now.
+  // The training steps' intra-op threads.
   ModelThreadTrial thread_trial{
       options.model_threads > 0 ? options.model_threads : ResolveThreads(options.num_threads),
       ResolveThreads(0), options.model_threads == 0};
-  int step_threads = at::get_num_threads();
   // Enough buffers for the batches in flight: queued, being built, in use.
   std::shared_ptr<BufferPool> feature_buffers = std::make_shared<BufferPool>(
       static_cast<size_t>(options.prefetch + LoaderWorkers(options) + 1));

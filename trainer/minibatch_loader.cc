@@ -338,7 +338,6 @@ void MiniBatchLoader::CheckIdleWorkers(double wait, double work) {
 void MiniBatchLoader::LeaveSchedIdle(const std::string& why) {
   // The consumer is not the bound: SCHED_IDLE gains nothing here and risks
   // everything where other processes keep the cores busy.
-  left_sched_idle_ = true;
   int num_workers = 0;
   int started = 0;
   {
@@ -374,7 +373,7 @@ absl::StatusOr<bool> MiniBatchLoader::Next(MiniBatch* batch) {
   const auto ready = [this] { return !error_.ok() || ready_.count(next_to_deliver_) > 0; };
   std::unique_lock<std::mutex> lock(mu_);
   if (next_to_deliver_ >= num_batches_) return false;
-  if (options_.worker_sched_idle && !left_sched_idle_) {
+  if (options_.worker_sched_idle && !idle_retired_.load()) {
     // Idle workers starved by other processes can take seconds a batch:
     // do not wait for kIdleCheckBatches of them. Waiting for one batch
     // longer than the consumer worked over its last ones (or than
@@ -409,7 +408,7 @@ absl::StatusOr<bool> MiniBatchLoader::Next(MiniBatch* batch) {
   changed_.notify_all();
   const double wait = SecondsSince(start);
   wait_seconds_ += wait;
-  if (options_.worker_sched_idle && !left_sched_idle_ && work >= 0.0) {
+  if (options_.worker_sched_idle && !idle_retired_.load() && work >= 0.0) {
     CheckIdleWorkers(wait, work);
   }
   last_delivery_ = std::chrono::steady_clock::now();

@@ -199,7 +199,7 @@ class MiniBatchLoader {
   // Seconds Next() spent waiting for workers so far (the pipeline's stall).
   double wait_seconds() const { return wait_seconds_; }
   // Whether the workers left SCHED_IDLE (LoaderOptions::worker_sched_idle).
-  bool left_sched_idle() const { return left_sched_idle_; }
+  bool left_sched_idle() const { return idle_retired_.load(); }
 
  private:
   // Runs a worker: at worker_nice, and under SCHED_IDLE when `sched_idle`
@@ -250,7 +250,6 @@ class MiniBatchLoader {
   std::atomic<bool> idle_retired_{false};
   // Only touched by the consumer:
   double wait_seconds_ = 0.0;
-  bool left_sched_idle_ = false;
   // The waits and the work between them of the last deliveries (the first
   // one, which waits for the pipeline to fill, left out).
   std::deque<std::pair<double, double>> recent_waits_;
